@@ -1,0 +1,58 @@
+"""Settings: defaults for the embedded case, then instance/config.py, then PATROL_* variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULTS", "from_environment"]
+
+#: Development-only secret: create_app refuses it unless PATROL_ENV is development or testing.
+DEV_SECRET_KEY = "patrol-development-only-secret"
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "production",
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,  # None: sqlite file in the instance folder
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "MAX_ROUTE_VERTICES": 200_000,
+    "MAX_FINDS_PER_PATROL": 5_000,
+    # A report's route and finds must lie inside the area grown by this margin.
+    "AREA_MARGIN_KM": 10.0,
+    "DEFAULT_CELL_KM": 1.0,
+    "API_PAGE_SIZE": 100,
+    "API_MAX_PAGE_SIZE": 1000,
+    "SQLITE_BUSY_TIMEOUT_S": 30.0,
+}
+
+# Variables read from the environment, with the type each is parsed as.
+_ENV_TYPES: dict[str, type] = {
+    "ENV": str,
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "MAX_CONTENT_LENGTH": int,
+    "MAX_ROUTE_VERTICES": int,
+    "MAX_FINDS_PER_PATROL": int,
+    "AREA_MARGIN_KM": float,
+    "DEFAULT_CELL_KM": float,
+    "API_PAGE_SIZE": int,
+    "API_MAX_PAGE_SIZE": int,
+    "SQLITE_BUSY_TIMEOUT_S": float,
+}
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Settings given as ``PATROL_<NAME>`` environment variables, parsed to their types."""
+    environ = dict(os.environ) if environ is None else environ
+    found: dict[str, Any] = {}
+    for name, kind in _ENV_TYPES.items():
+        raw = environ.get(f"PATROL_{name}")
+        if raw is not None and raw != "":
+            found[name] = kind(raw)
+    return found
+
+
+def default_database_url(instance_path: str | Path) -> str:
+    """The embedded default: one SQLite file in the instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'patrol.sqlite3'}"

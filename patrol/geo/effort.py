@@ -1,0 +1,154 @@
+"""Patrol effort allocated to grid cells and zones: km and hours of route inside each one.
+
+The allocation is exact for any route: segments are cut where they cross grid lines (a
+vectorised traversal in numpy), each piece goes to the half-open cell holding its midpoint, so a
+trail walked there and back counts twice and a segment lying on a cell edge is never dropped.
+Projected pieces carry their share of the segment's geodesic length, so the sum over cells
+equals the route's geodesic length to rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from patrol.geo.grid import Grid
+
+__all__ = ["CellEffort", "Segments", "ZoneEffort", "allocate_cells", "allocate_zones"]
+
+
+@dataclass(frozen=True)
+class Segments:
+    """A route as arrays of straight segments in the metric CRS, with their weights.
+
+    ``km`` is each segment's geodesic length and ``hours`` the time spent on it; both are
+    shared out in proportion to the part of the segment inside a cell or zone.
+    """
+
+    x0: np.ndarray
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+    km: np.ndarray
+    hours: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.x0.size)
+
+
+@dataclass(frozen=True)
+class CellEffort:
+    ix: np.ndarray
+    iy: np.ndarray
+    km: np.ndarray
+    hours: np.ndarray
+
+
+@dataclass(frozen=True)
+class ZoneEffort:
+    zone: np.ndarray  # positions in the zones array given
+    km: np.ndarray
+    hours: np.ndarray
+
+
+def _crossings(g0: np.ndarray, g1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segment index and parameter t of every crossing of an integer grid line (one axis)."""
+    i0 = np.floor(g0)
+    i1 = np.floor(g1)
+    count = np.abs(i1 - i0).astype(np.int64)
+    total = int(count.sum())
+    if total == 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    seg = np.repeat(np.arange(g0.size), count)
+    first = np.cumsum(count) - count
+    step = np.arange(total) - np.repeat(first, count)
+    lines = np.repeat(np.minimum(i0, i1) + 1.0, count) + step
+    t = (lines - g0[seg]) / (g1[seg] - g0[seg])
+    return seg, np.clip(t, 0.0, 1.0)
+
+
+def allocate_cells(segments: Segments, grid: Grid) -> CellEffort:
+    """Effort of a route per grid cell (cells with no effort are left out).
+
+    >>> g = Grid(0.0, 0.0, 1000.0)
+    >>> s = Segments(*(np.array([v]) for v in (500.0, 500.0, 2500.0, 500.0, 2.0, 1.0)))
+    >>> e = allocate_cells(s, g)
+    >>> e.ix.tolist(), e.km.round(6).tolist()
+    ([0, 1, 2], [0.5, 1.0, 0.5])
+    """
+    n = len(segments)
+    if n == 0:
+        empty = np.zeros(0)
+        return CellEffort(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
+    c = grid.cell_m
+    gx0 = (segments.x0 - grid.origin_x) / c
+    gy0 = (segments.y0 - grid.origin_y) / c
+    gx1 = (segments.x1 - grid.origin_x) / c
+    gy1 = (segments.y1 - grid.origin_y) / c
+
+    seg_x, t_x = _crossings(gx0, gx1)
+    seg_y, t_y = _crossings(gy0, gy1)
+    own = np.arange(n)
+    seg = np.concatenate([own, own, seg_x, seg_y])
+    t = np.concatenate([np.zeros(n), np.ones(n), t_x, t_y])
+    order = np.lexsort((t, seg))
+    seg, t = seg[order], t[order]
+
+    # Consecutive breakpoints on the same segment bound one piece.
+    same = seg[:-1] == seg[1:]
+    p_seg = seg[:-1][same]
+    t_a = t[:-1][same]
+    t_b = t[1:][same]
+    dt = t_b - t_a
+    # A zero-length segment (the GPS standing still) is one piece of dt == 1; a crossing at a
+    # cell corner yields a duplicate breakpoint and an empty piece, which carries nothing.
+    keep = dt > 0
+    p_seg, t_a, dt = p_seg[keep], t_a[keep], dt[keep]
+    tm = t_a + dt / 2.0
+    mx = gx0[p_seg] + tm * (gx1[p_seg] - gx0[p_seg])
+    my = gy0[p_seg] + tm * (gy1[p_seg] - gy0[p_seg])
+    ix = np.floor(mx).astype(np.int64)
+    iy = np.floor(my).astype(np.int64)
+
+    cells, inverse = np.unique(np.stack([ix, iy], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    km = np.bincount(inverse, weights=dt * segments.km[p_seg], minlength=len(cells))
+    hours = np.bincount(inverse, weights=dt * segments.hours[p_seg], minlength=len(cells))
+    return CellEffort(cells[:, 0].copy(), cells[:, 1].copy(), km, hours)
+
+
+def allocate_zones(segments: Segments, zones: np.ndarray) -> ZoneEffort:
+    """Effort of a route per zone (metric polygons); zones the route never enters are left out.
+
+    Each straight segment is intersected with the zones it touches on its own, so overlapping
+    passes of the route are never merged. A segment running along the border of two zones is
+    shared between them rather than counted in both.
+    """
+    zones = np.asarray(zones, dtype=object)
+    n = len(segments)
+    if n == 0 or zones.size == 0:
+        empty = np.zeros(0)
+        return ZoneEffort(empty.astype(np.int64), empty, empty)
+    start = np.stack([segments.x0, segments.y0], axis=1)
+    end = np.stack([segments.x1, segments.y1], axis=1)
+    lines = shapely.linestrings(np.stack([start, end], axis=1))
+    tree = shapely.STRtree(zones)
+    seg_i, zone_i = tree.query(lines, predicate="intersects")
+    if seg_i.size == 0:
+        empty = np.zeros(0)
+        return ZoneEffort(empty.astype(np.int64), empty, empty)
+    proj_len = np.hypot(segments.x1 - segments.x0, segments.y1 - segments.y0)
+    inside = shapely.length(shapely.intersection(lines[seg_i], zones[zone_i]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(proj_len[seg_i] > 0, inside / proj_len[seg_i], 1.0)
+    frac = np.clip(frac, 0.0, 1.0)
+    # Shared borders: a segment's shares never add up to more than the whole segment.
+    per_seg = np.bincount(seg_i, weights=frac, minlength=n)
+    frac = frac / np.maximum(per_seg[seg_i], 1.0)
+
+    zone_ids, inverse = np.unique(zone_i, return_inverse=True)
+    km = np.bincount(inverse, weights=frac * segments.km[seg_i])
+    hours = np.bincount(inverse, weights=frac * segments.hours[seg_i])
+    return ZoneEffort(zone_ids.astype(np.int64), km, hours)

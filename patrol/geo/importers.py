@@ -1,0 +1,87 @@
+"""Report importers: small registered classes, one per file format, chosen by type or content."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from patrol.errors import UnsupportedMediaType
+from patrol.geo.gpx import parse_gpx_report
+from patrol.geo.report import Limits, PatrolReport, ReportDefaults, parse_geojson_report
+
+__all__ = ["REGISTRY", "Importer", "importer_for", "register"]
+
+REGISTRY: dict[str, type[Importer]] = {}
+
+
+class Importer:
+    """One report format: its media types, file suffixes, a content sniff and a parser."""
+
+    name: ClassVar[str]
+    media_types: ClassVar[tuple[str, ...]]
+    suffixes: ClassVar[tuple[str, ...]]
+
+    @staticmethod
+    def sniff(head: bytes) -> bool:
+        raise NotImplementedError
+
+    @staticmethod
+    def parse(data: bytes, defaults: ReportDefaults, limits: Limits) -> PatrolReport:
+        raise NotImplementedError
+
+
+def register(cls: type[Importer]) -> type[Importer]:
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+@register
+class GeoJSONImporter(Importer):
+    name = "geojson"
+    media_types = ("application/geo+json", "application/json")
+    suffixes = (".geojson", ".json")
+
+    @staticmethod
+    def sniff(head: bytes) -> bool:
+        return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+    @staticmethod
+    def parse(data: bytes, defaults: ReportDefaults, limits: Limits) -> PatrolReport:
+        return parse_geojson_report(data, defaults, limits)
+
+
+@register
+class GPXImporter(Importer):
+    name = "gpx"
+    media_types = ("application/gpx+xml", "application/xml", "text/xml")
+    suffixes = (".gpx",)
+
+    @staticmethod
+    def sniff(head: bytes) -> bool:
+        return b"<gpx" in head[:4096]
+
+    @staticmethod
+    def parse(data: bytes, defaults: ReportDefaults, limits: Limits) -> PatrolReport:
+        return parse_gpx_report(data, defaults, limits)
+
+
+def importer_for(
+    media_type: str | None = None, filename: str | None = None, head: bytes = b""
+) -> type[Importer]:
+    """The importer for a media type, else a file name's suffix, else the content's first bytes."""
+    if media_type:
+        media_type = media_type.split(";")[0].strip().lower()
+        for cls in REGISTRY.values():
+            if media_type in cls.media_types:
+                return cls
+        if media_type not in ("application/octet-stream", "multipart/form-data"):
+            accepted = ", ".join(m for c in REGISTRY.values() for m in c.media_types)
+            raise UnsupportedMediaType(f"Send a report as one of: {accepted}.")
+    if filename:
+        low = filename.lower()
+        for cls in REGISTRY.values():
+            if low.endswith(cls.suffixes):
+                return cls
+    for cls in REGISTRY.values():
+        if head and cls.sniff(head):
+            return cls
+    raise UnsupportedMediaType("The file is neither GeoJSON nor GPX.")

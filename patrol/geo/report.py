@@ -1,0 +1,588 @@
+"""The patrol report: its parsed form, and reading plus validating the GeoJSON that carries it.
+
+Validation is complete rather than first-error: every problem is collected with the RFC 6901
+pointer of the place it concerns, so a ranger fixes a report in one pass.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from patrol.errors import FieldError, MalformedInput, ValidationFailed
+
+__all__ = [
+    "ACTIONS",
+    "STATES",
+    "TRANSPORTS",
+    "TYPES",
+    "Limits",
+    "PatrolReport",
+    "ReportDefaults",
+    "SnareReport",
+    "parse_geojson_report",
+    "parse_time",
+]
+
+TRANSPORTS = ("foot", "vehicle", "motorbike", "boat", "ski")
+TYPES = ("wire", "cable", "rope", "leghold", "pit", "other")
+STATES = ("active", "inactive", "triggered")
+ACTIONS = ("removed", "destroyed", "left_in_place", "marked")
+REMOVED_ACTIONS = ("removed", "destroyed")
+
+# A find may be logged a little before the route starts or after it ends (the GPS was switched
+# on late, the last snare was noted at the car); further out it belongs to another patrol.
+FIND_TIME_SLACK = timedelta(hours=1)
+MAX_TEXT = 2000
+MAX_ERRORS = 50
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_vertices: int = 200_000
+    max_finds: int = 5_000
+
+
+@dataclass(frozen=True)
+class ReportDefaults:
+    """Values a request supplies for what the file does not say (GPX has no unit, for one)."""
+
+    id: str | None = None
+    unit: str | None = None
+    transport: str | None = None
+    leader: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass
+class SnareReport:
+    id: str
+    lon: float
+    lat: float
+    found_at: datetime
+    type: str
+    count: int
+    state: str
+    action: str
+    species: str | None = None
+    notes: str | None = None
+    pointer: str = ""
+
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "coordinates": [round(self.lon, 9), round(self.lat, 9)],
+            "found_at": _iso(self.found_at),
+            "type": self.type,
+            "count": self.count,
+            "state": self.state,
+            "action": self.action,
+            "species": self.species,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class PatrolReport:
+    """A validated report: route parts as (n, 2) lon/lat arrays, optional epoch-second times."""
+
+    id: str
+    unit: str
+    started_at: datetime
+    ended_at: datetime
+    parts: list[np.ndarray]
+    times: list[np.ndarray] | None
+    transport: str = "foot"
+    leader: str | None = None
+    members: list[str] = field(default_factory=list)
+    snares: list[SnareReport] = field(default_factory=list)
+    source_format: str = "geojson"
+    route_pointer: str = "/features/0"
+
+    @property
+    def vertex_count(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def canonical(self) -> dict[str, Any]:
+        """Plain data that identifies the report's content, whatever format carried it."""
+        return {
+            "id": self.id,
+            "unit": self.unit,
+            "transport": self.transport,
+            "leader": self.leader,
+            "members": list(self.members),
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at),
+            "route": [np.round(p, 9).tolist() for p in self.parts],
+            "times": None if self.times is None else [t.tolist() for t in self.times],
+            "snares": sorted((s.canonical() for s in self.snares), key=lambda s: s["id"]),
+        }
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical content: same report, same hash (tells replay from conflict)."""
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(value: Any) -> datetime:
+    """An ISO 8601 time with a UTC offset, as an aware UTC datetime; ValueError otherwise."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 time string")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"'{value[:40]}' is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"'{value[:40]}' has no UTC offset (add Z or +10:00)")
+    return parsed.astimezone(UTC)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (RFC 8259)")
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Parsing a large route creates millions of small lists; the cyclic collector rescanning
+    # them costs more than the parse itself. They hold no cycles, so pause it meanwhile.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def load_json(data: bytes | str) -> Any:
+    """Parse JSON strictly (no NaN or Infinity); MalformedInput with the position otherwise."""
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        raise MalformedInput(f"The body is not UTF-8 text (byte {exc.start}).") from None
+    try:
+        with _gc_paused():
+            return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise MalformedInput(
+            f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+        ) from None
+    except ValueError as exc:
+        raise MalformedInput(f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise MalformedInput("The body is nested too deeply.") from None
+
+
+class Problems:
+    """Collects field errors, keeping the first MAX_ERRORS and counting the rest."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldError] = []
+        self.more = 0
+
+    def add(self, pointer: str, detail: str) -> None:
+        if len(self.items) < MAX_ERRORS:
+            self.items.append(FieldError(pointer, detail))
+        else:
+            self.more += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self, what: str = "report") -> None:
+        if self.items:
+            extra = f" ({self.more} more not listed)" if self.more else ""
+            raise ValidationFailed(
+                f"The {what} has {len(self.items) + self.more} problem(s){extra}; nothing was stored.",
+                errors=list(self.items),
+            )
+
+
+def _is_number(v: Any) -> bool:
+    return type(v) in (int, float)
+
+
+def check_positions(coords: Any, pointer: str, problems: Problems) -> np.ndarray | None:
+    """A list of GeoJSON positions as an (n, 2) lon/lat array, or None after adding problems."""
+    if not isinstance(coords, list):
+        problems.add(pointer, "must be an array of positions")
+        return None
+    bad = False
+    for i, p in enumerate(coords):
+        if type(p) is not list or len(p) < 2:
+            problems.add(f"{pointer}/{i}", "must be a position [longitude, latitude]")
+            bad = True
+        elif not (_is_number(p[0]) and _is_number(p[1])) or (len(p) > 2 and not _is_number(p[2])):
+            problems.add(f"{pointer}/{i}", "coordinates must be numbers")
+            bad = True
+    if bad:
+        return None
+    if not coords:
+        return np.zeros((0, 2))
+    arr = np.array([p[:2] for p in coords], dtype=float)
+    finite = np.isfinite(arr).all(axis=1)
+    for i in np.flatnonzero(~finite)[: MAX_ERRORS]:
+        problems.add(f"{pointer}/{i}", "coordinates must be finite numbers")
+    ok_lon = np.abs(arr[:, 0]) <= 180.0
+    ok_lat = np.abs(arr[:, 1]) <= 90.0
+    for i in np.flatnonzero(finite & ~ok_lon)[: MAX_ERRORS]:
+        problems.add(f"{pointer}/{i}/0", f"longitude {arr[i, 0]:g} is outside [-180, 180]")
+    for i in np.flatnonzero(finite & ~ok_lat)[: MAX_ERRORS]:
+        problems.add(f"{pointer}/{i}/1", f"latitude {arr[i, 1]:g} is outside [-90, 90]")
+    if not (finite & ok_lon & ok_lat).all():
+        return None
+    return arr
+
+
+def check_point(coords: Any, pointer: str, problems: Problems) -> tuple[float, float] | None:
+    """One GeoJSON position as (lon, lat), or None after adding its problem."""
+    if type(coords) is not list or len(coords) < 2:
+        problems.add(pointer, "must be a position [longitude, latitude]")
+        return None
+    local = Problems()
+    arr = check_positions([coords], pointer, local)
+    for item in local.items:
+        # check_positions names the position inside a list; here the position is the target.
+        problems.add(pointer + item.pointer[len(pointer) + 2 :], item.detail)
+    return None if arr is None else (float(arr[0, 0]), float(arr[0, 1]))
+
+
+def check_line(arr: np.ndarray, pointer: str, problems: Problems) -> bool:
+    """A line needs two distinct positions to have a length and a direction."""
+    if len(arr) < 2 or not (arr != arr[0]).any():
+        problems.add(pointer, "a line needs at least 2 distinct positions")
+        return False
+    return True
+
+
+def check_times(
+    raw: Any, counts: list[int], pointer: str, problems: Problems
+) -> list[np.ndarray] | None:
+    """Per-vertex times (``coordTimes``) as epoch seconds, one array per route part."""
+    nested = raw if len(counts) > 1 or (raw and isinstance(raw[0], list)) else [raw]
+    if not isinstance(raw, list) or len(nested) != len(counts):
+        problems.add(pointer, f"must give one time per vertex ({sum(counts)} vertices)")
+        return None
+    parts: list[np.ndarray] = []
+    ok = True
+    for k, (times, n) in enumerate(zip(nested, counts, strict=True)):
+        where = pointer if nested is not raw else f"{pointer}/{k}"
+        if not isinstance(times, list) or len(times) != n:
+            problems.add(where, f"must give one time per vertex ({n} here)")
+            ok = False
+            continue
+        values = np.empty(n)
+        for i, t in enumerate(times):
+            try:
+                values[i] = parse_time(t).timestamp()
+            except ValueError as exc:
+                problems.add(f"{where}/{i}", str(exc))
+                ok = False
+                break
+        else:
+            back = np.flatnonzero(np.diff(values) < 0)
+            if back.size:
+                problems.add(f"{where}/{back[0] + 1}", "times must not go backwards")
+                ok = False
+            parts.append(values)
+    return parts if ok else None
+
+
+def _text(props: dict, key: str, pointer: str, problems: Problems, limit: int = MAX_TEXT):
+    value = props.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.add(f"{pointer}/{key}", "must be a string")
+        return None
+    if len(value) > limit:
+        problems.add(f"{pointer}/{key}", f"must be at most {limit} characters")
+        return None
+    return value.strip() or None
+
+
+def _enum(props: dict, key: str, allowed, pointer, problems, default=None):
+    value = props.get(key, default)
+    if value is None:
+        problems.add(f"{pointer}/{key}", f"is required: one of {', '.join(allowed)}")
+        return None
+    if value not in allowed:
+        problems.add(f"{pointer}/{key}", f"'{str(value)[:40]}' is not one of {', '.join(allowed)}")
+        return None
+    return value
+
+
+def _uuid(value: Any, pointer: str, problems: Problems) -> str | None:
+    if not isinstance(value, str):
+        problems.add(pointer, "must be a UUID string")
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        problems.add(pointer, f"'{value[:40]}' is not a UUID")
+        return None
+
+
+def _time_field(props: dict, key: str, pointer: str, problems: Problems, default=None):
+    value = props.get(key)
+    if value is None:
+        return default
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        problems.add(f"{pointer}/{key}", str(exc))
+        return None
+
+
+def derive_find_id(patrol_id: str, index: int) -> str:
+    """A stable id for a find sent without one, so a resend of the same report matches."""
+    return str(uuid.uuid5(uuid.UUID(patrol_id), f"find-{index}"))
+
+
+def check_snare(
+    props: dict,
+    lon: float,
+    lat: float,
+    snare_id: str,
+    pointer: str,
+    problems: Problems,
+    found_at_default: datetime | None = None,
+) -> SnareReport | None:
+    """Validate one find's properties (pointer is the feature's properties object)."""
+    before = len(problems.items)
+    found_at = _time_field(props, "found_at", pointer, problems, found_at_default)
+    if found_at is None and "found_at" not in props:
+        problems.add(f"{pointer}/found_at", "is required: the time the snare was found")
+    snare_type = _enum(props, "type", TYPES, pointer, problems)
+    state = _enum(props, "state", STATES, pointer, problems, default="active")
+    action = _enum(props, "action", ACTIONS, pointer, problems)
+    count = props.get("count", 1)
+    if type(count) is float and count.is_integer():
+        count = int(count)
+    if type(count) is not int:
+        problems.add(f"{pointer}/count", "must be a whole number")
+    elif count < 1:
+        problems.add(f"{pointer}/count", f"must be at least 1 (got {count})")
+    elif count > 1000:
+        problems.add(f"{pointer}/count", "must be at most 1000 snares in one find")
+    species = _text(props, "species", pointer, problems, 200)
+    notes = _text(props, "notes", pointer, problems)
+    if len(problems.items) > before:
+        return None
+    return SnareReport(
+        id=snare_id,
+        lon=lon,
+        lat=lat,
+        found_at=found_at,
+        type=snare_type,
+        count=count,
+        state=state,
+        action=action,
+        species=species,
+        notes=notes,
+        pointer=pointer.rsplit("/properties", 1)[0],
+    )
+
+
+def check_patrol_window(report_times, started_at, ended_at, pointer, problems):
+    if started_at and ended_at and ended_at < started_at:
+        problems.add(f"{pointer}/ended_at", "ended_at is before started_at")
+        return False
+    if started_at and ended_at and ended_at - started_at > timedelta(days=31):
+        problems.add(f"{pointer}/ended_at", "a patrol report covers at most 31 days")
+        return False
+    return True
+
+
+def check_find_times(report: PatrolReport, problems: Problems) -> None:
+    lo = report.started_at - FIND_TIME_SLACK
+    hi = report.ended_at + FIND_TIME_SLACK
+    for s in report.snares:
+        if not lo <= s.found_at <= hi:
+            problems.add(
+                f"{s.pointer}/properties/found_at",
+                f"{_iso(s.found_at)} is outside the patrol ({_iso(report.started_at)} to "
+                f"{_iso(report.ended_at)}, give or take an hour)",
+            )
+
+
+def check_counts(report_vertices: int, n_finds: int, limits: Limits, pointer, problems) -> bool:
+    ok = True
+    if report_vertices > limits.max_vertices:
+        problems.add(pointer, f"the route has {report_vertices} vertices; at most "
+                     f"{limits.max_vertices} are accepted in one report")
+        ok = False
+    if n_finds > limits.max_finds:
+        problems.add("/features", f"{n_finds} finds; at most {limits.max_finds} in one report")
+        ok = False
+    return ok
+
+
+def parse_geojson_report(
+    data: bytes | str | dict, defaults: ReportDefaults | None = None, limits: Limits | None = None
+) -> PatrolReport:
+    """Read and validate a report FeatureCollection; ValidationFailed lists every problem."""
+    defaults = defaults or ReportDefaults()
+    limits = limits or Limits()
+    doc = data if isinstance(data, dict) else load_json(data)
+    problems = Problems()
+    if not isinstance(doc, dict):
+        raise ValidationFailed(
+            "A report is a GeoJSON FeatureCollection.",
+            errors=[FieldError("", "must be a JSON object")],
+        )
+    if doc.get("type") != "FeatureCollection":
+        problems.add("/type", "must be \"FeatureCollection\"")
+    features = doc.get("features")
+    if not isinstance(features, list):
+        problems.add("/features", "must be an array of features")
+        problems.raise_if_any()
+    if not features:
+        problems.add("/features", "is empty: a report needs one route feature")
+        problems.raise_if_any()
+
+    route_at: int | None = None
+    snare_at: list[int] = []
+    for i, feature in enumerate(features):
+        where = f"/features/{i}"
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            problems.add(f"{where}/type", "must be a GeoJSON Feature")
+            continue
+        props = feature.get("properties")
+        if not isinstance(props, dict):
+            problems.add(f"{where}/properties", "must be an object with a \"kind\"")
+            continue
+        kind = props.get("kind")
+        if kind == "route":
+            if route_at is None:
+                route_at = i
+            else:
+                problems.add(f"{where}/properties/kind",
+                             f"a report has exactly one route (the first is /features/{route_at})")
+        elif kind == "snare":
+            snare_at.append(i)
+        else:
+            problems.add(f"{where}/properties/kind", "must be \"route\" or \"snare\"")
+    if route_at is None:
+        problems.add("/features", "no feature with \"kind\": \"route\"")
+        problems.raise_if_any()
+
+    # The route.
+    where = f"/features/{route_at}"
+    route = features[route_at]
+    props = route["properties"]
+    patrol_id = _uuid(route.get("id", defaults.id), f"{where}/id", problems)
+    geometry = route.get("geometry")
+    parts: list[np.ndarray] = []
+    if not isinstance(geometry, dict):
+        problems.add(f"{where}/geometry", "the route needs a LineString or MultiLineString")
+    elif geometry.get("type") == "LineString":
+        arr = check_positions(geometry.get("coordinates"), f"{where}/geometry/coordinates",
+                              problems)
+        if arr is not None and check_line(arr, f"{where}/geometry/coordinates", problems):
+            parts.append(arr)
+    elif geometry.get("type") == "MultiLineString":
+        lines = geometry.get("coordinates")
+        if not isinstance(lines, list) or not lines:
+            problems.add(f"{where}/geometry/coordinates", "must be a non-empty array of lines")
+        else:
+            for k, line in enumerate(lines):
+                ptr = f"{where}/geometry/coordinates/{k}"
+                arr = check_positions(line, ptr, problems)
+                if arr is not None and check_line(arr, ptr, problems):
+                    parts.append(arr)
+    else:
+        problems.add(f"{where}/geometry/type",
+                     f"the route must be a LineString or MultiLineString, not "
+                     f"{str(geometry.get('type'))[:30]}")
+    ok_parts = bool(parts) and not problems
+
+    times = None
+    if "coordTimes" in props and ok_parts:
+        times = check_times(props["coordTimes"], [len(p) for p in parts],
+                            f"{where}/properties/coordTimes", problems)
+
+    pp = f"{where}/properties"
+    unit = props.get("unit", defaults.unit)
+    if not isinstance(unit, str) or not unit.strip():
+        problems.add(f"{pp}/unit", "is required: the code of the unit that patrolled")
+        unit = None
+    transport = _enum(props, "transport", TRANSPORTS, pp, problems,
+                      default=defaults.transport or "foot")
+    leader = _text(props, "leader", pp, problems, 200) or defaults.leader
+    members = props.get("members", [])
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        problems.add(f"{pp}/members", "must be an array of names")
+        members = []
+    started_at = _time_field(props, "started_at", pp, problems, defaults.started_at)
+    ended_at = _time_field(props, "ended_at", pp, problems, defaults.ended_at)
+    if times:
+        started_at = started_at or datetime.fromtimestamp(float(times[0][0]), UTC)
+        ended_at = ended_at or datetime.fromtimestamp(float(times[-1][-1]), UTC)
+    if started_at is None and "started_at" not in props:
+        problems.add(f"{pp}/started_at", "is required (or give coordTimes)")
+    if ended_at is None and "ended_at" not in props:
+        problems.add(f"{pp}/ended_at", "is required (or give coordTimes)")
+    check_patrol_window(times, started_at, ended_at, pp, problems)
+    vertices = sum(len(p) for p in parts)
+    check_counts(vertices, len(snare_at), limits, f"{where}/geometry/coordinates", problems)
+
+    # The finds.
+    snares: list[SnareReport] = []
+    seen: dict[str, int] = {}
+    for i in snare_at:
+        fw = f"/features/{i}"
+        feature = features[i]
+        geometry = feature.get("geometry")
+        lonlat = None
+        if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+            problems.add(f"{fw}/geometry", "a snare find must be a Point")
+        else:
+            lonlat = check_point(geometry.get("coordinates"), f"{fw}/geometry/coordinates",
+                                 problems)
+        if "id" in feature:
+            find_id = _uuid(feature["id"], f"{fw}/id", problems)
+        else:
+            find_id = derive_find_id(patrol_id, i) if patrol_id else None
+        if find_id is not None:
+            if find_id in seen:
+                problems.add(f"{fw}/id", f"duplicate find id (also /features/{seen[find_id]})")
+            seen[find_id] = i
+        snare = check_snare(feature["properties"], *(lonlat or (0.0, 0.0)), find_id or "",
+                            f"{fw}/properties", problems)
+        if snare is not None and lonlat is not None and find_id is not None:
+            snares.append(snare)
+
+    problems.raise_if_any()
+    report = PatrolReport(
+        id=patrol_id,
+        unit=unit.strip(),
+        started_at=started_at,
+        ended_at=ended_at,
+        parts=parts,
+        times=times,
+        transport=transport,
+        leader=leader,
+        members=[m.strip() for m in members if m.strip()],
+        snares=snares,
+        source_format="geojson",
+        route_pointer=where,
+    )
+    check_find_times(report, problems)
+    problems.raise_if_any()
+    return report

@@ -1,0 +1,293 @@
+"""Typed SQLAlchemy 2.x models of every stored entity (see docs/data-model.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+__all__ = [
+    "ROLES",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "ConservationArea",
+    "EffortCell",
+    "EffortZone",
+    "Patrol",
+    "SnareFind",
+    "Unit",
+    "User",
+    "Zone",
+    "utcnow",
+]
+
+ROLES = ("ranger", "coordinator", "ngo", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite keeps no offset: store UTC, read back UTC)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(so.DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+user_area = sa.Table(
+    "user_area",
+    Base.metadata,
+    sa.Column("app_user.id", sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("area_id", sa.ForeignKey("conservation_area.id", ondelete="CASCADE"),
+              primary_key=True),
+)
+
+
+class ConservationArea(Base):
+    """One protected area: its metric CRS, its grid and its boundary (WGS84 GeoJSON text)."""
+
+    __tablename__ = "conservation_area"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    epsg: so.Mapped[int]
+    cell_m: so.Mapped[float]
+    grid_origin_x: so.Mapped[float]
+    grid_origin_y: so.Mapped[float]
+    timezone: so.Mapped[str] = so.mapped_column(sa.String(64))
+    boundary_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
+    area_km2: so.Mapped[float]
+    synthetic: so.Mapped[bool] = so.mapped_column(default=False)
+    # WGS84 bounding boxes (here and on zones and patrols) filter without a spatial extension.
+    min_lon: so.Mapped[float]
+    min_lat: so.Mapped[float]
+    max_lon: so.Mapped[float]
+    max_lat: so.Mapped[float]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    zones: so.Mapped[list[Zone]] = so.relationship(back_populates="area", order_by="Zone.code")
+    units: so.Mapped[list[Unit]] = so.relationship(back_populates="area", order_by="Unit.code")
+
+
+class Zone(Base):
+    __tablename__ = "zone"
+    __table_args__ = (sa.UniqueConstraint("area_id", "code"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    area_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), index=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(64))
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    geometry_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
+    area_km2: so.Mapped[float]
+    min_lon: so.Mapped[float]
+    min_lat: so.Mapped[float]
+    max_lon: so.Mapped[float]
+    max_lat: so.Mapped[float]
+
+    area: so.Mapped[ConservationArea] = so.relationship(back_populates="zones")
+
+
+class Unit(Base):
+    """A mobile anti-poaching unit; codes are unique across the deployment (reports name them)."""
+
+    __tablename__ = "unit"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    area_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), index=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    base_lon: so.Mapped[float | None]
+    base_lat: so.Mapped[float | None]
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+
+    area: so.Mapped[ConservationArea] = so.relationship(back_populates="units")
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('ranger', 'coordinator', 'ngo', 'admin')", name="role"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(256))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16))
+    unit_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("unit.id", ondelete="SET NULL"))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    unit: so.Mapped[Unit | None] = so.relationship()
+    areas: so.Mapped[list[ConservationArea]] = so.relationship(secondary=user_area)
+    tokens: so.Mapped[list[ApiToken]] = so.relationship(back_populates="user")
+
+
+class ApiToken(Base):
+    """An API token, stored as its SHA-256 only: the token itself is shown once, at creation."""
+
+    __tablename__ = "api_token"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    prefix: so.Mapped[str] = so.mapped_column(sa.String(16))
+    name: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_used_at: so.Mapped[datetime | None]
+    revoked_at: so.Mapped[datetime | None]
+
+    user: so.Mapped[User] = so.relationship(back_populates="tokens")
+
+
+class Patrol(Base):
+    __tablename__ = "patrol"
+    __table_args__ = (
+        sa.Index("ix_patrol_area_started", "area_id", "started_at"),
+        sa.CheckConstraint("ended_at >= started_at", name="time_order"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    uuid: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True)
+    area_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"))
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    leader: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    members_json: so.Mapped[str] = so.mapped_column(sa.Text, default="[]")
+    transport: so.Mapped[str] = so.mapped_column(sa.String(16))
+    started_at: so.Mapped[datetime]
+    ended_at: so.Mapped[datetime]
+    route_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
+    coord_times_json: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    vertex_count: so.Mapped[int]
+    distance_km: so.Mapped[float]
+    duration_h: so.Mapped[float]
+    min_lon: so.Mapped[float]
+    min_lat: so.Mapped[float]
+    max_lon: so.Mapped[float]
+    max_lat: so.Mapped[float]
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    source_format: so.Mapped[str] = so.mapped_column(sa.String(16))
+    revision: so.Mapped[int] = so.mapped_column(default=1)
+    submitted_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    submitted_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    deleted_at: so.Mapped[datetime | None]
+
+    unit: so.Mapped[Unit] = so.relationship()
+    area: so.Mapped[ConservationArea] = so.relationship()
+    submitted_by: so.Mapped[User | None] = so.relationship()
+    finds: so.Mapped[list[SnareFind]] = so.relationship(
+        back_populates="patrol", order_by="SnareFind.found_at", cascade="all, delete-orphan")
+    cell_effort: so.Mapped[list[EffortCell]] = so.relationship(cascade="all, delete-orphan")
+    zone_effort: so.Mapped[list[EffortZone]] = so.relationship(cascade="all, delete-orphan")
+
+
+class SnareFind(Base):
+    __tablename__ = "snare_find"
+    __table_args__ = (
+        sa.CheckConstraint("count >= 1", name="count_positive"),
+        sa.Index("ix_snare_find_area_found", "area_id", "found_at"),
+        sa.Index("ix_snare_find_cell", "area_id", "cell_ix", "cell_iy"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    uuid: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True)
+    patrol_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("patrol.id", ondelete="CASCADE"), index=True)
+    area_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"))
+    found_at: so.Mapped[datetime]
+    lon: so.Mapped[float]
+    lat: so.Mapped[float]
+    type: so.Mapped[str] = so.mapped_column(sa.String(16))
+    count: so.Mapped[int]
+    state: so.Mapped[str] = so.mapped_column(sa.String(16))
+    action: so.Mapped[str] = so.mapped_column(sa.String(16))
+    species: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    notes: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    cell_ix: so.Mapped[int]
+    cell_iy: so.Mapped[int]
+    zone_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("zone.id", ondelete="SET NULL"), index=True)
+
+    patrol: so.Mapped[Patrol] = so.relationship(back_populates="finds")
+    zone: so.Mapped[Zone | None] = so.relationship()
+
+
+class EffortCell(Base):
+    """Km and hours of one patrol inside one fine grid cell (computed once, at ingest)."""
+
+    __tablename__ = "effort_cell"
+    __table_args__ = (sa.Index("ix_effort_cell_cell", "ix", "iy"),)
+
+    patrol_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("patrol.id", ondelete="CASCADE"), primary_key=True)
+    ix: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    iy: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    effort_km: so.Mapped[float]
+    effort_h: so.Mapped[float]
+
+
+class EffortZone(Base):
+    """Km and hours of one patrol inside one zone (recomputed when zones are replaced)."""
+
+    __tablename__ = "effort_zone"
+
+    patrol_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("patrol.id", ondelete="CASCADE"), primary_key=True)
+    zone_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("zone.id", ondelete="CASCADE"), primary_key=True, index=True)
+    effort_km: so.Mapped[float]
+    effort_h: so.Mapped[float]
+
+
+class AuditEvent(Base):
+    """Who did what to which record, with its state before and after (JSON text)."""
+
+    __tablename__ = "audit_event"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    area_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"))
+    action: so.Mapped[str] = so.mapped_column(sa.String(32))
+    entity: so.Mapped[str] = so.mapped_column(sa.String(32))
+    entity_id: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    before_json: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    after_json: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    user: so.Mapped[User | None] = so.relationship()
