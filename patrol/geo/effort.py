@@ -140,7 +140,13 @@ def allocate_zones(segments: Segments, zones: np.ndarray) -> ZoneEffort:
         empty = np.zeros(0)
         return ZoneEffort(empty.astype(np.int64), empty, empty)
     proj_len = np.hypot(segments.x1 - segments.x0, segments.y1 - segments.y0)
-    inside = shapely.length(shapely.intersection(lines[seg_i], zones[zone_i]))
+    # Most segments lie wholly inside one zone: a prepared containment test settles those,
+    # and only segments crossing a border are intersected.
+    shapely.prepare(zones)
+    inside = proj_len[seg_i].copy()
+    crossing = ~shapely.contains_properly(zones[zone_i], lines[seg_i])
+    inside[crossing] = shapely.length(
+        shapely.intersection(lines[seg_i[crossing]], zones[zone_i[crossing]]))
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(proj_len[seg_i] > 0, inside / proj_len[seg_i], 1.0)
     frac = np.clip(frac, 0.0, 1.0)

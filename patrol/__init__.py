@@ -1,0 +1,56 @@
+"""patrol: the anti-poaching patrol and snare log (a Flask service)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from patrol import config as settings
+
+__all__ = ["create_app"]
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The application factory: defaults, then instance/config.py, PATROL_* env, test config."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping({k: v for k, v in settings.DEFAULTS.items()})
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_mapping(settings.from_environment())
+    else:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = settings.default_database_url(app.instance_path)
+    if not app.config["SECRET_KEY"]:
+        if app.config["ENV"] not in ("development", "testing"):
+            raise RuntimeError(
+                "PATROL_SECRET_KEY is not set. Set it to a long random value "
+                "(python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        app.config["SECRET_KEY"] = settings.DEV_SECRET_KEY
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] not in ("development", "testing")
+
+    from patrol import cli, db, http
+    from patrol.api import bp as api_bp
+    from patrol.web import bp as web_bp
+
+    db.init_app(app)
+    http.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
+    return app

@@ -1,0 +1,9 @@
+"""The JSON API under /api/v1: parse the request, call a service, answer (RFC 9457 on errors)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from patrol.api import openapi, patrols, zones  # noqa: E402,F401  (routes register on import)

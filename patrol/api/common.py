@@ -1,0 +1,109 @@
+"""Request helpers shared by the API routes: who is asking, and parsing query parameters."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from flask import current_app, g, jsonify, request, url_for
+
+from patrol.db import get_session
+from patrol.errors import AuthenticationRequired, FieldError, ValidationFailed
+from patrol.services.auth import Principal, authenticate_token
+from patrol.services.queries import Filters
+
+__all__ = ["current_principal", "filters_from_request", "geojson_response"]
+
+
+def current_principal() -> Principal:
+    """The caller, from ``Authorization: Bearer``; 401 without a valid token."""
+    if "principal" in g:
+        return g.principal
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationRequired("Send 'Authorization: Bearer <token>'.")
+    g.principal = authenticate_token(get_session(), token.strip())
+    return g.principal
+
+
+def _time_arg(name: str, value: str, problems: list[FieldError], end: bool) -> datetime | None:
+    try:
+        if len(value) == 10:
+            day = datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(), UTC)
+            # A date alone means the whole day: 'to=2026-03-31' includes the 31st.
+            return day + timedelta(days=1) if end else day
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        problems.append(FieldError(f"/{name}", f"'{value[:40]}' is not a date or ISO 8601 time"))
+        return None
+    if parsed.tzinfo is None:
+        problems.append(FieldError(f"/{name}", "a time needs a UTC offset (or give a date)"))
+        return None
+    return parsed.astimezone(UTC)
+
+
+def _int_arg(name: str, default: int, lo: int, hi: int, problems: list[FieldError]) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(FieldError(f"/{name}", "must be a whole number"))
+        return default
+    if not lo <= value <= hi:
+        problems.append(FieldError(f"/{name}", f"must be between {lo} and {hi}"))
+    return value
+
+
+def filters_from_request() -> Filters:
+    """from, to, unit, zone, bbox, limit, offset from the query string, validated together."""
+    args = request.args
+    problems: list[FieldError] = []
+    start = _time_arg("from", args["from"], problems, False) if args.get("from") else None
+    end = _time_arg("to", args["to"], problems, True) if args.get("to") else None
+    if start and end and end <= start:
+        problems.append(FieldError("/to", "must be after 'from'"))
+    bbox = None
+    if args.get("bbox"):
+        try:
+            parts = [float(v) for v in args["bbox"].split(",")]
+            if len(parts) != 4 or not all(math.isfinite(v) for v in parts):
+                raise ValueError
+            w, s, e, n = parts
+            if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+                raise ValueError
+            bbox = (w, s, e, n)
+        except ValueError:
+            problems.append(FieldError("/bbox", "give west,south,east,north in degrees"))
+    limit = _int_arg("limit", current_app.config["API_PAGE_SIZE"], 1,
+                     current_app.config["API_MAX_PAGE_SIZE"], problems)
+    offset = _int_arg("offset", 0, 0, 10**9, problems)
+    if problems:
+        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    return Filters(start, end, args.get("unit") or None, args.get("zone") or None, bbox,
+                   limit, offset)
+
+
+def geojson_response(doc: dict[str, Any], status: int = 200, headers: dict | None = None):
+    response = jsonify(doc)
+    response.status_code = status
+    response.mimetype = "application/geo+json"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def paged(doc: dict[str, Any], endpoint: str, total: int, f: Filters, returned: int) -> dict:
+    """OGC API - Features style paging members: numberMatched, numberReturned, next link."""
+    doc["numberMatched"] = total
+    doc["numberReturned"] = returned
+    links = []
+    if f.offset + returned < total:
+        args = request.args.to_dict() | {"offset": f.offset + f.limit, "limit": f.limit}
+        links.append({"rel": "next", "type": "application/geo+json",
+                      "href": url_for(endpoint, _external=False, **args)})
+    doc["links"] = links
+    return doc

@@ -1,0 +1,53 @@
+"""Write the demo area's files into data/demo/ (run: python -m patrol.demo.build)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from patrol.demo.simulate import build_area, truth_rate
+from patrol.geo.grid import Grid
+from patrol.geo.projection import to_wgs84
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "demo"
+AREA_SEED = 7
+CELL_M = 1000.0
+
+
+def truth_cells(area) -> list[tuple[int, int, float, float, float]]:
+    """True snare density per 1 km cell of the area's grid (cell centre, snares per km2)."""
+    grid = Grid.covering(shapely.bounds(area.boundary), CELL_M)
+    ix, iy = grid.cells_covering(area.boundary)
+    cx = grid.origin_x + (ix + 0.5) * CELL_M
+    cy = grid.origin_y + (iy + 0.5) * CELL_M
+    # The mean over a 10 x 10 sub-grid of each cell, not the value at its centre.
+    sub = (np.arange(10) + 0.5) / 10 - 0.5
+    sx = cx[:, None, None] + sub[None, :, None] * CELL_M
+    sy = cy[:, None, None] + sub[None, None, :] * CELL_M
+    rate = truth_rate(area, sx, sy).mean(axis=(1, 2))
+    lon, lat = to_wgs84(cx, cy, area.epsg)
+    return [(int(a), int(b), float(o), float(t), float(r))
+            for a, b, o, t, r in zip(ix, iy, lon, lat, rate, strict=True)]
+
+
+def main(out: Path = DATA) -> None:
+    area = build_area(AREA_SEED)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, doc in (("area.geojson", area.boundary_geojson()),
+                      ("zones.geojson", area.zones_geojson()),
+                      ("units.geojson", area.units_geojson())):
+        (out / name).write_text(json.dumps(doc, indent=1) + "\n")
+    with (out / "truth.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["ix", "iy", "lon", "lat", "snares_per_km2"])
+        for ix, iy, lon, lat, rate in truth_cells(area):
+            writer.writerow([ix, iy, f"{lon:.6f}", f"{lat:.6f}", f"{rate:.4f}"])
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DATA)

@@ -1,0 +1,99 @@
+"""Load the demo conservation area, its users and a simulated year of patrols (idempotent)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from patrol.demo.build import AREA_SEED, DATA
+from patrol.demo.simulate import SimulationSettings, build_area, simulate_patrols
+from patrol.geo.report import parse_geojson_report
+from patrol.services import areas, audit, auth
+from patrol.services.patrols import ingest_report
+from patrol.store.db import begin_write
+from patrol.store.models import ApiToken, AuditEvent, ConservationArea, User
+
+__all__ = ["DEMO_SLUG", "DEMO_USERS", "load_demo"]
+
+log = logging.getLogger(__name__)
+
+DEMO_SLUG = "demo-primorye"
+# Demo logins: fixed so that every `make run` can print them. The demo refuses to run in
+# production (see cli.demo), so these never guard real data.
+DEMO_USERS = [
+    # username, role, unit, password, token
+    ("admin", "admin", None, "demo-admin", "ptl_demo_admin_0000000000000000"),
+    ("coordinator", "coordinator", None, "demo-coordinator", "ptl_demo_coordinator_000000000"),
+    ("ngo", "ngo", None, "demo-ngo", "ptl_demo_ngo_00000000000000000000"),
+    ("ranger07", "ranger", "MU-07", "demo-ranger", "ptl_demo_ranger07_00000000000000"),
+]
+
+
+@dataclass
+class DemoSummary:
+    created_area: bool
+    patrols_created: int
+    patrols_present: int  # -1: the same simulation was loaded before, nothing was checked
+
+
+def _ensure_users(session: so.Session) -> None:
+    for username, role, unit, password, token in DEMO_USERS:
+        user = session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            user = auth.create_user(session, username, role, password, unit,
+                                    None if unit else [DEMO_SLUG])
+        digest = auth._hash_token(token)
+        if session.scalar(sa.select(ApiToken.id).where(ApiToken.token_hash == digest)) is None:
+            session.add(ApiToken(user=user, token_hash=digest, prefix=token[:12], name="demo"))
+    session.commit()
+
+
+def load_demo(
+    session: so.Session,
+    settings: SimulationSettings | None = None,
+    data: Path = DATA,
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoSummary:
+    """Create the demo area from data/demo/ and ingest its simulated patrols, once.
+
+    Re-running adds only what is missing: patrols are matched by their (deterministic) ids.
+    """
+    settings = settings or SimulationSettings()
+    area = session.scalar(sa.select(ConservationArea).where(ConservationArea.slug == DEMO_SLUG))
+    created = area is None
+    if created:
+        area = areas.create_area(
+            session, DEMO_SLUG, "Demo area, southern Primorsky Krai (synthetic)",
+            json.loads((data / "area.geojson").read_text()), cell_km=1.0,
+            timezone="Asia/Vladivostok", synthetic=True)
+        session.commit()
+        areas.replace_zones(session, area, (data / "zones.geojson").read_bytes())
+        areas.import_units(session, area, (data / "units.geojson").read_bytes())
+    _ensure_users(session)
+    marker = json.dumps(asdict(settings), sort_keys=True)
+    done = session.scalar(sa.select(AuditEvent.id).where(
+        AuditEvent.action == "demo-load", AuditEvent.entity_id == DEMO_SLUG,
+        AuditEvent.after_json == marker))
+    if done is not None:
+        # This simulation is loaded already; simulating it again only to find every patrol
+        # stored would take a while on each `make run`.
+        return DemoSummary(created, 0, -1)
+    reports = list(simulate_patrols(build_area(AREA_SEED), settings))
+    contexts: dict = {}
+    made = 0
+    for k, doc in enumerate(reports):
+        result = ingest_report(session, None, parse_geojson_report(doc), contexts=contexts)
+        made += result.created
+        if progress and (k + 1) % 250 == 0:
+            progress(k + 1, len(reports))
+    begin_write(session)
+    audit.record(session, user_id=None, area_id=area.id, action="demo-load", entity="area",
+                 entity_id=DEMO_SLUG, after=asdict(settings))
+    session.commit()
+    return DemoSummary(created, made, len(reports) - made)

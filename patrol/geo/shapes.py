@@ -1,0 +1,127 @@
+"""Polygons of areas and zones: GeoJSON in and out, projection, validation with reasons."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import mapping, shape
+
+from patrol.geo.projection import to_metric, to_wgs84
+from patrol.geo.report import Problems, check_positions
+
+__all__ = ["ZoneInput", "dumps_geometry", "parse_zones", "project", "unproject"]
+
+
+def project(geometry: shapely.Geometry, epsg: int) -> shapely.Geometry:
+    """A WGS84 geometry in the metric CRS ``epsg`` (all coordinates in one vectorised call)."""
+    return shapely.transform(geometry, lambda xy: np.column_stack(to_metric(xy[:, 0], xy[:, 1],
+                                                                            epsg)))
+
+
+def unproject(geometry: shapely.Geometry, epsg: int) -> shapely.Geometry:
+    return shapely.transform(geometry, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1],
+                                                                           epsg)))
+
+
+def dumps_geometry(geometry: shapely.Geometry, precision: int = 7) -> str:
+    """GeoJSON text of a geometry, coordinates rounded to ``precision`` decimals (1 cm)."""
+    rounded = shapely.set_precision(geometry, 10.0**-precision) if precision else geometry
+    return json.dumps(mapping(rounded), separators=(",", ":"))
+
+
+class ZoneInput:
+    """A zone as read from a file: code, name and a valid (Multi)Polygon in WGS84."""
+
+    __slots__ = ("code", "geometry", "name")
+
+    def __init__(self, code: str, name: str, geometry: shapely.Geometry) -> None:
+        self.code = code
+        self.name = name
+        self.geometry = geometry
+
+
+def _check_polygon_coords(coords: Any, gtype: str, pointer: str, problems: Problems) -> bool:
+    rings = [coords] if gtype == "Polygon" else coords
+    if not isinstance(rings, list) or not rings:
+        problems.add(pointer, "must be a non-empty array")
+        return False
+    ok = True
+    for p, polygon in enumerate(rings):
+        ptr = pointer if gtype == "Polygon" else f"{pointer}/{p}"
+        if not isinstance(polygon, list) or not polygon:
+            problems.add(ptr, "a polygon needs at least one ring")
+            ok = False
+            continue
+        for r, ring in enumerate(polygon):
+            arr = check_positions(ring, f"{ptr}/{r}", problems)
+            if arr is None:
+                ok = False
+            elif len(arr) < 4 or not np.array_equal(arr[0], arr[-1]):
+                problems.add(f"{ptr}/{r}", "a ring needs 4 or more positions, closed")
+                ok = False
+    return ok
+
+
+def parse_zones(doc: Any, problems: Problems, overlap_tolerance: float = 1e-3) -> list[ZoneInput]:
+    """Validate a zones FeatureCollection (Polygon/MultiPolygon features with code and name)."""
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        problems.add("/type", "zones come as a GeoJSON FeatureCollection")
+        return []
+    features = doc.get("features")
+    if not isinstance(features, list) or not features:
+        problems.add("/features", "must be a non-empty array of zone features")
+        return []
+    zones: list[ZoneInput] = []
+    seen: dict[str, int] = {}
+    for i, feature in enumerate(features):
+        where = f"/features/{i}"
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            problems.add(f"{where}/type", "must be a GeoJSON Feature")
+            continue
+        props = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+        code = props.get("code", feature.get("id"))
+        if isinstance(code, int) and not isinstance(code, bool):
+            code = str(code)
+        if not isinstance(code, str) or not code.strip() or len(code) > 64:
+            problems.add(f"{where}/properties/code", "each zone needs a short text code")
+            code = None
+        elif code in seen:
+            problems.add(f"{where}/properties/code",
+                         f"duplicate zone code '{code}' (also /features/{seen[code]})")
+        else:
+            seen[code] = i
+        name = props.get("name", code)
+        if not isinstance(name, str) or len(name) > 200:
+            problems.add(f"{where}/properties/name", "must be a text of at most 200 characters")
+        geometry = feature.get("geometry")
+        gtype = geometry.get("type") if isinstance(geometry, dict) else None
+        if gtype not in ("Polygon", "MultiPolygon"):
+            problems.add(f"{where}/geometry", "a zone must be a Polygon or MultiPolygon")
+            continue
+        if not _check_polygon_coords(geometry.get("coordinates"), gtype,
+                                     f"{where}/geometry/coordinates", problems):
+            continue
+        geom = shape(geometry)
+        if not shapely.is_valid(geom):
+            problems.add(f"{where}/geometry", f"invalid polygon: {shapely.is_valid_reason(geom)}")
+            continue
+        if code and isinstance(name, str):
+            zones.append(ZoneInput(code.strip(), name.strip() or code.strip(), geom))
+    if len(zones) > 1 and not problems:
+        geoms = np.array([z.geometry for z in zones], dtype=object)
+        tree = shapely.STRtree(geoms)
+        a, b = tree.query(geoms, predicate="intersects")
+        pairs = a < b
+        a, b = a[pairs], b[pairs]
+        if a.size:
+            shared = shapely.area(shapely.intersection(geoms[a], geoms[b]))
+            smaller = np.minimum(shapely.area(geoms[a]), shapely.area(geoms[b]))
+            for i, j in zip(a[shared > overlap_tolerance * smaller],
+                            b[shared > overlap_tolerance * smaller], strict=True):
+                problems.add(f"/features/{seen[zones[j].code]}/geometry",
+                             f"overlaps zone '{zones[i].code}': zones must not overlap, or "
+                             "effort and finds would count twice")
+    return zones

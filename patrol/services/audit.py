@@ -1,0 +1,56 @@
+"""Audit trail: every create, correction and delete leaves an event with before and after."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from patrol.store.models import AuditEvent
+
+__all__ = ["events_for", "record"]
+
+
+def record(
+    session: so.Session,
+    *,
+    user_id: int | None,
+    area_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: Any = None,
+    after: Any = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        user_id=user_id,
+        area_id=area_id,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        before_json=None if before is None else json.dumps(before, default=str, sort_keys=True),
+        after_json=None if after is None else json.dumps(after, default=str, sort_keys=True),
+    )
+    session.add(event)
+    return event
+
+
+def events_for(session: so.Session, entity: str, entity_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == str(entity_id))
+        .order_by(AuditEvent.at, AuditEvent.id)
+        .options(so.joinedload(AuditEvent.user))
+    ).all()
+    return [
+        {
+            "at": e.at.isoformat(),
+            "user": e.user.username if e.user else None,
+            "action": e.action,
+            "before": json.loads(e.before_json) if e.before_json else None,
+            "after": json.loads(e.after_json) if e.after_json else None,
+        }
+        for e in rows
+    ]

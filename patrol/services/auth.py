@@ -1,0 +1,194 @@
+"""Who is asking and what they may do: users, API tokens and the role x area rules."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from patrol.errors import (
+    AuthenticationRequired,
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
+from patrol.store.db import begin_write
+from patrol.store.models import ROLES, ApiToken, ConservationArea, Unit, User, utcnow
+
+__all__ = [
+    "Principal",
+    "authenticate_password",
+    "authenticate_token",
+    "create_token",
+    "create_user",
+    "revoke_token",
+]
+
+TOKEN_PREFIX = "ptl_"
+# Writing last_used_at on every request would make every read a write; once a while suffices.
+LAST_USED_RESOLUTION = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated user, reduced to what permission checks need."""
+
+    user_id: int
+    username: str
+    role: str
+    unit_id: int | None
+    area_ids: frozenset[int]
+
+    @classmethod
+    def of(cls, user: User, all_area_ids: frozenset[int] | None = None) -> Principal:
+        areas = (all_area_ids if user.role == "admin" and all_area_ids is not None
+                 else frozenset(a.id for a in user.areas))
+        return cls(user.id, user.username, user.role, user.unit_id, areas)
+
+    @property
+    def sees_locations(self) -> bool:
+        """Routes and exact find points: not for the ngo role, which gets aggregates only."""
+        return self.role in ("ranger", "coordinator", "admin")
+
+    def require_role(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"This needs the role {' or '.join(roles)}; you are {self.role}.")
+
+    def require_area(self, area_id: int) -> None:
+        if area_id not in self.area_ids:
+            # The same answer as for a missing record: another area's data is invisible.
+            raise NotFound("No such record in your conservation areas.")
+
+    def can_submit_for(self, unit: Unit) -> bool:
+        if self.role == "ranger":
+            return unit.id == self.unit_id
+        return self.role in ("coordinator", "admin") and unit.area_id in self.area_ids
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _all_area_ids(session: so.Session) -> frozenset[int]:
+    return frozenset(session.scalars(sa.select(ConservationArea.id)).all())
+
+
+def principal_for(session: so.Session, user: User) -> Principal:
+    return Principal.of(user, _all_area_ids(session) if user.role == "admin" else None)
+
+
+def create_user(
+    session: so.Session,
+    username: str,
+    role: str,
+    password: str | None = None,
+    unit_code: str | None = None,
+    area_slugs: list[str] | None = None,
+) -> User:
+    """A new user; rangers belong to a unit (and so to its area)."""
+    problems = []
+    if role not in ROLES:
+        problems.append(FieldError("/role", f"'{role}' is not one of {', '.join(ROLES)}"))
+    if not username or len(username) > 64 or not username.replace("-", "").replace(
+            "_", "").replace(".", "").isalnum():
+        problems.append(FieldError("/username", "use 1-64 letters, digits, '.', '-' or '_'"))
+    if password is not None and len(password) < 8:
+        problems.append(FieldError("/password", "must be at least 8 characters"))
+    unit = None
+    if unit_code:
+        unit = session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            problems.append(FieldError("/unit", f"no unit '{unit_code}'"))
+    if role == "ranger" and not unit_code:
+        problems.append(FieldError("/unit", "a ranger belongs to a unit"))
+    areas = []
+    for slug in area_slugs or []:
+        area = session.scalar(sa.select(ConservationArea).where(ConservationArea.slug == slug))
+        if area is None:
+            problems.append(FieldError("/areas", f"no conservation area '{slug}'"))
+        else:
+            areas.append(area)
+    if unit is not None and unit.area not in areas:
+        areas.append(unit.area)
+    if problems:
+        raise ValidationFailed("The user cannot be created.", errors=problems)
+    if session.scalar(sa.select(User.id).where(User.username == username)):
+        raise Conflict(f"A user '{username}' exists already.")
+    user = User(
+        username=username,
+        role=role,
+        password_hash=generate_password_hash(password) if password else None,
+        unit=unit,
+        areas=areas,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password) < 8:
+        raise ValidationFailed("Password too short.",
+                               errors=[FieldError("/password", "must be at least 8 characters")])
+    user.password_hash = generate_password_hash(password)
+
+
+def create_token(session: so.Session, username: str, name: str = "") -> tuple[ApiToken, str]:
+    """A new API token for ``username``: the row (hash only) and the token, shown this once."""
+    user = session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"No user '{username}'.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user=user, token_hash=_hash_token(token), prefix=token[:12], name=name)
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def revoke_token(session: so.Session, prefix_or_token: str) -> int:
+    """Revoke tokens by their shown prefix (or the whole token); how many were revoked."""
+    if prefix_or_token.startswith(TOKEN_PREFIX) and len(prefix_or_token) > 20:
+        cond = ApiToken.token_hash == _hash_token(prefix_or_token)
+    else:
+        cond = ApiToken.prefix == prefix_or_token
+    rows = session.scalars(sa.select(ApiToken).where(cond, ApiToken.revoked_at.is_(None))).all()
+    for row in rows:
+        row.revoked_at = utcnow()
+    return len(rows)
+
+
+def authenticate_token(session: so.Session, token: str) -> Principal:
+    """The principal of a bearer token; AuthenticationRequired if unknown or revoked."""
+    row = session.scalar(
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == _hash_token(token))
+        .options(so.joinedload(ApiToken.user).selectinload(User.areas))
+    )
+    if row is None or row.revoked_at is not None or not row.user.active:
+        raise AuthenticationRequired("The token is unknown or revoked.")
+    principal = principal_for(session, row.user)
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        token_id = row.id
+        begin_write(session)
+        session.execute(sa.update(ApiToken).where(ApiToken.id == token_id)
+                        .values(last_used_at=now))
+        session.commit()
+    return principal
+
+
+def authenticate_password(session: so.Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, else None."""
+    user = session.scalar(sa.select(User).where(User.username == username))
+    if user is None or not user.active or not user.password_hash:
+        # Spend the same time as a real check, so timing does not tell which usernames exist.
+        check_password_hash(generate_password_hash("x"), password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None

@@ -1,0 +1,131 @@
+"""A report's figures in its area: distance, duration, and effort per grid cell and per zone."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from shapely.geometry import shape
+
+from patrol.geo.effort import CellEffort, Segments, ZoneEffort, allocate_cells, allocate_zones
+from patrol.geo.grid import Grid
+from patrol.geo.projection import geodesic_lengths_m, to_metric
+from patrol.geo.shapes import project
+from patrol.store.models import ConservationArea, Zone
+
+__all__ = ["AreaContext", "RouteFigures", "measure_route"]
+
+
+@dataclass
+class AreaContext:
+    """What measuring needs to know of an area, projected once and reused across reports."""
+
+    area_id: int
+    epsg: int
+    grid: Grid
+    boundary_m: shapely.Geometry
+    zone_ids: np.ndarray
+    zone_codes: list[str]
+    zones_m: np.ndarray
+    zone_tree: shapely.STRtree | None
+
+    @classmethod
+    def load(cls, session: so.Session, area: ConservationArea) -> AreaContext:
+        zones = session.scalars(
+            sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.id)
+        ).all()
+        zones_m = np.array([project(shape(json.loads(z.geometry_geojson)), area.epsg)
+                            for z in zones], dtype=object)
+        shapely.prepare(zones_m)
+        boundary = project(shape(json.loads(area.boundary_geojson)), area.epsg)
+        shapely.prepare(boundary)
+        return cls(
+            area_id=area.id,
+            epsg=area.epsg,
+            grid=Grid(area.grid_origin_x, area.grid_origin_y, area.cell_m),
+            boundary_m=boundary,
+            zone_ids=np.array([z.id for z in zones], dtype=np.int64),
+            zone_codes=[z.code for z in zones],
+            zones_m=zones_m,
+            zone_tree=shapely.STRtree(zones_m) if len(zones) else None,
+        )
+
+    def zone_of(self, x: np.ndarray, y: np.ndarray) -> list[int | None]:
+        """Zone id holding each metric point (None outside every zone)."""
+        result: list[int | None] = [None] * len(x)
+        if self.zone_tree is None or len(x) == 0:
+            return result
+        points = shapely.points(np.asarray(x), np.asarray(y))
+        p_i, z_i = self.zone_tree.query(points, predicate="intersects")
+        for p, z in zip(p_i[::-1], z_i[::-1], strict=True):  # first zone wins on a border
+            result[int(p)] = int(self.zone_ids[z])
+        return result
+
+    def distance_outside_m(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """How far each metric point lies outside the area's boundary (0 inside)."""
+        return shapely.distance(self.boundary_m, shapely.points(np.asarray(x), np.asarray(y)))
+
+
+@dataclass
+class RouteFigures:
+    distance_km: float
+    duration_h: float
+    segments: Segments
+    cells: CellEffort
+    zones: ZoneEffort
+
+
+def route_segments(
+    parts: list[np.ndarray],
+    times: list[np.ndarray] | None,
+    started_at: datetime,
+    ended_at: datetime,
+    epsg: int,
+) -> tuple[Segments, float, float]:
+    """The route's segments in the metric CRS with geodesic km and hours; distance, duration."""
+    x0s, y0s, x1s, y1s, kms, hs = [], [], [], [], [], []
+    for k, part in enumerate(parts):
+        x, y = to_metric(part[:, 0], part[:, 1], epsg)
+        x0s.append(x[:-1])
+        y0s.append(y[:-1])
+        x1s.append(x[1:])
+        y1s.append(y[1:])
+        kms.append(geodesic_lengths_m(part[:, 0], part[:, 1]) / 1000.0)
+        if times is not None:
+            hs.append(np.maximum(np.diff(times[k]), 0.0) / 3600.0)
+    km = np.concatenate(kms)
+    distance_km = float(km.sum())
+    duration_h = (ended_at - started_at).total_seconds() / 3600.0
+    if times is not None:
+        hours = np.concatenate(hs)
+    elif distance_km > 0:
+        # No vertex times: the patrol's duration is shared in proportion to distance.
+        hours = km / distance_km * duration_h
+    else:
+        hours = np.zeros_like(km)
+    segments = Segments(np.concatenate(x0s), np.concatenate(y0s), np.concatenate(x1s),
+                        np.concatenate(y1s), km, hours)
+    return segments, distance_km, duration_h
+
+
+def measure_route(
+    parts: list[np.ndarray],
+    times: list[np.ndarray] | None,
+    started_at: datetime,
+    ended_at: datetime,
+    context: AreaContext,
+) -> RouteFigures:
+    segments, distance_km, duration_h = route_segments(parts, times, started_at, ended_at,
+                                                       context.epsg)
+    return RouteFigures(
+        distance_km=distance_km,
+        duration_h=duration_h,
+        segments=segments,
+        cells=allocate_cells(segments, context.grid),
+        zones=allocate_zones(segments, context.zones_m),
+    )

@@ -1,0 +1,495 @@
+"""Patrol reports: ingest (validated, measured, stored once), reading back, corrections."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from patrol.errors import (
+    Conflict,
+    DeletedPatrolConflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    StaleRevision,
+    ValidationFailed,
+)
+from patrol.geo.projection import to_metric
+from patrol.geo.report import REMOVED_ACTIONS, TRANSPORTS, PatrolReport, Problems, check_snare
+from patrol.services import audit
+from patrol.services.auth import Principal
+from patrol.services.measure import AreaContext, measure_route
+from patrol.store.db import begin_write
+from patrol.store.models import (
+    ConservationArea,
+    EffortCell,
+    EffortZone,
+    Patrol,
+    SnareFind,
+    Unit,
+    Zone,
+)
+
+__all__ = ["IngestResult", "ingest_report", "patrol_document", "recompute_area"]
+
+
+@dataclass
+class IngestResult:
+    created: bool
+    patrol: Patrol
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _existing(session: so.Session, report: PatrolReport) -> IngestResult | None:
+    stored = session.scalar(sa.select(Patrol).where(Patrol.uuid == report.id))
+    if stored is None:
+        return None
+    if stored.deleted_at is not None:
+        raise DeletedPatrolConflict(
+            f"Patrol {report.id} was deleted on {_iso(stored.deleted_at)}; a resend does not "
+            "restore it. Ask a coordinator, or send it under a new id.",
+            extra={"patrol_id": report.id},
+        )
+    if stored.content_hash != report.content_hash():
+        raise Conflict(
+            f"A different report with id {report.id} is stored (revision {stored.revision}). "
+            "A new report needs a new id; a correction goes through PATCH.",
+            extra={"patrol_id": report.id, "revision": stored.revision},
+        )
+    return IngestResult(created=False, patrol=stored)
+
+
+def _check_place(report: PatrolReport, context: AreaContext, margin_km: float) -> list[FieldError]:
+    """The route and the finds must lie in the unit's area, give or take ``margin_km``."""
+    problems: list[FieldError] = []
+    margin_m = margin_km * 1000.0
+    route = np.concatenate(report.parts)
+    x, y = to_metric(route[:, 0], route[:, 1], context.epsg)
+    if float(np.min(context.distance_outside_m(x, y))) > margin_m:
+        problems.append(FieldError(
+            f"{report.route_pointer}/geometry",
+            f"the route lies wholly outside the unit's conservation area (more than "
+            f"{margin_km:g} km from it); check the unit or the coordinates"))
+    if report.snares:
+        lon = np.array([s.lon for s in report.snares])
+        lat = np.array([s.lat for s in report.snares])
+        sx, sy = to_metric(lon, lat, context.epsg)
+        far = context.distance_outside_m(sx, sy) > margin_m
+        for snare in np.array(report.snares, dtype=object)[far]:
+            problems.append(FieldError(
+                f"{snare.pointer}/geometry",
+                f"the find lies more than {margin_km:g} km outside the conservation area"))
+    return problems
+
+
+def _snare_figures(snare_rows: list[SnareFind]) -> tuple[int, int]:
+    found = sum(s.count for s in snare_rows)
+    removed = sum(s.count for s in snare_rows if s.action in REMOVED_ACTIONS)
+    return found, removed
+
+
+def _store(
+    session: so.Session,
+    report: PatrolReport,
+    unit: Unit,
+    principal: Principal | None,
+    context: AreaContext,
+) -> Patrol:
+    figures = measure_route(report.parts, report.times, report.started_at, report.ended_at,
+                            context)
+    route = report.parts
+    lon_min = min(float(p[:, 0].min()) for p in route)
+    lat_min = min(float(p[:, 1].min()) for p in route)
+    lon_max = max(float(p[:, 0].max()) for p in route)
+    lat_max = max(float(p[:, 1].max()) for p in route)
+    geometry = {"type": "MultiLineString", "coordinates": [np.round(p, 7).tolist() for p in route]}
+    patrol = Patrol(
+        uuid=report.id,
+        area_id=unit.area_id,
+        unit_id=unit.id,
+        leader=report.leader,
+        members_json=json.dumps(report.members),
+        transport=report.transport,
+        started_at=report.started_at,
+        ended_at=report.ended_at,
+        route_geojson=json.dumps(geometry, separators=(",", ":")),
+        coord_times_json=(None if report.times is None
+                          else json.dumps([t.tolist() for t in report.times])),
+        vertex_count=report.vertex_count,
+        distance_km=figures.distance_km,
+        duration_h=figures.duration_h,
+        min_lon=lon_min,
+        min_lat=lat_min,
+        max_lon=lon_max,
+        max_lat=lat_max,
+        content_hash=report.content_hash(),
+        source_format=report.source_format,
+        submitted_by_id=principal.user_id if principal else None,
+    )
+    session.add(patrol)
+    session.flush()
+    _write_effort(session, patrol.id, figures.cells, figures.zones, context)
+    if report.snares:
+        lon = np.array([s.lon for s in report.snares])
+        lat = np.array([s.lat for s in report.snares])
+        x, y = to_metric(lon, lat, context.epsg)
+        ix, iy = context.grid.cell_of(x, y)
+        zone_ids = context.zone_of(x, y)
+        session.execute(sa.insert(SnareFind), [
+            {
+                "uuid": s.id, "patrol_id": patrol.id, "area_id": unit.area_id,
+                "found_at": s.found_at, "lon": s.lon, "lat": s.lat, "type": s.type,
+                "count": s.count, "state": s.state, "action": s.action, "species": s.species,
+                "notes": s.notes, "cell_ix": int(ix[k]), "cell_iy": int(iy[k]),
+                "zone_id": zone_ids[k],
+            }
+            for k, s in enumerate(report.snares)
+        ])
+    audit.record(session, user_id=patrol.submitted_by_id, area_id=unit.area_id, action="create",
+                 entity="patrol", entity_id=report.id,
+                 after={"unit": unit.code, "started_at": _iso(report.started_at),
+                        "distance_km": round(figures.distance_km, 3),
+                        "finds": len(report.snares), "content_hash": patrol.content_hash})
+    return patrol
+
+
+def _write_effort(session, patrol_id, cells, zones, context: AreaContext) -> None:
+    if len(cells.ix):
+        session.execute(sa.insert(EffortCell), [
+            {"patrol_id": patrol_id, "ix": int(a), "iy": int(b), "effort_km": float(k),
+             "effort_h": float(h)}
+            for a, b, k, h in zip(cells.ix, cells.iy, cells.km, cells.hours, strict=True)
+        ])
+    if len(zones.zone):
+        session.execute(sa.insert(EffortZone), [
+            {"patrol_id": patrol_id, "zone_id": int(context.zone_ids[z]), "effort_km": float(k),
+             "effort_h": float(h)}
+            for z, k, h in zip(zones.zone, zones.km, zones.hours, strict=True)
+        ])
+
+
+def ingest_report(
+    session: so.Session,
+    principal: Principal | None,
+    report: PatrolReport,
+    *,
+    area_margin_km: float = 10.0,
+    contexts: dict[int, AreaContext] | None = None,
+) -> IngestResult:
+    """Store a validated report once, in one transaction, committed before returning.
+
+    Same id and same content again: the stored patrol (a replay). Same id, other content: 409.
+    ``principal`` None is the trusted CLI and demo loader. ``contexts`` lets a bulk import
+    project each area's zones once.
+    """
+    begin_write(session)
+    found = _existing(session, report)
+    if found is not None:
+        session.rollback()
+        return found
+    unit = session.scalar(sa.select(Unit).where(Unit.code == report.unit))
+    unit_pointer = (f"{report.route_pointer}/properties/unit"
+                    if report.source_format == "geojson" else "/unit")
+    if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
+        session.rollback()
+        raise ValidationFailed("The report names an unknown unit; nothing was stored.",
+                               errors=[FieldError(unit_pointer, f"no unit '{report.unit}'")])
+    if principal is not None and not principal.can_submit_for(unit):
+        session.rollback()
+        raise Forbidden(f"You may not submit reports for unit {unit.code}.")
+    if not unit.active:
+        session.rollback()
+        raise ValidationFailed("The unit is not active; nothing was stored.",
+                               errors=[FieldError(unit_pointer, f"unit '{unit.code}' is retired")])
+    context = (contexts or {}).get(unit.area_id)
+    if context is None:
+        context = AreaContext.load(session, unit.area)
+        if contexts is not None:
+            contexts[unit.area_id] = context
+    problems = _check_place(report, context, area_margin_km)
+    if report.snares:
+        taken = session.execute(
+            sa.select(SnareFind.uuid, Patrol.uuid).join(Patrol)
+            .where(SnareFind.uuid.in_([s.id for s in report.snares]))
+        ).all()
+        by_id = {s.id: s for s in report.snares}
+        for find_id, patrol_id in taken:
+            problems.append(FieldError(f"{by_id[find_id].pointer}/id",
+                                       f"find {find_id} is stored already, in patrol {patrol_id}"))
+    if problems:
+        session.rollback()
+        raise ValidationFailed("The report does not fit its area; nothing was stored.",
+                               errors=problems)
+    try:
+        patrol = _store(session, report, unit, principal, context)
+        session.commit()
+    except sa.exc.IntegrityError:
+        # Another request stored the same id between our check and our insert (PostgreSQL
+        # lets both get this far): answer as if we had come second.
+        session.rollback()
+        found = _existing(session, report)
+        session.rollback()
+        if found is None:
+            raise
+        return found
+    return IngestResult(created=True, patrol=patrol)
+
+
+def _zone_figures(session: so.Session, patrol: Patrol) -> list[dict[str, Any]]:
+    effort = {r.zone_id: r for r in session.scalars(
+        sa.select(EffortZone).where(EffortZone.patrol_id == patrol.id))}
+    finds: dict[int | None, list[SnareFind]] = {}
+    for f in patrol.finds:
+        finds.setdefault(f.zone_id, []).append(f)
+    zone_ids = sorted(set(effort) | {z for z in finds if z is not None})
+    zones = {z.id: z for z in session.scalars(sa.select(Zone).where(Zone.id.in_(zone_ids)))}
+    rows = []
+    for zid in zone_ids:
+        found, removed = _snare_figures(finds.get(zid, []))
+        e = effort.get(zid)
+        rows.append({
+            "zone": zones[zid].code,
+            "name": zones[zid].name,
+            "effort_km": round(e.effort_km, 4) if e else 0.0,
+            "effort_h": round(e.effort_h, 4) if e else 0.0,
+            "finds": len(finds.get(zid, [])),
+            "snares_found": found,
+            "snares_removed": removed,
+        })
+    inside_km = sum(e.effort_km for e in effort.values())
+    inside_h = sum(e.effort_h for e in effort.values())
+    found, removed = _snare_figures(finds.get(None, []))
+    rows.append({
+        "zone": None,
+        "name": "outside every zone",
+        "effort_km": round(max(patrol.distance_km - inside_km, 0.0), 4),
+        "effort_h": round(max(_hours_total(session, patrol) - inside_h, 0.0), 4),
+        "finds": len(finds.get(None, [])),
+        "snares_found": found,
+        "snares_removed": removed,
+    })
+    return rows
+
+
+def _hours_total(session: so.Session, patrol: Patrol) -> float:
+    return float(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(EffortCell.effort_h), 0.0))
+                                .where(EffortCell.patrol_id == patrol.id)))
+
+
+def find_feature(find: SnareFind, zone_code: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": find.uuid,
+        "geometry": {"type": "Point", "coordinates": [find.lon, find.lat]},
+        "properties": {
+            "kind": "snare",
+            "patrol": find.patrol.uuid if find.patrol else None,
+            "found_at": _iso(find.found_at),
+            "type": find.type,
+            "count": find.count,
+            "state": find.state,
+            "action": find.action,
+            "species": find.species,
+            "notes": find.notes,
+            "zone": zone_code,
+            "cell": [find.cell_ix, find.cell_iy],
+        },
+    }
+
+
+def route_feature(patrol: Patrol, with_times: bool = True) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "kind": "route",
+        "unit": patrol.unit.code,
+        "leader": patrol.leader,
+        "members": json.loads(patrol.members_json),
+        "transport": patrol.transport,
+        "started_at": _iso(patrol.started_at),
+        "ended_at": _iso(patrol.ended_at),
+        "distance_km": round(patrol.distance_km, 4),
+        "duration_h": round(patrol.duration_h, 4),
+        "vertex_count": patrol.vertex_count,
+        "revision": patrol.revision,
+        "source_format": patrol.source_format,
+        "submitted_at": _iso(patrol.submitted_at),
+        "deleted_at": _iso(patrol.deleted_at) if patrol.deleted_at else None,
+    }
+    if with_times and patrol.coord_times_json:
+        parts = json.loads(patrol.coord_times_json)
+        props["coordTimes"] = [[_iso(datetime.fromtimestamp(t, UTC)) for t in part]
+                               for part in parts]
+    return {"type": "Feature", "id": patrol.uuid,
+            "geometry": json.loads(patrol.route_geojson), "properties": props}
+
+
+def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:
+    """The stored report as a FeatureCollection (route, then finds) with its figures."""
+    zone_codes = dict(session.execute(sa.select(Zone.id, Zone.code)
+                                      .where(Zone.area_id == patrol.area_id)).all())
+    found, removed = _snare_figures(patrol.finds)
+    return {
+        "type": "FeatureCollection",
+        "id": patrol.uuid,
+        "features": [route_feature(patrol)]
+        + [find_feature(f, zone_codes.get(f.zone_id)) for f in patrol.finds],
+        "figures": {
+            "distance_km": round(patrol.distance_km, 4),
+            "duration_h": round(patrol.duration_h, 4),
+            "snares_found": found,
+            "snares_removed": removed,
+            "zones": _zone_figures(session, patrol),
+        },
+    }
+
+
+def recompute_area(session: so.Session, area: ConservationArea, *, cells: bool = True) -> int:
+    """Measure every stored patrol of ``area`` again (after zones or the grid changed).
+
+    Runs inside the caller's transaction; returns how many patrols were measured.
+    """
+    context = AreaContext.load(session, area)
+    patrols = session.scalars(sa.select(Patrol).where(Patrol.area_id == area.id)).all()
+    ids = [p.id for p in patrols]
+    if not ids:
+        return 0
+    session.execute(sa.delete(EffortZone).where(EffortZone.patrol_id.in_(ids)))
+    if cells:
+        session.execute(sa.delete(EffortCell).where(EffortCell.patrol_id.in_(ids)))
+    for patrol in patrols:
+        geometry = json.loads(patrol.route_geojson)
+        parts = [np.asarray(c, float) for c in geometry["coordinates"]]
+        times = (None if patrol.coord_times_json is None
+                 else [np.asarray(t, float) for t in json.loads(patrol.coord_times_json)])
+        figures = measure_route(parts, times, patrol.started_at, patrol.ended_at, context)
+        empty_cells = type(figures.cells)(*(np.zeros(0),) * 4)
+        _write_effort(session, patrol.id, figures.cells if cells else empty_cells,
+                      figures.zones, context)
+    finds = session.scalars(sa.select(SnareFind).where(SnareFind.area_id == area.id)).all()
+    if finds:
+        x, y = to_metric(np.array([f.lon for f in finds]), np.array([f.lat for f in finds]),
+                         context.epsg)
+        ix, iy = context.grid.cell_of(x, y)
+        for f, zone_id, a, b in zip(finds, context.zone_of(x, y), ix, iy, strict=True):
+            f.zone_id, f.cell_ix, f.cell_iy = zone_id, int(a), int(b)
+    return len(patrols)
+
+
+PATROL_FIELDS = ("leader", "members", "transport")
+FIND_FIELDS = ("type", "count", "state", "action", "species", "notes")
+
+
+def _check_revision(patrol: Patrol, revision: object) -> None:
+    if type(revision) is not int:
+        raise ValidationFailed("An edit names the revision it edits.",
+                               errors=[FieldError("/revision", "is required: a whole number")])
+    if revision != patrol.revision:
+        raise StaleRevision(
+            f"Patrol {patrol.uuid} is at revision {patrol.revision}, not {revision}: "
+            "reload it and edit again.", extra={"revision": patrol.revision})
+
+
+def _writable(session: so.Session, principal: Principal, patrol_uuid: str) -> Patrol:
+    principal.require_role("coordinator", "admin")
+    begin_write(session)
+    patrol = session.scalar(sa.select(Patrol).where(Patrol.uuid == patrol_uuid))
+    if patrol is None or patrol.area_id not in principal.area_ids or patrol.deleted_at:
+        session.rollback()
+        raise NotFound(f"No patrol {patrol_uuid} among those you can edit.")
+    return patrol
+
+
+def correct_patrol(session: so.Session, principal: Principal, patrol_uuid: str,
+                   changes: dict[str, Any]) -> Patrol:
+    """Correct a patrol's properties and its finds; audited, and the revision goes up by one.
+
+    ``changes``: ``revision`` (required), any of leader, members, transport, and ``finds``
+    mapping a find id to the fields to correct (type, count, state, action, species, notes).
+    """
+    if not isinstance(changes, dict):
+        raise ValidationFailed("Send a JSON object.", errors=[FieldError("", "must be an object")])
+    patrol = _writable(session, principal, patrol_uuid)
+    try:
+        _check_revision(patrol, changes.get("revision"))
+        problems = Problems()
+        unknown = set(changes) - {"revision", "finds", *PATROL_FIELDS}
+        for key in sorted(unknown):
+            problems.add(f"/{key}", "cannot be corrected here")
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        if "transport" in changes and changes["transport"] not in TRANSPORTS:
+            problems.add("/transport", f"must be one of {', '.join(TRANSPORTS)}")
+        if "members" in changes and not (isinstance(changes["members"], list) and all(
+                isinstance(m, str) for m in changes["members"])):
+            problems.add("/members", "must be an array of names")
+        if "leader" in changes and not (changes["leader"] is None
+                                        or isinstance(changes["leader"], str)):
+            problems.add("/leader", "must be a string or null")
+        finds = {f.uuid: f for f in patrol.finds}
+        find_changes = changes.get("finds", {})
+        if not isinstance(find_changes, dict):
+            problems.add("/finds", "must map find ids to their corrections")
+            find_changes = {}
+        for find_id, fix in find_changes.items():
+            find = finds.get(find_id)
+            where = f"/finds/{find_id}"
+            if find is None:
+                problems.add(where, "no such find in this patrol")
+                continue
+            if not isinstance(fix, dict) or set(fix) - set(FIND_FIELDS):
+                problems.add(where, f"may correct only {', '.join(FIND_FIELDS)}")
+                continue
+            merged = {k: getattr(find, k) for k in FIND_FIELDS} | fix
+            merged["found_at"] = find.found_at.isoformat()
+            checked = check_snare(merged, find.lon, find.lat, find.uuid, where, problems)
+            if checked is not None:
+                before[find_id] = {k: getattr(find, k) for k in fix}
+                after[find_id] = dict(fix)
+                for k in fix:
+                    setattr(find, k, getattr(checked, k))
+        problems.raise_if_any("correction")
+        for key in PATROL_FIELDS:
+            if key in changes:
+                column = "members_json" if key == "members" else key
+                old = getattr(patrol, column)
+                before[key] = json.loads(old) if key == "members" else old
+                value = changes[key]
+                after[key] = value
+                setattr(patrol, column, json.dumps(value) if key == "members" else value)
+        patrol.revision += 1
+        audit.record(session, user_id=principal.user_id, area_id=patrol.area_id,
+                     action="correct", entity="patrol", entity_id=patrol.uuid,
+                     before=before | {"revision": patrol.revision - 1},
+                     after=after | {"revision": patrol.revision})
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return patrol
+
+
+def delete_patrol(session: so.Session, principal: Principal, patrol_uuid: str,
+                  revision: object) -> Patrol:
+    """Soft-delete: the patrol and its finds leave every figure but stay stored, audited."""
+    patrol = _writable(session, principal, patrol_uuid)
+    try:
+        _check_revision(patrol, revision)
+        patrol.deleted_at = datetime.now(UTC)
+        patrol.revision += 1
+        audit.record(session, user_id=principal.user_id, area_id=patrol.area_id,
+                     action="delete", entity="patrol", entity_id=patrol.uuid,
+                     before={"revision": patrol.revision - 1},
+                     after={"deleted_at": _iso(patrol.deleted_at), "revision": patrol.revision})
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return patrol

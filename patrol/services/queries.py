@@ -1,0 +1,102 @@
+"""Reading stored patrols and finds back, filtered and paged, as the caller may see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from patrol.errors import NotFound
+from patrol.services.auth import Principal
+from patrol.store.models import EffortZone, Patrol, SnareFind, Unit, Zone
+
+__all__ = ["Filters", "get_patrol", "list_finds", "list_patrols"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Filters common to patrols and finds; times are aware, ``to`` exclusive."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    unit: str | None = None
+    zone: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def _visible_patrols(principal: Principal):
+    cond = [Patrol.area_id.in_(principal.area_ids), Patrol.deleted_at.is_(None)]
+    if principal.role == "ranger":
+        cond.append(Patrol.unit_id == principal.unit_id)
+    return cond
+
+
+def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple[int, list[Patrol]]:
+    principal.require_role("ranger", "coordinator", "admin")
+    cond = _visible_patrols(principal)
+    if f.start is not None:
+        cond.append(Patrol.ended_at >= f.start)
+    if f.end is not None:
+        cond.append(Patrol.started_at < f.end)
+    if f.unit:
+        cond.append(Patrol.unit_id.in_(sa.select(Unit.id).where(Unit.code == f.unit)))
+    if f.zone:
+        cond.append(Patrol.id.in_(
+            sa.select(EffortZone.patrol_id).join(Zone).where(Zone.code == f.zone)))
+    if f.bbox:
+        w, s, e, n = f.bbox
+        cond += [Patrol.max_lon >= w, Patrol.min_lon <= e, Patrol.max_lat >= s,
+                 Patrol.min_lat <= n]
+    total = session.scalar(sa.select(sa.func.count()).select_from(Patrol).where(*cond))
+    rows = session.scalars(
+        sa.select(Patrol).where(*cond).order_by(Patrol.started_at, Patrol.id)
+        .offset(f.offset).limit(f.limit).options(so.joinedload(Patrol.unit))
+    ).all()
+    return total, list(rows)
+
+
+def list_finds(session: so.Session, principal: Principal, f: Filters) -> tuple[int, list]:
+    principal.require_role("ranger", "coordinator", "admin")
+    cond = [*_visible_patrols(principal)]
+    if f.start is not None:
+        cond.append(SnareFind.found_at >= f.start)
+    if f.end is not None:
+        cond.append(SnareFind.found_at < f.end)
+    if f.unit:
+        cond.append(Patrol.unit_id.in_(sa.select(Unit.id).where(Unit.code == f.unit)))
+    if f.zone:
+        cond.append(SnareFind.zone_id.in_(sa.select(Zone.id).where(Zone.code == f.zone)))
+    if f.bbox:
+        w, s, e, n = f.bbox
+        cond += [SnareFind.lon >= w, SnareFind.lon <= e, SnareFind.lat >= s, SnareFind.lat <= n]
+    base = sa.select(SnareFind).join(Patrol, SnareFind.patrol_id == Patrol.id).where(*cond)
+    total = session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+    rows = session.execute(
+        base.add_columns(Zone.code).outerjoin(Zone, SnareFind.zone_id == Zone.id)
+        .order_by(SnareFind.found_at, SnareFind.id).offset(f.offset).limit(f.limit)
+        .options(so.contains_eager(SnareFind.patrol))
+    ).all()
+    return total, [(r[0], r[1]) for r in rows]
+
+
+def get_patrol(session: so.Session, principal: Principal, patrol_uuid: str,
+               include_deleted: bool = False) -> Patrol:
+    principal.require_role("ranger", "coordinator", "admin")
+    patrol = session.scalar(
+        sa.select(Patrol).where(Patrol.uuid == patrol_uuid)
+        .options(so.joinedload(Patrol.unit), so.selectinload(Patrol.finds))
+    )
+    hidden = (
+        patrol is None
+        or patrol.area_id not in principal.area_ids
+        or (principal.role == "ranger" and patrol.unit_id != principal.unit_id)
+        or (patrol.deleted_at is not None and not (include_deleted
+                                                   and principal.role != "ranger"))
+    )
+    if hidden:
+        raise NotFound(f"No patrol {patrol_uuid} among those you can see.")
+    return patrol
