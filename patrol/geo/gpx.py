@@ -129,15 +129,20 @@ def parse_gpx_report(
                                errors=[FieldError("/gpx/trk", reason)])
     times = part_times if parts and all(t is not None for t in part_times) else None
 
-    # Without a time on every point, the earliest and latest times given still bound the patrol.
-    known = [_utc(p.time) for trk in gpx.tracks for seg in trk.segments for p in seg.points
-             if p.time is not None]
-    started_at = defaults.started_at or (min(known) if known else None)
-    ended_at = defaults.ended_at or (max(known) if known else None)
+    # Without a time on every point, the times of the track's first and last points still
+    # bound the patrol; a few timed points mid-track do not.
+    points = [p for trk in gpx.tracks for seg in trk.segments if len(seg.points) >= 2
+              for p in (seg.points[0], seg.points[-1])]
+    first = _utc(points[0].time) if points else None
+    last = _utc(points[-1].time) if points else None
+    started_at = defaults.started_at or first
+    ended_at = defaults.ended_at or last
     if started_at is None:
-        problems.add("/started_at", "the track has no times: give started_at with the upload")
+        problems.add("/started_at", "the track's first point has no time: give started_at "
+                     "with the upload")
     if ended_at is None:
-        problems.add("/ended_at", "the track has no times: give ended_at with the upload")
+        problems.add("/ended_at", "the track's last point has no time: give ended_at with "
+                     "the upload")
     check_patrol_window(times, started_at, ended_at, "", problems)
     if not defaults.unit:
         problems.add("/unit", "is required: give the unit code with the upload")
