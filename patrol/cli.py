@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from patrol.errors import PatrolError
 
@@ -35,6 +35,7 @@ def _area(slug: str | None):
 
 
 @click.command("init")
+@with_appcontext
 def init_command() -> None:
     """Create or migrate the database to the latest schema."""
     from patrol.store import upgrade
@@ -44,10 +45,12 @@ def init_command() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--year", default=2025, show_default=True, help="Year of simulated patrols.")
 @click.option("--seed", default=2025, show_default=True, help="Seed of the simulation.")
-@click.option("--patrols-per-week", default=2.5, show_default=True,
-              help="Patrols per unit per week.")
+@click.option(
+    "--patrols-per-week", default=2.5, show_default=True, help="Patrols per unit per week."
+)
 def demo_command(year: int, seed: int, patrols_per_week: float) -> None:
     """Load the synthetic demo area, users and a simulated year of patrols (once)."""
     from patrol.demo.load import DEMO_USERS, load_demo
@@ -58,21 +61,27 @@ def demo_command(year: int, seed: int, patrols_per_week: float) -> None:
         raise click.ClickException("the demo has fixed logins: run it with PATROL_ENV=development")
     upgrade(current_app.config["DATABASE_URL"])
     settings = SimulationSettings(year=year, seed=seed, patrols_per_unit_week=patrols_per_week)
-    summary = load_demo(_session(), settings,
-                        progress=lambda k, n: click.echo(f"  {k}/{n} patrols", err=True))
+    summary = load_demo(
+        _session(), settings, progress=lambda k, n: click.echo(f"  {k}/{n} patrols", err=True)
+    )
     if summary.patrols_present < 0:
         click.echo("demo data present (this simulation was loaded before)")
     else:
-        click.echo(f"demo area {'created' if summary.created_area else 'present'}; "
-                   f"{summary.patrols_created} patrols stored, "
-                   f"{summary.patrols_present} present already")
+        click.echo(
+            f"demo area {'created' if summary.created_area else 'present'}; "
+            f"{summary.patrols_created} patrols stored, "
+            f"{summary.patrols_present} present already"
+        )
     click.echo("\nDemo logins (synthetic data; development only):")
     for username, role, unit, password, token in DEMO_USERS:
-        click.echo(f"  {role:<12} {username:<12} password {password:<17} token {token}"
-                   + (f"  ({unit})" if unit else ""))
+        click.echo(
+            f"  {role:<12} {username:<12} password {password:<17} token {token}"
+            + (f"  ({unit})" if unit else "")
+        )
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 def serve_command(host: str, port: int) -> None:
@@ -86,8 +95,13 @@ areas_group = AppGroup("areas", help="Conservation areas.")
 @areas_group.command("create")
 @click.argument("slug")
 @click.option("--name", required=True)
-@click.option("--boundary", "boundary_file", type=click.Path(exists=True, dir_okay=False),
-              required=True, help="GeoJSON Polygon/MultiPolygon (WGS84).")
+@click.option(
+    "--boundary",
+    "boundary_file",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="GeoJSON Polygon/MultiPolygon (WGS84).",
+)
 @click.option("--cell-km", default=1.0, show_default=True)
 @click.option("--timezone", default="UTC", show_default=True)
 def areas_create(slug, name, boundary_file, cell_km, timezone) -> None:
@@ -97,8 +111,14 @@ def areas_create(slug, name, boundary_file, cell_km, timezone) -> None:
 
     session = _session()
     try:
-        area = create_area(session, slug, name, load_json(Path(boundary_file).read_bytes()),
-                           cell_km=cell_km, timezone=timezone)
+        area = create_area(
+            session,
+            slug,
+            name,
+            load_json(Path(boundary_file).read_bytes()),
+            cell_km=cell_km,
+            timezone=timezone,
+        )
         session.commit()
     except PatrolError as error:
         _fail(error)
@@ -144,8 +164,7 @@ users_group = AppGroup("users", help="People and their roles.")
 
 @users_group.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["ranger", "coordinator", "ngo", "admin"]),
-              required=True)
+@click.option("--role", type=click.Choice(["ranger", "coordinator", "ngo", "admin"]), required=True)
 @click.option("--unit", help="Unit code (rangers).")
 @click.option("--area", "areas", multiple=True, help="Area slug; repeat for several.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
@@ -211,13 +230,16 @@ def patrols_import(files, unit, transport, started_at, ended_at) -> None:
     from patrol.services.patrols import ingest_report
 
     session = _session()
-    limits = Limits(current_app.config["MAX_ROUTE_VERTICES"],
-                    current_app.config["MAX_FINDS_PER_PATROL"])
+    limits = Limits(
+        current_app.config["MAX_ROUTE_VERTICES"], current_app.config["MAX_FINDS_PER_PATROL"]
+    )
     try:
         defaults = ReportDefaults(
-            unit=unit, transport=transport,
+            unit=unit,
+            transport=transport,
             started_at=parse_time(started_at) if started_at else None,
-            ended_at=parse_time(ended_at) if ended_at else None)
+            ended_at=parse_time(ended_at) if ended_at else None,
+        )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     failed = 0
@@ -226,9 +248,13 @@ def patrols_import(files, unit, transport, started_at, ended_at) -> None:
         data = Path(name).read_bytes()
         try:
             report = importer_for(None, name, data[:4096]).parse(data, defaults, limits)
-            result = ingest_report(session, None, report,
-                                   area_margin_km=current_app.config["AREA_MARGIN_KM"],
-                                   contexts=contexts)
+            result = ingest_report(
+                session,
+                None,
+                report,
+                area_margin_km=current_app.config["AREA_MARGIN_KM"],
+                contexts=contexts,
+            )
         except PatrolError as error:
             failed += 1
             click.echo(f"{name}: rejected", err=True)
@@ -237,13 +263,15 @@ def patrols_import(files, unit, transport, started_at, ended_at) -> None:
                 click.echo(f"  {item.pointer or '/'}: {item.detail}", err=True)
             continue
         state = "stored" if result.created else "already stored"
-        click.echo(f"{name}: {state} as patrol {result.patrol.uuid} "
-                   f"({result.patrol.distance_km:.2f} km)")
+        click.echo(
+            f"{name}: {state} as patrol {result.patrol.uuid} ({result.patrol.distance_km:.2f} km)"
+        )
     if failed:
         sys.exit(1)
 
 
 @click.command("recompute")
+@with_appcontext
 @click.option("--area", "slug", help="Area slug (default: every area).")
 def recompute_command(slug: str | None) -> None:
     """Measure every stored patrol again (effort per cell and zone, finds' cells and zones)."""
@@ -263,8 +291,18 @@ def recompute_command(slug: str | None) -> None:
     click.echo(f"{total} patrols recomputed")
 
 
-COMMANDS = [init_command, demo_command, serve_command, recompute_command, areas_group,
-            zones_group, units_group, users_group, tokens_group, patrols_group]
+COMMANDS = [
+    init_command,
+    demo_command,
+    serve_command,
+    recompute_command,
+    areas_group,
+    zones_group,
+    units_group,
+    users_group,
+    tokens_group,
+    patrols_group,
+]
 
 
 def init_app(app: Flask) -> None:
@@ -278,5 +316,8 @@ def _create_app():
     return create_app()
 
 
-cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
-                 help="patrol: the anti-poaching patrol and snare log.")
+cli = FlaskGroup(
+    create_app=_create_app,
+    add_default_commands=False,
+    help="patrol: the anti-poaching patrol and snare log.",
+)

@@ -1,4 +1,4 @@
-"""The PatrolError family: every failure a user can cause, with its HTTP status and a safe message."""
+"""The PatrolError family: every failure a client can cause, its HTTP status, a safe message."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from typing import Any
 
 __all__ = [
     "AuthenticationRequired",
-    "MalformedInput",
-    "TooManyRequests",
     "Conflict",
     "DeletedPatrolConflict",
     "FieldError",
     "Forbidden",
+    "MalformedInput",
     "NotFound",
     "PatrolError",
     "PayloadTooLarge",
     "StaleRevision",
+    "TooManyRequests",
     "UnsupportedMediaType",
     "ValidationFailed",
 ]

@@ -49,8 +49,11 @@ def handle_http_exception(exc: HTTPException):
         )
     else:
         error = PatrolError(exc.description or exc.name)
-        error.status, error.code, error.title = exc.code or 500, exc.name.lower().replace(
-            " ", "-"), exc.name
+        error.status, error.code, error.title = (
+            exc.code or 500,
+            exc.name.lower().replace(" ", "-"),
+            exc.name,
+        )
     return handle_patrol_error(error)
 
 

@@ -27,8 +27,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 # The test area: a 20 km square in southern Primorsky Krai, four quadrant zones.
 AREA_CENTER = (131.30, 43.20)
 EPSG = utm_epsg(*AREA_CENTER)
-CX, CY = (float(v[0]) for v in to_metric(np.array([AREA_CENTER[0]]),
-                                          np.array([AREA_CENTER[1]]), EPSG))
+CX, CY = (
+    float(v[0]) for v in to_metric(np.array([AREA_CENTER[0]]), np.array([AREA_CENTER[1]]), EPSG)
+)
 HALF_M = 10_000.0
 OTHER_CENTER = (132.60, 44.10)
 
@@ -43,8 +44,9 @@ def _pg_database(name: str) -> str:
 
 
 def _pg_drop(name: str) -> None:
-    engine = sa.create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg"),
-                              isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(
+        make_url(PG_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     with engine.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     engine.dispose()
@@ -80,14 +82,16 @@ def _wipe(engine: sa.Engine) -> None:
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = create_app({
-        "ENV": "testing",
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "DATABASE_URL": database_url,
-        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
-        "MAX_ROUTE_VERTICES": 50_000,
-    })
+    app = create_app(
+        {
+            "ENV": "testing",
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+            "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+            "MAX_ROUTE_VERTICES": 50_000,
+        }
+    )
     app.instance_path = str(tmp_path)
     yield app
     engine = app.extensions["patrol.engine"]
@@ -107,30 +111,40 @@ def runner(app):
 
 @pytest.fixture
 def session(app):
-    with app.app_context():
-        from patrol.db import get_session
+    """A session of the test's own, outside any app context (requests get theirs).
 
-        yield get_session()
+    Its snapshot starts at its first read: roll it back to see what a request committed since.
+    """
+    s = app.extensions["patrol.sessions"]()
+    yield s
+    s.close()
 
 
-def square(cx: float, cy: float, half: float, epsg: int = EPSG, n: int = 20) -> dict:
-    """A metric square as a WGS84 GeoJSON Polygon, edges densified so it stays square."""
+def rect(x0: float, y0: float, x1: float, y1: float, epsg: int = EPSG, n: int = 20) -> dict:
+    """A metric rectangle as a WGS84 GeoJSON Polygon, edges densified so it stays straight."""
     t = np.linspace(0, 1, n, endpoint=False)
-    xs = np.concatenate([cx - half + 2 * half * t, np.full(n, cx + half),
-                         cx + half - 2 * half * t, np.full(n, cx - half)])
-    ys = np.concatenate([np.full(n, cy - half), cy - half + 2 * half * t,
-                         np.full(n, cy + half), cy + half - 2 * half * t])
+    xs = np.concatenate([x0 + (x1 - x0) * t, np.full(n, x1), x1 - (x1 - x0) * t, np.full(n, x0)])
+    ys = np.concatenate([np.full(n, y0), y0 + (y1 - y0) * t, np.full(n, y1), y1 - (y1 - y0) * t])
     lon, lat = to_wgs84(xs, ys, epsg)
     ring = np.column_stack([lon, lat]).tolist()
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def square(cx: float, cy: float, half: float, epsg: int = EPSG, n: int = 20) -> dict:
+    return rect(cx - half, cy - half, cx + half, cy + half, epsg, n)
 
 
 def quadrant_zones() -> dict:
     h = HALF_M / 2
     feats = []
     for code, dx, dy in (("SW", -h, -h), ("SE", h, -h), ("NW", -h, h), ("NE", h, h)):
-        feats.append({"type": "Feature", "properties": {"code": code, "name": f"Zone {code}"},
-                      "geometry": square(CX + dx, CY + dy, h, n=10)})
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {"code": code, "name": f"Zone {code}"},
+                "geometry": square(CX + dx, CY + dy, h, n=10),
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -159,19 +173,46 @@ def world(app) -> World:
 
     with app.app_context():
         s = get_session()
-        area = areas.create_area(s, "test-area", "Test area", square(CX, CY, HALF_M),
-                                 timezone="Asia/Vladivostok")
-        ox, oy = (float(v[0]) for v in to_metric(np.array([OTHER_CENTER[0]]),
-                                                  np.array([OTHER_CENTER[1]]), EPSG))
+        area = areas.create_area(
+            s, "test-area", "Test area", square(CX, CY, HALF_M), timezone="Asia/Vladivostok"
+        )
+        ox, oy = (
+            float(v[0])
+            for v in to_metric(np.array([OTHER_CENTER[0]]), np.array([OTHER_CENTER[1]]), EPSG)
+        )
         other = areas.create_area(s, "other-area", "Other area", square(ox, oy, 5000.0))
         s.commit()
         areas.replace_zones(s, area, quadrant_zones())
         base = lonlat([0], [0])[0]
-        areas.import_units(s, area, {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": base},
-             "properties": {"code": code, "name": code}} for code in ("T-01", "T-02")]})
-        areas.import_units(s, other, {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "geometry": None, "properties": {"code": "O-01", "name": "O"}}]})
+        areas.import_units(
+            s,
+            area,
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": base},
+                        "properties": {"code": code, "name": code},
+                    }
+                    for code in ("T-01", "T-02")
+                ],
+            },
+        )
+        areas.import_units(
+            s,
+            other,
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": None,
+                        "properties": {"code": "O-01", "name": "O"},
+                    }
+                ],
+            },
+        )
         w = World(area.id, other.id)
         for username, role, unit, slugs in (
             ("admin", "admin", None, []),
@@ -208,24 +249,45 @@ def make_report(
     """A valid report: a route through metric offsets from the test area's centre."""
     xy = np.asarray(xy_m, float)
     coords = lonlat(xy[:, 0], xy[:, 1])
-    route_props = {"kind": "route", "unit": unit, "transport": "foot",
-                   "started_at": iso(start), "ended_at": iso(start + timedelta(hours=hours)),
-                   "leader": "A. Leader", "members": ["B", "C"]}
+    route_props = {
+        "kind": "route",
+        "unit": unit,
+        "transport": "foot",
+        "started_at": iso(start),
+        "ended_at": iso(start + timedelta(hours=hours)),
+        "leader": "A. Leader",
+        "members": ["B", "C"],
+    }
     if times:
         step = hours * 3600 / (len(coords) - 1)
-        route_props["coordTimes"] = [iso(start + timedelta(seconds=k * step))
-                                     for k in range(len(coords))]
+        route_props["coordTimes"] = [
+            iso(start + timedelta(seconds=k * step)) for k in range(len(coords))
+        ]
     route_props.update(props)
-    features = [{"type": "Feature", "id": patrol_id or str(uuid.uuid4()),
-                 "geometry": {"type": "LineString", "coordinates": coords},
-                 "properties": route_props}]
+    features = [
+        {
+            "type": "Feature",
+            "id": patrol_id or str(uuid.uuid4()),
+            "geometry": {"type": "LineString", "coordinates": coords},
+            "properties": route_props,
+        }
+    ]
     for k, (fx, fy) in enumerate(finds):
-        features.append({
-            "type": "Feature", "id": str(uuid.uuid4()),
-            "geometry": {"type": "Point", "coordinates": lonlat([fx], [fy])[0]},
-            "properties": {"kind": "snare", "found_at": iso(start + timedelta(hours=1, minutes=k)),
-                           "type": "wire", "count": 2, "state": "active", "action": "removed"},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(uuid.uuid4()),
+                "geometry": {"type": "Point", "coordinates": lonlat([fx], [fy])[0]},
+                "properties": {
+                    "kind": "snare",
+                    "found_at": iso(start + timedelta(hours=1, minutes=k)),
+                    "type": "wire",
+                    "count": 2,
+                    "state": "active",
+                    "action": "removed",
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -233,5 +295,7 @@ def row_counts(app) -> dict[str, int]:
     """Rows per table: 'the database is unchanged' is these counts staying equal."""
     engine = app.extensions["patrol.engine"]
     with engine.connect() as conn:
-        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                for t in Base.metadata.sorted_tables}
+        return {
+            t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in Base.metadata.sorted_tables
+        }

@@ -78,13 +78,19 @@ def filters_from_request() -> Filters:
             bbox = (w, s, e, n)
         except ValueError:
             problems.append(FieldError("/bbox", "give west,south,east,north in degrees"))
-    limit = _int_arg("limit", current_app.config["API_PAGE_SIZE"], 1,
-                     current_app.config["API_MAX_PAGE_SIZE"], problems)
+    limit = _int_arg(
+        "limit",
+        current_app.config["API_PAGE_SIZE"],
+        1,
+        current_app.config["API_MAX_PAGE_SIZE"],
+        problems,
+    )
     offset = _int_arg("offset", 0, 0, 10**9, problems)
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
-    return Filters(start, end, args.get("unit") or None, args.get("zone") or None, bbox,
-                   limit, offset)
+    return Filters(
+        start, end, args.get("unit") or None, args.get("zone") or None, bbox, limit, offset
+    )
 
 
 def geojson_response(doc: dict[str, Any], status: int = 200, headers: dict | None = None):
@@ -103,7 +109,12 @@ def paged(doc: dict[str, Any], endpoint: str, total: int, f: Filters, returned: 
     links = []
     if f.offset + returned < total:
         args = request.args.to_dict() | {"offset": f.offset + f.limit, "limit": f.limit}
-        links.append({"rel": "next", "type": "application/geo+json",
-                      "href": url_for(endpoint, _external=False, **args)})
+        links.append(
+            {
+                "rel": "next",
+                "type": "application/geo+json",
+                "href": url_for(endpoint, _external=False, **args),
+            }
+        )
     doc["links"] = links
     return doc

@@ -9,27 +9,47 @@ from patrol.api import bp
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _GEOJSON = {"application/geo+json": {"schema": {"type": "object"}}}
 _FILTERS = [
-    {"name": "from", "in": "query", "schema": {"type": "string"},
-     "description": "date (UTC day) or ISO 8601 time with offset; inclusive"},
-    {"name": "to", "in": "query", "schema": {"type": "string"},
-     "description": "date (the whole day is included) or ISO 8601 time; exclusive"},
+    {
+        "name": "from",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "date (UTC day) or ISO 8601 time with offset; inclusive",
+    },
+    {
+        "name": "to",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "date (the whole day is included) or ISO 8601 time; exclusive",
+    },
     {"name": "unit", "in": "query", "schema": {"type": "string"}},
     {"name": "zone", "in": "query", "schema": {"type": "string"}},
-    {"name": "bbox", "in": "query", "schema": {"type": "string"},
-     "description": "west,south,east,north in degrees"},
+    {
+        "name": "bbox",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "west,south,east,north in degrees",
+    },
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
 ]
-_AREA = [{"name": "area", "in": "query", "schema": {"type": "string"},
-          "description": "area slug; optional when the caller has one area"}]
+_AREA = [
+    {
+        "name": "area",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "area slug; optional when the caller has one area",
+    }
+]
 
 
 def _op(summary: str, ok: str = "200", params=None, body=None, extra=None) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,
         "parameters": params or [],
-        "responses": {ok: {"description": "OK", "content": _GEOJSON},
-                      "4XX": {"description": "Problem", "content": _PROBLEM}},
+        "responses": {
+            ok: {"description": "OK", "content": _GEOJSON},
+            "4XX": {"description": "Problem", "content": _PROBLEM},
+        },
     }
     if body:
         op["requestBody"] = {"required": True, "content": body}
@@ -39,41 +59,76 @@ def _op(summary: str, ok: str = "200", params=None, body=None, extra=None) -> di
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
-    "info": {"title": "patrol API", "version": "1",
-             "description": "Anti-poaching patrol reports, snare finds and effort figures."},
+    "info": {
+        "title": "patrol API",
+        "version": "1",
+        "description": "Anti-poaching patrol reports, snare finds and effort figures.",
+    },
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearer": []}],
     "paths": {
         "/patrols": {
             "post": _op(
-                "Submit a patrol report (GeoJSON FeatureCollection or GPX)", "201",
-                params=[{"name": n, "in": "query", "schema": {"type": "string"}} for n in
-                        ("unit", "id", "transport", "leader", "started_at", "ended_at")],
-                body={"application/geo+json": {"schema": {"type": "object"}},
-                      "application/gpx+xml": {"schema": {"type": "string"}},
-                      "multipart/form-data": {"schema": {"type": "object", "properties": {
-                          "file": {"type": "string", "format": "binary"}}}}},
-                extra={"200": {"description": "Replay: this report is stored already",
-                               "content": _GEOJSON},
-                       "409": {"description": "Another report has this id", "content": _PROBLEM}},
+                "Submit a patrol report (GeoJSON FeatureCollection or GPX)",
+                "201",
+                params=[
+                    {"name": n, "in": "query", "schema": {"type": "string"}}
+                    for n in ("unit", "id", "transport", "leader", "started_at", "ended_at")
+                ],
+                body={
+                    "application/geo+json": {"schema": {"type": "object"}},
+                    "application/gpx+xml": {"schema": {"type": "string"}},
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                        }
+                    },
+                },
+                extra={
+                    "200": {
+                        "description": "Replay: this report is stored already",
+                        "content": _GEOJSON,
+                    },
+                    "409": {"description": "Another report has this id", "content": _PROBLEM},
+                },
             ),
             "get": _op("List patrols (routes) you may see", params=_FILTERS),
         },
         "/patrols/{id}": {
-            "parameters": [{"name": "id", "in": "path", "required": True,
-                            "schema": {"type": "string", "format": "uuid"}}],
+            "parameters": [
+                {
+                    "name": "id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "format": "uuid"},
+                }
+            ],
             "get": _op("One patrol: route, finds, figures (and audit trail for coordinators)"),
-            "patch": _op("Correct a patrol or its finds (coordinator)",
-                         body={"application/json": {"schema": {"type": "object"}}}),
-            "delete": _op("Soft-delete a patrol (coordinator)",
-                          params=[{"name": "revision", "in": "query", "required": True,
-                                   "schema": {"type": "integer"}}]),
+            "patch": _op(
+                "Correct a patrol or its finds (coordinator)",
+                body={"application/json": {"schema": {"type": "object"}}},
+            ),
+            "delete": _op(
+                "Soft-delete a patrol (coordinator)",
+                params=[
+                    {
+                        "name": "revision",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    }
+                ],
+            ),
         },
         "/snares": {"get": _op("List snare finds you may see", params=_FILTERS)},
         "/zones": {
             "get": _op("Zones of an area", params=_AREA),
-            "put": _op("Replace an area's zones; figures are recomputed", params=_AREA,
-                       body={"application/geo+json": {"schema": {"type": "object"}}}),
+            "put": _op(
+                "Replace an area's zones; figures are recomputed",
+                params=_AREA,
+                body={"application/geo+json": {"schema": {"type": "object"}}},
+            ),
         },
         "/units": {"get": _op("Units of an area", params=_AREA)},
         "/areas": {"get": _op("Your conservation areas")},
@@ -89,10 +144,17 @@ SPEC: dict[str, Any] = {
                     "title": {"type": "string"},
                     "status": {"type": "integer"},
                     "detail": {"type": "string"},
-                    "errors": {"type": "array", "items": {
-                        "type": "object", "required": ["pointer", "detail"],
-                        "properties": {"pointer": {"type": "string"},
-                                       "detail": {"type": "string"}}}},
+                    "errors": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["pointer", "detail"],
+                            "properties": {
+                                "pointer": {"type": "string"},
+                                "detail": {"type": "string"},
+                            },
+                        },
+                    },
                 },
             }
         },

@@ -28,9 +28,13 @@ def _defaults_from_request() -> ReportDefaults:
                 problems.append(FieldError(f"/{key}", str(exc)))
     if problems:
         raise ValidationFailed("The upload's parameters are not valid.", errors=problems)
-    return ReportDefaults(id=values.get("id") or None, unit=values.get("unit") or None,
-                          transport=values.get("transport") or None,
-                          leader=values.get("leader") or None, **times)
+    return ReportDefaults(
+        id=values.get("id") or None,
+        unit=values.get("unit") or None,
+        transport=values.get("transport") or None,
+        leader=values.get("leader") or None,
+        **times,
+    )
 
 
 def _read_report():
@@ -38,8 +42,10 @@ def _read_report():
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise ValidationFailed("Attach the report as the form field 'file'.",
-                                   errors=[FieldError("/file", "is required")])
+            raise ValidationFailed(
+                "Attach the report as the form field 'file'.",
+                errors=[FieldError("/file", "is required")],
+            )
         data = upload.read()
         importer = importer_for(upload.mimetype, upload.filename, data[:4096])
     else:
@@ -49,8 +55,9 @@ def _read_report():
         importer = importer_for(request.mimetype, None, data[:4096])
     if not data.strip():
         raise MalformedInput("The body is empty.")
-    limits = Limits(current_app.config["MAX_ROUTE_VERTICES"],
-                    current_app.config["MAX_FINDS_PER_PATROL"])
+    limits = Limits(
+        current_app.config["MAX_ROUTE_VERTICES"], current_app.config["MAX_FINDS_PER_PATROL"]
+    )
     return importer.parse(data, _defaults_from_request(), limits)
 
 
@@ -61,8 +68,9 @@ def submit_patrol():
     principal.require_role("ranger", "coordinator", "admin")
     report = _read_report()
     session = get_session()
-    result = service.ingest_report(session, principal, report,
-                                   area_margin_km=current_app.config["AREA_MARGIN_KM"])
+    result = service.ingest_report(
+        session, principal, report, area_margin_km=current_app.config["AREA_MARGIN_KM"]
+    )
     doc = service.patrol_document(session, result.patrol)
     location = url_for("api.read_patrol", patrol_id=result.patrol.uuid)
     return geojson_response(doc, 201 if result.created else 200, {"Location": location})
@@ -73,8 +81,10 @@ def patrols_index():
     principal = current_principal()
     f = filters_from_request()
     total, rows = list_patrols(get_session(), principal, f)
-    doc = {"type": "FeatureCollection",
-           "features": [service.route_feature(p, with_times=False) for p in rows]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [service.route_feature(p, with_times=False) for p in rows],
+    }
     return geojson_response(paged(doc, "api.patrols_index", total, f, len(rows)))
 
 
@@ -104,8 +114,9 @@ def correct_patrol(patrol_id: str):
     principal = current_principal()
     session = get_session()
     patrol = service.correct_patrol(session, principal, patrol_id, _json_body())
-    return geojson_response(service.patrol_document(session, patrol),
-                            headers={"ETag": f'"{patrol.revision}"'})
+    return geojson_response(
+        service.patrol_document(session, patrol), headers={"ETag": f'"{patrol.revision}"'}
+    )
 
 
 @bp.delete("/patrols/<patrol_id>")
@@ -116,8 +127,11 @@ def delete_patrol(patrol_id: str):
     revision = int(raw) if raw.isdigit() else None
     session = get_session()
     patrol = service.delete_patrol(session, principal, patrol_id, revision)
-    return {"id": patrol.uuid, "deleted_at": patrol.deleted_at.isoformat(),
-            "revision": patrol.revision}
+    return {
+        "id": patrol.uuid,
+        "deleted_at": patrol.deleted_at.isoformat(),
+        "revision": patrol.revision,
+    }
 
 
 @bp.get("/snares")
@@ -125,6 +139,8 @@ def snares_index():
     principal = current_principal()
     f = filters_from_request()
     total, rows = list_finds(get_session(), principal, f)
-    doc = {"type": "FeatureCollection",
-           "features": [service.find_feature(find, zone) for find, zone in rows]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [service.find_feature(find, zone) for find, zone in rows],
+    }
     return geojson_response(paged(doc, "api.snares_index", total, f, len(rows)))

@@ -31,16 +31,20 @@ def truth_cells(area) -> list[tuple[int, int, float, float, float]]:
     sy = cy[:, None, None] + sub[None, None, :] * CELL_M
     rate = truth_rate(area, sx, sy).mean(axis=(1, 2))
     lon, lat = to_wgs84(cx, cy, area.epsg)
-    return [(int(a), int(b), float(o), float(t), float(r))
-            for a, b, o, t, r in zip(ix, iy, lon, lat, rate, strict=True)]
+    return [
+        (int(a), int(b), float(o), float(t), float(r))
+        for a, b, o, t, r in zip(ix, iy, lon, lat, rate, strict=True)
+    ]
 
 
 def main(out: Path = DATA) -> None:
     area = build_area(AREA_SEED)
     out.mkdir(parents=True, exist_ok=True)
-    for name, doc in (("area.geojson", area.boundary_geojson()),
-                      ("zones.geojson", area.zones_geojson()),
-                      ("units.geojson", area.units_geojson())):
+    for name, doc in (
+        ("area.geojson", area.boundary_geojson()),
+        ("zones.geojson", area.zones_geojson()),
+        ("units.geojson", area.units_geojson()),
+    ):
         (out / name).write_text(json.dumps(doc, indent=1) + "\n")
     with (out / "truth.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)

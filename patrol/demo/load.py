@@ -46,8 +46,9 @@ def _ensure_users(session: so.Session) -> None:
     for username, role, unit, password, token in DEMO_USERS:
         user = session.scalar(sa.select(User).where(User.username == username))
         if user is None:
-            user = auth.create_user(session, username, role, password, unit,
-                                    None if unit else [DEMO_SLUG])
+            user = auth.create_user(
+                session, username, role, password, unit, None if unit else [DEMO_SLUG]
+            )
         digest = auth._hash_token(token)
         if session.scalar(sa.select(ApiToken.id).where(ApiToken.token_hash == digest)) is None:
             session.add(ApiToken(user=user, token_hash=digest, prefix=token[:12], name="demo"))
@@ -69,17 +70,26 @@ def load_demo(
     created = area is None
     if created:
         area = areas.create_area(
-            session, DEMO_SLUG, "Demo area, southern Primorsky Krai (synthetic)",
-            json.loads((data / "area.geojson").read_text()), cell_km=1.0,
-            timezone="Asia/Vladivostok", synthetic=True)
+            session,
+            DEMO_SLUG,
+            "Demo area, southern Primorsky Krai (synthetic)",
+            json.loads((data / "area.geojson").read_text()),
+            cell_km=1.0,
+            timezone="Asia/Vladivostok",
+            synthetic=True,
+        )
         session.commit()
         areas.replace_zones(session, area, (data / "zones.geojson").read_bytes())
         areas.import_units(session, area, (data / "units.geojson").read_bytes())
     _ensure_users(session)
     marker = json.dumps(asdict(settings), sort_keys=True)
-    done = session.scalar(sa.select(AuditEvent.id).where(
-        AuditEvent.action == "demo-load", AuditEvent.entity_id == DEMO_SLUG,
-        AuditEvent.after_json == marker))
+    done = session.scalar(
+        sa.select(AuditEvent.id).where(
+            AuditEvent.action == "demo-load",
+            AuditEvent.entity_id == DEMO_SLUG,
+            AuditEvent.after_json == marker,
+        )
+    )
     if done is not None:
         # This simulation is loaded already; simulating it again only to find every patrol
         # stored would take a while on each `make run`.
@@ -93,7 +103,14 @@ def load_demo(
         if progress and (k + 1) % 250 == 0:
             progress(k + 1, len(reports))
     begin_write(session)
-    audit.record(session, user_id=None, area_id=area.id, action="demo-load", entity="area",
-                 entity_id=DEMO_SLUG, after=asdict(settings))
+    audit.record(
+        session,
+        user_id=None,
+        area_id=area.id,
+        action="demo-load",
+        entity="area",
+        entity_id=DEMO_SLUG,
+        after=asdict(settings),
+    )
     session.commit()
     return DemoSummary(created, made, len(reports) - made)

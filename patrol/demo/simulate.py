@@ -24,15 +24,31 @@ __all__ = ["DemoArea", "SimulationSettings", "build_area", "simulate_patrols", "
 CENTER_LON, CENTER_LAT = 131.45, 43.10  # southern Primorsky Krai
 AREA_KM2 = 2600.0
 ZONE_NAMES = [
-    "Kedrovaya", "Barabash", "Narva", "Gakkelevka", "Ryazanovka", "Bezverkhovo",
-    "Kravtsovka", "Filippovka", "Amba", "Sukhaya", "Zolotaya", "Perevalnaya",
+    "Kedrovaya",
+    "Barabash",
+    "Narva",
+    "Gakkelevka",
+    "Ryazanovka",
+    "Bezverkhovo",
+    "Kravtsovka",
+    "Filippovka",
+    "Amba",
+    "Sukhaya",
+    "Zolotaya",
+    "Perevalnaya",
 ]
 N_UNITS = 22
 BACKGROUND_PER_KM2 = 3.0
-SNARE_TYPES = (("wire", .6), ("cable", .2), ("rope", .1), ("leghold", .05), ("pit", .02),
-               ("other", .03))
-SNARE_STATES = (("active", .7), ("inactive", .2), ("triggered", .1))
-SNARE_ACTIONS = (("removed", .8), ("destroyed", .15), ("marked", .03), ("left_in_place", .02))
+SNARE_TYPES = (
+    ("wire", 0.6),
+    ("cable", 0.2),
+    ("rope", 0.1),
+    ("leghold", 0.05),
+    ("pit", 0.02),
+    ("other", 0.03),
+)
+SNARE_STATES = (("active", 0.7), ("inactive", 0.2), ("triggered", 0.1))
+SNARE_ACTIONS = (("removed", 0.8), ("destroyed", 0.15), ("marked", 0.03), ("left_in_place", 0.02))
 SPECIES = (None, "sika deer", "wild boar", "roe deer", "badger")
 NAMESPACE = uuid.UUID("0d6c3c3a-3f4e-4c5e-8a8e-4b1a5c6d7e8f")
 
@@ -47,28 +63,49 @@ class DemoArea:
 
     def to_wgs84(self, geometry: shapely.Geometry) -> shapely.Geometry:
         return shapely.transform(
-            geometry, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], self.epsg)))
+            geometry, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], self.epsg))
+        )
 
     def boundary_geojson(self) -> dict[str, Any]:
-        return {"type": "Feature", "properties": {"name": "Demo area (synthetic)"},
-                "geometry": mapping(shapely.set_precision(self.to_wgs84(self.boundary), 1e-6))}
+        return {
+            "type": "Feature",
+            "properties": {"name": "Demo area (synthetic)"},
+            "geometry": mapping(shapely.set_precision(self.to_wgs84(self.boundary), 1e-6)),
+        }
 
     def zones_geojson(self) -> dict[str, Any]:
-        return {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "id": code,
-             "properties": {"code": code, "name": f"{name} (synthetic)"},
-             "geometry": mapping(shapely.set_precision(self.to_wgs84(g), 1e-6))}
-            for code, name, g in self.zones]}
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": code,
+                    "properties": {"code": code, "name": f"{name} (synthetic)"},
+                    "geometry": mapping(shapely.set_precision(self.to_wgs84(g), 1e-6)),
+                }
+                for code, name, g in self.zones
+            ],
+        }
 
     def units_geojson(self) -> dict[str, Any]:
-        lon, lat = to_wgs84(np.array([u[2] for u in self.units]),
-                            np.array([u[3] for u in self.units]), self.epsg)
-        return {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "id": code,
-             "properties": {"code": code, "name": name, "active": True},
-             "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 6),
-                                                           round(float(lat[i]), 6)]}}
-            for i, (code, name, _, _) in enumerate(self.units)]}
+        lon, lat = to_wgs84(
+            np.array([u[2] for u in self.units]), np.array([u[3] for u in self.units]), self.epsg
+        )
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": code,
+                    "properties": {"code": code, "name": name, "active": True},
+                    "geometry": {
+                        "type": "Point",
+                        "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)],
+                    },
+                }
+                for i, (code, name, _, _) in enumerate(self.units)
+            ],
+        }
 
 
 def truth_rate(area: DemoArea, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -91,13 +128,16 @@ def build_area(seed: int = 7) -> DemoArea:
     epsg = utm_epsg(CENTER_LON, CENTER_LAT)
     cx, cy = (float(v[0]) for v in to_metric(np.array([CENTER_LON]), np.array([CENTER_LAT]), epsg))
     theta = np.linspace(0, 2 * np.pi, 121)[:-1]
-    shape_r = 1 + 0.18 * np.sin(3 * theta + 1.0) + 0.09 * np.cos(5 * theta) + 0.05 * np.sin(
-        8 * theta + 2)
-    unit_poly = shapely.Polygon(np.column_stack([np.cos(theta) * shape_r * 1.25,
-                                                 np.sin(theta) * shape_r * 0.85]))
+    shape_r = (
+        1 + 0.18 * np.sin(3 * theta + 1.0) + 0.09 * np.cos(5 * theta) + 0.05 * np.sin(8 * theta + 2)
+    )
+    unit_poly = shapely.Polygon(
+        np.column_stack([np.cos(theta) * shape_r * 1.25, np.sin(theta) * shape_r * 0.85])
+    )
     scale = np.sqrt(AREA_KM2 * 1e6 / unit_poly.area)
-    boundary = shapely.affinity.translate(shapely.affinity.scale(
-        unit_poly, scale, scale, origin=(0, 0)), cx, cy)
+    boundary = shapely.affinity.translate(
+        shapely.affinity.scale(unit_poly, scale, scale, origin=(0, 0)), cx, cy
+    )
 
     # Zones: Voronoi cells of well-spread seeds (a few Lloyd steps), clipped to the boundary.
     minx, miny, maxx, maxy = boundary.bounds
@@ -107,8 +147,9 @@ def build_area(seed: int = 7) -> DemoArea:
     for _ in range(10):
         nearest = np.argmin(((pts[:, None, :] - seeds[None]) ** 2).sum(-1), axis=1)
         seeds = np.array([pts[nearest == k].mean(axis=0) for k in range(12)])
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds),
-                                                       extend_to=boundary))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=boundary)
+    )
     zones = []
     order = np.lexsort((seeds[:, 0], -np.round(seeds[:, 1], -3)))
     for k, s in enumerate(order):
@@ -125,8 +166,10 @@ def build_area(seed: int = 7) -> DemoArea:
     inner = pts[rng.choice(len(pts), 200, replace=False)]
     inner = inner[shapely.contains_xy(boundary.buffer(-8000), inner[:, 0], inner[:, 1])]
     bases += [tuple(p) for p in inner[: N_UNITS - 16]]
-    units = [(f"MU-{k + 1:02d}", f"Mobile unit {k + 1} (synthetic)", float(x), float(y))
-             for k, (x, y) in enumerate(bases)]
+    units = [
+        (f"MU-{k + 1:02d}", f"Mobile unit {k + 1} (synthetic)", float(x), float(y))
+        for k, (x, y) in enumerate(bases)
+    ]
 
     # True hotspots: a few bumps inside the area, from small and intense to broad and mild.
     inside = pts[shapely.contains_xy(boundary.buffer(-4000), pts[:, 0], pts[:, 1])]
@@ -204,19 +247,30 @@ def simulate_patrols(area: DemoArea, settings: SimulationSettings | None = None)
             back = _walk(rng, out[-1], (bx, by), half, step_m, inside)[1:]
         xy = np.concatenate([out, back]) + rng.normal(0, 4.0, size=(len(out) + len(back), 2))
         start = datetime(day.year, day.month, day.day, 0, 0, tzinfo=UTC) + timedelta(
-            hours=rng.uniform(-1, 2))  # local morning (UTC+10)
+            hours=rng.uniform(-1, 2)
+        )  # local morning (UTC+10)
         times = [start + timedelta(seconds=k * s.fix_interval_s) for k in range(len(xy))]
         lon, lat = to_wgs84(xy[:, 0], xy[:, 1], area.epsg)
         patrol_id = str(uuid.uuid5(NAMESPACE, f"{s.seed}-{code}-{d}"))
-        features = [{
-            "type": "Feature", "id": patrol_id,
-            "geometry": {"type": "LineString",
-                         "coordinates": np.round(np.column_stack([lon, lat]), 6).tolist()},
-            "properties": {"kind": "route", "unit": code, "leader": f"{code} leader",
-                           "transport": "vehicle" if vehicle else "foot",
-                           "started_at": times[0].isoformat(), "ended_at": times[-1].isoformat(),
-                           "coordTimes": [t.isoformat() for t in times]},
-        }]
+        features = [
+            {
+                "type": "Feature",
+                "id": patrol_id,
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": np.round(np.column_stack([lon, lat]), 6).tolist(),
+                },
+                "properties": {
+                    "kind": "route",
+                    "unit": code,
+                    "leader": f"{code} leader",
+                    "transport": "vehicle" if vehicle else "foot",
+                    "started_at": times[0].isoformat(),
+                    "ended_at": times[-1].isoformat(),
+                    "coordTimes": [t.isoformat() for t in times],
+                },
+            }
+        ]
         if not vehicle:  # from a vehicle nobody sees a snare
             features += _finds(rng, area, s, xy, times, day, patrol_id)
         yield {"type": "FeatureCollection", "features": features}
@@ -234,16 +288,23 @@ def _finds(rng, area, s, xy, times, day, patrol_id):
             p = mid[k] + rng.normal(0, 8.0, 2)
             lon, lat = to_wgs84(np.array([p[0]]), np.array([p[1]]), area.epsg)
             species = SPECIES[rng.integers(len(SPECIES))]
-            features.append({
-                "type": "Feature",
-                "id": str(uuid.uuid5(NAMESPACE, f"{patrol_id}-{len(features)}")),
-                "geometry": {"type": "Point", "coordinates": [round(float(lon[0]), 6),
-                                                              round(float(lat[0]), 6)]},
-                "properties": {"kind": "snare", "found_at": times[k].isoformat(),
-                               "type": _choice(rng, SNARE_TYPES),
-                               "count": 1 + int(rng.poisson(0.4)),
-                               "state": _choice(rng, SNARE_STATES),
-                               "action": _choice(rng, SNARE_ACTIONS),
-                               **({"species": species} if species else {})},
-            })
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": str(uuid.uuid5(NAMESPACE, f"{patrol_id}-{len(features)}")),
+                    "geometry": {
+                        "type": "Point",
+                        "coordinates": [round(float(lon[0]), 6), round(float(lat[0]), 6)],
+                    },
+                    "properties": {
+                        "kind": "snare",
+                        "found_at": times[k].isoformat(),
+                        "type": _choice(rng, SNARE_TYPES),
+                        "count": 1 + int(rng.poisson(0.4)),
+                        "state": _choice(rng, SNARE_STATES),
+                        "action": _choice(rng, SNARE_ACTIONS),
+                        **({"species": species} if species else {}),
+                    },
+                }
+            )
     return features

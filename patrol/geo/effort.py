@@ -146,7 +146,8 @@ def allocate_zones(segments: Segments, zones: np.ndarray) -> ZoneEffort:
     inside = proj_len[seg_i].copy()
     crossing = ~shapely.contains_properly(zones[zone_i], lines[seg_i])
     inside[crossing] = shapely.length(
-        shapely.intersection(lines[seg_i[crossing]], zones[zone_i[crossing]]))
+        shapely.intersection(lines[seg_i[crossing]], zones[zone_i[crossing]])
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(proj_len[seg_i] > 0, inside / proj_len[seg_i], 1.0)
     frac = np.clip(frac, 0.0, 1.0)

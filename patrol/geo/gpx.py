@@ -19,7 +19,6 @@ import numpy as np
 
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
 from patrol.geo.report import (
-    ACTIONS,
     STATES,
     TYPES,
     Limits,
@@ -117,32 +116,46 @@ def parse_gpx_report(
                 values = np.array([tm.timestamp() for tm in times])
                 back = np.flatnonzero(np.diff(values) < 0)
                 if back.size:
-                    problems.add(f"{where}/trkpt/{back[0] + 1}/time",
-                                 "track point times must not go backwards")
+                    problems.add(
+                        f"{where}/trkpt/{back[0] + 1}/time",
+                        "track point times must not go backwards",
+                    )
                 part_times.append(values)
             else:
                 part_times.append(None)
     if not parts and not problems:
-        reason = ("has a planned route (<rte>) but no recorded track (<trk>)" if gpx.routes
-                  else "has no track with at least 2 points")
-        raise ValidationFailed(f"The GPX file {reason}; a patrol report needs the walked track.",
-                               errors=[FieldError("/gpx/trk", reason)])
+        reason = (
+            "has a planned route (<rte>) but no recorded track (<trk>)"
+            if gpx.routes
+            else "has no track with at least 2 points"
+        )
+        raise ValidationFailed(
+            f"The GPX file {reason}; a patrol report needs the walked track.",
+            errors=[FieldError("/gpx/trk", reason)],
+        )
     times = part_times if parts and all(t is not None for t in part_times) else None
 
     # Without a time on every point, the times of the track's first and last points still
     # bound the patrol; a few timed points mid-track do not.
-    points = [p for trk in gpx.tracks for seg in trk.segments if len(seg.points) >= 2
-              for p in (seg.points[0], seg.points[-1])]
+    points = [
+        p
+        for trk in gpx.tracks
+        for seg in trk.segments
+        if len(seg.points) >= 2
+        for p in (seg.points[0], seg.points[-1])
+    ]
     first = _utc(points[0].time) if points else None
     last = _utc(points[-1].time) if points else None
     started_at = defaults.started_at or first
     ended_at = defaults.ended_at or last
     if started_at is None:
-        problems.add("/started_at", "the track's first point has no time: give started_at "
-                     "with the upload")
+        problems.add(
+            "/started_at", "the track's first point has no time: give started_at with the upload"
+        )
     if ended_at is None:
-        problems.add("/ended_at", "the track's last point has no time: give ended_at with "
-                     "the upload")
+        problems.add(
+            "/ended_at", "the track's last point has no time: give ended_at with the upload"
+        )
     check_patrol_window(times, started_at, ended_at, "", problems)
     if not defaults.unit:
         problems.add("/unit", "is required: give the unit code with the upload")
@@ -169,9 +182,15 @@ def parse_gpx_report(
         if found_at is None and started_at is None:
             continue  # the missing started_at, reported above, is the one thing to fix
         props = waypoint_properties(wpt)
-        snare = check_snare(props, float(lonlat[0, 0]), float(lonlat[0, 1]),
-                            derive_find_id(patrol_id, w), f"{where}/properties", problems,
-                            found_at_default=found_at or started_at)
+        snare = check_snare(
+            props,
+            float(lonlat[0, 0]),
+            float(lonlat[0, 1]),
+            derive_find_id(patrol_id, w),
+            f"{where}/properties",
+            problems,
+            found_at_default=found_at or started_at,
+        )
         if snare is not None:
             snare.pointer = where
             snares.append(snare)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import math
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -208,7 +207,8 @@ class Problems:
         if self.items:
             extra = f" ({self.more} more not listed)" if self.more else ""
             raise ValidationFailed(
-                f"The {what} has {len(self.items) + self.more} problem(s){extra}; nothing was stored.",
+                f"The {what} has {len(self.items) + self.more} problem(s){extra}; "
+                "nothing was stored.",
                 errors=list(self.items),
             )
 
@@ -236,13 +236,13 @@ def check_positions(coords: Any, pointer: str, problems: Problems) -> np.ndarray
         return np.zeros((0, 2))
     arr = np.array([p[:2] for p in coords], dtype=float)
     finite = np.isfinite(arr).all(axis=1)
-    for i in np.flatnonzero(~finite)[: MAX_ERRORS]:
+    for i in np.flatnonzero(~finite)[:MAX_ERRORS]:
         problems.add(f"{pointer}/{i}", "coordinates must be finite numbers")
     ok_lon = np.abs(arr[:, 0]) <= 180.0
     ok_lat = np.abs(arr[:, 1]) <= 90.0
-    for i in np.flatnonzero(finite & ~ok_lon)[: MAX_ERRORS]:
+    for i in np.flatnonzero(finite & ~ok_lon)[:MAX_ERRORS]:
         problems.add(f"{pointer}/{i}/0", f"longitude {arr[i, 0]:g} is outside [-180, 180]")
-    for i in np.flatnonzero(finite & ~ok_lat)[: MAX_ERRORS]:
+    for i in np.flatnonzero(finite & ~ok_lat)[:MAX_ERRORS]:
         problems.add(f"{pointer}/{i}/1", f"latitude {arr[i, 1]:g} is outside [-90, 90]")
     if not (finite & ok_lon & ok_lat).all():
         return None
@@ -424,8 +424,11 @@ def check_find_times(report: PatrolReport, problems: Problems) -> None:
 def check_counts(report_vertices: int, n_finds: int, limits: Limits, pointer, problems) -> bool:
     ok = True
     if report_vertices > limits.max_vertices:
-        problems.add(pointer, f"the route has {report_vertices} vertices; at most "
-                     f"{limits.max_vertices} are accepted in one report")
+        problems.add(
+            pointer,
+            f"the route has {report_vertices} vertices; at most "
+            f"{limits.max_vertices} are accepted in one report",
+        )
         ok = False
     if n_finds > limits.max_finds:
         problems.add("/features", f"{n_finds} finds; at most {limits.max_finds} in one report")
@@ -447,7 +450,7 @@ def parse_geojson_report(
             errors=[FieldError("", "must be a JSON object")],
         )
     if doc.get("type") != "FeatureCollection":
-        problems.add("/type", "must be \"FeatureCollection\"")
+        problems.add("/type", 'must be "FeatureCollection"')
     features = doc.get("features")
     if not isinstance(features, list):
         problems.add("/features", "must be an array of features")
@@ -465,21 +468,23 @@ def parse_geojson_report(
             continue
         props = feature.get("properties")
         if not isinstance(props, dict):
-            problems.add(f"{where}/properties", "must be an object with a \"kind\"")
+            problems.add(f"{where}/properties", 'must be an object with a "kind"')
             continue
         kind = props.get("kind")
         if kind == "route":
             if route_at is None:
                 route_at = i
             else:
-                problems.add(f"{where}/properties/kind",
-                             f"a report has exactly one route (the first is /features/{route_at})")
+                problems.add(
+                    f"{where}/properties/kind",
+                    f"a report has exactly one route (the first is /features/{route_at})",
+                )
         elif kind == "snare":
             snare_at.append(i)
         else:
-            problems.add(f"{where}/properties/kind", "must be \"route\" or \"snare\"")
+            problems.add(f"{where}/properties/kind", 'must be "route" or "snare"')
     if route_at is None:
-        problems.add("/features", "no feature with \"kind\": \"route\"")
+        problems.add("/features", 'no feature with "kind": "route"')
         problems.raise_if_any()
 
     # The route.
@@ -492,8 +497,9 @@ def parse_geojson_report(
     if not isinstance(geometry, dict):
         problems.add(f"{where}/geometry", "the route needs a LineString or MultiLineString")
     elif geometry.get("type") == "LineString":
-        arr = check_positions(geometry.get("coordinates"), f"{where}/geometry/coordinates",
-                              problems)
+        arr = check_positions(
+            geometry.get("coordinates"), f"{where}/geometry/coordinates", problems
+        )
         if arr is not None and check_line(arr, f"{where}/geometry/coordinates", problems):
             parts.append(arr)
     elif geometry.get("type") == "MultiLineString":
@@ -507,23 +513,27 @@ def parse_geojson_report(
                 if arr is not None and check_line(arr, ptr, problems):
                     parts.append(arr)
     else:
-        problems.add(f"{where}/geometry/type",
-                     f"the route must be a LineString or MultiLineString, not "
-                     f"{str(geometry.get('type'))[:30]}")
+        problems.add(
+            f"{where}/geometry/type",
+            f"the route must be a LineString or MultiLineString, not "
+            f"{str(geometry.get('type'))[:30]}",
+        )
     ok_parts = bool(parts) and not problems
 
     times = None
     if "coordTimes" in props and ok_parts:
-        times = check_times(props["coordTimes"], [len(p) for p in parts],
-                            f"{where}/properties/coordTimes", problems)
+        times = check_times(
+            props["coordTimes"], [len(p) for p in parts], f"{where}/properties/coordTimes", problems
+        )
 
     pp = f"{where}/properties"
     unit = props.get("unit", defaults.unit)
     if not isinstance(unit, str) or not unit.strip():
         problems.add(f"{pp}/unit", "is required: the code of the unit that patrolled")
         unit = None
-    transport = _enum(props, "transport", TRANSPORTS, pp, problems,
-                      default=defaults.transport or "foot")
+    transport = _enum(
+        props, "transport", TRANSPORTS, pp, problems, default=defaults.transport or "foot"
+    )
     leader = _text(props, "leader", pp, problems, 200) or defaults.leader
     members = props.get("members", [])
     if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
@@ -553,8 +563,9 @@ def parse_geojson_report(
         if not isinstance(geometry, dict) or geometry.get("type") != "Point":
             problems.add(f"{fw}/geometry", "a snare find must be a Point")
         else:
-            lonlat = check_point(geometry.get("coordinates"), f"{fw}/geometry/coordinates",
-                                 problems)
+            lonlat = check_point(
+                geometry.get("coordinates"), f"{fw}/geometry/coordinates", problems
+            )
         if "id" in feature:
             find_id = _uuid(feature["id"], f"{fw}/id", problems)
         else:
@@ -563,8 +574,13 @@ def parse_geojson_report(
             if find_id in seen:
                 problems.add(f"{fw}/id", f"duplicate find id (also /features/{seen[find_id]})")
             seen[find_id] = i
-        snare = check_snare(feature["properties"], *(lonlat or (0.0, 0.0)), find_id or "",
-                            f"{fw}/properties", problems)
+        snare = check_snare(
+            feature["properties"],
+            *(lonlat or (0.0, 0.0)),
+            find_id or "",
+            f"{fw}/properties",
+            problems,
+        )
         if snare is not None and lonlat is not None and find_id is not None:
             snares.append(snare)
 

@@ -17,13 +17,15 @@ __all__ = ["ZoneInput", "dumps_geometry", "parse_zones", "project", "unproject"]
 
 def project(geometry: shapely.Geometry, epsg: int) -> shapely.Geometry:
     """A WGS84 geometry in the metric CRS ``epsg`` (all coordinates in one vectorised call)."""
-    return shapely.transform(geometry, lambda xy: np.column_stack(to_metric(xy[:, 0], xy[:, 1],
-                                                                            epsg)))
+    return shapely.transform(
+        geometry, lambda xy: np.column_stack(to_metric(xy[:, 0], xy[:, 1], epsg))
+    )
 
 
 def unproject(geometry: shapely.Geometry, epsg: int) -> shapely.Geometry:
-    return shapely.transform(geometry, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1],
-                                                                           epsg)))
+    return shapely.transform(
+        geometry, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], epsg))
+    )
 
 
 def dumps_geometry(geometry: shapely.Geometry, precision: int = 7) -> str:
@@ -89,8 +91,10 @@ def parse_zones(doc: Any, problems: Problems, overlap_tolerance: float = 1e-3) -
             problems.add(f"{where}/properties/code", "each zone needs a short text code")
             code = None
         elif code in seen:
-            problems.add(f"{where}/properties/code",
-                         f"duplicate zone code '{code}' (also /features/{seen[code]})")
+            problems.add(
+                f"{where}/properties/code",
+                f"duplicate zone code '{code}' (also /features/{seen[code]})",
+            )
         else:
             seen[code] = i
         name = props.get("name", code)
@@ -101,8 +105,9 @@ def parse_zones(doc: Any, problems: Problems, overlap_tolerance: float = 1e-3) -
         if gtype not in ("Polygon", "MultiPolygon"):
             problems.add(f"{where}/geometry", "a zone must be a Polygon or MultiPolygon")
             continue
-        if not _check_polygon_coords(geometry.get("coordinates"), gtype,
-                                     f"{where}/geometry/coordinates", problems):
+        if not _check_polygon_coords(
+            geometry.get("coordinates"), gtype, f"{where}/geometry/coordinates", problems
+        ):
             continue
         geom = shape(geometry)
         if not shapely.is_valid(geom):
@@ -119,9 +124,14 @@ def parse_zones(doc: Any, problems: Problems, overlap_tolerance: float = 1e-3) -
         if a.size:
             shared = shapely.area(shapely.intersection(geoms[a], geoms[b]))
             smaller = np.minimum(shapely.area(geoms[a]), shapely.area(geoms[b]))
-            for i, j in zip(a[shared > overlap_tolerance * smaller],
-                            b[shared > overlap_tolerance * smaller], strict=True):
-                problems.add(f"/features/{seen[zones[j].code]}/geometry",
-                             f"overlaps zone '{zones[i].code}': zones must not overlap, or "
-                             "effort and finds would count twice")
+            for i, j in zip(
+                a[shared > overlap_tolerance * smaller],
+                b[shared > overlap_tolerance * smaller],
+                strict=True,
+            ):
+                problems.add(
+                    f"/features/{seen[zones[j].code]}/geometry",
+                    f"overlaps zone '{zones[i].code}': zones must not overlap, or "
+                    "effort and finds would count twice",
+                )
     return zones

@@ -35,9 +35,11 @@ __all__ = [
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
+
 def _bbox(geometry: shapely.Geometry) -> dict[str, float]:
     minx, miny, maxx, maxy = shapely.bounds(geometry)
     return {"min_lon": minx, "min_lat": miny, "max_lon": maxx, "max_lat": maxy}
+
 
 def create_area(
     session: so.Session,
@@ -90,7 +92,10 @@ def create_area(
     session.flush()
     return area
 
-def area_for(session: so.Session, principal: Principal | None, slug: str | None) -> ConservationArea:
+
+def area_for(
+    session: so.Session, principal: Principal | None, slug: str | None
+) -> ConservationArea:
     """The area a request means: named by slug, or the caller's only one."""
     if slug:
         area = session.scalar(sa.select(ConservationArea).where(ConservationArea.slug == slug))
@@ -106,12 +111,18 @@ def area_for(session: so.Session, principal: Principal | None, slug: str | None)
         return areas[0]
     if not areas:
         raise NotFound("You have no conservation area.")
-    raise ValidationFailed("Name the conservation area: you have several.",
-                           errors=[FieldError("/area", "give ?area=<slug>: one of "
-                                              + ", ".join(a.slug for a in areas))])
+    raise ValidationFailed(
+        "Name the conservation area: you have several.",
+        errors=[
+            FieldError("/area", "give ?area=<slug>: one of " + ", ".join(a.slug for a in areas))
+        ],
+    )
+
 
 def replace_zones(
-    session: so.Session, area: ConservationArea, data: bytes | str | dict,
+    session: so.Session,
+    area: ConservationArea,
+    data: bytes | str | dict,
     principal: Principal | None = None,
 ) -> list[Zone]:
     """Replace the area's zones with a FeatureCollection and recompute every derived figure.
@@ -131,8 +142,12 @@ def replace_zones(
     kept: list[Zone] = []
     for z in zones_in:
         metric = project(z.geometry, area.epsg)
-        values = {"name": z.name, "geometry_geojson": dumps_geometry(z.geometry),
-                  "area_km2": metric.area / 1e6, **_bbox(z.geometry)}
+        values = {
+            "name": z.name,
+            "geometry_geojson": dumps_geometry(z.geometry),
+            "area_km2": metric.area / 1e6,
+            **_bbox(z.geometry),
+        }
         zone = existing.pop(z.code, None)
         if zone is None:
             zone = Zone(area_id=area_id, code=z.code, **values)
@@ -142,30 +157,44 @@ def replace_zones(
                 setattr(zone, key, value)
         kept.append(zone)
     for gone in existing.values():
-        session.execute(sa.update(SnareFind).where(SnareFind.zone_id == gone.id)
-                        .values(zone_id=None))
+        session.execute(
+            sa.update(SnareFind).where(SnareFind.zone_id == gone.id).values(zone_id=None)
+        )
         session.delete(gone)
     session.flush()
     count = recompute_area(session, area, cells=False)
-    audit.record(session, user_id=principal.user_id if principal else None, area_id=area_id,
-                 action="replace", entity="zones", entity_id=area.slug,
-                 before={"zones": before},
-                 after={"zones": sorted(z.code for z in kept), "patrols_recomputed": count})
+    audit.record(
+        session,
+        user_id=principal.user_id if principal else None,
+        area_id=area_id,
+        action="replace",
+        entity="zones",
+        entity_id=area.slug,
+        before={"zones": before},
+        after={"zones": sorted(z.code for z in kept), "patrols_recomputed": count},
+    )
     session.commit()
     return kept
 
+
 def zones_document(session: so.Session, area: ConservationArea) -> dict[str, Any]:
-    zones = session.scalars(sa.select(Zone).where(Zone.area_id == area.id)
-                            .order_by(Zone.code)).all()
+    zones = session.scalars(
+        sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code)
+    ).all()
     return {
         "type": "FeatureCollection",
         "area": area.slug,
         "features": [
-            {"type": "Feature", "id": z.code, "geometry": json.loads(z.geometry_geojson),
-             "properties": {"code": z.code, "name": z.name, "area_km2": round(z.area_km2, 4)}}
+            {
+                "type": "Feature",
+                "id": z.code,
+                "geometry": json.loads(z.geometry_geojson),
+                "properties": {"code": z.code, "name": z.name, "area_km2": round(z.area_km2, 4)},
+            }
             for z in zones
         ],
     }
+
 
 def import_units(session: so.Session, area: ConservationArea, data: bytes | str | dict) -> int:
     """Add or update units from a FeatureCollection of Points (bases) with code and name."""
@@ -192,8 +221,9 @@ def import_units(session: so.Session, area: ConservationArea, data: bytes | str 
             if not isinstance(geometry, dict) or geometry.get("type") != "Point":
                 problems.add(f"{where}/geometry", "a unit's base is a Point (or null)")
             else:
-                lonlat = check_point(geometry.get("coordinates"),
-                                     f"{where}/geometry/coordinates", problems)
+                lonlat = check_point(
+                    geometry.get("coordinates"), f"{where}/geometry/coordinates", problems
+                )
         active = props.get("active", True)
         if not isinstance(active, bool):
             problems.add(f"{where}/properties/active", "must be true or false")
@@ -204,8 +234,10 @@ def import_units(session: so.Session, area: ConservationArea, data: bytes | str 
         unit = session.scalar(sa.select(Unit).where(Unit.code == code))
         if unit is not None and unit.area_id != area.id:
             session.rollback()
-            raise ValidationFailed("A unit code belongs to another area.",
-                                   errors=[FieldError("/features", f"'{code}' is taken")])
+            raise ValidationFailed(
+                "A unit code belongs to another area.",
+                errors=[FieldError("/features", f"'{code}' is taken")],
+            )
         if unit is None:
             unit = Unit(area_id=area.id, code=code)
             session.add(unit)
@@ -214,30 +246,50 @@ def import_units(session: so.Session, area: ConservationArea, data: bytes | str 
     session.commit()
     return len(rows)
 
+
 def units_document(session: so.Session, area: ConservationArea, with_bases: bool) -> dict:
-    units = session.scalars(sa.select(Unit).where(Unit.area_id == area.id)
-                            .order_by(Unit.code)).all()
+    units = session.scalars(
+        sa.select(Unit).where(Unit.area_id == area.id).order_by(Unit.code)
+    ).all()
     return {
         "type": "FeatureCollection",
         "area": area.slug,
         "features": [
-            {"type": "Feature", "id": u.code,
-             "geometry": ({"type": "Point", "coordinates": [u.base_lon, u.base_lat]}
-                          if with_bases and u.base_lon is not None else None),
-             "properties": {"code": u.code, "name": u.name, "active": u.active}}
+            {
+                "type": "Feature",
+                "id": u.code,
+                "geometry": (
+                    {"type": "Point", "coordinates": [u.base_lon, u.base_lat]}
+                    if with_bases and u.base_lon is not None
+                    else None
+                ),
+                "properties": {"code": u.code, "name": u.name, "active": u.active},
+            }
             for u in units
         ],
     }
 
+
 def boundary_document(area: ConservationArea) -> dict[str, Any]:
-    return {"type": "Feature", "id": area.slug, "geometry": json.loads(area.boundary_geojson),
-            "properties": {"name": area.name, "area_km2": round(area.area_km2, 2),
-                           "synthetic": area.synthetic, "epsg": area.epsg,
-                           "cell_km": area.cell_m / 1000.0, "timezone": area.timezone}}
+    return {
+        "type": "Feature",
+        "id": area.slug,
+        "geometry": json.loads(area.boundary_geojson),
+        "properties": {
+            "name": area.name,
+            "area_km2": round(area.area_km2, 2),
+            "synthetic": area.synthetic,
+            "epsg": area.epsg,
+            "cell_km": area.cell_m / 1000.0,
+            "timezone": area.timezone,
+        },
+    }
 
 
 def areas_document(session: so.Session, principal: Principal) -> dict[str, Any]:
-    rows = session.scalars(sa.select(ConservationArea)
-                           .where(ConservationArea.id.in_(principal.area_ids))
-                           .order_by(ConservationArea.slug)).all()
+    rows = session.scalars(
+        sa.select(ConservationArea)
+        .where(ConservationArea.id.in_(principal.area_ids))
+        .order_by(ConservationArea.slug)
+    ).all()
     return {"type": "FeatureCollection", "features": [boundary_document(a) for a in rows]}

@@ -48,8 +48,11 @@ class Principal:
 
     @classmethod
     def of(cls, user: User, all_area_ids: frozenset[int] | None = None) -> Principal:
-        areas = (all_area_ids if user.role == "admin" and all_area_ids is not None
-                 else frozenset(a.id for a in user.areas))
+        areas = (
+            all_area_ids
+            if user.role == "admin" and all_area_ids is not None
+            else frozenset(a.id for a in user.areas)
+        )
         return cls(user.id, user.username, user.role, user.unit_id, areas)
 
     @property
@@ -96,8 +99,11 @@ def create_user(
     problems = []
     if role not in ROLES:
         problems.append(FieldError("/role", f"'{role}' is not one of {', '.join(ROLES)}"))
-    if not username or len(username) > 64 or not username.replace("-", "").replace(
-            "_", "").replace(".", "").isalnum():
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
+    ):
         problems.append(FieldError("/username", "use 1-64 letters, digits, '.', '-' or '_'"))
     if password is not None and len(password) < 8:
         problems.append(FieldError("/password", "must be at least 8 characters"))
@@ -135,8 +141,9 @@ def create_user(
 
 def set_password(user: User, password: str) -> None:
     if len(password) < 8:
-        raise ValidationFailed("Password too short.",
-                               errors=[FieldError("/password", "must be at least 8 characters")])
+        raise ValidationFailed(
+            "Password too short.", errors=[FieldError("/password", "must be at least 8 characters")]
+        )
     user.password_hash = generate_password_hash(password)
 
 
@@ -178,8 +185,7 @@ def authenticate_token(session: so.Session, token: str) -> Principal:
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         token_id = row.id
         begin_write(session)
-        session.execute(sa.update(ApiToken).where(ApiToken.id == token_id)
-                        .values(last_used_at=now))
+        session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         session.commit()
     return principal
 

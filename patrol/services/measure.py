@@ -39,8 +39,9 @@ class AreaContext:
         zones = session.scalars(
             sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.id)
         ).all()
-        zones_m = np.array([project(shape(json.loads(z.geometry_geojson)), area.epsg)
-                            for z in zones], dtype=object)
+        zones_m = np.array(
+            [project(shape(json.loads(z.geometry_geojson)), area.epsg) for z in zones], dtype=object
+        )
         shapely.prepare(zones_m)
         boundary = project(shape(json.loads(area.boundary_geojson)), area.epsg)
         shapely.prepare(boundary)
@@ -108,8 +109,14 @@ def route_segments(
         hours = km / distance_km * duration_h
     else:
         hours = np.zeros_like(km)
-    segments = Segments(np.concatenate(x0s), np.concatenate(y0s), np.concatenate(x1s),
-                        np.concatenate(y1s), km, hours)
+    segments = Segments(
+        np.concatenate(x0s),
+        np.concatenate(y0s),
+        np.concatenate(x1s),
+        np.concatenate(y1s),
+        km,
+        hours,
+    )
     return segments, distance_km, duration_h
 
 
@@ -120,8 +127,9 @@ def measure_route(
     ended_at: datetime,
     context: AreaContext,
 ) -> RouteFigures:
-    segments, distance_km, duration_h = route_segments(parts, times, started_at, ended_at,
-                                                       context.epsg)
+    segments, distance_km, duration_h = route_segments(
+        parts, times, started_at, ended_at, context.epsg
+    )
     return RouteFigures(
         distance_km=distance_km,
         duration_h=duration_h,

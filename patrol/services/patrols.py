@@ -75,19 +75,25 @@ def _check_place(report: PatrolReport, context: AreaContext, margin_km: float) -
     route = np.concatenate(report.parts)
     x, y = to_metric(route[:, 0], route[:, 1], context.epsg)
     if float(np.min(context.distance_outside_m(x, y))) > margin_m:
-        problems.append(FieldError(
-            f"{report.route_pointer}/geometry",
-            f"the route lies wholly outside the unit's conservation area (more than "
-            f"{margin_km:g} km from it); check the unit or the coordinates"))
+        problems.append(
+            FieldError(
+                f"{report.route_pointer}/geometry",
+                f"the route lies wholly outside the unit's conservation area (more than "
+                f"{margin_km:g} km from it); check the unit or the coordinates",
+            )
+        )
     if report.snares:
         lon = np.array([s.lon for s in report.snares])
         lat = np.array([s.lat for s in report.snares])
         sx, sy = to_metric(lon, lat, context.epsg)
         far = context.distance_outside_m(sx, sy) > margin_m
         for snare in np.array(report.snares, dtype=object)[far]:
-            problems.append(FieldError(
-                f"{snare.pointer}/geometry",
-                f"the find lies more than {margin_km:g} km outside the conservation area"))
+            problems.append(
+                FieldError(
+                    f"{snare.pointer}/geometry",
+                    f"the find lies more than {margin_km:g} km outside the conservation area",
+                )
+            )
     return problems
 
 
@@ -104,14 +110,14 @@ def _store(
     principal: Principal | None,
     context: AreaContext,
 ) -> Patrol:
-    figures = measure_route(report.parts, report.times, report.started_at, report.ended_at,
-                            context)
-    route = report.parts
+    # Stored to 7 decimals (about 1 cm); measured as stored, so a recompute gives the same.
+    route = [np.round(p, 7) for p in report.parts]
+    figures = measure_route(route, report.times, report.started_at, report.ended_at, context)
     lon_min = min(float(p[:, 0].min()) for p in route)
     lat_min = min(float(p[:, 1].min()) for p in route)
     lon_max = max(float(p[:, 0].max()) for p in route)
     lat_max = max(float(p[:, 1].max()) for p in route)
-    geometry = {"type": "MultiLineString", "coordinates": [np.round(p, 7).tolist() for p in route]}
+    geometry = {"type": "MultiLineString", "coordinates": [p.tolist() for p in route]}
     patrol = Patrol(
         uuid=report.id,
         area_id=unit.area_id,
@@ -122,8 +128,9 @@ def _store(
         started_at=report.started_at,
         ended_at=report.ended_at,
         route_geojson=json.dumps(geometry, separators=(",", ":")),
-        coord_times_json=(None if report.times is None
-                          else json.dumps([t.tolist() for t in report.times])),
+        coord_times_json=(
+            None if report.times is None else json.dumps([t.tolist() for t in report.times])
+        ),
         vertex_count=report.vertex_count,
         distance_km=figures.distance_km,
         duration_h=figures.duration_h,
@@ -144,37 +151,75 @@ def _store(
         x, y = to_metric(lon, lat, context.epsg)
         ix, iy = context.grid.cell_of(x, y)
         zone_ids = context.zone_of(x, y)
-        session.execute(sa.insert(SnareFind), [
-            {
-                "uuid": s.id, "patrol_id": patrol.id, "area_id": unit.area_id,
-                "found_at": s.found_at, "lon": s.lon, "lat": s.lat, "type": s.type,
-                "count": s.count, "state": s.state, "action": s.action, "species": s.species,
-                "notes": s.notes, "cell_ix": int(ix[k]), "cell_iy": int(iy[k]),
-                "zone_id": zone_ids[k],
-            }
-            for k, s in enumerate(report.snares)
-        ])
-    audit.record(session, user_id=patrol.submitted_by_id, area_id=unit.area_id, action="create",
-                 entity="patrol", entity_id=report.id,
-                 after={"unit": unit.code, "started_at": _iso(report.started_at),
-                        "distance_km": round(figures.distance_km, 3),
-                        "finds": len(report.snares), "content_hash": patrol.content_hash})
+        session.execute(
+            sa.insert(SnareFind),
+            [
+                {
+                    "uuid": s.id,
+                    "patrol_id": patrol.id,
+                    "area_id": unit.area_id,
+                    "found_at": s.found_at,
+                    "lon": s.lon,
+                    "lat": s.lat,
+                    "type": s.type,
+                    "count": s.count,
+                    "state": s.state,
+                    "action": s.action,
+                    "species": s.species,
+                    "notes": s.notes,
+                    "cell_ix": int(ix[k]),
+                    "cell_iy": int(iy[k]),
+                    "zone_id": zone_ids[k],
+                }
+                for k, s in enumerate(report.snares)
+            ],
+        )
+    audit.record(
+        session,
+        user_id=patrol.submitted_by_id,
+        area_id=unit.area_id,
+        action="create",
+        entity="patrol",
+        entity_id=report.id,
+        after={
+            "unit": unit.code,
+            "started_at": _iso(report.started_at),
+            "distance_km": round(figures.distance_km, 3),
+            "finds": len(report.snares),
+            "content_hash": patrol.content_hash,
+        },
+    )
     return patrol
 
 
 def _write_effort(session, patrol_id, cells, zones, context: AreaContext) -> None:
     if len(cells.ix):
-        session.execute(sa.insert(EffortCell), [
-            {"patrol_id": patrol_id, "ix": int(a), "iy": int(b), "effort_km": float(k),
-             "effort_h": float(h)}
-            for a, b, k, h in zip(cells.ix, cells.iy, cells.km, cells.hours, strict=True)
-        ])
+        session.execute(
+            sa.insert(EffortCell),
+            [
+                {
+                    "patrol_id": patrol_id,
+                    "ix": int(a),
+                    "iy": int(b),
+                    "effort_km": float(k),
+                    "effort_h": float(h),
+                }
+                for a, b, k, h in zip(cells.ix, cells.iy, cells.km, cells.hours, strict=True)
+            ],
+        )
     if len(zones.zone):
-        session.execute(sa.insert(EffortZone), [
-            {"patrol_id": patrol_id, "zone_id": int(context.zone_ids[z]), "effort_km": float(k),
-             "effort_h": float(h)}
-            for z, k, h in zip(zones.zone, zones.km, zones.hours, strict=True)
-        ])
+        session.execute(
+            sa.insert(EffortZone),
+            [
+                {
+                    "patrol_id": patrol_id,
+                    "zone_id": int(context.zone_ids[z]),
+                    "effort_km": float(k),
+                    "effort_h": float(h),
+                }
+                for z, k, h in zip(zones.zone, zones.km, zones.hours, strict=True)
+            ],
+        )
 
 
 def ingest_report(
@@ -197,19 +242,24 @@ def ingest_report(
         session.rollback()
         return found
     unit = session.scalar(sa.select(Unit).where(Unit.code == report.unit))
-    unit_pointer = (f"{report.route_pointer}/properties/unit"
-                    if report.source_format == "geojson" else "/unit")
+    unit_pointer = (
+        f"{report.route_pointer}/properties/unit" if report.source_format == "geojson" else "/unit"
+    )
     if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
         session.rollback()
-        raise ValidationFailed("The report names an unknown unit; nothing was stored.",
-                               errors=[FieldError(unit_pointer, f"no unit '{report.unit}'")])
+        raise ValidationFailed(
+            "The report names an unknown unit; nothing was stored.",
+            errors=[FieldError(unit_pointer, f"no unit '{report.unit}'")],
+        )
     if principal is not None and not principal.can_submit_for(unit):
         session.rollback()
         raise Forbidden(f"You may not submit reports for unit {unit.code}.")
     if not unit.active:
         session.rollback()
-        raise ValidationFailed("The unit is not active; nothing was stored.",
-                               errors=[FieldError(unit_pointer, f"unit '{unit.code}' is retired")])
+        raise ValidationFailed(
+            "The unit is not active; nothing was stored.",
+            errors=[FieldError(unit_pointer, f"unit '{unit.code}' is retired")],
+        )
     context = (contexts or {}).get(unit.area_id)
     if context is None:
         context = AreaContext.load(session, unit.area)
@@ -218,17 +268,30 @@ def ingest_report(
     problems = _check_place(report, context, area_margin_km)
     if report.snares:
         taken = session.execute(
-            sa.select(SnareFind.uuid, Patrol.uuid).join(Patrol)
+            sa.select(SnareFind.uuid, Patrol.uuid)
+            .join(Patrol)
             .where(SnareFind.uuid.in_([s.id for s in report.snares]))
         ).all()
+        if any(patrol_id == report.id for _, patrol_id in taken):
+            # The same report committed by a concurrent request since we looked (PostgreSQL
+            # reads each statement afresh): answer as its replay or conflict.
+            found = _existing(session, report)
+            session.rollback()
+            if found is not None:
+                return found
         by_id = {s.id: s for s in report.snares}
         for find_id, patrol_id in taken:
-            problems.append(FieldError(f"{by_id[find_id].pointer}/id",
-                                       f"find {find_id} is stored already, in patrol {patrol_id}"))
+            problems.append(
+                FieldError(
+                    f"{by_id[find_id].pointer}/id",
+                    f"find {find_id} is stored already, in patrol {patrol_id}",
+                )
+            )
     if problems:
         session.rollback()
-        raise ValidationFailed("The report does not fit its area; nothing was stored.",
-                               errors=problems)
+        raise ValidationFailed(
+            "The report does not fit its area; nothing was stored.", errors=problems
+        )
     try:
         patrol = _store(session, report, unit, principal, context)
         session.commit()
@@ -245,8 +308,10 @@ def ingest_report(
 
 
 def _zone_figures(session: so.Session, patrol: Patrol) -> list[dict[str, Any]]:
-    effort = {r.zone_id: r for r in session.scalars(
-        sa.select(EffortZone).where(EffortZone.patrol_id == patrol.id))}
+    effort = {
+        r.zone_id: r
+        for r in session.scalars(sa.select(EffortZone).where(EffortZone.patrol_id == patrol.id))
+    }
     finds: dict[int | None, list[SnareFind]] = {}
     for f in patrol.finds:
         finds.setdefault(f.zone_id, []).append(f)
@@ -256,33 +321,42 @@ def _zone_figures(session: so.Session, patrol: Patrol) -> list[dict[str, Any]]:
     for zid in zone_ids:
         found, removed = _snare_figures(finds.get(zid, []))
         e = effort.get(zid)
-        rows.append({
-            "zone": zones[zid].code,
-            "name": zones[zid].name,
-            "effort_km": round(e.effort_km, 4) if e else 0.0,
-            "effort_h": round(e.effort_h, 4) if e else 0.0,
-            "finds": len(finds.get(zid, [])),
-            "snares_found": found,
-            "snares_removed": removed,
-        })
+        rows.append(
+            {
+                "zone": zones[zid].code,
+                "name": zones[zid].name,
+                "effort_km": round(e.effort_km, 4) if e else 0.0,
+                "effort_h": round(e.effort_h, 4) if e else 0.0,
+                "finds": len(finds.get(zid, [])),
+                "snares_found": found,
+                "snares_removed": removed,
+            }
+        )
     inside_km = sum(e.effort_km for e in effort.values())
     inside_h = sum(e.effort_h for e in effort.values())
     found, removed = _snare_figures(finds.get(None, []))
-    rows.append({
-        "zone": None,
-        "name": "outside every zone",
-        "effort_km": round(max(patrol.distance_km - inside_km, 0.0), 4),
-        "effort_h": round(max(_hours_total(session, patrol) - inside_h, 0.0), 4),
-        "finds": len(finds.get(None, [])),
-        "snares_found": found,
-        "snares_removed": removed,
-    })
+    rows.append(
+        {
+            "zone": None,
+            "name": "outside every zone",
+            "effort_km": round(max(patrol.distance_km - inside_km, 0.0), 4),
+            "effort_h": round(max(_hours_total(session, patrol) - inside_h, 0.0), 4),
+            "finds": len(finds.get(None, [])),
+            "snares_found": found,
+            "snares_removed": removed,
+        }
+    )
     return rows
 
 
 def _hours_total(session: so.Session, patrol: Patrol) -> float:
-    return float(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(EffortCell.effort_h), 0.0))
-                                .where(EffortCell.patrol_id == patrol.id)))
+    return float(
+        session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(EffortCell.effort_h), 0.0)).where(
+                EffortCell.patrol_id == patrol.id
+            )
+        )
+    )
 
 
 def find_feature(find: SnareFind, zone_code: str | None = None) -> dict[str, Any]:
@@ -325,16 +399,22 @@ def route_feature(patrol: Patrol, with_times: bool = True) -> dict[str, Any]:
     }
     if with_times and patrol.coord_times_json:
         parts = json.loads(patrol.coord_times_json)
-        props["coordTimes"] = [[_iso(datetime.fromtimestamp(t, UTC)) for t in part]
-                               for part in parts]
-    return {"type": "Feature", "id": patrol.uuid,
-            "geometry": json.loads(patrol.route_geojson), "properties": props}
+        props["coordTimes"] = [
+            [_iso(datetime.fromtimestamp(t, UTC)) for t in part] for part in parts
+        ]
+    return {
+        "type": "Feature",
+        "id": patrol.uuid,
+        "geometry": json.loads(patrol.route_geojson),
+        "properties": props,
+    }
 
 
 def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:
     """The stored report as a FeatureCollection (route, then finds) with its figures."""
-    zone_codes = dict(session.execute(sa.select(Zone.id, Zone.code)
-                                      .where(Zone.area_id == patrol.area_id)).all())
+    zone_codes = dict(
+        session.execute(sa.select(Zone.id, Zone.code).where(Zone.area_id == patrol.area_id)).all()
+    )
     found, removed = _snare_figures(patrol.finds)
     return {
         "type": "FeatureCollection",
@@ -367,16 +447,21 @@ def recompute_area(session: so.Session, area: ConservationArea, *, cells: bool =
     for patrol in patrols:
         geometry = json.loads(patrol.route_geojson)
         parts = [np.asarray(c, float) for c in geometry["coordinates"]]
-        times = (None if patrol.coord_times_json is None
-                 else [np.asarray(t, float) for t in json.loads(patrol.coord_times_json)])
+        times = (
+            None
+            if patrol.coord_times_json is None
+            else [np.asarray(t, float) for t in json.loads(patrol.coord_times_json)]
+        )
         figures = measure_route(parts, times, patrol.started_at, patrol.ended_at, context)
         empty_cells = type(figures.cells)(*(np.zeros(0),) * 4)
-        _write_effort(session, patrol.id, figures.cells if cells else empty_cells,
-                      figures.zones, context)
+        _write_effort(
+            session, patrol.id, figures.cells if cells else empty_cells, figures.zones, context
+        )
     finds = session.scalars(sa.select(SnareFind).where(SnareFind.area_id == area.id)).all()
     if finds:
-        x, y = to_metric(np.array([f.lon for f in finds]), np.array([f.lat for f in finds]),
-                         context.epsg)
+        x, y = to_metric(
+            np.array([f.lon for f in finds]), np.array([f.lat for f in finds]), context.epsg
+        )
         ix, iy = context.grid.cell_of(x, y)
         for f, zone_id, a, b in zip(finds, context.zone_of(x, y), ix, iy, strict=True):
             f.zone_id, f.cell_ix, f.cell_iy = zone_id, int(a), int(b)
@@ -389,12 +474,16 @@ FIND_FIELDS = ("type", "count", "state", "action", "species", "notes")
 
 def _check_revision(patrol: Patrol, revision: object) -> None:
     if type(revision) is not int:
-        raise ValidationFailed("An edit names the revision it edits.",
-                               errors=[FieldError("/revision", "is required: a whole number")])
+        raise ValidationFailed(
+            "An edit names the revision it edits.",
+            errors=[FieldError("/revision", "is required: a whole number")],
+        )
     if revision != patrol.revision:
         raise StaleRevision(
             f"Patrol {patrol.uuid} is at revision {patrol.revision}, not {revision}: "
-            "reload it and edit again.", extra={"revision": patrol.revision})
+            "reload it and edit again.",
+            extra={"revision": patrol.revision},
+        )
 
 
 def _writable(session: so.Session, principal: Principal, patrol_uuid: str) -> Patrol:
@@ -407,8 +496,9 @@ def _writable(session: so.Session, principal: Principal, patrol_uuid: str) -> Pa
     return patrol
 
 
-def correct_patrol(session: so.Session, principal: Principal, patrol_uuid: str,
-                   changes: dict[str, Any]) -> Patrol:
+def correct_patrol(
+    session: so.Session, principal: Principal, patrol_uuid: str, changes: dict[str, Any]
+) -> Patrol:
     """Correct a patrol's properties and its finds; audited, and the revision goes up by one.
 
     ``changes``: ``revision`` (required), any of leader, members, transport, and ``finds``
@@ -427,11 +517,14 @@ def correct_patrol(session: so.Session, principal: Principal, patrol_uuid: str,
         after: dict[str, Any] = {}
         if "transport" in changes and changes["transport"] not in TRANSPORTS:
             problems.add("/transport", f"must be one of {', '.join(TRANSPORTS)}")
-        if "members" in changes and not (isinstance(changes["members"], list) and all(
-                isinstance(m, str) for m in changes["members"])):
+        if "members" in changes and not (
+            isinstance(changes["members"], list)
+            and all(isinstance(m, str) for m in changes["members"])
+        ):
             problems.add("/members", "must be an array of names")
-        if "leader" in changes and not (changes["leader"] is None
-                                        or isinstance(changes["leader"], str)):
+        if "leader" in changes and not (
+            changes["leader"] is None or isinstance(changes["leader"], str)
+        ):
             problems.add("/leader", "must be a string or null")
         finds = {f.uuid: f for f in patrol.finds}
         find_changes = changes.get("finds", {})
@@ -465,10 +558,16 @@ def correct_patrol(session: so.Session, principal: Principal, patrol_uuid: str,
                 after[key] = value
                 setattr(patrol, column, json.dumps(value) if key == "members" else value)
         patrol.revision += 1
-        audit.record(session, user_id=principal.user_id, area_id=patrol.area_id,
-                     action="correct", entity="patrol", entity_id=patrol.uuid,
-                     before=before | {"revision": patrol.revision - 1},
-                     after=after | {"revision": patrol.revision})
+        audit.record(
+            session,
+            user_id=principal.user_id,
+            area_id=patrol.area_id,
+            action="correct",
+            entity="patrol",
+            entity_id=patrol.uuid,
+            before=before | {"revision": patrol.revision - 1},
+            after=after | {"revision": patrol.revision},
+        )
         session.commit()
     except Exception:
         session.rollback()
@@ -476,18 +575,25 @@ def correct_patrol(session: so.Session, principal: Principal, patrol_uuid: str,
     return patrol
 
 
-def delete_patrol(session: so.Session, principal: Principal, patrol_uuid: str,
-                  revision: object) -> Patrol:
+def delete_patrol(
+    session: so.Session, principal: Principal, patrol_uuid: str, revision: object
+) -> Patrol:
     """Soft-delete: the patrol and its finds leave every figure but stay stored, audited."""
     patrol = _writable(session, principal, patrol_uuid)
     try:
         _check_revision(patrol, revision)
         patrol.deleted_at = datetime.now(UTC)
         patrol.revision += 1
-        audit.record(session, user_id=principal.user_id, area_id=patrol.area_id,
-                     action="delete", entity="patrol", entity_id=patrol.uuid,
-                     before={"revision": patrol.revision - 1},
-                     after={"deleted_at": _iso(patrol.deleted_at), "revision": patrol.revision})
+        audit.record(
+            session,
+            user_id=principal.user_id,
+            area_id=patrol.area_id,
+            action="delete",
+            entity="patrol",
+            entity_id=patrol.uuid,
+            before={"revision": patrol.revision - 1},
+            after={"deleted_at": _iso(patrol.deleted_at), "revision": patrol.revision},
+        )
         session.commit()
     except Exception:
         session.rollback()

@@ -45,16 +45,20 @@ def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple
     if f.unit:
         cond.append(Patrol.unit_id.in_(sa.select(Unit.id).where(Unit.code == f.unit)))
     if f.zone:
-        cond.append(Patrol.id.in_(
-            sa.select(EffortZone.patrol_id).join(Zone).where(Zone.code == f.zone)))
+        cond.append(
+            Patrol.id.in_(sa.select(EffortZone.patrol_id).join(Zone).where(Zone.code == f.zone))
+        )
     if f.bbox:
         w, s, e, n = f.bbox
-        cond += [Patrol.max_lon >= w, Patrol.min_lon <= e, Patrol.max_lat >= s,
-                 Patrol.min_lat <= n]
+        cond += [Patrol.max_lon >= w, Patrol.min_lon <= e, Patrol.max_lat >= s, Patrol.min_lat <= n]
     total = session.scalar(sa.select(sa.func.count()).select_from(Patrol).where(*cond))
     rows = session.scalars(
-        sa.select(Patrol).where(*cond).order_by(Patrol.started_at, Patrol.id)
-        .offset(f.offset).limit(f.limit).options(so.joinedload(Patrol.unit))
+        sa.select(Patrol)
+        .where(*cond)
+        .order_by(Patrol.started_at, Patrol.id)
+        .offset(f.offset)
+        .limit(f.limit)
+        .options(so.joinedload(Patrol.unit))
     ).all()
     return total, list(rows)
 
@@ -76,26 +80,30 @@ def list_finds(session: so.Session, principal: Principal, f: Filters) -> tuple[i
     base = sa.select(SnareFind).join(Patrol, SnareFind.patrol_id == Patrol.id).where(*cond)
     total = session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
     rows = session.execute(
-        base.add_columns(Zone.code).outerjoin(Zone, SnareFind.zone_id == Zone.id)
-        .order_by(SnareFind.found_at, SnareFind.id).offset(f.offset).limit(f.limit)
+        base.add_columns(Zone.code)
+        .outerjoin(Zone, SnareFind.zone_id == Zone.id)
+        .order_by(SnareFind.found_at, SnareFind.id)
+        .offset(f.offset)
+        .limit(f.limit)
         .options(so.contains_eager(SnareFind.patrol))
     ).all()
     return total, [(r[0], r[1]) for r in rows]
 
 
-def get_patrol(session: so.Session, principal: Principal, patrol_uuid: str,
-               include_deleted: bool = False) -> Patrol:
+def get_patrol(
+    session: so.Session, principal: Principal, patrol_uuid: str, include_deleted: bool = False
+) -> Patrol:
     principal.require_role("ranger", "coordinator", "admin")
     patrol = session.scalar(
-        sa.select(Patrol).where(Patrol.uuid == patrol_uuid)
+        sa.select(Patrol)
+        .where(Patrol.uuid == patrol_uuid)
         .options(so.joinedload(Patrol.unit), so.selectinload(Patrol.finds))
     )
     hidden = (
         patrol is None
         or patrol.area_id not in principal.area_ids
         or (principal.role == "ranger" and patrol.unit_id != principal.unit_id)
-        or (patrol.deleted_at is not None and not (include_deleted
-                                                   and principal.role != "ranger"))
+        or (patrol.deleted_at is not None and not (include_deleted and principal.role != "ranger"))
     )
     if hidden:
         raise NotFound(f"No patrol {patrol_uuid} among those you can see.")

@@ -22,7 +22,7 @@ def _normalise_url(url: str) -> str:
     # Plain postgresql:// URLs would pick psycopg2, which is not installed: use psycopg 3.
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

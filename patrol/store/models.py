@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -58,15 +59,16 @@ NAMING = {
 
 class Base(so.DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict] = {datetime: UTCDateTime()}
 
 
 user_area = sa.Table(
     "user_area",
     Base.metadata,
     sa.Column("app_user.id", sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("area_id", sa.ForeignKey("conservation_area.id", ondelete="CASCADE"),
-              primary_key=True),
+    sa.Column(
+        "area_id", sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), primary_key=True
+    ),
 )
 
 
@@ -103,7 +105,8 @@ class Zone(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     area_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), index=True
+    )
     code: so.Mapped[str] = so.mapped_column(sa.String(64))
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     geometry_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
@@ -123,7 +126,8 @@ class Unit(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     area_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), index=True
+    )
     code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     base_lon: so.Mapped[float | None]
@@ -143,8 +147,7 @@ class User(Base):
     username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(256))
     role: so.Mapped[str] = so.mapped_column(sa.String(16))
-    unit_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("unit.id", ondelete="SET NULL"))
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id", ondelete="SET NULL"))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
@@ -160,7 +163,8 @@ class ApiToken(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     prefix: so.Mapped[str] = so.mapped_column(sa.String(16))
     name: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
@@ -181,7 +185,8 @@ class Patrol(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     uuid: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True)
     area_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"))
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE")
+    )
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
     leader: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     members_json: so.Mapped[str] = so.mapped_column(sa.Text, default="[]")
@@ -201,7 +206,8 @@ class Patrol(Base):
     source_format: so.Mapped[str] = so.mapped_column(sa.String(16))
     revision: so.Mapped[int] = so.mapped_column(default=1)
     submitted_by_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+        sa.ForeignKey("app_user.id", ondelete="SET NULL")
+    )
     submitted_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     deleted_at: so.Mapped[datetime | None]
 
@@ -209,7 +215,8 @@ class Patrol(Base):
     area: so.Mapped[ConservationArea] = so.relationship()
     submitted_by: so.Mapped[User | None] = so.relationship()
     finds: so.Mapped[list[SnareFind]] = so.relationship(
-        back_populates="patrol", order_by="SnareFind.found_at", cascade="all, delete-orphan")
+        back_populates="patrol", order_by="SnareFind.found_at", cascade="all, delete-orphan"
+    )
     cell_effort: so.Mapped[list[EffortCell]] = so.relationship(cascade="all, delete-orphan")
     zone_effort: so.Mapped[list[EffortZone]] = so.relationship(cascade="all, delete-orphan")
 
@@ -225,9 +232,11 @@ class SnareFind(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     uuid: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True)
     patrol_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("patrol.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("patrol.id", ondelete="CASCADE"), index=True
+    )
     area_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"))
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE")
+    )
     found_at: so.Mapped[datetime]
     lon: so.Mapped[float]
     lat: so.Mapped[float]
@@ -240,7 +249,8 @@ class SnareFind(Base):
     cell_ix: so.Mapped[int]
     cell_iy: so.Mapped[int]
     zone_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("zone.id", ondelete="SET NULL"), index=True)
+        sa.ForeignKey("zone.id", ondelete="SET NULL"), index=True
+    )
 
     patrol: so.Mapped[Patrol] = so.relationship(back_populates="finds")
     zone: so.Mapped[Zone | None] = so.relationship()
@@ -253,7 +263,8 @@ class EffortCell(Base):
     __table_args__ = (sa.Index("ix_effort_cell_cell", "ix", "iy"),)
 
     patrol_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("patrol.id", ondelete="CASCADE"), primary_key=True)
+        sa.ForeignKey("patrol.id", ondelete="CASCADE"), primary_key=True
+    )
     ix: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
     iy: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
     effort_km: so.Mapped[float]
@@ -266,9 +277,11 @@ class EffortZone(Base):
     __tablename__ = "effort_zone"
 
     patrol_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("patrol.id", ondelete="CASCADE"), primary_key=True)
+        sa.ForeignKey("patrol.id", ondelete="CASCADE"), primary_key=True
+    )
     zone_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("zone.id", ondelete="CASCADE"), primary_key=True, index=True)
+        sa.ForeignKey("zone.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     effort_km: so.Mapped[float]
     effort_h: so.Mapped[float]
 
@@ -281,9 +294,11 @@ class AuditEvent(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
     user_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+        sa.ForeignKey("app_user.id", ondelete="SET NULL")
+    )
     area_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"))
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE")
+    )
     action: so.Mapped[str] = so.mapped_column(sa.String(32))
     entity: so.Mapped[str] = so.mapped_column(sa.String(32))
     entity_id: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)

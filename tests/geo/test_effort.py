@@ -23,8 +23,9 @@ def segments_of(xy: np.ndarray, hours: np.ndarray | None = None) -> Segments:
 
 
 def as_dict(effort) -> dict[tuple[int, int], float]:
-    return {(int(a), int(b)): float(k) for a, b, k in
-            zip(effort.ix, effort.iy, effort.km, strict=True)}
+    return {
+        (int(a), int(b)): float(k) for a, b, k in zip(effort.ix, effort.iy, effort.km, strict=True)
+    }
 
 
 def assert_same(a: dict, b: dict, tol: float = 1e-9) -> None:
@@ -35,8 +36,12 @@ def assert_same(a: dict, b: dict, tol: float = 1e-9) -> None:
 
 coordinate = st.floats(-5000, 5000, allow_nan=False, allow_infinity=False)
 route = st.lists(st.tuples(coordinate, coordinate), min_size=2, max_size=40)
-grids = st.builds(Grid, st.floats(-1000, 1000), st.floats(-1000, 1000),
-                  st.sampled_from([250.0, 500.0, 1000.0, 1234.5]))
+grids = st.builds(
+    Grid,
+    st.floats(-1000, 1000),
+    st.floats(-1000, 1000),
+    st.sampled_from([250.0, 500.0, 1000.0, 1234.5]),
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -53,8 +58,10 @@ def test_sum_over_cells_is_the_length(points, grid):
 @given(route, grids)
 def test_reversing_the_route_changes_nothing(points, grid):
     xy = np.array(points)
-    assert_same(as_dict(allocate_cells(segments_of(xy), grid)),
-                as_dict(allocate_cells(segments_of(xy[::-1]), grid)))
+    assert_same(
+        as_dict(allocate_cells(segments_of(xy), grid)),
+        as_dict(allocate_cells(segments_of(xy[::-1]), grid)),
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -137,8 +144,13 @@ def test_zones_match_per_segment_intersection():
     e = allocate_zones(s, zones)
     got = dict(zip(e.zone.tolist(), e.km.tolist(), strict=True))
     for z, zone in enumerate(zones):
-        expect = sum(shapely.intersection(shapely.LineString(xy[i : i + 2]), zone).length
-                     for i in range(len(xy) - 1)) / 1000
+        expect = (
+            sum(
+                shapely.intersection(shapely.LineString(xy[i : i + 2]), zone).length
+                for i in range(len(xy) - 1)
+            )
+            / 1000
+        )
         assert got[z] == pytest.approx(expect, rel=1e-9)
     # Part of the last segment leaves every zone: zone totals fall short of the length.
     assert sum(got.values()) < s.km.sum()
@@ -152,8 +164,7 @@ def test_segment_on_a_shared_zone_border_counts_once():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.floats(131.0, 131.6), st.floats(42.9, 43.4)), min_size=2,
-                max_size=30))
+@given(st.lists(st.tuples(st.floats(131.0, 131.6), st.floats(42.9, 43.4)), min_size=2, max_size=30))
 def test_geodesic_total_matches_pyproj_within_half_a_percent(lonlat):
     arr = np.array(lonlat)
     if not (arr != arr[0]).any():

@@ -66,8 +66,9 @@ def test_samples_without_times_import_with_times_given():
 
     start = datetime(2026, 5, 1, 6, tzinfo=UTC)
     end = datetime(2026, 5, 1, 12, tzinfo=UTC)
-    report = parse_gpx_report(path.read_bytes(), ReportDefaults(unit="T-01", started_at=start,
-                                                                ended_at=end))
+    report = parse_gpx_report(
+        path.read_bytes(), ReportDefaults(unit="T-01", started_at=start, ended_at=end)
+    )
     assert report.times is None
     assert report.started_at == start and report.ended_at == end
     assert len(report.snares) == 7
@@ -95,8 +96,10 @@ def test_track_length_matches_gpxpy_geodesic_within_half_percent():
     [
         ("Snare x3 removed", {"type": "other", "count": 3, "action": "removed"}),
         ("wire snares 2 snares destroyed", {"type": "wire", "count": 2, "action": "destroyed"}),
-        ("Cable, triggered, left in place", {"type": "cable", "state": "triggered",
-                                             "action": "left_in_place"}),
+        (
+            "Cable, triggered, left in place",
+            {"type": "cable", "state": "triggered", "action": "left_in_place"},
+        ),
         ("", {"type": "other", "count": 1, "state": "active", "action": "removed"}),
     ],
 )
