@@ -113,9 +113,9 @@ class PatrolReport:
     def vertex_count(self) -> int:
         return sum(len(p) for p in self.parts)
 
-    def canonical(self) -> dict[str, Any]:
+    def canonical(self, with_geometry: bool = True) -> dict[str, Any]:
         """Plain data that identifies the report's content, whatever format carried it."""
-        return {
+        doc: dict[str, Any] = {
             "id": self.id,
             "unit": self.unit,
             "transport": self.transport,
@@ -123,15 +123,29 @@ class PatrolReport:
             "members": list(self.members),
             "started_at": _iso(self.started_at),
             "ended_at": _iso(self.ended_at),
-            "route": [np.round(p, 9).tolist() for p in self.parts],
-            "times": None if self.times is None else [t.tolist() for t in self.times],
             "snares": sorted((s.canonical() for s in self.snares), key=lambda s: s["id"]),
         }
+        if with_geometry:
+            doc["route"] = [np.round(p, 9).tolist() for p in self.parts]
+            doc["times"] = None if self.times is None else [t.tolist() for t in self.times]
+        return doc
 
     def content_hash(self) -> str:
-        """SHA-256 of the canonical content: same report, same hash (tells replay from conflict)."""
-        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        """SHA-256 of the content: same report, same hash (tells a replay from a conflict).
+
+        Metadata goes in as canonical JSON, coordinates and times as the bytes of their
+        arrays: JSON-encoding a 100k-vertex route only to hash it would cost more than
+        measuring it.
+        """
+        meta = self.canonical(with_geometry=False)
+        digest = hashlib.sha256(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode())
+        for part in self.parts:
+            digest.update(np.ascontiguousarray(np.round(part, 9), dtype="<f8").tobytes())
+            digest.update(b"|")
+        for times in self.times or []:
+            digest.update(np.ascontiguousarray(times, dtype="<f8").tobytes())
+            digest.update(b"|")
+        return digest.hexdigest()
 
 
 def _iso(value: datetime) -> str:
@@ -217,24 +231,44 @@ def _is_number(v: Any) -> bool:
     return type(v) in (int, float)
 
 
+def _fast_positions(coords: list) -> np.ndarray | None:
+    """The common case in one numpy call: every position a list of 2 or 3 plain numbers.
+
+    None when anything is unusual (ragged, strings, nulls, booleans); the slow path then
+    finds and names each bad position.
+    """
+    try:
+        arr = np.array(coords)
+    except (ValueError, TypeError):
+        return None
+    if arr.ndim != 2 or arr.shape[1] not in (2, 3) or arr.dtype.kind not in "fi":
+        return None
+    # numpy turns a boolean among numbers into 1.0 or 0.0; JSON true is not a coordinate.
+    if any(v is True or v is False for p in coords for v in p):
+        return None
+    return arr[:, :2].astype(float)
+
+
 def check_positions(coords: Any, pointer: str, problems: Problems) -> np.ndarray | None:
     """A list of GeoJSON positions as an (n, 2) lon/lat array, or None after adding problems."""
     if not isinstance(coords, list):
         problems.add(pointer, "must be an array of positions")
         return None
-    bad = False
-    for i, p in enumerate(coords):
-        if type(p) is not list or len(p) < 2:
-            problems.add(f"{pointer}/{i}", "must be a position [longitude, latitude]")
-            bad = True
-        elif not (_is_number(p[0]) and _is_number(p[1])) or (len(p) > 2 and not _is_number(p[2])):
-            problems.add(f"{pointer}/{i}", "coordinates must be numbers")
-            bad = True
-    if bad:
-        return None
     if not coords:
         return np.zeros((0, 2))
-    arr = np.array([p[:2] for p in coords], dtype=float)
+    arr = _fast_positions(coords)
+    if arr is None:
+        bad = False
+        for i, p in enumerate(coords):
+            if type(p) is not list or len(p) < 2:
+                problems.add(f"{pointer}/{i}", "must be a position [longitude, latitude]")
+                bad = True
+            elif not all(_is_number(v) for v in p[:3]):
+                problems.add(f"{pointer}/{i}", "coordinates must be numbers")
+                bad = True
+        if bad:
+            return None
+        arr = np.array([p[:2] for p in coords], dtype=float)
     finite = np.isfinite(arr).all(axis=1)
     for i in np.flatnonzero(~finite)[:MAX_ERRORS]:
         problems.add(f"{pointer}/{i}", "coordinates must be finite numbers")
@@ -270,12 +304,45 @@ def check_line(arr: np.ndarray, pointer: str, problems: Problems) -> bool:
     return True
 
 
+def _fast_times(times: list) -> np.ndarray | None:
+    """Epoch seconds of UTC times written with 'Z' (what GPS converters write), vectorised."""
+    if not all(type(t) is str and t.endswith("Z") for t in times):
+        return None
+    try:
+        stamps = np.array([t[:-1] for t in times], dtype="datetime64[us]")
+    except ValueError:
+        return None
+    if np.isnat(stamps).any():
+        return None
+    return (stamps - np.datetime64(0, "us")).astype(np.int64) / 1e6
+
+
+def _times_of(times: list, where: str, problems: Problems) -> np.ndarray | None:
+    values = _fast_times(times)
+    if values is not None:
+        return values
+    values = np.empty(len(times))
+    for i, t in enumerate(times):
+        try:
+            values[i] = parse_time(t).timestamp()
+        except ValueError as exc:
+            problems.add(f"{where}/{i}", str(exc))
+            return None
+    return values
+
+
 def check_times(
     raw: Any, counts: list[int], pointer: str, problems: Problems
 ) -> list[np.ndarray] | None:
-    """Per-vertex times (``coordTimes``) as epoch seconds, one array per route part."""
+    """Per-vertex times (``coordTimes``) as epoch seconds, one array per route part.
+
+    A LineString gives a flat list; a MultiLineString a list of lists, one per part.
+    """
+    if not isinstance(raw, list):
+        problems.add(pointer, f"must give one time per vertex ({sum(counts)} vertices)")
+        return None
     nested = raw if len(counts) > 1 or (raw and isinstance(raw[0], list)) else [raw]
-    if not isinstance(raw, list) or len(nested) != len(counts):
+    if len(nested) != len(counts):
         problems.add(pointer, f"must give one time per vertex ({sum(counts)} vertices)")
         return None
     parts: list[np.ndarray] = []
@@ -286,20 +353,15 @@ def check_times(
             problems.add(where, f"must give one time per vertex ({n} here)")
             ok = False
             continue
-        values = np.empty(n)
-        for i, t in enumerate(times):
-            try:
-                values[i] = parse_time(t).timestamp()
-            except ValueError as exc:
-                problems.add(f"{where}/{i}", str(exc))
-                ok = False
-                break
-        else:
-            back = np.flatnonzero(np.diff(values) < 0)
-            if back.size:
-                problems.add(f"{where}/{back[0] + 1}", "times must not go backwards")
-                ok = False
-            parts.append(values)
+        values = _times_of(times, where, problems)
+        if values is None:
+            ok = False
+            continue
+        back = np.flatnonzero(np.diff(values) < 0)
+        if back.size:
+            problems.add(f"{where}/{back[0] + 1}", "times must not go backwards")
+            ok = False
+        parts.append(values)
     return parts if ok else None
 
 

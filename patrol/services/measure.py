@@ -67,6 +67,17 @@ class AreaContext:
             result[int(p)] = int(self.zone_ids[z])
         return result
 
+    def any_inside(self, x: np.ndarray, y: np.ndarray) -> bool:
+        return bool(shapely.contains_xy(self.boundary_m, x, y).any())
+
+    def route_distance_m(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Distance from the area to a metric polyline (0 when they touch)."""
+        if len(x) == 1:
+            return float(shapely.distance(self.boundary_m, shapely.points(x[0], y[0])))
+        return float(
+            shapely.distance(self.boundary_m, shapely.linestrings(np.column_stack([x, y])))
+        )
+
     def distance_outside_m(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """How far each metric point lies outside the area's boundary (0 inside)."""
         return shapely.distance(self.boundary_m, shapely.points(np.asarray(x), np.asarray(y)))

@@ -74,7 +74,7 @@ def _check_place(report: PatrolReport, context: AreaContext, margin_km: float) -
     margin_m = margin_km * 1000.0
     route = np.concatenate(report.parts)
     x, y = to_metric(route[:, 0], route[:, 1], context.epsg)
-    if float(np.min(context.distance_outside_m(x, y))) > margin_m:
+    if not context.any_inside(x, y) and context.route_distance_m(x, y) > margin_m:
         problems.append(
             FieldError(
                 f"{report.route_pointer}/geometry",
