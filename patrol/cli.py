@@ -86,7 +86,10 @@ def demo_command(year: int, seed: int, patrols_per_week: float) -> None:
 @click.option("--port", default=5000, show_default=True)
 def serve_command(host: str, port: int) -> None:
     """Serve with Werkzeug's development server (use gunicorn in production)."""
-    current_app.run(host=host, port=port, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # app.run() refuses to start from inside the flask CLI; run_simple is what it would call.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 areas_group = AppGroup("areas", help="Conservation areas.")
