@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import shapely
 import sqlalchemy as sa
@@ -67,6 +68,10 @@ def create_area(
         geom = None
     if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid:
         problems.append(FieldError("/boundary", "must be one valid Polygon or MultiPolygon"))
+    try:
+        ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        problems.append(FieldError("/timezone", f"'{timezone}' is not an IANA time zone"))
     if not 0.1 <= cell_km <= 50:
         problems.append(FieldError("/cell_km", "must be between 0.1 and 50 km"))
     if problems:

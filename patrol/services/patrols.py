@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
@@ -68,6 +69,18 @@ def _existing(session: so.Session, report: PatrolReport) -> IngestResult | None:
     return IngestResult(created=False, patrol=stored)
 
 
+def local_days(started_at: datetime, ended_at: datetime, tz: str) -> dict[str, Any]:
+    """The patrol's start day and month in the area's time zone, and the local days it spans."""
+    zone = ZoneInfo(tz)
+    start = started_at.astimezone(zone).date()
+    end = ended_at.astimezone(zone).date()
+    return {
+        "start_date": start,
+        "start_month": start.year * 100 + start.month,
+        "days": (end - start).days + 1,
+    }
+
+
 def _check_place(report: PatrolReport, context: AreaContext, margin_km: float) -> list[FieldError]:
     """The route and the finds must lie in the unit's area, give or take ``margin_km``."""
     problems: list[FieldError] = []
@@ -127,6 +140,7 @@ def _store(
         transport=report.transport,
         started_at=report.started_at,
         ended_at=report.ended_at,
+        **local_days(report.started_at, report.ended_at, unit.area.timezone),
         route_geojson=json.dumps(geometry, separators=(",", ":")),
         coord_times_json=(
             None if report.times is None else json.dumps([t.tolist() for t in report.times])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -179,6 +179,7 @@ class Patrol(Base):
     __tablename__ = "patrol"
     __table_args__ = (
         sa.Index("ix_patrol_area_started", "area_id", "started_at"),
+        sa.Index("ix_patrol_area_start_date", "area_id", "start_date"),
         sa.CheckConstraint("ended_at >= started_at", name="time_order"),
     )
 
@@ -193,6 +194,11 @@ class Patrol(Base):
     transport: so.Mapped[str] = so.mapped_column(sa.String(16))
     started_at: so.Mapped[datetime]
     ended_at: so.Mapped[datetime]
+    # The start's calendar day and month in the area's time zone, and how many local days the
+    # patrol spans: monthly figures and patrol-days become plain GROUP BYs on every backend.
+    start_date: so.Mapped[date]
+    start_month: so.Mapped[int]  # yyyymm
+    days: so.Mapped[int] = so.mapped_column(default=1)
     route_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
     coord_times_json: so.Mapped[str | None] = so.mapped_column(sa.Text)
     vertex_count: so.Mapped[int]

@@ -58,3 +58,35 @@ def test_foreign_keys_are_enforced(app):
             conn.rollback()
         else:
             raise AssertionError("a row pointing at no patrol was accepted")
+
+
+def test_migration_0002_backfills_local_dates(tmp_path):
+    """A patrol stored under schema 0001 gets its local start date, month and days."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0001")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO conservation_area (id, slug, name, epsg, cell_m, grid_origin_x, "
+            "grid_origin_y, timezone, boundary_geojson, area_km2, synthetic, min_lon, min_lat, "
+            "max_lon, max_lat, created_at) VALUES (1, 'a', 'A', 32652, 1000, 0, 0, "
+            "'Asia/Vladivostok', '{}', 1, 0, 0, 0, 1, 1, '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO unit (id, area_id, code, name, active) VALUES (1, 1, 'U', 'U', 1)"
+        )
+        # 2026-01-31 20:00 UTC is 1 February 06:00 in Vladivostok; ends 2 February local.
+        conn.exec_driver_sql(
+            "INSERT INTO patrol (id, uuid, area_id, unit_id, members_json, transport, "
+            "started_at, ended_at, route_geojson, vertex_count, distance_km, duration_h, "
+            "min_lon, min_lat, max_lon, max_lat, content_hash, source_format, revision, "
+            "submitted_at) VALUES (1, 'x', 1, 1, '[]', 'foot', '2026-01-31 20:00:00', "
+            "'2026-02-01 15:00:00', '{}', 2, 1, 19, 0, 0, 1, 1, 'h', 'geojson', 1, "
+            "'2026-02-02 00:00:00')"
+        )
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT start_date, start_month, days FROM patrol").one()
+    assert tuple(row) == ("2026-02-01", 202602, 2)
+    engine.dispose()

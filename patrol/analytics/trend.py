@@ -1,0 +1,75 @@
+"""Trends: the Mann-Kendall test and emerging hot spot categories over time bins of Gi*."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["emerging_category", "mann_kendall"]
+
+
+def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mann-Kendall trend test on each row: (S, z, two-sided p), ties corrected, no continuity
+    correction (so it is Kendall's tau-b test of the values against time).
+
+    NaN values are not allowed; rows of fewer than 3 values give p = 1.
+    """
+    x = np.atleast_2d(np.asarray(series, float))
+    m, n = x.shape
+    if n < 3:
+        return np.zeros(m), np.zeros(m), np.ones(m)
+    diff = np.sign(x[:, None, :] - x[:, :, None])  # [row, i, j] = sign(x_j - x_i)
+    upper = np.triu(np.ones((n, n), bool), k=1)
+    s = diff[:, upper].sum(axis=1)
+    var = np.full(m, n * (n - 1) * (2 * n + 5), float)
+    for row in range(m):
+        _, counts = np.unique(x[row], return_counts=True)
+        ties = counts[counts > 1]
+        var[row] -= (ties * (ties - 1) * (2 * ties + 5)).sum()
+    var /= 18.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var > 0, s / np.sqrt(var), 0.0)
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    return s, z, p
+
+
+def emerging_category(
+    hot: np.ndarray, cold: np.ndarray, trend_z: float, trend_p: float, alpha: float = 0.05
+) -> str:
+    """One location's category from its per-bin hot/cold verdicts, oldest bin first.
+
+    The definitions of emerging hot spot analysis (as in ArcGIS Pro): new, consecutive,
+    intensifying, persistent, diminishing, sporadic, oscillating, historical hot spots, their
+    cold twins, or no pattern. ``trend_z``/``trend_p`` are Mann-Kendall on the Gi* z series.
+    """
+    hot = np.asarray(hot, bool)
+    cold = np.asarray(cold, bool)
+    for label, sig, other in (("hot", hot, cold), ("cold", cold, hot)):
+        category = _category(sig, other, trend_z if label == "hot" else -trend_z, trend_p, alpha)
+        if category:
+            return f"{category}_{label}_spot"
+    return "no_pattern"
+
+
+def _category(sig: np.ndarray, other: np.ndarray, z: float, p: float, alpha: float) -> str:
+    n = sig.size
+    if n == 0 or not sig.any():
+        return ""
+    share = sig.mean()
+    final = bool(sig[-1])
+    if not final:
+        return "historical" if share >= 0.9 else ""
+    if share >= 0.9:
+        if p < alpha and z > 0:
+            return "intensifying"
+        if p < alpha and z < 0:
+            return "diminishing"
+        return "persistent"
+    if sig[:-1].sum() == 0:
+        return "new"
+    run = n - np.flatnonzero(~sig)[-1] - 1  # length of the final uninterrupted run
+    if run >= 2 and not sig[: n - run].any():
+        return "consecutive"
+    if other.any():
+        return "oscillating"
+    return "sporadic"
