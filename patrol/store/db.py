@@ -26,10 +26,14 @@ def _normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, busy_timeout_s: float = 30.0) -> sa.Engine:
+def make_engine(url: str, busy_timeout_s: float = 30.0, foreign_keys: bool = True) -> sa.Engine:
     """An engine for ``url``; SQLite gets WAL, synchronous=FULL and foreign keys on every
     connection, and write transactions that take the write lock up front (BEGIN IMMEDIATE)
-    so two writers queue instead of failing half-way."""
+    so two writers queue instead of failing half-way.
+
+    Migrations pass ``foreign_keys=False``: SQLite alters a table by copying it and dropping
+    the old one, and with foreign keys on, that drop would cascade into every child table.
+    """
     url = _normalise_url(url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_s})
@@ -41,7 +45,7 @@ def make_engine(url: str, busy_timeout_s: float = 30.0) -> sa.Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
             cursor.close()
 

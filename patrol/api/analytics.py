@@ -1,0 +1,183 @@
+"""Effort-corrected figures: zone stats, grid hotspots, dispatch and unit targets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import Response, request
+
+from patrol.api import bp
+from patrol.api.common import current_principal, geojson_response
+from patrol.db import get_session
+from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from patrol.services import areas
+from patrol.services import hotspots as service
+from patrol.services.auth import Principal
+from patrol.store.models import Unit
+
+# The ngo role sees aggregates only: no cell finer than this, none with fewer patrols.
+NGO_MIN_CELL_KM = 5.0
+NGO_MIN_PATROLS = 3
+
+
+def _date(name: str, problems: list[FieldError]) -> date | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        problems.append(FieldError(f"/{name}", f"'{raw[:40]}' is not a date (YYYY-MM-DD)"))
+        return None
+
+
+def _float(name: str, problems: list[FieldError], lo: float, hi: float) -> float | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not lo <= value <= hi:
+        problems.append(FieldError(f"/{name}", f"must be a number from {lo:g} to {hi:g}"))
+        return None
+    return value
+
+
+def _context(principal: Principal):
+    """Area, window, unit and settings from the query string, validated together."""
+    session = get_session()
+    area = areas.area_for(session, principal, request.args.get("area"))
+    problems: list[FieldError] = []
+    start, end_day = _date("from", problems), _date("to", problems)
+    cell_km = _float("cell_km", problems, 0.1, 100)
+    min_effort = _float("min_effort_km", problems, 0.0, 1000)
+    bins = request.args.get("bins", "monthly")
+    if bins not in ("monthly", "seasonal"):
+        problems.append(FieldError("/bins", "must be monthly or seasonal"))
+    unit_id = None
+    if request.args.get("unit"):
+        unit = session.scalar(
+            sa.select(Unit).where(Unit.code == request.args["unit"], Unit.area_id == area.id)
+        )
+        if unit is None:
+            problems.append(FieldError("/unit", f"no unit '{request.args['unit']}' here"))
+        else:
+            unit_id = unit.id
+    if problems:
+        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    end = end_day + timedelta(days=1) if end_day else None  # 'to' is the last day included
+    window = service.resolve_window(session, area, start, end)
+    settings = service.AnalysisSettings(
+        min_effort_km=min_effort if min_effort is not None else 1.0, bins=bins
+    )
+    return session, area, window, unit_id, cell_km, settings
+
+
+def _csv(rows: list[dict], filename: str) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, fieldnames=list(rows[0]) if rows else ["zone"], lineterminator="\r\n"
+    )
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/zones/stats")
+def zones_stats():
+    """Per zone figures for a window: counts, effort, CPUE, EB rate, hotspot flag, trend."""
+    principal = current_principal()
+    session, area, window, unit_id, _, settings = _context(principal)
+    rows, _cells = service.zone_stats(session, area, window, unit_id, settings)
+    if request.args.get("format") == "csv":
+        return _csv([r.figures for r in rows], f"{area.slug}-zones-{window.start}.csv")
+    return geojson_response(
+        {
+            "type": "FeatureCollection",
+            "area": area.slug,
+            "window": window.label,
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": r.zone.code,
+                    "geometry": json.loads(r.zone.geometry_geojson),
+                    "properties": r.figures,
+                }
+                for r in rows
+            ],
+        }
+    )
+
+
+@bp.get("/hotspots")
+def hotspots():
+    """One feature per grid cell of the area: effort, CPUE, EB rate, Gi*, class, trend."""
+    principal = current_principal()
+    session, area, window, unit_id, cell_km, settings = _context(principal)
+    if principal.role == "ngo":
+        cell_km = cell_km or NGO_MIN_CELL_KM
+        if cell_km < NGO_MIN_CELL_KM:
+            raise Forbidden(f"Aggregates for NGOs use cells of {NGO_MIN_CELL_KM:g} km or more.")
+    result = service.grid_hotspots(session, area, window, cell_km, unit_id, settings)
+    features = service.hotspot_features(result)
+    if principal.role == "ngo":
+        for feature in features:
+            props = feature["properties"]
+            if props["patrols"] < NGO_MIN_PATROLS:
+                for key in list(props):
+                    if key not in ("ix", "iy", "hotspot_class"):
+                        props[key] = None
+                props["hotspot_class"] = "suppressed"
+    return geojson_response(
+        {
+            "type": "FeatureCollection",
+            "area": area.slug,
+            "window": window.label,
+            "cell_km": result.grid.cell_m / 1000,
+            "min_effort_km": settings.min_effort_km,
+            "features": features,
+        }
+    )
+
+
+@bp.get("/dispatch")
+def dispatch():
+    """Every active unit's targets for the window (coordinators)."""
+    principal = current_principal()
+    principal.require_role("coordinator", "admin")
+    session, area, window, _, _, settings = _context(principal)
+    targets, _units = service.dispatch(session, area, window, settings)
+    return geojson_response(service.targets_geojson(targets, window))
+
+
+@bp.get("/units/<code>/targets")
+def unit_targets(code: str):
+    """One unit's prioritised targets, as GeoJSON or (format=gpx) GPX waypoints."""
+    principal = current_principal()
+    principal.require_role("ranger", "coordinator", "admin")
+    session = get_session()
+    unit = session.scalar(sa.select(Unit).where(Unit.code == code))
+    if unit is None or unit.area_id not in principal.area_ids:
+        raise NotFound(f"No unit {code} among yours.")
+    if principal.role == "ranger" and unit.id != principal.unit_id:
+        raise Forbidden("Rangers see their own unit's targets.")
+    _, area, window, _, _, settings = _context(principal)
+    targets, _ = service.dispatch(session, area, window, settings)
+    mine = [t for t in targets if t.unit == code]
+    if request.args.get("format") == "gpx":
+        return Response(
+            service.targets_gpx(mine, f"{code} targets {window.label}"),
+            mimetype="application/gpx+xml",
+            headers={"Content-Disposition": f'attachment; filename="{code}-targets.gpx"'},
+        )
+    return geojson_response(service.targets_geojson(mine, window))

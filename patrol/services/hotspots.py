@@ -1,0 +1,671 @@
+"""Effort-corrected figures per zone and per grid cell, hotspots, their trend, and dispatch.
+
+Every figure is a GROUP BY over the effort and finds stored at ingest, then array work in
+patrol.analytics. Windows are local calendar days of the area: [start, end).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from scipy import stats
+from shapely.geometry import shape
+
+from patrol.analytics.dispatch import assign_targets
+from patrol.analytics.gistar import benjamini_hochberg, classify, gi_star, queen_weights
+from patrol.analytics.rates import cpue, eb_rates
+from patrol.analytics.trend import emerging_category, mann_kendall
+from patrol.errors import FieldError, ValidationFailed
+from patrol.geo.grid import Grid
+from patrol.geo.projection import to_metric, to_wgs84
+from patrol.geo.report import REMOVED_ACTIONS
+from patrol.geo.shapes import project
+from patrol.store.models import (
+    ConservationArea,
+    EffortCell,
+    EffortZone,
+    Patrol,
+    SnareFind,
+    Unit,
+    Zone,
+)
+
+__all__ = [
+    "AnalysisSettings",
+    "Window",
+    "dispatch",
+    "grid_hotspots",
+    "resolve_window",
+    "zone_stats",
+]
+
+SIGNIFICANT_HOT = ("hot_99", "hot_95")
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    min_effort_km: float = 1.0  # a cell walked less than this in the window is under-patrolled
+    fdr_alpha: float = 0.05
+    bins: str = "monthly"  # or "seasonal" (three months) for the trend
+    under_patrolled_share: float = 0.2  # of under-patrolled cells next to hot ones, as targets
+    capacity: int = 3  # targets per unit
+    visit_km: float = 5.0  # effort of one visit to a target, for its expected finds
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date  # exclusive
+
+    @property
+    def label(self) -> str:
+        return f"{self.start.isoformat()}/{(self.end - timedelta(days=1)).isoformat()}"
+
+
+def resolve_window(
+    session: so.Session, area: ConservationArea, start: date | None, end: date | None
+) -> Window:
+    """The window asked for; by default the year up to the area's latest patrol."""
+    if end is None:
+        latest = session.scalar(
+            sa.select(sa.func.max(Patrol.start_date)).where(
+                Patrol.area_id == area.id, Patrol.deleted_at.is_(None)
+            )
+        )
+        end = (latest or date.today()) + timedelta(days=1)
+        if start is not None and start >= end:
+            end = start + timedelta(days=365)
+    if start is None:
+        start = _years_before(end, 1)
+    if end <= start:
+        raise ValidationFailed(
+            "The window is empty.", errors=[FieldError("/to", "must be after 'from'")]
+        )
+    if end - start > timedelta(days=366 * 20):
+        raise ValidationFailed(
+            "The window is too long.", errors=[FieldError("/from", "at most 20 years")]
+        )
+    return Window(start, end)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _patrol_filter(area_id: int, window: Window, unit_id: int | None):
+    cond = [
+        Patrol.area_id == area_id,
+        Patrol.deleted_at.is_(None),
+        Patrol.start_date >= window.start,
+        Patrol.start_date < window.end,
+    ]
+    if unit_id is not None:
+        cond.append(Patrol.unit_id == unit_id)
+    return cond
+
+
+def _bin_edges(window: Window, bins: str) -> list[date]:
+    step = {"monthly": 1, "seasonal": 3}[bins]
+    edges = [window.start]
+    while edges[-1] < window.end:
+        d = edges[-1]
+        month = d.month - 1 + step
+        edges.append(date(d.year + month // 12, month % 12 + 1, 1))
+    edges[-1] = window.end
+    return edges
+
+
+def _bin_case(edges: list[date]):
+    """SQL CASE giving each patrol the index of the time bin its start date falls in."""
+    return sa.case(
+        *[(Patrol.start_date < e, k) for k, e in enumerate(edges[1:])], else_=len(edges) - 2
+    )
+
+
+@dataclass
+class CellFigures:
+    """Per-cell sums for the cells covering the area, aligned with ``ix``/``iy``."""
+
+    ix: np.ndarray
+    iy: np.ndarray
+    effort_km: np.ndarray
+    effort_h: np.ndarray
+    patrols: np.ndarray
+    snares: np.ndarray
+    removed: np.ndarray
+    finds: np.ndarray
+    last_patrolled: list[date | None]
+    by_bin: dict[str, np.ndarray] = field(default_factory=dict)  # (bins, cells) arrays
+
+
+@lru_cache(maxsize=64)
+def _area_cells(boundary_geojson: str, epsg: int, ox: float, oy: float, cell_m: float):
+    """Cells of a grid covering an area, with their WGS84 polygons (cached per grid)."""
+    boundary = project(shape(json.loads(boundary_geojson)), epsg)
+    grid = Grid(ox, oy, cell_m)
+    ix, iy = grid.cells_covering(boundary)
+    x0 = ox + ix * cell_m
+    y0 = oy + iy * cell_m
+    xs = np.stack([x0, x0 + cell_m, x0 + cell_m, x0, x0], axis=1)
+    ys = np.stack([y0, y0, y0 + cell_m, y0 + cell_m, y0], axis=1)
+    lon, lat = to_wgs84(xs.ravel(), ys.ravel(), epsg)
+    rings = np.stack([lon.reshape(xs.shape), lat.reshape(ys.shape)], axis=2)
+    clon, clat = to_wgs84(x0 + cell_m / 2, y0 + cell_m / 2, epsg)
+    return ix, iy, np.round(rings, 6), clon, clat
+
+
+def _grid_for(area: ConservationArea, cell_km: float | None) -> tuple[Grid, int]:
+    if cell_km is None:
+        return Grid(area.grid_origin_x, area.grid_origin_y, area.cell_m), 1
+    factor = cell_km * 1000.0 / area.cell_m
+    if factor < 1 or abs(factor - round(factor)) > 1e-9 or factor > 50:
+        raise ValidationFailed(
+            "The cell size must be a whole multiple of the area's grid.",
+            errors=[
+                FieldError(
+                    "/cell_km",
+                    f"use {area.cell_m / 1000:g} km or a whole multiple of it (at most 50x)",
+                )
+            ],
+        )
+    factor = round(factor)
+    return Grid(area.grid_origin_x, area.grid_origin_y, area.cell_m * factor), factor
+
+
+def cell_figures(
+    session: so.Session,
+    area: ConservationArea,
+    window: Window,
+    factor: int = 1,
+    unit_id: int | None = None,
+    edges: list[date] | None = None,
+) -> CellFigures:
+    """Sum stored effort and finds per cell (of ``factor`` x ``factor`` stored cells)."""
+    grid = Grid(area.grid_origin_x, area.grid_origin_y, area.cell_m * factor)
+    ix, iy, *_ = _area_cells(
+        area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
+    )
+    n = ix.size
+    span = int(iy.max()) + 1 if n else 1
+    index = {int(k): i for i, k in enumerate(ix * span + iy)}
+    cond = _patrol_filter(area.id, window, unit_id)
+    cx = EffortCell.ix // factor if factor > 1 else EffortCell.ix
+    cy = EffortCell.iy // factor if factor > 1 else EffortCell.iy
+    fx = SnareFind.cell_ix // factor if factor > 1 else SnareFind.cell_ix
+    fy = SnareFind.cell_iy // factor if factor > 1 else SnareFind.cell_iy
+    removed = sa.func.sum(
+        sa.case((SnareFind.action.in_(REMOVED_ACTIONS), SnareFind.count), else_=0)
+    )
+
+    def positions(rows_x, rows_y):
+        keys = np.asarray(rows_x, np.int64) * span + np.asarray(rows_y, np.int64)
+        pos = np.array([index.get(int(k), -1) for k in keys], dtype=np.int64)
+        return pos
+
+    effort = session.execute(
+        sa.select(
+            cx,
+            cy,
+            sa.func.sum(EffortCell.effort_km),
+            sa.func.sum(EffortCell.effort_h),
+            sa.func.count(sa.distinct(EffortCell.patrol_id)),
+            sa.func.max(Patrol.start_date),
+        )
+        .join(Patrol, Patrol.id == EffortCell.patrol_id)
+        .where(*cond, EffortCell.ix >= 0, EffortCell.iy >= 0)
+        .group_by(cx, cy)
+    ).all()
+    finds = session.execute(
+        sa.select(fx, fy, sa.func.sum(SnareFind.count), removed, sa.func.count())
+        .join(Patrol, Patrol.id == SnareFind.patrol_id)
+        .where(*cond, SnareFind.cell_ix >= 0, SnareFind.cell_iy >= 0)
+        .group_by(fx, fy)
+    ).all()
+    out = CellFigures(ix, iy, *(np.zeros(n) for _ in range(7)), [None] * n)
+    if effort:
+        cols = list(zip(*effort, strict=True))
+        pos = positions(cols[0], cols[1])
+        ok = pos >= 0
+        for target, col in ((out.effort_km, 2), (out.effort_h, 3), (out.patrols, 4)):
+            target[pos[ok]] = np.asarray(cols[col], float)[ok]
+        for p, day in zip(pos, cols[5], strict=True):
+            if p >= 0:
+                out.last_patrolled[p] = day
+    if finds:
+        cols = list(zip(*finds, strict=True))
+        pos = positions(cols[0], cols[1])
+        ok = pos >= 0
+        for target, col in ((out.snares, 2), (out.removed, 3), (out.finds, 4)):
+            target[pos[ok]] = np.asarray(cols[col], float)[ok]
+    if edges is not None:
+        nb = len(edges) - 1
+        b = _bin_case(edges)
+        out.by_bin = {"effort_km": np.zeros((nb, n)), "snares": np.zeros((nb, n))}
+        rows = session.execute(
+            sa.select(b, cx, cy, sa.func.sum(EffortCell.effort_km))
+            .join(Patrol, Patrol.id == EffortCell.patrol_id)
+            .where(*cond, EffortCell.ix >= 0, EffortCell.iy >= 0)
+            .group_by(b, cx, cy)
+        ).all()
+        if rows:
+            cols = list(zip(*rows, strict=True))
+            pos = positions(cols[1], cols[2])
+            ok = pos >= 0
+            out.by_bin["effort_km"][np.asarray(cols[0])[ok], pos[ok]] = np.asarray(cols[3], float)[
+                ok
+            ]
+        rows = session.execute(
+            sa.select(b, fx, fy, sa.func.sum(SnareFind.count))
+            .join(Patrol, Patrol.id == SnareFind.patrol_id)
+            .where(*cond, SnareFind.cell_ix >= 0, SnareFind.cell_iy >= 0)
+            .group_by(b, fx, fy)
+        ).all()
+        if rows:
+            cols = list(zip(*rows, strict=True))
+            pos = positions(cols[1], cols[2])
+            ok = pos >= 0
+            out.by_bin["snares"][np.asarray(cols[0])[ok], pos[ok]] = np.asarray(cols[3], float)[ok]
+    return out
+
+
+@dataclass
+class HotspotResult:
+    window: Window
+    grid: Grid
+    figures: CellFigures
+    enough: np.ndarray
+    eb_per_km: np.ndarray
+    z: np.ndarray  # NaN where not tested
+    p: np.ndarray
+    fdr: np.ndarray
+    classes: np.ndarray
+    trend: list[str]
+    trend_z: np.ndarray
+    trend_p: np.ndarray
+    rings: np.ndarray
+    centre_lon: np.ndarray
+    centre_lat: np.ndarray
+
+
+def _gi(rate: np.ndarray, ix, iy, mask) -> tuple[np.ndarray, np.ndarray]:
+    z = np.full(mask.size, np.nan)
+    p = np.full(mask.size, np.nan)
+    if mask.sum() >= 3:
+        zz, pp = gi_star(rate[mask], queen_weights(ix[mask], iy[mask]))
+        z[mask], p[mask] = zz, pp
+    return z, p
+
+
+def grid_hotspots(
+    session: so.Session,
+    area: ConservationArea,
+    window: Window,
+    cell_km: float | None = None,
+    unit_id: int | None = None,
+    settings: AnalysisSettings | None = None,
+    trend: bool = True,
+) -> HotspotResult:
+    """Gi* of the EB-smoothed CPUE over cells with enough effort, FDR-classified, with trend."""
+    settings = settings or AnalysisSettings()
+    grid, factor = _grid_for(area, cell_km)
+    edges = _bin_edges(window, settings.bins) if trend else None
+    f = cell_figures(session, area, window, factor, unit_id, edges)
+    ix, iy, rings, clon, clat = _area_cells(
+        area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
+    )
+    enough = f.effort_km >= settings.min_effort_km
+    eb = eb_rates(f.snares, f.effort_km).rate  # per km
+    z, p = _gi(eb, ix, iy, enough)
+    fdr = np.zeros(ix.size, bool)
+    classes = classify(z[enough], p[enough], enough)
+    if enough.any():
+        fdr[enough] = benjamini_hochberg(p[enough], settings.fdr_alpha)
+    labels = ["no_pattern"] * ix.size
+    tz = np.full(ix.size, np.nan)
+    tp = np.full(ix.size, np.nan)
+    if trend and edges is not None and len(edges) > 2 and enough.sum() >= 3:
+        nb = len(edges) - 1
+        series = np.zeros((nb, ix.size))
+        hot = np.zeros((nb, ix.size), bool)
+        cold = np.zeros((nb, ix.size), bool)
+        for b in range(nb):
+            rate = eb_rates(f.by_bin["snares"][b], f.by_bin["effort_km"][b]).rate
+            rate = np.nan_to_num(rate, nan=0.0)
+            zb, pb = _gi(rate, ix, iy, enough)
+            series[b] = np.nan_to_num(zb)
+            sig = np.zeros(ix.size, bool)
+            sig[enough] = benjamini_hochberg(pb[enough], settings.fdr_alpha)
+            hot[b] = sig & (series[b] > 0)
+            cold[b] = sig & (series[b] < 0)
+        _, mz, mp = mann_kendall(series[:, enough].T)
+        tz[enough], tp[enough] = mz, mp
+        for k in np.flatnonzero(enough):
+            labels[k] = emerging_category(hot[:, k], cold[:, k], tz[k], tp[k])
+    return HotspotResult(
+        window, grid, f, enough, eb, z, p, fdr, classes, labels, tz, tp, rings, clon, clat
+    )
+
+
+def _num(value: float, digits: int = 4) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), digits)
+
+
+def hotspot_features(result: HotspotResult) -> list[dict[str, Any]]:
+    f = result.figures
+    cpue_km = cpue(f.snares, f.effort_km, 100)
+    cpue_h = cpue(f.snares, f.effort_h, 10)
+    feats = []
+    for k in range(f.ix.size):
+        feats.append(
+            {
+                "type": "Feature",
+                "id": f"{int(f.ix[k])}_{int(f.iy[k])}",
+                "geometry": {"type": "Polygon", "coordinates": [result.rings[k].tolist()]},
+                "properties": {
+                    "ix": int(f.ix[k]),
+                    "iy": int(f.iy[k]),
+                    "snares": int(f.snares[k]),
+                    "snares_removed": int(f.removed[k]),
+                    "finds": int(f.finds[k]),
+                    "effort_km": _num(f.effort_km[k], 3),
+                    "effort_h": _num(f.effort_h[k], 3),
+                    "patrols": int(f.patrols[k]),
+                    "cpue_per_100km": _num(cpue_km[k]),
+                    "cpue_per_10h": _num(cpue_h[k]),
+                    "eb_rate_per_100km": _num(result.eb_per_km[k] * 100),
+                    "gi_z": _num(result.z[k]),
+                    "gi_p": _num(result.p[k], 6),
+                    "fdr_significant": bool(result.fdr[k]),
+                    "hotspot_class": str(result.classes[k]),
+                    "trend": result.trend[k],
+                    "trend_z": _num(result.trend_z[k]),
+                    "trend_p": _num(result.trend_p[k], 6),
+                    "last_patrolled": (
+                        f.last_patrolled[k].isoformat() if f.last_patrolled[k] else None
+                    ),
+                },
+            }
+        )
+    return feats
+
+
+# ---------------------------------------------------------------------------------------
+# Zones
+
+
+@dataclass
+class ZoneRow:
+    zone: Zone
+    figures: dict[str, Any]
+
+
+def zone_stats(
+    session: so.Session,
+    area: ConservationArea,
+    window: Window,
+    unit_id: int | None = None,
+    settings: AnalysisSettings | None = None,
+) -> tuple[list[ZoneRow], HotspotResult]:
+    """Per zone: counts, effort, density, CPUE, EB rate, hotspot flag with reason, trend."""
+    settings = settings or AnalysisSettings()
+    zones = session.scalars(
+        sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code)
+    ).all()
+    cond = _patrol_filter(area.id, window, unit_id)
+    removed = sa.func.sum(
+        sa.case((SnareFind.action.in_(REMOVED_ACTIONS), SnareFind.count), else_=0)
+    )
+    effort = {
+        r[0]: r[1:]
+        for r in session.execute(
+            sa.select(
+                EffortZone.zone_id,
+                sa.func.sum(EffortZone.effort_km),
+                sa.func.sum(EffortZone.effort_h),
+                sa.func.count(),
+                sa.func.sum(Patrol.days),
+            )
+            .join(Patrol, Patrol.id == EffortZone.patrol_id)
+            .where(*cond)
+            .group_by(EffortZone.zone_id)
+        )
+    }
+    finds = {
+        r[0]: r[1:]
+        for r in session.execute(
+            sa.select(SnareFind.zone_id, sa.func.sum(SnareFind.count), removed, sa.func.count())
+            .join(Patrol, Patrol.id == SnareFind.patrol_id)
+            .where(*cond)
+            .group_by(SnareFind.zone_id)
+        )
+    }
+    km = np.array([float(effort.get(z.id, (0, 0, 0, 0))[0] or 0) for z in zones])
+    hours = np.array([float(effort.get(z.id, (0, 0, 0, 0))[1] or 0) for z in zones])
+    snares = np.array([float(finds.get(z.id, (0, 0, 0))[0] or 0) for z in zones])
+    eb = eb_rates(snares, km)
+    # Poisson test of each zone's snares against the area's rate for its effort.
+    area_rate = snares.sum() / km.sum() if km.sum() > 0 else 0.0
+    expected = area_rate * km
+    with np.errstate(invalid="ignore"):
+        p_high = np.where(expected > 0, stats.poisson.sf(snares - 1, expected), 1.0)
+    high = benjamini_hochberg(p_high, settings.fdr_alpha) & (snares > expected)
+
+    cells = grid_hotspots(session, area, window, None, unit_id, settings, trend=False)
+    hot_cells = np.isin(cells.classes, SIGNIFICANT_HOT)
+    cx, cy = to_metric(cells.centre_lon, cells.centre_lat, area.epsg)
+    zone_geoms = [project(shape(json.loads(z.geometry_geojson)), area.epsg) for z in zones]
+    trend = _zone_trend(session, area, window, zones, cond, settings)
+
+    rows = []
+    for k, z in enumerate(zones):
+        e = effort.get(z.id, (0.0, 0.0, 0, 0))
+        fz = finds.get(z.id, (0, 0, 0))
+        inside = shapely.contains_xy(zone_geoms[k], cx, cy)
+        n_hot = int((hot_cells & inside).sum())
+        reasons = []
+        if high[k]:
+            reasons.append(
+                f"{int(snares[k])} snares where the area's rate predicts "
+                f"{expected[k]:.1f} (Poisson p={p_high[k]:.2g}, "
+                f"FDR {settings.fdr_alpha:g})"
+            )
+        if n_hot:
+            reasons.append(f"{n_hot} significant hot cell(s) (Gi*, FDR {settings.fdr_alpha:g})")
+        rows.append(
+            ZoneRow(
+                z,
+                {
+                    "zone": z.code,
+                    "name": z.name,
+                    "area_km2": round(z.area_km2, 3),
+                    "snares_found": int(fz[0] or 0),
+                    "snares_removed": int(fz[1] or 0),
+                    "finds": int(fz[2] or 0),
+                    "patrols": int(e[2] or 0),
+                    "patrol_days": int(e[3] or 0),
+                    "effort_km": round(km[k], 3),
+                    "effort_h": round(hours[k], 3),
+                    "density_per_km2": _num(snares[k] / z.area_km2 if z.area_km2 else np.nan),
+                    "cpue_per_100km": _num(cpue(snares[k : k + 1], km[k : k + 1], 100)[0]),
+                    "cpue_per_10h": _num(cpue(snares[k : k + 1], hours[k : k + 1], 10)[0]),
+                    "eb_rate_per_100km": _num(eb.rate[k] * 100),
+                    "hotspot": bool(reasons),
+                    "hotspot_reason": "; ".join(reasons) or None,
+                    "trend": trend[k][0],
+                    "trend_tau_z": _num(trend[k][1]),
+                    "trend_p": _num(trend[k][2], 6),
+                },
+            )
+        )
+    return rows, cells
+
+
+def _zone_trend(session, area, window, zones, cond, settings) -> list[tuple[str, float, float]]:
+    """Mann-Kendall over each zone's monthly EB-smoothed rate."""
+    edges = _bin_edges(window, settings.bins)
+    nb = len(edges) - 1
+    if nb < 3 or not zones:
+        return [("too_few_bins", np.nan, np.nan)] * len(zones)
+    b = _bin_case(edges)
+    index = {z.id: k for k, z in enumerate(zones)}
+    km = np.zeros((nb, len(zones)))
+    sn = np.zeros((nb, len(zones)))
+    for bin_, zid, value in session.execute(
+        sa.select(b, EffortZone.zone_id, sa.func.sum(EffortZone.effort_km))
+        .join(Patrol, Patrol.id == EffortZone.patrol_id)
+        .where(*cond)
+        .group_by(b, EffortZone.zone_id)
+    ):
+        if zid in index:
+            km[bin_, index[zid]] = value
+    for bin_, zid, value in session.execute(
+        sa.select(b, SnareFind.zone_id, sa.func.sum(SnareFind.count))
+        .join(Patrol, Patrol.id == SnareFind.patrol_id)
+        .where(*cond)
+        .group_by(b, SnareFind.zone_id)
+    ):
+        if zid in index:
+            sn[bin_, index[zid]] = value
+    rates = np.vstack([np.nan_to_num(eb_rates(sn[k], km[k]).rate) for k in range(nb)])
+    _, z, p = mann_kendall(rates.T)
+    out = []
+    for k in range(len(zones)):
+        label = ("increasing" if z[k] > 0 else "decreasing") if p[k] < 0.05 else "no_trend"
+        out.append((label, float(z[k]), float(p[k])))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Dispatch
+
+
+@dataclass
+class Target:
+    unit: str
+    rank: int
+    ix: int
+    iy: int
+    lon: float
+    lat: float
+    hotspot_class: str
+    expected_snares: float
+    distance_km: float
+    eb_rate_per_100km: float
+    last_patrolled: date | None
+
+
+def dispatch(
+    session: so.Session,
+    area: ConservationArea,
+    window: Window,
+    settings: AnalysisSettings | None = None,
+) -> tuple[list[Target], list[Unit]]:
+    """Significant hot cells, and a share of the under-patrolled cells next to them, assigned
+    to the area's active units (at most ``capacity`` each), nearest bases first overall."""
+    settings = settings or AnalysisSettings()
+    result = grid_hotspots(session, area, window, None, None, settings, trend=False)
+    ix, iy = result.figures.ix, result.figures.iy
+    hot = np.isin(result.classes, SIGNIFICANT_HOT)
+    candidates = np.flatnonzero(hot)
+    under = result.classes == "under_patrolled"
+    if hot.any() and under.any():
+        w = queen_weights(ix, iy)
+        next_to_hot = (w @ hot.astype(float)) > 0
+        pool = np.flatnonzero(under & next_to_hot)
+        take = int(np.ceil(settings.under_patrolled_share * pool.size))
+        # Absence of data is not absence of snares: visit the most promising of them.
+        chosen = pool[np.argsort(-result.eb_per_km[pool], kind="stable")[:take]]
+        candidates = np.concatenate([candidates, chosen])
+    units = session.scalars(
+        sa.select(Unit)
+        .where(Unit.area_id == area.id, Unit.active.is_(True), Unit.base_lon.is_not(None))
+        .order_by(Unit.code)
+    ).all()
+    if candidates.size == 0 or not units:
+        return [], list(units)
+    cx, cy = to_metric(result.centre_lon[candidates], result.centre_lat[candidates], area.epsg)
+    bx, by = to_metric(
+        np.array([u.base_lon for u in units]), np.array([u.base_lat for u in units]), area.epsg
+    )
+    expected = result.eb_per_km[candidates] * settings.visit_km
+    a = assign_targets(
+        np.column_stack([cx, cy]), expected, np.column_stack([bx, by]), settings.capacity
+    )
+    targets = []
+    for u, t, rank, dist in zip(a.unit, a.target, a.rank, a.distance_m, strict=True):
+        c = candidates[t]
+        targets.append(
+            Target(
+                unit=units[u].code,
+                rank=int(rank),
+                ix=int(ix[c]),
+                iy=int(iy[c]),
+                lon=round(float(result.centre_lon[c]), 6),
+                lat=round(float(result.centre_lat[c]), 6),
+                hotspot_class=str(result.classes[c]),
+                expected_snares=round(float(expected[t]), 2),
+                distance_km=round(float(dist) / 1000, 2),
+                eb_rate_per_100km=round(float(result.eb_per_km[c] * 100), 3),
+                last_patrolled=result.figures.last_patrolled[c],
+            )
+        )
+    return targets, list(units)
+
+
+def targets_geojson(targets: list[Target], window: Window) -> dict[str, Any]:
+    return {
+        "type": "FeatureCollection",
+        "window": window.label,
+        "features": [
+            {
+                "type": "Feature",
+                "id": f"{t.unit}-{t.rank}",
+                "geometry": {"type": "Point", "coordinates": [t.lon, t.lat]},
+                "properties": {
+                    "unit": t.unit,
+                    "rank": t.rank,
+                    "cell": [t.ix, t.iy],
+                    "hotspot_class": t.hotspot_class,
+                    "expected_snares": t.expected_snares,
+                    "distance_km": t.distance_km,
+                    "eb_rate_per_100km": t.eb_rate_per_100km,
+                    "last_patrolled": t.last_patrolled.isoformat() if t.last_patrolled else None,
+                },
+            }
+            for t in targets
+        ],
+    }
+
+
+def targets_gpx(targets: list[Target], title: str) -> str:
+    """GPX 1.1 waypoints a handheld GPS loads: one per target, named by unit and rank."""
+    import gpxpy.gpx
+
+    gpx = gpxpy.gpx.GPX()
+    gpx.creator = "patrol"
+    gpx.name = title
+    for t in targets:
+        gpx.waypoints.append(
+            gpxpy.gpx.GPXWaypoint(
+                latitude=t.lat,
+                longitude=t.lon,
+                name=f"{t.unit} #{t.rank}",
+                description=(
+                    f"{t.hotspot_class.replace('_', ' ')}; expect {t.expected_snares} "
+                    f"snares in {AnalysisSettings().visit_km:g} km; cell {t.ix},{t.iy}"
+                ),
+                symbol="Flag, Red",
+            )
+        )
+    return gpx.to_xml(version="1.1")
