@@ -85,8 +85,21 @@ def test_migration_0002_backfills_local_dates(tmp_path):
             "'2026-02-01 15:00:00', '{}', 2, 1, 19, 0, 0, 1, 1, 'h', 'geojson', 1, "
             "'2026-02-02 00:00:00')"
         )
+        conn.exec_driver_sql("INSERT INTO effort_cell VALUES (1, 3, 4, 2.5, 1.0)")
+        conn.exec_driver_sql(
+            "INSERT INTO snare_find (uuid, patrol_id, area_id, found_at, lon, lat, type, count, "
+            "state, action, cell_ix, cell_iy) VALUES ('f', 1, 1, '2026-01-31 21:00:00', 0, 0, "
+            "'wire', 1, 'active', 'removed', 3, 4)"
+        )
+    engine.dispose()
     command.upgrade(cfg, "head")
+    engine = make_engine(url)
     with engine.connect() as conn:
         row = conn.exec_driver_sql("SELECT start_date, start_month, days FROM patrol").one()
+        # Rebuilding the patrol table must not cascade into its children.
+        cells = conn.exec_driver_sql("SELECT count(*) FROM effort_cell").scalar()
+        finds = conn.exec_driver_sql("SELECT count(*) FROM snare_find").scalar()
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert tuple(row) == ("2026-02-01", 202602, 2)
+    assert (cells, finds) == (1, 1)
     engine.dispose()
