@@ -232,7 +232,7 @@ def cell_figures(
         .where(*cond, SnareFind.cell_ix >= 0, SnareFind.cell_iy >= 0)
         .group_by(fx, fy)
     ).all()
-    out = CellFigures(ix, iy, *(np.zeros(n) for _ in range(7)), [None] * n)
+    out = CellFigures(ix, iy, *(np.zeros(n) for _ in range(6)), [None] * n)
     if effort:
         cols = list(zip(*effort, strict=True))
         pos = positions(cols[0], cols[1])
@@ -298,6 +298,18 @@ class HotspotResult:
     centre_lat: np.ndarray
 
 
+def _eb_observed(snares: np.ndarray, effort_km: np.ndarray) -> np.ndarray:
+    """EB rate per km, the prior estimated from the cells walked at all (unwalked cells are
+    not observations); unwalked cells get the prior mean, or 0 when nothing was walked."""
+    walked = effort_km > 0
+    rate = np.zeros(effort_km.size)
+    if walked.any():
+        e = eb_rates(snares[walked], effort_km[walked])
+        rate[walked] = e.rate
+        rate[~walked] = e.prior_mean
+    return rate
+
+
 def _gi(rate: np.ndarray, ix, iy, mask) -> tuple[np.ndarray, np.ndarray]:
     z = np.full(mask.size, np.nan)
     p = np.full(mask.size, np.nan)
@@ -325,7 +337,7 @@ def grid_hotspots(
         area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
     )
     enough = f.effort_km >= settings.min_effort_km
-    eb = eb_rates(f.snares, f.effort_km).rate  # per km
+    eb = _eb_observed(f.snares, f.effort_km)
     z, p = _gi(eb, ix, iy, enough)
     fdr = np.zeros(ix.size, bool)
     classes = classify(z[enough], p[enough], enough)
@@ -340,8 +352,7 @@ def grid_hotspots(
         hot = np.zeros((nb, ix.size), bool)
         cold = np.zeros((nb, ix.size), bool)
         for b in range(nb):
-            rate = eb_rates(f.by_bin["snares"][b], f.by_bin["effort_km"][b]).rate
-            rate = np.nan_to_num(rate, nan=0.0)
+            rate = _eb_observed(f.by_bin["snares"][b], f.by_bin["effort_km"][b])
             zb, pb = _gi(rate, ix, iy, enough)
             series[b] = np.nan_to_num(zb)
             sig = np.zeros(ix.size, bool)
