@@ -294,7 +294,47 @@ def recompute_command(slug: str | None) -> None:
     click.echo(f"{total} patrols recomputed")
 
 
+@click.command("dispatch")
+@with_appcontext
+@click.option("--area", "slug", help="Area slug (needed when there are several).")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (included).")
+@click.option("--capacity", default=3, show_default=True, help="Targets per unit.")
+def dispatch_command(slug, start, end, capacity) -> None:
+    """Print each active unit's targets: significant hot cells, nearest bases first."""
+    from datetime import timedelta
+
+    from patrol.services import hotspots
+
+    session = _session()
+    try:
+        area = _area(slug)
+        window = hotspots.resolve_window(
+            session,
+            area,
+            start.date() if start else None,
+            end.date() + timedelta(days=1) if end else None,
+        )
+        targets, units = hotspots.dispatch(
+            session, area, window, hotspots.AnalysisSettings(capacity=capacity)
+        )
+    except PatrolError as error:
+        _fail(error)
+    click.echo(f"{area.name}: targets for {window.label} ({len(targets)} for {len(units)} units)")
+    click.echo(
+        f"{'unit':<8} {'#':>2} {'cell':>9} {'class':<16} {'expected':>8} {'km':>6}  "
+        f"{'lon':>10} {'lat':>9}  last patrolled"
+    )
+    for t in targets:
+        click.echo(
+            f"{t.unit:<8} {t.rank:>2} {f'{t.ix},{t.iy}':>9} {t.hotspot_class:<16} "
+            f"{t.expected_snares:>8.2f} {t.distance_km:>6.1f}  {t.lon:>10.5f} "
+            f"{t.lat:>9.5f}  {t.last_patrolled or 'never'}"
+        )
+
+
 COMMANDS = [
+    dispatch_command,
     init_command,
     demo_command,
     serve_command,

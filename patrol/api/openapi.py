@@ -32,6 +32,26 @@ _FILTERS = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
 ]
+
+
+def _q(name: str, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": {"type": kind}}
+
+
+_WINDOW = [
+    {
+        "name": "from",
+        "in": "query",
+        "schema": {"type": "string", "format": "date"},
+        "description": "first local day; default: a year before 'to'",
+    },
+    {
+        "name": "to",
+        "in": "query",
+        "schema": {"type": "string", "format": "date"},
+        "description": "last local day, included; default: the latest patrol's day",
+    },
+]
 _AREA = [
     {
         "name": "area",
@@ -131,6 +151,33 @@ SPEC: dict[str, Any] = {
             ),
         },
         "/units": {"get": _op("Units of an area", params=_AREA)},
+        "/zones/stats": {
+            "get": _op(
+                "Per zone: snares, effort, patrol-days, density, CPUE, EB rate, hotspot flag, trend "
+                "(format=csv for CSV)",
+                params=_AREA + _WINDOW + [_q("unit"), _q("format")],
+            )
+        },
+        "/hotspots": {
+            "get": _op(
+                "Grid cells with effort, CPUE, EB rate, Gi* z and p, FDR verdict, class and trend",
+                params=_AREA
+                + _WINDOW
+                + [_q("unit"), _q("cell_km", "number"), _q("min_effort_km", "number"), _q("bins")],
+            )
+        },
+        "/dispatch": {
+            "get": _op("Every active unit's targets (coordinators)", params=_AREA + _WINDOW)
+        },
+        "/units/{code}/targets": {
+            "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "get": _op(
+                "One unit's targets as GeoJSON, or GPX waypoints with format=gpx",
+                params=_AREA + _WINDOW + [_q("format")],
+            ),
+        },
         "/areas": {"get": _op("Your conservation areas")},
     },
     "components": {

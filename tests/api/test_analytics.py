@@ -287,3 +287,18 @@ def test_bad_parameters(client, world, query, pointer):
     r = client.get(f"/api/v1/hotspots?{query}", headers=world.auth("coord"))
     assert r.status_code == 422, r.get_json()
     assert pointer in [e["pointer"] for e in r.get_json()["errors"]]
+
+
+def test_cli_dispatch_prints_the_same_targets(client, world, month, runner):
+    doc = get(client, world, "/api/v1/dispatch?from=2026-03-01&to=2026-03-31")
+    result = runner.invoke(
+        args=["dispatch", "--area", "test-area", "--from", "2026-03-01", "--to", "2026-03-31"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [ln.split() for ln in result.output.splitlines()[2:]]
+    printed = {(ln[0], int(ln[1]), ln[2]) for ln in lines}
+    expected = {
+        (f["properties"]["unit"], f["properties"]["rank"], "{},{}".format(*f["properties"]["cell"]))
+        for f in doc["features"]
+    }
+    assert printed == expected and printed
