@@ -153,7 +153,8 @@ SPEC: dict[str, Any] = {
         "/units": {"get": _op("Units of an area", params=_AREA)},
         "/zones/stats": {
             "get": _op(
-                "Per zone: snares, effort, patrol-days, density, CPUE, EB rate, hotspot flag, trend "
+                "Per zone: snares, effort, patrol-days, density, CPUE, EB rate, hotspot flag, "
+                "trend "
                 "(format=csv for CSV)",
                 params=_AREA + _WINDOW + [_q("unit"), _q("format")],
             )
