@@ -26,6 +26,9 @@ def test_data_files_match_the_generator():
     assert json.loads((DATA / "units.geojson").read_text()) == json.loads(
         json.dumps(area.units_geojson())
     )
+    assert json.loads((DATA / "roads.geojson").read_text()) == json.loads(
+        json.dumps(area.roads_geojson())
+    )
     with (DATA / "truth.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     cells = truth_cells(area)

@@ -44,6 +44,7 @@ def main(out: Path = DATA) -> None:
         ("area.geojson", area.boundary_geojson()),
         ("zones.geojson", area.zones_geojson()),
         ("units.geojson", area.units_geojson()),
+        ("roads.geojson", area.roads_geojson()),
     ):
         (out / name).write_text(json.dumps(doc, indent=1) + "\n")
     with (out / "truth.csv").open("w", newline="") as fh:

@@ -15,11 +15,20 @@ from typing import Any
 import numpy as np
 import shapely
 import shapely.affinity
+import shapely.ops
 from shapely.geometry import mapping
 
 from patrol.geo.projection import to_metric, to_wgs84, utm_epsg
 
-__all__ = ["DemoArea", "SimulationSettings", "build_area", "simulate_patrols", "truth_rate"]
+__all__ = [
+    "DemoArea",
+    "SimulationSettings",
+    "Track",
+    "build_area",
+    "simulate_patrols",
+    "simulate_tracks",
+    "truth_rate",
+]
 
 CENTER_LON, CENTER_LAT = 131.45, 43.10  # southern Primorsky Krai
 AREA_KM2 = 2600.0
@@ -60,6 +69,7 @@ class DemoArea:
     zones: list[tuple[str, str, shapely.Geometry]]  # code, name, metric polygon
     units: list[tuple[str, str, float, float]]  # code, name, x, y (metric base)
     hotspots: np.ndarray  # (k, 4): x, y, sigma_m, peak snares per km2
+    roads: list[shapely.LineString]  # metric
 
     def to_wgs84(self, geometry: shapely.Geometry) -> shapely.Geometry:
         return shapely.transform(
@@ -84,6 +94,20 @@ class DemoArea:
                     "geometry": mapping(shapely.set_precision(self.to_wgs84(g), 1e-6)),
                 }
                 for code, name, g in self.zones
+            ],
+        }
+
+    def roads_geojson(self) -> dict[str, Any]:
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": f"R{k + 1}",
+                    "properties": {"name": f"Road {k + 1} (synthetic)"},
+                    "geometry": mapping(shapely.set_precision(self.to_wgs84(r), 1e-6)),
+                }
+                for k, r in enumerate(self.roads)
             ],
         }
 
@@ -175,7 +199,24 @@ def build_area(seed: int = 7) -> DemoArea:
     inside = pts[shapely.contains_xy(boundary.buffer(-4000), pts[:, 0], pts[:, 1])]
     centres = inside[rng.choice(len(inside), 7, replace=False)]
     hotspots = np.column_stack([centres, rng.uniform(1500, 4000, 7), rng.uniform(15, 45, 7)])
-    return DemoArea(epsg, boundary, zones, units, hotspots)
+    return DemoArea(epsg, boundary, zones, units, hotspots, _roads(rng, boundary))
+
+
+def _roads(rng, boundary: shapely.Geometry) -> list[shapely.LineString]:
+    """Five forest roads crossing the area, wandering from one edge towards the other."""
+    roads = []
+    minx, miny, maxx, maxy = boundary.bounds
+    c = boundary.centroid
+    r = max(maxx - minx, maxy - miny)
+    for k in range(5):
+        angle = np.pi * k / 5 + rng.uniform(-0.2, 0.2)
+        a = np.array([c.x - r * np.cos(angle), c.y - r * np.sin(angle)]) + rng.normal(0, 6000, 2)
+        b = np.array([c.x + r * np.cos(angle), c.y + r * np.sin(angle)])
+        t = np.linspace(0, 1, 40)[:, None]
+        wiggle = np.cumsum(rng.normal(0, 400, (40, 2)), axis=0)
+        clipped = shapely.LineString(a + t * (b - a) + wiggle).intersection(boundary)
+        roads += [g for g in shapely.get_parts(clipped) if g.length > 5000]
+    return roads
 
 
 @dataclass(frozen=True)
@@ -185,8 +226,12 @@ class SimulationSettings:
     patrols_per_unit_week: float = 2.5
     fix_interval_s: float = 60.0  # a GPS fix a minute: ~60 m apart on foot
     detection_half_width_km: float = 0.02  # snares within 20 m of the track can be seen
-    detection_probability: float = 0.35  # per pass: rangers miss most hidden snares
+    detection_probability: float = 0.2  # per pass: rangers miss most hidden snares
     retrace_share: float = 0.3  # out-and-back patrols that walk the same trail home
+    follow_finds: float = 0.5  # foot patrols heading for a recent find
+    memory_days: int = 45  # how recent a find still draws patrols
+    flat: bool = False  # a null world: the same snare density everywhere
+    flat_rate_per_km2: float = 6.0
 
 
 def _choice(rng: np.random.Generator, table) -> str:
@@ -213,8 +258,43 @@ def _walk(rng, start, target, n_steps, step_m, inside) -> np.ndarray:
     return xy
 
 
-def simulate_patrols(area: DemoArea, settings: SimulationSettings | None = None):
-    """Yield one report (a GeoJSON FeatureCollection dict) per simulated patrol, by date."""
+@dataclass
+class Track:
+    """One simulated patrol in the area's metric CRS, with the snares it found."""
+
+    unit: str
+    day: date
+    vehicle: bool
+    xy: np.ndarray  # (n, 2) metres
+    start: datetime
+    fix_interval_s: float
+    finds_xy: np.ndarray  # (k, 2)
+    finds_vertex: np.ndarray  # index of the segment each find was seen from (its time)
+    finds_count: np.ndarray
+
+
+def _road_start(area: DemoArea, target: tuple[float, float], rng) -> tuple[float, float] | None:
+    """Where a vehicle drops a foot patrol: the road point nearest the target, if near."""
+    if not area.roads:
+        return None
+    point = shapely.Point(target)
+    best = min(area.roads, key=point.distance)
+    if best.distance(point) > 8000:
+        return None
+    drop = best.interpolate(best.project(point) + rng.normal(0, 500))
+    return drop.x, drop.y
+
+
+def simulate_tracks(area: DemoArea, settings: SimulationSettings | None = None):
+    """Yield one :class:`Track` per simulated patrol, by date.
+
+    Foot patrols are dropped on a road near their target and walk there and home. A share of
+    them head for a snare found in the last weeks (so effort follows past finds, as it does in
+    parks); the rest pick a place within reach of their base. Vehicle patrols drive the roads
+    and find nothing. A foot patrol finds each snare within ``detection_half_width_km`` of its
+    track with ``detection_probability`` per pass; with ``flat`` the density is the same
+    everywhere (a null world with no hotspot at all).
+    """
     s = settings or SimulationSettings()
     rng = np.random.default_rng(s.seed)
     shapely.prepare(area.boundary)
@@ -230,28 +310,75 @@ def simulate_patrols(area: DemoArea, settings: SimulationSettings | None = None)
         for d in np.sort(rng.choice(days, size=min(n, days), replace=False)):
             plans.append((int(d), code, bx, by))
     plans.sort()
+    recent: list[tuple[int, float, float]] = []  # (day, x, y) of finds
     for d, code, bx, by in plans:
         day = start_day + timedelta(days=d)
         vehicle = rng.random() < 0.1
         speed_kmh = rng.uniform(18, 30) if vehicle else rng.uniform(2.5, 4.0)
         length_km = rng.uniform(25, 60) if vehicle else rng.uniform(6, 18)
         step_m = speed_kmh * 1000 * s.fix_interval_s / 3600
-        reach_m = min(length_km * 1000 / 2, 14000.0)
-        angle = rng.uniform(0, 2 * np.pi)
-        target = (bx + reach_m * np.cos(angle), by + reach_m * np.sin(angle))
         half = max(int(length_km * 500 / step_m), 3)
-        out = _walk(rng, (bx, by), target, half, step_m, inside)
-        if rng.random() < s.retrace_share:
-            back = out[::-1][1:]  # the same trail home
+        recent = [f for f in recent if d - f[0] <= s.memory_days]
+        near = [f for f in recent if np.hypot(f[1] - bx, f[2] - by) < 20000]
+        if vehicle and area.roads:
+            road = area.roads[rng.integers(len(area.roads))]
+            a = rng.uniform(0, max(road.length - length_km * 500, 1.0))
+            piece = shapely.ops.substring(road, a, a + length_km * 500).segmentize(step_m)
+            out = np.array(piece.coords)
+            xy = np.concatenate([out, out[::-1][1:]])
         else:
-            back = _walk(rng, out[-1], (bx, by), half, step_m, inside)[1:]
-        xy = np.concatenate([out, back]) + rng.normal(0, 4.0, size=(len(out) + len(back), 2))
+            if near and rng.random() < s.follow_finds:
+                f = near[rng.integers(len(near))]
+                target = (f[1] + rng.normal(0, 300), f[2] + rng.normal(0, 300))
+            else:
+                reach_m = min(length_km * 1000 / 2, 12000.0)
+                angle = rng.uniform(0, 2 * np.pi)
+                target = (bx + reach_m * np.cos(angle), by + reach_m * np.sin(angle))
+            start_xy = _road_start(area, target, rng) or (bx, by)
+            out = _walk(rng, start_xy, target, half, step_m, inside)
+            if rng.random() < s.retrace_share:
+                back = out[::-1][1:]  # the same trail home
+            else:
+                back = _walk(rng, out[-1], start_xy, half, step_m, inside)[1:]
+            xy = np.concatenate([out, back])
+        xy = xy + rng.normal(0, 4.0, size=xy.shape)
         start = datetime(day.year, day.month, day.day, 0, 0, tzinfo=UTC) + timedelta(
             hours=rng.uniform(-1, 2)
         )  # local morning (UTC+10)
-        times = [start + timedelta(seconds=k * s.fix_interval_s) for k in range(len(xy))]
+        if vehicle:  # from a vehicle nobody sees a snare
+            fx, fv, fc = np.zeros((0, 2)), np.zeros(0, int), np.zeros(0, int)
+        else:
+            fx, fv, fc = _detect(rng, area, s, xy, day)
+            recent += [(d, float(x), float(y)) for x, y in fx]
+        yield Track(code, day, vehicle, xy, start, s.fix_interval_s, fx, fv, fc)
+
+
+def _detect(rng, area: DemoArea, s: SimulationSettings, xy: np.ndarray, day: date):
+    mid = (xy[:-1] + xy[1:]) / 2
+    seg_km = np.hypot(*(xy[1:] - xy[:-1]).T) / 1000
+    if s.flat:
+        rate = np.full(len(mid), s.flat_rate_per_km2)
+    else:
+        rate = truth_rate(area, mid[:, 0], mid[:, 1])
+    rate = rate * season_factor(day)
+    expected = rate * seg_km * 2 * s.detection_half_width_km * s.detection_probability
+    hits = rng.poisson(expected)
+    seg = np.repeat(np.arange(len(mid)), hits)
+    points = mid[seg] + rng.normal(0, 8.0, size=(seg.size, 2))
+    counts = 1 + rng.poisson(0.4, size=seg.size)
+    return points, seg, counts
+
+
+def simulate_patrols(area: DemoArea, settings: SimulationSettings | None = None):
+    """Yield one report (a GeoJSON FeatureCollection dict) per simulated patrol, by date."""
+    s = settings or SimulationSettings()
+    attr_rng = np.random.default_rng(s.seed + 1)  # find attributes, apart from the tracks
+    for track in simulate_tracks(area, s):
+        xy = track.xy
+        times = [track.start + timedelta(seconds=k * track.fix_interval_s) for k in range(len(xy))]
         lon, lat = to_wgs84(xy[:, 0], xy[:, 1], area.epsg)
-        patrol_id = str(uuid.uuid5(NAMESPACE, f"{s.seed}-{code}-{d}"))
+        d = (track.day - date(s.year, 1, 1)).days
+        patrol_id = str(uuid.uuid5(NAMESPACE, f"{s.seed}-{track.unit}-{d}"))
         features = [
             {
                 "type": "Feature",
@@ -262,49 +389,36 @@ def simulate_patrols(area: DemoArea, settings: SimulationSettings | None = None)
                 },
                 "properties": {
                     "kind": "route",
-                    "unit": code,
-                    "leader": f"{code} leader",
-                    "transport": "vehicle" if vehicle else "foot",
+                    "unit": track.unit,
+                    "leader": f"{track.unit} leader",
+                    "transport": "vehicle" if track.vehicle else "foot",
                     "started_at": times[0].isoformat(),
                     "ended_at": times[-1].isoformat(),
                     "coordTimes": [t.isoformat() for t in times],
                 },
             }
         ]
-        if not vehicle:  # from a vehicle nobody sees a snare
-            features += _finds(rng, area, s, xy, times, day, patrol_id)
+        if len(track.finds_xy):
+            flon, flat = to_wgs84(track.finds_xy[:, 0], track.finds_xy[:, 1], area.epsg)
+            for k in range(len(track.finds_xy)):
+                species = SPECIES[attr_rng.integers(len(SPECIES))]
+                features.append(
+                    {
+                        "type": "Feature",
+                        "id": str(uuid.uuid5(NAMESPACE, f"{patrol_id}-{k}")),
+                        "geometry": {
+                            "type": "Point",
+                            "coordinates": [round(float(flon[k]), 6), round(float(flat[k]), 6)],
+                        },
+                        "properties": {
+                            "kind": "snare",
+                            "found_at": times[track.finds_vertex[k]].isoformat(),
+                            "type": _choice(attr_rng, SNARE_TYPES),
+                            "count": int(track.finds_count[k]),
+                            "state": _choice(attr_rng, SNARE_STATES),
+                            "action": _choice(attr_rng, SNARE_ACTIONS),
+                            **({"species": species} if species else {}),
+                        },
+                    }
+                )
         yield {"type": "FeatureCollection", "features": features}
-
-
-def _finds(rng, area, s, xy, times, day, patrol_id):
-    mid = (xy[:-1] + xy[1:]) / 2
-    seg_km = np.hypot(*(xy[1:] - xy[:-1]).T) / 1000
-    rate = truth_rate(area, mid[:, 0], mid[:, 1]) * season_factor(day)
-    expected = rate * seg_km * 2 * s.detection_half_width_km * s.detection_probability
-    hits = rng.poisson(expected)
-    features = []
-    for k in np.flatnonzero(hits):
-        for _ in range(hits[k]):
-            p = mid[k] + rng.normal(0, 8.0, 2)
-            lon, lat = to_wgs84(np.array([p[0]]), np.array([p[1]]), area.epsg)
-            species = SPECIES[rng.integers(len(SPECIES))]
-            features.append(
-                {
-                    "type": "Feature",
-                    "id": str(uuid.uuid5(NAMESPACE, f"{patrol_id}-{len(features)}")),
-                    "geometry": {
-                        "type": "Point",
-                        "coordinates": [round(float(lon[0]), 6), round(float(lat[0]), 6)],
-                    },
-                    "properties": {
-                        "kind": "snare",
-                        "found_at": times[k].isoformat(),
-                        "type": _choice(rng, SNARE_TYPES),
-                        "count": 1 + int(rng.poisson(0.4)),
-                        "state": _choice(rng, SNARE_STATES),
-                        "action": _choice(rng, SNARE_ACTIONS),
-                        **({"species": species} if species else {}),
-                    },
-                }
-            )
-    return features
