@@ -20,7 +20,8 @@ from scipy import stats
 from shapely.geometry import shape
 
 from patrol.analytics.dispatch import assign_targets
-from patrol.analytics.gistar import benjamini_hochberg, classify, gi_star, queen_weights
+from patrol.analytics.gistar import benjamini_hochberg, queen_weights
+from patrol.analytics.hotspots import CellVerdicts, cell_verdicts
 from patrol.analytics.rates import cpue, eb_rates
 from patrol.analytics.trend import emerging_category, mann_kendall
 from patrol.errors import FieldError, ValidationFailed
@@ -57,6 +58,8 @@ class AnalysisSettings:
     bins: str = "monthly"  # or "seasonal" (three months) for the trend
     under_patrolled_share: float = 0.2  # of under-patrolled cells next to hot ones, as targets
     capacity: int = 3  # targets per unit
+    # Effort that searches for snares: from a vehicle, motorbike or boat nobody sees one.
+    search_transports: tuple[str, ...] = ("foot", "ski")
     visit_km: float = 5.0  # effort of one visit to a target, for its expected finds
 
 
@@ -103,7 +106,9 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _patrol_filter(area_id: int, window: Window, unit_id: int | None):
+def _patrol_filter(
+    area_id: int, window: Window, unit_id: int | None, transports: tuple[str, ...] | None = None
+):
     cond = [
         Patrol.area_id == area_id,
         Patrol.deleted_at.is_(None),
@@ -112,6 +117,8 @@ def _patrol_filter(area_id: int, window: Window, unit_id: int | None):
     ]
     if unit_id is not None:
         cond.append(Patrol.unit_id == unit_id)
+    if transports is not None:
+        cond.append(Patrol.transport.in_(transports))
     return cond
 
 
@@ -190,8 +197,10 @@ def cell_figures(
     factor: int = 1,
     unit_id: int | None = None,
     edges: list[date] | None = None,
+    transports: tuple[str, ...] | None = None,
 ) -> CellFigures:
-    """Sum stored effort and finds per cell (of ``factor`` x ``factor`` stored cells)."""
+    """Sum stored effort and finds per cell (of ``factor`` x ``factor`` stored cells), of
+    patrols by ``transports`` only when given."""
     grid = Grid(area.grid_origin_x, area.grid_origin_y, area.cell_m * factor)
     ix, iy, *_ = _area_cells(
         area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
@@ -199,7 +208,7 @@ def cell_figures(
     n = ix.size
     span = int(iy.max()) + 1 if n else 1
     index = {int(k): i for i, k in enumerate(ix * span + iy)}
-    cond = _patrol_filter(area.id, window, unit_id)
+    cond = _patrol_filter(area.id, window, unit_id, transports)
     cx = EffortCell.ix // factor if factor > 1 else EffortCell.ix
     cy = EffortCell.iy // factor if factor > 1 else EffortCell.iy
     fx = SnareFind.cell_ix // factor if factor > 1 else SnareFind.cell_ix
@@ -251,7 +260,7 @@ def cell_figures(
     if edges is not None:
         nb = len(edges) - 1
         b = _bin_case(edges)
-        out.by_bin = {"effort_km": np.zeros((nb, n)), "snares": np.zeros((nb, n))}
+        out.by_bin = {key: np.zeros((nb, n)) for key in ("effort_km", "snares", "finds")}
         rows = session.execute(
             sa.select(b, cx, cy, sa.func.sum(EffortCell.effort_km))
             .join(Patrol, Patrol.id == EffortCell.patrol_id)
@@ -266,7 +275,7 @@ def cell_figures(
                 ok
             ]
         rows = session.execute(
-            sa.select(b, fx, fy, sa.func.sum(SnareFind.count))
+            sa.select(b, fx, fy, sa.func.sum(SnareFind.count), sa.func.count())
             .join(Patrol, Patrol.id == SnareFind.patrol_id)
             .where(*cond, SnareFind.cell_ix >= 0, SnareFind.cell_iy >= 0)
             .group_by(b, fx, fy)
@@ -275,7 +284,9 @@ def cell_figures(
             cols = list(zip(*rows, strict=True))
             pos = positions(cols[1], cols[2])
             ok = pos >= 0
-            out.by_bin["snares"][np.asarray(cols[0])[ok], pos[ok]] = np.asarray(cols[3], float)[ok]
+            bins = np.asarray(cols[0])[ok]
+            out.by_bin["snares"][bins, pos[ok]] = np.asarray(cols[3], float)[ok]
+            out.by_bin["finds"][bins, pos[ok]] = np.asarray(cols[4], float)[ok]
     return out
 
 
@@ -284,12 +295,7 @@ class HotspotResult:
     window: Window
     grid: Grid
     figures: CellFigures
-    enough: np.ndarray
-    eb_per_km: np.ndarray
-    z: np.ndarray  # NaN where not tested
-    p: np.ndarray
-    fdr: np.ndarray
-    classes: np.ndarray
+    verdicts: CellVerdicts
     trend: list[str]
     trend_z: np.ndarray
     trend_p: np.ndarray
@@ -297,26 +303,13 @@ class HotspotResult:
     centre_lon: np.ndarray
     centre_lat: np.ndarray
 
+    @property
+    def classes(self) -> np.ndarray:
+        return self.verdicts.classes
 
-def _eb_observed(snares: np.ndarray, effort_km: np.ndarray) -> np.ndarray:
-    """EB rate per km, the prior estimated from the cells walked at all (unwalked cells are
-    not observations); unwalked cells get the prior mean, or 0 when nothing was walked."""
-    walked = effort_km > 0
-    rate = np.zeros(effort_km.size)
-    if walked.any():
-        e = eb_rates(snares[walked], effort_km[walked])
-        rate[walked] = e.rate
-        rate[~walked] = e.prior_mean
-    return rate
-
-
-def _gi(rate: np.ndarray, ix, iy, mask) -> tuple[np.ndarray, np.ndarray]:
-    z = np.full(mask.size, np.nan)
-    p = np.full(mask.size, np.nan)
-    if mask.sum() >= 3:
-        zz, pp = gi_star(rate[mask], queen_weights(ix[mask], iy[mask]))
-        z[mask], p[mask] = zz, pp
-    return z, p
+    @property
+    def eb_per_km(self) -> np.ndarray:
+        return self.verdicts.eb_per_km
 
 
 def grid_hotspots(
@@ -332,40 +325,42 @@ def grid_hotspots(
     settings = settings or AnalysisSettings()
     grid, factor = _grid_for(area, cell_km)
     edges = _bin_edges(window, settings.bins) if trend else None
-    f = cell_figures(session, area, window, factor, unit_id, edges)
+    f = cell_figures(session, area, window, factor, unit_id, edges, settings.search_transports)
     ix, iy, rings, clon, clat = _area_cells(
         area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
     )
-    enough = f.effort_km >= settings.min_effort_km
-    eb = _eb_observed(f.snares, f.effort_km)
-    z, p = _gi(eb, ix, iy, enough)
-    fdr = np.zeros(ix.size, bool)
-    classes = classify(z[enough], p[enough], enough)
-    if enough.any():
-        fdr[enough] = benjamini_hochberg(p[enough], settings.fdr_alpha)
+    v = cell_verdicts(
+        ix, iy, f.snares, f.finds, f.effort_km, settings.min_effort_km, settings.fdr_alpha
+    )
     labels = ["no_pattern"] * ix.size
     tz = np.full(ix.size, np.nan)
     tp = np.full(ix.size, np.nan)
-    if trend and edges is not None and len(edges) > 2 and enough.sum() >= 3:
+    tested = v.tested
+    if trend and edges is not None and len(edges) > 2 and tested.sum() >= 3:
+        # The space-time cube: the window's tested cells, one Gi* per time bin.
         nb = len(edges) - 1
         series = np.zeros((nb, ix.size))
         hot = np.zeros((nb, ix.size), bool)
         cold = np.zeros((nb, ix.size), bool)
         for b in range(nb):
-            rate = _eb_observed(f.by_bin["snares"][b], f.by_bin["effort_km"][b])
-            zb, pb = _gi(rate, ix, iy, enough)
-            series[b] = np.nan_to_num(zb)
-            sig = np.zeros(ix.size, bool)
-            sig[enough] = benjamini_hochberg(pb[enough], settings.fdr_alpha)
-            hot[b] = sig & (series[b] > 0)
-            cold[b] = sig & (series[b] < 0)
-        _, mz, mp = mann_kendall(series[:, enough].T)
-        tz[enough], tp[enough] = mz, mp
-        for k in np.flatnonzero(enough):
+            vb = cell_verdicts(
+                ix,
+                iy,
+                f.by_bin["snares"][b],
+                f.by_bin["finds"][b],
+                f.by_bin["effort_km"][b],
+                settings.min_effort_km,
+                settings.fdr_alpha,
+                tested=tested,
+            )
+            series[b] = np.nan_to_num(vb.z)
+            hot[b] = np.isin(vb.classes, SIGNIFICANT_HOT)
+            cold[b] = np.isin(vb.classes, ("cold_99", "cold_95"))
+        _, mz, mp = mann_kendall(series[:, tested].T)
+        tz[tested], tp[tested] = mz, mp
+        for k in np.flatnonzero(tested):
             labels[k] = emerging_category(hot[:, k], cold[:, k], tz[k], tp[k])
-    return HotspotResult(
-        window, grid, f, enough, eb, z, p, fdr, classes, labels, tz, tp, rings, clon, clat
-    )
+    return HotspotResult(window, grid, f, v, labels, tz, tp, rings, clon, clat)
 
 
 def _num(value: float, digits: int = 4) -> float | None:
@@ -395,9 +390,10 @@ def hotspot_features(result: HotspotResult) -> list[dict[str, Any]]:
                     "cpue_per_100km": _num(cpue_km[k]),
                     "cpue_per_10h": _num(cpue_h[k]),
                     "eb_rate_per_100km": _num(result.eb_per_km[k] * 100),
-                    "gi_z": _num(result.z[k]),
-                    "gi_p": _num(result.p[k], 6),
-                    "fdr_significant": bool(result.fdr[k]),
+                    "gi_z": _num(result.verdicts.z[k]),
+                    "gi_p": _num(result.verdicts.p[k], 6),
+                    "fdr_significant": bool(result.verdicts.fdr[k]),
+                    "neighbourhood_p": _num(result.verdicts.p_high[k], 6),
                     "hotspot_class": str(result.classes[k]),
                     "trend": result.trend[k],
                     "trend_z": _num(result.trend_z[k]),
@@ -433,7 +429,7 @@ def zone_stats(
     zones = session.scalars(
         sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code)
     ).all()
-    cond = _patrol_filter(area.id, window, unit_id)
+    cond = _patrol_filter(area.id, window, unit_id, settings.search_transports)
     removed = sa.func.sum(
         sa.case((SnareFind.action.in_(REMOVED_ACTIONS), SnareFind.count), else_=0)
     )

@@ -302,3 +302,31 @@ def test_cli_dispatch_prints_the_same_targets(client, world, month, runner):
         for f in doc["features"]
     }
     assert printed == expected and printed
+
+
+def test_vehicle_effort_is_not_search_effort(client, world, session):
+    """A patrol by vehicle adds distance but no search effort to the cells it drives through."""
+    walk = make_report(xy_m=((-9500, 500), (9500, 500), (-9500, 500)), finds=())
+    drive = make_report(
+        xy_m=((-9500, -500), (9500, -500)),
+        finds=(),
+        transport="vehicle",
+        start=T0 + timedelta(days=1),
+    )
+    for report in (walk, drive):
+        assert (
+            client.post(
+                "/api/v1/patrols",
+                data=json.dumps(report),
+                content_type=GEOJSON,
+                headers=world.auth("coord"),
+            ).status_code
+            == 201
+        )
+    doc = get(client, world, "/api/v1/hotspots?from=2026-03-01&to=2026-03-31")
+    total = sum(f["properties"]["effort_km"] for f in doc["features"])
+    walked = session.scalar(sa.select(Patrol.distance_km).where(Patrol.transport == "foot"))
+    assert total == pytest.approx(walked, abs=0.05)
+    zones = get(client, world, "/api/v1/zones/stats?from=2026-03-01&to=2026-03-31")
+    # The walk crosses NW and NE; the drive (SW, SE) counts nowhere.
+    assert sum(f["properties"]["patrols"] for f in zones["features"]) == 2

@@ -1,0 +1,72 @@
+"""Cell verdicts: the Poisson guard keeps Gi* honest on sparse counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from patrol.analytics.gistar import classify, gi_star, queen_weights
+from patrol.analytics.hotspots import cell_verdicts, eb_observed
+
+SIDE = 40
+IX, IY = (a.ravel() for a in np.meshgrid(np.arange(SIDE), np.arange(SIDE), indexing="ij"))
+
+
+def effort_field(rng) -> np.ndarray:
+    """Clustered, uneven effort, as when patrols favour roads and past finds."""
+    centres = rng.uniform(0, SIDE, (6, 2))
+    d2 = ((IX[:, None] - centres[:, 0]) ** 2 + (IY[:, None] - centres[:, 1]) ** 2).min(axis=1)
+    return rng.gamma(1.0, 1.0, IX.size) * 12 * np.exp(-d2 / 40)
+
+
+def test_without_guard_it_is_gi_star_binned_by_fdr():
+    rng = np.random.default_rng(1)
+    effort = effort_field(rng)
+    finds = rng.poisson(effort * 0.1).astype(float)
+    v = cell_verdicts(IX, IY, finds * 1.5, finds, effort, guard=False)
+    tested = effort >= 1.0
+    eb = eb_observed(finds * 1.5, effort)
+    z, p = gi_star(eb[tested], queen_weights(IX[tested], IY[tested]))
+    assert np.allclose(v.z[tested], z) and np.isnan(v.z[~tested]).all()
+    assert (v.classes == classify(z, p, tested)).all()
+
+
+def test_guard_only_removes_verdicts():
+    rng = np.random.default_rng(2)
+    effort = effort_field(rng)
+    rate = 0.05 + 0.5 * ((IX - 10) ** 2 + (IY - 25) ** 2 < 12)
+    finds = rng.poisson(effort * rate).astype(float)
+    bare = cell_verdicts(IX, IY, finds, finds, effort, guard=False)
+    guarded = cell_verdicts(IX, IY, finds, finds, effort)
+    hot = np.char.startswith(guarded.classes.astype(str), "hot")
+    assert hot.any(), "a real hotspot survives the guard"
+    assert (np.char.startswith(bare.classes.astype(str), "hot") | ~hot).all()
+    assert (guarded.classes[effort < 1.0] == "under_patrolled").all()
+
+
+def test_flat_world_flags_nothing_with_the_guard():
+    """Poisson finds at one rate everywhere: Gi* alone raises false hotspots, guarded none."""
+    bare_runs = guarded_runs = 0
+    for seed in range(40):
+        rng = np.random.default_rng(100 + seed)
+        effort = effort_field(rng)
+        finds = rng.poisson(effort * 0.07).astype(float)
+        snares = finds + rng.poisson(0.4 * finds)
+        hot = ("hot_99", "hot_95")
+        bare_runs += np.isin(
+            cell_verdicts(IX, IY, snares, finds, effort, guard=False).classes, hot
+        ).any()
+        guarded_runs += np.isin(cell_verdicts(IX, IY, snares, finds, effort).classes, hot).any()
+    assert guarded_runs <= 2  # at most 5 % of runs
+    assert bare_runs > guarded_runs
+
+
+@pytest.mark.parametrize("min_effort", [0.5, 1.0, 5.0])
+def test_under_patrolled_is_never_cold(min_effort):
+    rng = np.random.default_rng(3)
+    effort = effort_field(rng)
+    finds = rng.poisson(effort * 0.1).astype(float)
+    v = cell_verdicts(IX, IY, finds, finds, effort, min_effort_km=min_effort)
+    low = effort < min_effort
+    assert (v.classes[low] == "under_patrolled").all()
+    assert not np.char.startswith(v.classes[~low].astype(str), "under").any()
