@@ -34,7 +34,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from patrol.analytics.gistar import benjamini_hochberg, gi_star, queen_weights
-from patrol.analytics.hotspots import cell_verdicts
+from patrol.analytics.hotspots import cell_verdicts, expected_by_period
 from patrol.demo.build import AREA_SEED, truth_cells
 from patrol.demo.simulate import SimulationSettings, build_area, simulate_tracks
 from patrol.geo.effort import Segments, allocate_cells
@@ -65,12 +65,14 @@ def run(args: tuple[int, bool]) -> dict:
     """Simulate one park-year and score every method on it."""
     seed, flat = args
     settings = SimulationSettings(seed=seed, fix_interval_s=120.0, flat=flat)
-    effort = np.zeros(IX.size)
+    effort_m = np.zeros((12, IX.size))
+    finds_m = np.zeros((12, IX.size))
     snares = np.zeros(IX.size)
-    finds = np.zeros(IX.size)
     for track in simulate_tracks(AREA, settings):
         if track.vehicle:
             continue
+        month = track.day.month - 1
+        effort, finds = effort_m[month], finds_m[month]
         xy = track.xy
         km = np.hypot(*(xy[1:] - xy[:-1]).T) / 1000
         cells = allocate_cells(Segments(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1], km, km), GRID)
@@ -81,11 +83,21 @@ def run(args: tuple[int, bool]) -> dict:
             pos = _positions(fx, fy)
             np.add.at(snares, pos[pos >= 0], track.finds_count[pos >= 0])
             np.add.at(finds, pos[pos >= 0], 1)
+    effort, finds = effort_m.sum(axis=0), finds_m.sum(axis=0)
     walked = effort > 0
     enough = effort >= MIN_EFFORT_KM
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(walked, snares / effort, 0.0)
-    ours = cell_verdicts(IX, IY, snares, finds, effort, MIN_EFFORT_KM, ALPHA)
+    ours = cell_verdicts(
+        IX,
+        IY,
+        snares,
+        finds,
+        effort,
+        MIN_EFFORT_KM,
+        ALPHA,
+        expected_finds=expected_by_period(finds_m, effort_m),
+    )
     inputs = {
         "raw": (snares, np.ones(IX.size, bool)),
         "cpue": (rate, enough),

@@ -17,7 +17,7 @@ from scipy import stats
 from patrol.analytics.gistar import benjamini_hochberg, gi_star, queen_weights
 from patrol.analytics.rates import eb_rates
 
-__all__ = ["CellVerdicts", "cell_verdicts", "eb_observed"]
+__all__ = ["CellVerdicts", "cell_verdicts", "eb_observed", "expected_by_period"]
 
 LEVELS = ((90, 0.10), (95, 0.05), (99, 0.01))
 
@@ -34,6 +34,20 @@ def eb_observed(snares: np.ndarray, effort_km: np.ndarray) -> np.ndarray:
         rate[walked] = e.rate
         rate[~walked] = e.prior_mean
     return rate
+
+
+def expected_by_period(finds: np.ndarray, effort_km: np.ndarray) -> np.ndarray:
+    """Expected finds per cell from the area's rate in each period (rows: periods).
+
+    Snaring is seasonal: a place walked mostly in November would look hot against the year's
+    rate. Standardising by period (indirectly, as epidemiologists standardise by age) asks
+    instead whether the place had more finds than the area had per km at the same time.
+    """
+    finds = np.atleast_2d(np.asarray(finds, float))
+    effort_km = np.atleast_2d(np.asarray(effort_km, float))
+    totals = effort_km.sum(axis=1)
+    rate = np.divide(finds.sum(axis=1), totals, out=np.zeros(totals.size), where=totals > 0)
+    return (rate[:, None] * effort_km).sum(axis=0)
 
 
 @dataclass(frozen=True)
@@ -58,13 +72,15 @@ def cell_verdicts(
     alpha: float = 0.05,
     guard: bool = True,
     tested: np.ndarray | None = None,
+    expected_finds: np.ndarray | None = None,
 ) -> CellVerdicts:
     """Classify cells hot/cold at 99/95/90 %, not significant, or under-patrolled.
 
     Gi* runs on the EB rate of snares per km over the cells walked at least ``min_effort_km``;
     cells walked less are under_patrolled (never cold). ``guard`` False gives Gi* alone.
     ``tested`` fixes the set of cells tested (a time bin of a space-time cube uses the
-    window's set).
+    window's set). ``expected_finds`` per cell replaces the area's rate times effort in the
+    guard; :func:`expected_by_period` gives it standardised by season.
     """
     ix = np.asarray(ix)
     iy = np.asarray(iy)
@@ -86,9 +102,11 @@ def cell_verdicts(
     zt, pt = gi_star(eb[tested], w)
     z[tested], p[tested] = zt, pt
     fdr[tested] = benjamini_hochberg(pt, alpha)
-    rate = finds.sum() / effort_km.sum() if effort_km.sum() > 0 else 0.0
+    if expected_finds is None:
+        rate = finds.sum() / effort_km.sum() if effort_km.sum() > 0 else 0.0
+        expected_finds = rate * effort_km
     observed = w @ finds[tested]
-    expected = w @ (rate * effort_km[tested])
+    expected = w @ np.asarray(expected_finds, float)[tested]
     ph = np.where(expected > 0, stats.poisson.sf(observed - 1, expected), 1.0)
     pl = np.where(expected > 0, stats.poisson.cdf(observed, expected), 1.0)
     p_high[tested], p_low[tested] = ph, pl

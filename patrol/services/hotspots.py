@@ -21,7 +21,7 @@ from shapely.geometry import shape
 
 from patrol.analytics.dispatch import assign_targets
 from patrol.analytics.gistar import benjamini_hochberg, queen_weights
-from patrol.analytics.hotspots import CellVerdicts, cell_verdicts
+from patrol.analytics.hotspots import CellVerdicts, cell_verdicts, expected_by_period
 from patrol.analytics.rates import cpue, eb_rates
 from patrol.analytics.trend import emerging_category, mann_kendall
 from patrol.errors import FieldError, ValidationFailed
@@ -131,6 +131,15 @@ def _bin_edges(window: Window, bins: str) -> list[date]:
         edges.append(date(d.year + month // 12, month % 12 + 1, 1))
     edges[-1] = window.end
     return edges
+
+
+def _group_bins(values: np.ndarray, size: int) -> np.ndarray:
+    """Sum consecutive rows in groups of ``size`` (monthly bins into seasons)."""
+    if size == 1:
+        return values
+    pad = (-values.shape[0]) % size
+    padded = np.vstack([values, np.zeros((pad, values.shape[1]))])
+    return padded.reshape(-1, size, values.shape[1]).sum(axis=1)
 
 
 def _bin_case(edges: list[date]):
@@ -324,21 +333,30 @@ def grid_hotspots(
     """Gi* of the EB-smoothed CPUE over cells with enough effort, FDR-classified, with trend."""
     settings = settings or AnalysisSettings()
     grid, factor = _grid_for(area, cell_km)
-    edges = _bin_edges(window, settings.bins) if trend else None
-    f = cell_figures(session, area, window, factor, unit_id, edges, settings.search_transports)
+    months = _bin_edges(window, "monthly")
+    f = cell_figures(session, area, window, factor, unit_id, months, settings.search_transports)
     ix, iy, rings, clon, clat = _area_cells(
         area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
     )
     v = cell_verdicts(
-        ix, iy, f.snares, f.finds, f.effort_km, settings.min_effort_km, settings.fdr_alpha
+        ix,
+        iy,
+        f.snares,
+        f.finds,
+        f.effort_km,
+        settings.min_effort_km,
+        settings.fdr_alpha,
+        expected_finds=expected_by_period(f.by_bin["finds"], f.by_bin["effort_km"]),
     )
     labels = ["no_pattern"] * ix.size
     tz = np.full(ix.size, np.nan)
     tp = np.full(ix.size, np.nan)
     tested = v.tested
-    if trend and edges is not None and len(edges) > 2 and tested.sum() >= 3:
+    group = 3 if settings.bins == "seasonal" else 1
+    bins = {key: _group_bins(values, group) for key, values in f.by_bin.items()}
+    nb = bins["finds"].shape[0]
+    if trend and nb >= 2 and tested.sum() >= 3:
         # The space-time cube: the window's tested cells, one Gi* per time bin.
-        nb = len(edges) - 1
         series = np.zeros((nb, ix.size))
         hot = np.zeros((nb, ix.size), bool)
         cold = np.zeros((nb, ix.size), bool)
@@ -346,9 +364,9 @@ def grid_hotspots(
             vb = cell_verdicts(
                 ix,
                 iy,
-                f.by_bin["snares"][b],
-                f.by_bin["finds"][b],
-                f.by_bin["effort_km"][b],
+                bins["snares"][b],
+                bins["finds"][b],
+                bins["effort_km"][b],
                 settings.min_effort_km,
                 settings.fdr_alpha,
                 tested=tested,
@@ -460,19 +478,19 @@ def zone_stats(
     km = np.array([float(effort.get(z.id, (0, 0, 0, 0))[0] or 0) for z in zones])
     hours = np.array([float(effort.get(z.id, (0, 0, 0, 0))[1] or 0) for z in zones])
     snares = np.array([float(finds.get(z.id, (0, 0, 0))[0] or 0) for z in zones])
+    n_finds = np.array([float(finds.get(z.id, (0, 0, 0))[2] or 0) for z in zones])
     eb = eb_rates(snares, km)
-    # Poisson test of each zone's snares against the area's rate for its effort.
-    area_rate = snares.sum() / km.sum() if km.sum() > 0 else 0.0
-    expected = area_rate * km
-    with np.errstate(invalid="ignore"):
-        p_high = np.where(expected > 0, stats.poisson.sf(snares - 1, expected), 1.0)
-    high = benjamini_hochberg(p_high, settings.fdr_alpha) & (snares > expected)
+    monthly = _zone_months(session, window, zones, cond)
+    # Exact Poisson test of each zone's finds against the area's rate in the same months.
+    expected = expected_by_period(monthly["finds"], monthly["effort_km"])
+    p_high = np.where(expected > 0, stats.poisson.sf(n_finds - 1, expected), 1.0)
+    high = benjamini_hochberg(p_high, settings.fdr_alpha) & (n_finds > expected)
+    trend = _zone_trend(monthly, settings)
 
     cells = grid_hotspots(session, area, window, None, unit_id, settings, trend=False)
     hot_cells = np.isin(cells.classes, SIGNIFICANT_HOT)
     cx, cy = to_metric(cells.centre_lon, cells.centre_lat, area.epsg)
     zone_geoms = [project(shape(json.loads(z.geometry_geojson)), area.epsg) for z in zones]
-    trend = _zone_trend(session, area, window, zones, cond, settings)
 
     rows = []
     for k, z in enumerate(zones):
@@ -483,9 +501,8 @@ def zone_stats(
         reasons = []
         if high[k]:
             reasons.append(
-                f"{int(snares[k])} snares where the area's rate predicts "
-                f"{expected[k]:.1f} (Poisson p={p_high[k]:.2g}, "
-                f"FDR {settings.fdr_alpha:g})"
+                f"{int(n_finds[k])} finds where the area's rate in the same months predicts "
+                f"{expected[k]:.1f} (Poisson p={p_high[k]:.2g}, FDR {settings.fdr_alpha:g})"
             )
         if n_hot:
             reasons.append(f"{n_hot} significant hot cell(s) (Gi*, FDR {settings.fdr_alpha:g})")
@@ -518,16 +535,12 @@ def zone_stats(
     return rows, cells
 
 
-def _zone_trend(session, area, window, zones, cond, settings) -> list[tuple[str, float, float]]:
-    """Mann-Kendall over each zone's monthly EB-smoothed rate."""
-    edges = _bin_edges(window, settings.bins)
-    nb = len(edges) - 1
-    if nb < 3 or not zones:
-        return [("too_few_bins", np.nan, np.nan)] * len(zones)
+def _zone_months(session, window, zones, cond) -> dict[str, np.ndarray]:
+    """Effort, finds and snares per month (rows) and zone (columns)."""
+    edges = _bin_edges(window, "monthly")
     b = _bin_case(edges)
     index = {z.id: k for k, z in enumerate(zones)}
-    km = np.zeros((nb, len(zones)))
-    sn = np.zeros((nb, len(zones)))
+    out = {key: np.zeros((len(edges) - 1, len(zones))) for key in ("effort_km", "finds", "snares")}
     for bin_, zid, value in session.execute(
         sa.select(b, EffortZone.zone_id, sa.func.sum(EffortZone.effort_km))
         .join(Patrol, Patrol.id == EffortZone.patrol_id)
@@ -535,19 +548,31 @@ def _zone_trend(session, area, window, zones, cond, settings) -> list[tuple[str,
         .group_by(b, EffortZone.zone_id)
     ):
         if zid in index:
-            km[bin_, index[zid]] = value
-    for bin_, zid, value in session.execute(
-        sa.select(b, SnareFind.zone_id, sa.func.sum(SnareFind.count))
+            out["effort_km"][bin_, index[zid]] = value
+    for bin_, zid, count, total in session.execute(
+        sa.select(b, SnareFind.zone_id, sa.func.count(), sa.func.sum(SnareFind.count))
         .join(Patrol, Patrol.id == SnareFind.patrol_id)
         .where(*cond)
         .group_by(b, SnareFind.zone_id)
     ):
         if zid in index:
-            sn[bin_, index[zid]] = value
+            out["finds"][bin_, index[zid]] = count
+            out["snares"][bin_, index[zid]] = total
+    return out
+
+
+def _zone_trend(monthly: dict[str, np.ndarray], settings) -> list[tuple[str, float, float]]:
+    """Mann-Kendall over each zone's EB-smoothed rate per time bin (month or season)."""
+    group = 3 if settings.bins == "seasonal" else 1
+    km = _group_bins(monthly["effort_km"], group)
+    sn = _group_bins(monthly["snares"], group)
+    nb, nz = km.shape
+    if nb < 3 or nz == 0:
+        return [("too_few_bins", np.nan, np.nan)] * nz
     rates = np.vstack([np.nan_to_num(eb_rates(sn[k], km[k]).rate) for k in range(nb)])
     _, z, p = mann_kendall(rates.T)
     out = []
-    for k in range(len(zones)):
+    for k in range(nz):
         label = ("increasing" if z[k] > 0 else "decreasing") if p[k] < 0.05 else "no_trend"
         out.append((label, float(z[k]), float(p[k])))
     return out

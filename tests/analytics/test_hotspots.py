@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from patrol.analytics.gistar import classify, gi_star, queen_weights
-from patrol.analytics.hotspots import cell_verdicts, eb_observed
+from patrol.analytics.hotspots import cell_verdicts, eb_observed, expected_by_period
 
 SIDE = 40
 IX, IY = (a.ravel() for a in np.meshgrid(np.arange(SIDE), np.arange(SIDE), indexing="ij"))
@@ -70,3 +70,12 @@ def test_under_patrolled_is_never_cold(min_effort):
     low = effort < min_effort
     assert (v.classes[low] == "under_patrolled").all()
     assert not np.char.startswith(v.classes[~low].astype(str), "under").any()
+
+
+def test_expected_by_period_is_indirect_standardisation():
+    effort = np.array([[10.0, 0.0, 5.0], [0.0, 20.0, 5.0]])  # two months, three cells
+    finds = np.array([[3.0, 0.0, 0.0], [0.0, 2.0, 3.0]])
+    got = expected_by_period(finds, effort)
+    # Month 1 rate 3/15, month 2 rate 5/25, written out per cell.
+    assert got.tolist() == pytest.approx([10 * 3 / 15, 20 * 5 / 25, 5 * 3 / 15 + 5 * 5 / 25])
+    assert got.sum() == pytest.approx(finds.sum())

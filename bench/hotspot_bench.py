@@ -1,0 +1,185 @@
+"""Speed of the coordinator's answers on a year and on ten years of the demo area.
+
+Loads the demo park-year (2,863 patrols, ~3,000 finds), times the API answers (the whole
+request, JSON included) for a one-year window, then copies that year into nine earlier years
+(same routes, effort rows and finds, dates shifted) and times them again, for the last year and
+for all ten. Beside them, the peer a tool without stored effort would need: measuring the
+window's routes again (parse the stored GeoJSON, project, allocate to cells).
+
+    python bench/hotspot_bench.py                         # SQLite in a temporary folder
+    PATROL_BENCH_DATABASE_URL=postgresql://... python bench/hotspot_bench.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from patrol import create_app
+from patrol.demo.load import DEMO_SLUG, load_demo
+from patrol.services.measure import AreaContext, measure_route
+from patrol.store import upgrade
+from patrol.store.models import ConservationArea, EffortCell, EffortZone, Patrol, SnareFind
+
+TOKEN = {"Authorization": "Bearer ptl_demo_coordinator_000000000"}
+
+
+def timed(client, path: str, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        r = client.get(path, headers=TOKEN)
+        times.append(time.perf_counter() - t)
+        assert r.status_code == 200, (path, r.status_code, r.data[:300])
+    return statistics.median(times)
+
+
+def peer_recompute(session, year: int) -> float:
+    """Measure every route of the year again, as a tool without stored effort must."""
+    area = session.scalar(sa.select(ConservationArea).where(ConservationArea.slug == DEMO_SLUG))
+    t = time.perf_counter()
+    ctx = AreaContext.load(session, area)
+    rows = session.execute(
+        sa.select(
+            Patrol.route_geojson, Patrol.coord_times_json, Patrol.started_at, Patrol.ended_at
+        ).where(Patrol.start_date >= f"{year}-01-01", Patrol.start_date < f"{year + 1}-01-01")
+    ).all()
+    for route, times, start, end in rows:
+        parts = [np.asarray(c, float) for c in json.loads(route)["coordinates"]]
+        tt = None if times is None else [np.asarray(x, float) for x in json.loads(times)]
+        measure_route(parts, tt, start, end, ctx)
+    return time.perf_counter() - t
+
+
+def copy_years(session, years: int) -> None:
+    """Copy every patrol of the demo year into ``years`` earlier years (dates shifted)."""
+    patrols = session.execute(sa.select(Patrol.__table__)).mappings().all()
+    cells = session.execute(sa.select(EffortCell.__table__)).mappings().all()
+    zones = session.execute(sa.select(EffortZone.__table__)).mappings().all()
+    finds = session.execute(sa.select(SnareFind.__table__)).mappings().all()
+    next_id = max(p["id"] for p in patrols) + 1
+    for k in range(1, years + 1):
+        shift = timedelta(days=round(365.25 * k))
+        new_id = {}
+        rows = []
+        for p in patrols:
+            new_id[p["id"]] = next_id
+            day = p["start_date"] - shift
+            rows.append(
+                dict(p)
+                | {
+                    "id": next_id,
+                    "uuid": str(uuid.uuid5(uuid.UUID(p["uuid"]), str(k))),
+                    "started_at": p["started_at"] - shift,
+                    "ended_at": p["ended_at"] - shift,
+                    "submitted_at": p["submitted_at"] - shift,
+                    "start_date": day,
+                    "start_month": day.year * 100 + day.month,
+                }
+            )
+            next_id += 1
+        session.execute(sa.insert(Patrol.__table__), rows)
+        session.execute(
+            sa.insert(EffortCell.__table__),
+            [dict(c) | {"patrol_id": new_id[c["patrol_id"]]} for c in cells],
+        )
+        session.execute(
+            sa.insert(EffortZone.__table__),
+            [dict(z) | {"patrol_id": new_id[z["patrol_id"]]} for z in zones],
+        )
+        session.execute(
+            sa.insert(SnareFind.__table__),
+            [
+                {key: value for key, value in f.items() if key != "id"}
+                | {
+                    "patrol_id": new_id[f["patrol_id"]],
+                    "found_at": f["found_at"] - shift,
+                    "uuid": str(uuid.uuid5(uuid.UUID(f["uuid"]), str(k))),
+                }
+                for f in finds
+            ],
+        )
+        session.commit()
+
+
+def report(client, session, label: str, windows: list[tuple[str, str]]) -> None:
+    n = session.scalar(sa.select(sa.func.count()).select_from(Patrol))
+    e = session.scalar(sa.select(sa.func.count()).select_from(EffortCell))
+    print(f"\n{label}: {n:,} patrols, {e:,} effort-cell rows")
+    print(
+        f"{'window':<24} {'hotspots ms':>12} {'5 km ms':>8} {'zones/stats ms':>15} "
+        f"{'dispatch ms':>12}"
+    )
+    for start, end in windows:
+        q = f"from={start}&to={end}"
+        print(
+            f"{start + '/' + end:<24} {1e3 * timed(client, f'/api/v1/hotspots?{q}'):>12.0f} "
+            f"{1e3 * timed(client, f'/api/v1/hotspots?{q}&cell_km=5'):>8.0f} "
+            f"{1e3 * timed(client, f'/api/v1/zones/stats?{q}'):>15.0f} "
+            f"{1e3 * timed(client, f'/api/v1/dispatch?{q}'):>12.0f}"
+        )
+
+
+def main() -> None:
+    url = os.environ.get("PATROL_BENCH_DATABASE_URL")
+    url = url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    if url.startswith("postgresql"):
+        admin = sa.create_engine(
+            url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        )
+        name = f"patrol_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        url = url.rsplit("/", 1)[0] + "/" + name
+    try:
+        upgrade(url)
+        app = create_app({"ENV": "development", "SECRET_KEY": "bench", "DATABASE_URL": url})
+        client = app.test_client()
+        with app.app_context():
+            from patrol.db import get_session
+
+            session = get_session()
+            t = time.perf_counter()
+            load_demo(session)
+            print(
+                f"database: {url.split(':')[0]}; demo year loaded in "
+                f"{time.perf_counter() - t:.0f} s"
+            )
+            report(client, session, "one park-year", [("2025-01-01", "2025-12-31")])
+            print(
+                f"peer, measuring the year's routes again: "
+                f"{1e3 * peer_recompute(session, 2025):.0f} ms"
+            )
+            t = time.perf_counter()
+            copy_years(session, 9)
+            print(f"nine more years copied in {time.perf_counter() - t:.0f} s")
+            report(
+                client,
+                session,
+                "ten park-years",
+                [("2025-01-01", "2025-12-31"), ("2016-01-01", "2025-12-31")],
+            )
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak memory of this process (server and benchmark): {rss:.0f} MiB")
+    finally:
+        if url.startswith("postgresql") and "patrol_bench_" in url:
+            app.extensions["patrol.engine"].dispose()
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()
