@@ -86,7 +86,7 @@ def test_matches_clipping_each_segment_by_each_cell(points, grid):
     lines = [shapely.LineString(xy[i : i + 2]) for i in range(len(xy) - 1)]
     theirs: dict[tuple[int, int], float] = {}
     for line, km in zip(lines, s.km, strict=True):
-        if km == 0:
+        if km < 1e-9:  # sub-micrometre pieces: GEOS predicates divide by zero on them
             continue
         gx, gy = grid.cells_covering(line)
         for a, b in zip(gx, gy, strict=True):
