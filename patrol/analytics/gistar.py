@@ -62,7 +62,7 @@ def gi_star(y: np.ndarray, weights: sp.spmatrix) -> tuple[np.ndarray, np.ndarray
         return np.zeros(n), np.ones(n)
     w = sp.csr_matrix(weights)
     ybar = y.mean()
-    s = np.sqrt((y**2).mean() - ybar**2)
+    s = y.std()  # population sd; stable where mean(y^2) - mean(y)^2 cancels to below zero
     wi = np.asarray(w.sum(axis=1)).ravel()
     lag = w @ y
     denom = s * np.sqrt(np.maximum(n * wi - wi**2, 0.0) / (n - 1))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy import stats
 
 from patrol.analytics.gistar import benjamini_hochberg, gi_star, queen_weights
@@ -73,6 +74,7 @@ def cell_verdicts(
     guard: bool = True,
     tested: np.ndarray | None = None,
     expected_finds: np.ndarray | None = None,
+    weights: sp.spmatrix | None = None,
 ) -> CellVerdicts:
     """Classify cells hot/cold at 99/95/90 %, not significant, or under-patrolled.
 
@@ -80,7 +82,8 @@ def cell_verdicts(
     cells walked less are under_patrolled (never cold). ``guard`` False gives Gi* alone.
     ``tested`` fixes the set of cells tested (a time bin of a space-time cube uses the
     window's set). ``expected_finds`` per cell replaces the area's rate times effort in the
-    guard; :func:`expected_by_period` gives it standardised by season.
+    guard; :func:`expected_by_period` gives it standardised by season. ``weights`` (queen
+    weights of the tested cells) saves building them again for each bin of a cube.
     """
     ix = np.asarray(ix)
     iy = np.asarray(iy)
@@ -98,7 +101,7 @@ def cell_verdicts(
     if tested.sum() < 3:
         classes[tested] = "not_significant"
         return CellVerdicts(eb, tested, z, p, p_high, p_low, fdr, classes)
-    w = queen_weights(ix[tested], iy[tested])
+    w = queen_weights(ix[tested], iy[tested]) if weights is None else weights
     zt, pt = gi_star(eb[tested], w)
     z[tested], p[tested] = zt, pt
     fdr[tested] = benjamini_hochberg(pt, alpha)

@@ -18,15 +18,17 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     m, n = x.shape
     if n < 3:
         return np.zeros(m), np.zeros(m), np.ones(m)
-    diff = np.sign(x[:, None, :] - x[:, :, None])  # [row, i, j] = sign(x_j - x_i)
-    upper = np.triu(np.ones((n, n), bool), k=1)
-    s = diff[:, upper].sum(axis=1)
-    var = np.full(m, n * (n - 1) * (2 * n + 5), float)
-    for row in range(m):
-        _, counts = np.unique(x[row], return_counts=True)
-        ties = counts[counts > 1]
-        var[row] -= (ties * (ties - 1) * (2 * ties + 5)).sum()
-    var /= 18.0
+    # S = sum over i < j of sign(x_j - x_i), one lag column at a time (no n x n cube).
+    s = np.zeros(m)
+    for i in range(n - 1):
+        s += np.sign(x[:, i + 1 :] - x[:, i : i + 1]).sum(axis=1)
+    # Ties: sizes of runs of equal values in each sorted row.
+    xs = np.sort(x, axis=1)
+    starts = np.ones((m, n), bool)
+    starts[:, 1:] = xs[:, 1:] != xs[:, :-1]
+    group = np.cumsum(starts, axis=1) - 1
+    t = np.bincount((np.arange(m)[:, None] * n + group).ravel(), minlength=m * n).reshape(m, n)
+    var = (n * (n - 1) * (2 * n + 5) - (t * (t - 1) * (2 * t + 5)).sum(axis=1)) / 18.0
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(var > 0, s / np.sqrt(var), 0.0)
     p = 2.0 * stats.norm.sf(np.abs(z))

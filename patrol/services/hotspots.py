@@ -122,15 +122,15 @@ def _patrol_filter(
     return cond
 
 
-def _bin_edges(window: Window, bins: str) -> list[date]:
-    step = {"monthly": 1, "seasonal": 3}[bins]
-    edges = [window.start]
-    while edges[-1] < window.end:
-        d = edges[-1]
-        month = d.month - 1 + step
-        edges.append(date(d.year + month // 12, month % 12 + 1, 1))
-    edges[-1] = window.end
-    return edges
+def _months(window: Window) -> list[int]:
+    """The window's months as yyyymm, first to last (partial months included)."""
+    months = []
+    year, month = window.start.year, window.start.month
+    last = window.end - timedelta(days=1)
+    while (year, month) <= (last.year, last.month):
+        months.append(year * 100 + month)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
 def _group_bins(values: np.ndarray, size: int) -> np.ndarray:
@@ -140,13 +140,6 @@ def _group_bins(values: np.ndarray, size: int) -> np.ndarray:
     pad = (-values.shape[0]) % size
     padded = np.vstack([values, np.zeros((pad, values.shape[1]))])
     return padded.reshape(-1, size, values.shape[1]).sum(axis=1)
-
-
-def _bin_case(edges: list[date]):
-    """SQL CASE giving each patrol the index of the time bin its start date falls in."""
-    return sa.case(
-        *[(Patrol.start_date < e, k) for k, e in enumerate(edges[1:])], else_=len(edges) - 2
-    )
 
 
 @dataclass
@@ -205,11 +198,14 @@ def cell_figures(
     window: Window,
     factor: int = 1,
     unit_id: int | None = None,
-    edges: list[date] | None = None,
     transports: tuple[str, ...] | None = None,
 ) -> CellFigures:
-    """Sum stored effort and finds per cell (of ``factor`` x ``factor`` stored cells), of
-    patrols by ``transports`` only when given."""
+    """Sum stored effort and finds per month and cell (of ``factor`` x ``factor`` stored
+    cells), of patrols by ``transports`` only when given.
+
+    Two GROUP BYs on the stored start month; the window's totals are sums over the months
+    (a patrol starts in one month, so even its distinct count adds up).
+    """
     grid = Grid(area.grid_origin_x, area.grid_origin_y, area.cell_m * factor)
     ix, iy, *_ = _area_cells(
         area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
@@ -217,6 +213,8 @@ def cell_figures(
     n = ix.size
     span = int(iy.max()) + 1 if n else 1
     index = {int(k): i for i, k in enumerate(ix * span + iy)}
+    month_index = {m: k for k, m in enumerate(_months(window))}
+    nm = len(month_index)
     cond = _patrol_filter(area.id, window, unit_id, transports)
     cx = EffortCell.ix // factor if factor > 1 else EffortCell.ix
     cy = EffortCell.iy // factor if factor > 1 else EffortCell.iy
@@ -225,78 +223,75 @@ def cell_figures(
     removed = sa.func.sum(
         sa.case((SnareFind.action.in_(REMOVED_ACTIONS), SnareFind.count), else_=0)
     )
+    month = Patrol.start_month
+    conn = session.connection()  # Core rows: no ORM bookkeeping for 10^5 aggregates
 
-    def positions(rows_x, rows_y):
-        keys = np.asarray(rows_x, np.int64) * span + np.asarray(rows_y, np.int64)
+    def place(rows) -> tuple[np.ndarray, np.ndarray, list] | None:
+        if not rows:
+            return None
+        cols = list(zip(*rows, strict=True))
+        keys = np.asarray(cols[1], np.int64) * span + np.asarray(cols[2], np.int64)
         pos = np.array([index.get(int(k), -1) for k in keys], dtype=np.int64)
-        return pos
+        months = np.array([month_index[m] for m in cols[0]], dtype=np.int64)
+        ok = pos >= 0
+        return months[ok], pos[ok], [np.asarray(c, dtype=object)[ok] for c in cols[3:]]
 
-    effort = session.execute(
-        sa.select(
-            cx,
-            cy,
-            sa.func.sum(EffortCell.effort_km),
-            sa.func.sum(EffortCell.effort_h),
-            sa.func.count(sa.distinct(EffortCell.patrol_id)),
-            sa.func.max(Patrol.start_date),
-        )
-        .join(Patrol, Patrol.id == EffortCell.patrol_id)
-        .where(*cond, EffortCell.ix >= 0, EffortCell.iy >= 0)
-        .group_by(cx, cy)
-    ).all()
-    finds = session.execute(
-        sa.select(fx, fy, sa.func.sum(SnareFind.count), removed, sa.func.count())
-        .join(Patrol, Patrol.id == SnareFind.patrol_id)
-        .where(*cond, SnareFind.cell_ix >= 0, SnareFind.cell_iy >= 0)
-        .group_by(fx, fy)
-    ).all()
-    out = CellFigures(ix, iy, *(np.zeros(n) for _ in range(6)), [None] * n)
-    if effort:
-        cols = list(zip(*effort, strict=True))
-        pos = positions(cols[0], cols[1])
-        ok = pos >= 0
-        for target, col in ((out.effort_km, 2), (out.effort_h, 3), (out.patrols, 4)):
-            target[pos[ok]] = np.asarray(cols[col], float)[ok]
-        for p, day in zip(pos, cols[5], strict=True):
-            if p >= 0:
-                out.last_patrolled[p] = day
-    if finds:
-        cols = list(zip(*finds, strict=True))
-        pos = positions(cols[0], cols[1])
-        ok = pos >= 0
-        for target, col in ((out.snares, 2), (out.removed, 3), (out.finds, 4)):
-            target[pos[ok]] = np.asarray(cols[col], float)[ok]
-    if edges is not None:
-        nb = len(edges) - 1
-        b = _bin_case(edges)
-        out.by_bin = {key: np.zeros((nb, n)) for key in ("effort_km", "snares", "finds")}
-        rows = session.execute(
-            sa.select(b, cx, cy, sa.func.sum(EffortCell.effort_km))
+    by_bin = {
+        key: np.zeros((nm, n))
+        for key in ("effort_km", "effort_h", "patrols", "snares", "removed", "finds")
+    }
+    last = np.full(n, None, dtype=object)
+    effort = place(
+        conn.execute(
+            sa.select(
+                month,
+                cx,
+                cy,
+                sa.func.sum(EffortCell.effort_km),
+                sa.func.sum(EffortCell.effort_h),
+                sa.func.count(sa.distinct(EffortCell.patrol_id)),
+                sa.func.max(Patrol.start_date),
+            )
             .join(Patrol, Patrol.id == EffortCell.patrol_id)
             .where(*cond, EffortCell.ix >= 0, EffortCell.iy >= 0)
-            .group_by(b, cx, cy)
+            .group_by(month, cx, cy)
         ).all()
-        if rows:
-            cols = list(zip(*rows, strict=True))
-            pos = positions(cols[1], cols[2])
-            ok = pos >= 0
-            out.by_bin["effort_km"][np.asarray(cols[0])[ok], pos[ok]] = np.asarray(cols[3], float)[
-                ok
-            ]
-        rows = session.execute(
-            sa.select(b, fx, fy, sa.func.sum(SnareFind.count), sa.func.count())
+    )
+    if effort is not None:
+        m, p, (km, hours, patrols, latest) = effort
+        by_bin["effort_km"][m, p] = km.astype(float)
+        by_bin["effort_h"][m, p] = hours.astype(float)
+        by_bin["patrols"][m, p] = patrols.astype(float)
+        for cell, day in zip(p, latest, strict=True):
+            day = date.fromisoformat(day) if isinstance(day, str) else day
+            if last[cell] is None or day > last[cell]:
+                last[cell] = day
+    found = place(
+        conn.execute(
+            sa.select(month, fx, fy, sa.func.sum(SnareFind.count), removed, sa.func.count())
             .join(Patrol, Patrol.id == SnareFind.patrol_id)
             .where(*cond, SnareFind.cell_ix >= 0, SnareFind.cell_iy >= 0)
-            .group_by(b, fx, fy)
+            .group_by(month, fx, fy)
         ).all()
-        if rows:
-            cols = list(zip(*rows, strict=True))
-            pos = positions(cols[1], cols[2])
-            ok = pos >= 0
-            bins = np.asarray(cols[0])[ok]
-            out.by_bin["snares"][bins, pos[ok]] = np.asarray(cols[3], float)[ok]
-            out.by_bin["finds"][bins, pos[ok]] = np.asarray(cols[4], float)[ok]
-    return out
+    )
+    if found is not None:
+        m, p, (snares, removed_n, finds) = found
+        by_bin["snares"][m, p] = snares.astype(float)
+        by_bin["removed"][m, p] = removed_n.astype(float)
+        by_bin["finds"][m, p] = finds.astype(float)
+    totals = {key: values.sum(axis=0) for key, values in by_bin.items()}
+    return CellFigures(
+        ix,
+        iy,
+        totals["effort_km"],
+        totals["effort_h"],
+        totals["patrols"],
+        totals["snares"],
+        totals["removed"],
+        totals["finds"],
+        list(last),
+        by_bin,
+    )
 
 
 @dataclass
@@ -333,8 +328,7 @@ def grid_hotspots(
     """Gi* of the EB-smoothed CPUE over cells with enough effort, FDR-classified, with trend."""
     settings = settings or AnalysisSettings()
     grid, factor = _grid_for(area, cell_km)
-    months = _bin_edges(window, "monthly")
-    f = cell_figures(session, area, window, factor, unit_id, months, settings.search_transports)
+    f = cell_figures(session, area, window, factor, unit_id, settings.search_transports)
     ix, iy, rings, clon, clat = _area_cells(
         area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
     )
@@ -356,6 +350,7 @@ def grid_hotspots(
     bins = {key: _group_bins(values, group) for key, values in f.by_bin.items()}
     nb = bins["finds"].shape[0]
     if trend and nb >= 2 and tested.sum() >= 3:
+        weights = queen_weights(ix[tested], iy[tested])
         # The space-time cube: the window's tested cells, one Gi* per time bin.
         series = np.zeros((nb, ix.size))
         hot = np.zeros((nb, ix.size), bool)
@@ -370,6 +365,7 @@ def grid_hotspots(
                 settings.min_effort_km,
                 settings.fdr_alpha,
                 tested=tested,
+                weights=weights,
             )
             series[b] = np.nan_to_num(vb.z)
             hot[b] = np.isin(vb.classes, SIGNIFICANT_HOT)
@@ -537,10 +533,12 @@ def zone_stats(
 
 def _zone_months(session, window, zones, cond) -> dict[str, np.ndarray]:
     """Effort, finds and snares per month (rows) and zone (columns)."""
-    edges = _bin_edges(window, "monthly")
-    b = _bin_case(edges)
+    month_index = {m: k for k, m in enumerate(_months(window))}
+    b = Patrol.start_month
     index = {z.id: k for k, z in enumerate(zones)}
-    out = {key: np.zeros((len(edges) - 1, len(zones))) for key in ("effort_km", "finds", "snares")}
+    out = {
+        key: np.zeros((len(month_index), len(zones))) for key in ("effort_km", "finds", "snares")
+    }
     for bin_, zid, value in session.execute(
         sa.select(b, EffortZone.zone_id, sa.func.sum(EffortZone.effort_km))
         .join(Patrol, Patrol.id == EffortZone.patrol_id)
@@ -548,7 +546,7 @@ def _zone_months(session, window, zones, cond) -> dict[str, np.ndarray]:
         .group_by(b, EffortZone.zone_id)
     ):
         if zid in index:
-            out["effort_km"][bin_, index[zid]] = value
+            out["effort_km"][month_index[bin_], index[zid]] = value
     for bin_, zid, count, total in session.execute(
         sa.select(b, SnareFind.zone_id, sa.func.count(), sa.func.sum(SnareFind.count))
         .join(Patrol, Patrol.id == SnareFind.patrol_id)
@@ -556,8 +554,8 @@ def _zone_months(session, window, zones, cond) -> dict[str, np.ndarray]:
         .group_by(b, SnareFind.zone_id)
     ):
         if zid in index:
-            out["finds"][bin_, index[zid]] = count
-            out["snares"][bin_, index[zid]] = total
+            out["finds"][month_index[bin_], index[zid]] = count
+            out["snares"][month_index[bin_], index[zid]] = total
     return out
 
 
