@@ -32,7 +32,11 @@ format: $(VENV)/.installed
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/effort_bench.py
+	$(BIN)/python bench/hotspot_bench.py
+	$(BIN)/python bench/hotspot_skill.py
 
 demo-data: $(VENV)/.installed
 	$(BIN)/python -m patrol.demo.build
