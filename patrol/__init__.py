@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from patrol import config as settings
 
@@ -43,6 +44,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] not in ("development", "testing")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 12 * 3600)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
 
     from patrol import cli, db, http
     from patrol.api import bp as api_bp
@@ -53,4 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    # Forms carry a CSRF token; the API checks the header itself for session callers
+    # (bearer-token clients need none: no browser sends their token on its own).
+    csrf = CSRFProtect(app)
+    csrf.exempt(api_bp)
     return app

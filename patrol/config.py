@@ -24,6 +24,10 @@ DEFAULTS: dict[str, Any] = {
     "API_PAGE_SIZE": 100,
     "API_MAX_PAGE_SIZE": 1000,
     "SQLITE_BUSY_TIMEOUT_S": 30.0,
+    # Map background tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; none by
+    # default: the map draws its data on a plain background and needs no tile server.
+    "TILE_URL": None,
+    "TILE_ATTRIBUTION": None,
 }
 
 # Variables read from the environment, with the type each is parsed as.
@@ -39,6 +43,8 @@ _ENV_TYPES: dict[str, type] = {
     "API_PAGE_SIZE": int,
     "API_MAX_PAGE_SIZE": int,
     "SQLITE_BUSY_TIMEOUT_S": float,
+    "TILE_URL": str,
+    "TILE_ATTRIBUTION": str,
 }
 
 

@@ -6,6 +6,7 @@ creates its own database there with a unique name, migrates it, and drops it at 
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -299,3 +300,34 @@ def row_counts(app) -> dict[str, int]:
             t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
             for t in Base.metadata.sorted_tables
         }
+
+
+CLUSTER = (-7000, -3000, 3000, 7000)  # x0, x1, y0, y1 (m from the area's centre): many snares
+
+
+def sweep_month(client, world) -> None:
+    """20 patrols in March 2026 sweeping the test area row by row, there and back (about
+    2 km in every cell: one pass is just under the 1 km minimum, the UTM scale factor being
+    below 1 here); snares crowd the NW cluster."""
+
+    def in_cluster(x, y):
+        return CLUSTER[0] <= x <= CLUSTER[1] and CLUSTER[2] <= y <= CLUSTER[3]
+
+    for k in range(20):
+        y = -9500 + k * 1000
+        finds = [(x, y) for x in range(-9000, 9500, 500) if in_cluster(x, y)]
+        finds += [(x, y) for x in (-8000, 2000, 7000) if not in_cluster(x, y)][: k % 2]
+        report = make_report(
+            xy_m=((-9500, y), (9500, y), (-9500, y)),
+            unit="T-01" if k % 2 == 0 else "T-02",
+            finds=finds,
+            start=T0 + timedelta(days=k),
+            hours=6.0,
+        )
+        r = client.post(
+            "/api/v1/patrols",
+            data=json.dumps(report),
+            content_type="application/geo+json",
+            headers=world.auth("coord"),
+        )
+        assert r.status_code == 201, r.get_json()

@@ -6,26 +6,39 @@ import math
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import current_app, g, jsonify, request, session, url_for
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from patrol.db import get_session
-from patrol.errors import AuthenticationRequired, FieldError, ValidationFailed
-from patrol.services.auth import Principal, authenticate_token
+from patrol.errors import AuthenticationRequired, FieldError, Forbidden, ValidationFailed
+from patrol.services.auth import Principal, authenticate_token, principal_for_user_id
 from patrol.services.queries import Filters
 
 __all__ = ["current_principal", "filters_from_request", "geojson_response"]
 
 
 def current_principal() -> Principal:
-    """The caller, from ``Authorization: Bearer``; 401 without a valid token."""
+    """The caller: ``Authorization: Bearer`` for API clients, else the signed-in person's
+    session (whose unsafe requests must carry the page's CSRF token); 401 without either."""
     if "principal" in g:
         return g.principal
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationRequired("Send 'Authorization: Bearer <token>'.")
-    g.principal = authenticate_token(get_session(), token.strip())
-    return g.principal
+    if scheme.lower() == "bearer" and token.strip():
+        g.principal = authenticate_token(get_session(), token.strip())
+        return g.principal
+    user_id = session.get("user_id")
+    principal = principal_for_user_id(get_session(), user_id) if user_id else None
+    if principal is None:
+        raise AuthenticationRequired("Send 'Authorization: Bearer <token>', or sign in.")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except ValidationError:
+            raise Forbidden("The page's CSRF token is missing or stale: reload the page.") from None
+    g.principal = principal
+    return principal
 
 
 def _time_arg(name: str, value: str, problems: list[FieldError], end: bool) -> datetime | None:

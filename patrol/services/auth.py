@@ -17,10 +17,19 @@ from patrol.errors import (
     FieldError,
     Forbidden,
     NotFound,
+    TooManyRequests,
     ValidationFailed,
 )
 from patrol.store.db import begin_write
-from patrol.store.models import ROLES, ApiToken, ConservationArea, Unit, User, utcnow
+from patrol.store.models import (
+    ROLES,
+    ApiToken,
+    ConservationArea,
+    LoginFailure,
+    Unit,
+    User,
+    utcnow,
+)
 
 __all__ = [
     "Principal",
@@ -198,3 +207,32 @@ def authenticate_password(session: so.Session, username: str, password: str) -> 
         check_password_hash(generate_password_hash("x"), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_MAX_FAILURES = 5
+
+
+def login(session: so.Session, username: str, password: str, ip: str) -> User:
+    """The user signing in; TooManyRequests after repeated failures, AuthenticationRequired
+    for a wrong username or password (the same answer for both)."""
+    since = utcnow() - LOGIN_WINDOW
+    failures = session.scalar(
+        sa.select(sa.func.count()).select_from(LoginFailure)
+        .where(LoginFailure.username == username[:64], LoginFailure.at >= since))
+    if failures >= LOGIN_MAX_FAILURES:
+        raise TooManyRequests("Too many failed sign-ins for this name: wait 15 minutes.")
+    user = authenticate_password(session, username, password)
+    if user is None:
+        begin_write(session)
+        session.add(LoginFailure(username=username[:64], ip=ip[:64]))
+        session.execute(sa.delete(LoginFailure).where(LoginFailure.at < utcnow() - LOGIN_WINDOW))
+        session.commit()
+        raise AuthenticationRequired("Wrong username or password.")
+    return user
+
+
+def principal_for_user_id(session: so.Session, user_id: int) -> Principal | None:
+    user = session.scalar(sa.select(User).where(User.id == user_id, User.active.is_(True))
+                          .options(so.selectinload(User.areas)))
+    return None if user is None else principal_for(session, user)

@@ -292,6 +292,17 @@ class EffortZone(Base):
     effort_h: so.Mapped[float]
 
 
+class LoginFailure(Base):
+    """A failed sign-in, kept a short while so that guessing passwords gets slow."""
+
+    __tablename__ = "login_failure"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    ip: so.Mapped[str] = so.mapped_column(sa.String(64))
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+
+
 class AuditEvent(Base):
     """Who did what to which record, with its state before and after (JSON text)."""
 

@@ -1,17 +1,177 @@
-"""HTML pages for people (the map, the report form and the exports build on these)."""
+"""HTML pages for people: sign-in, the coordinator's map, the ranger's report form, patrols."""
 
 from __future__ import annotations
 
+from functools import wraps
+from pathlib import Path
+from urllib.parse import urlparse
+
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet_markercluster
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 
 from patrol.db import get_session
-from patrol.store.models import ConservationArea
+from patrol.errors import AuthenticationRequired, Forbidden, TooManyRequests
+from patrol.services import auth
+from patrol.store.models import ConservationArea, Unit
 
 bp = Blueprint("web", __name__)
+
+# Where each role starts after signing in.
+LANDING = {"ranger": "web.report", "coordinator": "web.map_page", "admin": "web.map_page",
+           "ngo": "web.exports"}
+VENDOR = {
+    "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
+    "leaflet-markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
+}
+STATIC = Path(__file__).resolve().parents[2] / "static"
+
+
+def current_user() -> auth.Principal | None:
+    if "web_principal" not in g:
+        user_id = session.get("user_id")
+        g.web_principal = (auth.principal_for_user_id(get_session(), user_id)
+                           if user_id else None)
+    return g.web_principal
+
+
+@bp.app_context_processor
+def inject_user():
+    return {"me": current_user(), "tile_url": current_app.config.get("TILE_URL"),
+            "tile_attribution": current_app.config.get("TILE_ATTRIBUTION")}
+
+
+def page_for(*roles: str):
+    """A page for signed-in people with one of ``roles``; others are sent to sign in or told
+    plainly that the page is not for their role."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            me = current_user()
+            if me is None:
+                return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+            if me.role not in roles:
+                raise Forbidden(f"This page is for the {', '.join(roles)} role(s); you are "
+                                f"signed in as {me.username} ({me.role}).")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlparse(target)
+    # Only paths on this site: never an open redirect to another host.
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.get("/")
 def index():
+    me = current_user()
+    if me is not None:
+        return redirect(url_for(LANDING[me.role]))
     areas = get_session().scalars(sa.select(ConservationArea).order_by(ConservationArea.name))
     return render_template("index.html", areas=list(areas))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    status = 200
+    username = ""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        try:
+            user = auth.login(get_session(), username, request.form.get("password", ""),
+                              request.remote_addr or "")
+        except (AuthenticationRequired, TooManyRequests) as exc:
+            error, status = exc.detail, exc.status
+        else:
+            session.clear()  # a fresh session: nothing carries over from before sign-in
+            session["user_id"] = user.id
+            session.permanent = True
+            target = _safe_next(request.form.get("next")) or url_for(LANDING[user.role])
+            return redirect(target)
+    return render_template("login.html", error=error, username=username,
+                           next=request.values.get("next", "")), status
+
+
+@bp.post("/logout")
+def logout():
+    # Unsent reports live in the browser's outbox under their author: signing out keeps them.
+    session.clear()
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/map")
+@page_for("coordinator", "admin", "ranger")
+def map_page():
+    return render_template("map.html", units=_units(), areas=_areas())
+
+
+@bp.get("/report")
+@page_for("ranger", "coordinator", "admin")
+def report():
+    return render_template("report.html", units=_units())
+
+
+@bp.get("/patrols/<patrol_id>")
+@page_for("coordinator", "admin")
+def patrol_page(patrol_id: str):
+    return render_template("patrol.html", patrol_id=patrol_id)
+
+
+@bp.get("/exports")
+@page_for("ngo", "coordinator", "admin")
+def exports():
+    return render_template("exports.html")
+
+
+def _areas() -> list[ConservationArea]:
+    me = current_user()
+    query = sa.select(ConservationArea).where(ConservationArea.id.in_(me.area_ids))
+    return list(get_session().scalars(query.order_by(ConservationArea.name)))
+
+
+def _units() -> list[Unit]:
+    me = current_user()
+    query = sa.select(Unit).where(Unit.area_id.in_(me.area_ids), Unit.active.is_(True))
+    if me.role == "ranger":
+        query = query.where(Unit.id == me.unit_id)
+    return list(get_session().scalars(query.order_by(Unit.code)))
+
+
+@bp.get("/vendor/<package>/<path:filename>")
+def vendor(package: str, filename: str):
+    """Front-end libraries, served from the registry packages installed with patrol."""
+    if package not in VENDOR:
+        abort(404)
+    response = send_from_directory(VENDOR[package], filename, max_age=86400)
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The report form's service worker, at the root so its scope covers the pages."""
+    response = send_from_directory(STATIC / "js", "sw.js", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response

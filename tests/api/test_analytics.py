@@ -16,40 +16,14 @@ import sqlalchemy as sa
 
 from patrol.analytics.gistar import queen_weights
 from patrol.store.models import EffortCell, EffortZone, Patrol, SnareFind, Zone
-from tests.conftest import T0, make_report
+from tests.conftest import T0, make_report, sweep_month
 
 GEOJSON = "application/geo+json"
-CLUSTER = (-7000, -3000, 3000, 7000)  # x0, x1, y0, y1 (m from the area's centre): many snares
-
-
-def _in_cluster(x, y):
-    return CLUSTER[0] <= x <= CLUSTER[1] and CLUSTER[2] <= y <= CLUSTER[3]
 
 
 @pytest.fixture
 def month(client, world):
-    """20 patrols in March 2026 sweeping the area row by row; snares crowd the NW cluster."""
-    for k in range(20):
-        y = -9500 + k * 1000
-        finds = [(x, y) for x in range(-9000, 9500, 500) if _in_cluster(x, y)]
-        finds += [(x, y) for x in (-8000, 2000, 7000) if not _in_cluster(x, y)][: k % 2]
-        unit = "T-01" if k % 2 == 0 else "T-02"
-        # There and back: about 2 km in every cell of the row (one pass is just under the
-        # 1 km minimum, the UTM scale factor being below 1 here).
-        report = make_report(
-            xy_m=((-9500, y), (9500, y), (-9500, y)),
-            unit=unit,
-            finds=finds,
-            start=T0 + timedelta(days=k),
-            hours=6.0,
-        )
-        r = client.post(
-            "/api/v1/patrols",
-            data=json.dumps(report),
-            content_type=GEOJSON,
-            headers=world.auth("coord"),
-        )
-        assert r.status_code == 201, r.get_json()
+    sweep_month(client, world)
 
 
 def get(client, world, path, who="coord"):

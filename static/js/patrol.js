@@ -1,0 +1,114 @@
+/* patrol: one patrol for coordinators — its route, finds and figures; correct a find or
+   delete the patrol (each edit names the revision it edits), and the audit trail. */
+"use strict";
+
+(() => {
+  const { getJSON, send, el, fmt } = patrol;
+  const root = document.getElementById("patrol");
+  const id = root.dataset.id;
+  const status = document.getElementById("patrol-status");
+  const map = L.map("patrol-map");
+  const layer = L.geoJSON(null, {
+    pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 7, color: "#222", fillColor: "#ffd92f", fillOpacity: 1 }),
+    style: () => ({ color: "#54278f", weight: 3 }),
+  }).addTo(map);
+  let doc = null;
+
+  const OPTIONS = {
+    type: ["wire", "cable", "rope", "leghold", "pit", "other"],
+    state: ["active", "inactive", "triggered"],
+    action: ["removed", "destroyed", "left_in_place", "marked"],
+  };
+
+  function render() {
+    const route = doc.features[0];
+    const p = route.properties;
+    document.getElementById("title").textContent = `Patrol of ${p.unit}, ${p.started_at.slice(0, 10)}`;
+    status.textContent = p.deleted_at ? `Deleted on ${p.deleted_at}.` : `Revision ${p.revision}.`;
+    layer.clearLayers();
+    layer.addData(doc);
+    map.fitBounds(layer.getBounds(), { maxZoom: 15 });
+    const f = doc.figures;
+    const table = el("table", { class: "data" },
+      el("thead", {}, el("tr", {}, ...["Zone", "Effort km", "Effort h", "Finds", "Snares found", "Snares removed"].map((h) => el("th", { text: h })))));
+    const body = el("tbody");
+    for (const z of f.zones) {
+      body.append(el("tr", {}, ...[z.zone ? `${z.zone} ${z.name}` : z.name, fmt(z.effort_km, 2), fmt(z.effort_h, 2), z.finds, z.snares_found, z.snares_removed].map((v) => el("td", { text: String(v) }))));
+    }
+    table.append(body);
+    document.getElementById("figures").replaceChildren(
+      el("p", { text: `${fmt(f.distance_km, 2)} km in ${fmt(f.duration_h, 2)} h by ${p.transport}; leader ${p.leader || "–"}; ${f.snares_found} snares found, ${f.snares_removed} removed.` }), table);
+
+    const finds = document.getElementById("finds");
+    finds.replaceChildren();
+    doc.features.slice(1).forEach((find, k) => {
+      const fp = find.properties;
+      const card = el("form", { class: "card", "data-find": find.id });
+      card.append(el("p", { text: `${fp.found_at.slice(0, 16).replace("T", " ")} · zone ${fp.zone || "–"}` }));
+      for (const name of ["type", "count", "state", "action", "species"]) {
+        const fieldId = `find-${k}-${name}`;
+        card.append(el("label", { for: fieldId, text: name[0].toUpperCase() + name.slice(1) }));
+        let input;
+        if (OPTIONS[name]) {
+          input = el("select", { id: fieldId, name });
+          for (const o of OPTIONS[name]) input.append(el("option", { value: o, text: o.replaceAll("_", " ") }));
+        } else {
+          input = el("input", { id: fieldId, name, type: name === "count" ? "number" : "text", min: name === "count" ? "1" : null });
+        }
+        input.value = fp[name] ?? "";
+        card.append(input, el("p", { class: "field-error", "data-error-for": name }));
+      }
+      card.append(el("button", { type: "submit", text: "Save correction" }));
+      card.addEventListener("submit", (event) => { event.preventDefault(); correct(find.id, card); });
+      finds.append(card);
+    });
+    if (doc.features.length === 1) finds.append(el("p", { class: "muted", text: "No snares found on this patrol." }));
+
+    const audit = document.getElementById("audit");
+    audit.replaceChildren();
+    for (const e of doc.audit || []) {
+      audit.append(el("li", { text: `${e.at.slice(0, 19).replace("T", " ")} · ${e.user || "system"} · ${e.action}${e.after ? ` · ${JSON.stringify(e.after)}` : ""}` }));
+    }
+    document.getElementById("delete").disabled = Boolean(p.deleted_at);
+  }
+
+  async function correct(findId, card) {
+    card.querySelectorAll(".field-error").forEach((p) => { p.textContent = ""; });
+    const fix = {};
+    for (const name of ["type", "count", "state", "action", "species"]) {
+      const value = card.querySelector(`[name="${name}"]`).value;
+      fix[name] = name === "count" ? Number(value) : (value || null);
+    }
+    const response = await send("PATCH", `/api/v1/patrols/${id}`, { revision: doc.features[0].properties.revision, finds: { [findId]: fix } });
+    const body = await response.json();
+    if (response.ok) {
+      await load();
+      status.textContent = `Correction saved: revision ${body.features[0].properties.revision}.`;
+      return;
+    }
+    for (const err of body.errors || []) {
+      const name = err.pointer.split("/").pop();
+      const slot = card.querySelector(`[data-error-for="${name}"]`);
+      if (slot) slot.textContent = err.detail;
+    }
+    status.textContent = body.detail || body.title;
+  }
+
+  document.getElementById("delete").addEventListener("click", async () => {
+    if (!window.confirm("Delete this patrol? It leaves every figure; the audit trail keeps it.")) return;
+    const response = await send("DELETE", `/api/v1/patrols/${id}?revision=${doc.features[0].properties.revision}`);
+    const body = await response.json();
+    if (!response.ok) { status.textContent = body.detail || body.title; return; }
+    await load();
+  });
+
+  async function load() {
+    try {
+      doc = await getJSON(`/api/v1/patrols/${id}`);
+      render();
+    } catch (err) {
+      status.textContent = err.message;
+    }
+  }
+  load();
+})();

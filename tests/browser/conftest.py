@@ -1,0 +1,103 @@
+"""Real-browser fixtures: a live threaded server on the test database, Debian's chromium
+driven by Playwright (never a downloaded browser), and a page that records console errors."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("PATROL_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+PASSWORD = "correct horse battery"
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (bash .ci/run does)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server(app, world):
+    """The app served for real (threads), with a password for every test user."""
+    from patrol.db import get_session
+    from patrol.services import auth
+    from patrol.store.models import User
+
+    with app.app_context():
+        s = get_session()
+        for user in s.query(User).all():
+            auth.set_password(user, PASSWORD)
+        s.commit()
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(timeout=10)
+
+
+class Session:
+    """A browser context and page, with the console errors the page logged."""
+
+    def __init__(self, browser, base: str, viewport: dict) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport=viewport, base_url=base)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        self.page.goto("/login")
+        self.page.fill("#username", username)
+        self.page.fill("#password", password)
+        self.page.click("form.stack button[type=submit]")
+        self.page.wait_for_load_state()
+
+    def logout(self) -> None:
+        self.page.click("form.logout button")
+        self.page.wait_for_url("**/login")
+
+    def shot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def open_session(browser, server):
+    sessions: list[Session] = []
+
+    def make(viewport: dict = DESKTOP) -> Session:
+        s = Session(browser, server, viewport)
+        sessions.append(s)
+        return s
+
+    yield make
+    for s in sessions:
+        s.close()
