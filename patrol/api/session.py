@@ -14,5 +14,9 @@ from patrol.store.models import Unit
 def session_info():
     principal = current_principal()
     unit = get_session().get(Unit, principal.unit_id) if principal.unit_id else None
-    return {"username": principal.username, "role": principal.role,
-            "unit": unit.code if unit else None, "csrf_token": generate_csrf()}
+    return {
+        "username": principal.username,
+        "role": principal.role,
+        "unit": unit.code if unit else None,
+        "csrf_token": generate_csrf(),
+    }

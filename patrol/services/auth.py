@@ -218,8 +218,10 @@ def login(session: so.Session, username: str, password: str, ip: str) -> User:
     for a wrong username or password (the same answer for both)."""
     since = utcnow() - LOGIN_WINDOW
     failures = session.scalar(
-        sa.select(sa.func.count()).select_from(LoginFailure)
-        .where(LoginFailure.username == username[:64], LoginFailure.at >= since))
+        sa.select(sa.func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.username == username[:64], LoginFailure.at >= since)
+    )
     if failures >= LOGIN_MAX_FAILURES:
         raise TooManyRequests("Too many failed sign-ins for this name: wait 15 minutes.")
     user = authenticate_password(session, username, password)
@@ -233,6 +235,9 @@ def login(session: so.Session, username: str, password: str, ip: str) -> User:
 
 
 def principal_for_user_id(session: so.Session, user_id: int) -> Principal | None:
-    user = session.scalar(sa.select(User).where(User.id == user_id, User.active.is_(True))
-                          .options(so.selectinload(User.areas)))
+    user = session.scalar(
+        sa.select(User)
+        .where(User.id == user_id, User.active.is_(True))
+        .options(so.selectinload(User.areas))
+    )
     return None if user is None else principal_for(session, user)

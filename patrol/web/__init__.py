@@ -30,8 +30,12 @@ from patrol.store.models import ConservationArea, Unit
 bp = Blueprint("web", __name__)
 
 # Where each role starts after signing in.
-LANDING = {"ranger": "web.report", "coordinator": "web.map_page", "admin": "web.map_page",
-           "ngo": "web.exports"}
+LANDING = {
+    "ranger": "web.report",
+    "coordinator": "web.map_page",
+    "admin": "web.map_page",
+    "ngo": "web.exports",
+}
 VENDOR = {
     "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
     "leaflet-markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
@@ -42,15 +46,17 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 def current_user() -> auth.Principal | None:
     if "web_principal" not in g:
         user_id = session.get("user_id")
-        g.web_principal = (auth.principal_for_user_id(get_session(), user_id)
-                           if user_id else None)
+        g.web_principal = auth.principal_for_user_id(get_session(), user_id) if user_id else None
     return g.web_principal
 
 
 @bp.app_context_processor
 def inject_user():
-    return {"me": current_user(), "tile_url": current_app.config.get("TILE_URL"),
-            "tile_attribution": current_app.config.get("TILE_ATTRIBUTION")}
+    return {
+        "me": current_user(),
+        "tile_url": current_app.config.get("TILE_URL"),
+        "tile_attribution": current_app.config.get("TILE_ATTRIBUTION"),
+    }
 
 
 def page_for(*roles: str):
@@ -64,8 +70,10 @@ def page_for(*roles: str):
             if me is None:
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
             if me.role not in roles:
-                raise Forbidden(f"This page is for the {', '.join(roles)} role(s); you are "
-                                f"signed in as {me.username} ({me.role}).")
+                raise Forbidden(
+                    f"This page is for the {', '.join(roles)} role(s); you are "
+                    f"signed in as {me.username} ({me.role})."
+                )
             return view(*args, **kwargs)
 
         return wrapped
@@ -100,8 +108,9 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         try:
-            user = auth.login(get_session(), username, request.form.get("password", ""),
-                              request.remote_addr or "")
+            user = auth.login(
+                get_session(), username, request.form.get("password", ""), request.remote_addr or ""
+            )
         except (AuthenticationRequired, TooManyRequests) as exc:
             error, status = exc.detail, exc.status
         else:
@@ -110,8 +119,9 @@ def login():
             session.permanent = True
             target = _safe_next(request.form.get("next")) or url_for(LANDING[user.role])
             return redirect(target)
-    return render_template("login.html", error=error, username=username,
-                           next=request.values.get("next", "")), status
+    return render_template(
+        "login.html", error=error, username=username, next=request.values.get("next", "")
+    ), status
 
 
 @bp.post("/logout")
