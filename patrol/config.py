@@ -28,6 +28,12 @@ DEFAULTS: dict[str, Any] = {
     # default: the map draws its data on a plain background and needs no tile server.
     "TILE_URL": None,
     "TILE_ATTRIBUTION": None,
+    # Sessions of people: not readable by scripts, not sent on cross-site requests, a
+    # working day long; the CSRF token lives as long as the session.
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "WTF_CSRF_TIME_LIMIT": None,
 }
 
 # Variables read from the environment, with the type each is parsed as.
