@@ -333,7 +333,46 @@ def dispatch_command(slug, start, end, capacity) -> None:
         )
 
 
+export_group = AppGroup("export", help="Exports for NGOs and donors.")
+
+
+@export_group.command("annual")
+@click.option("--year", type=int, required=True, help="The year (or the first of several).")
+@click.option("--to-year", type=int, help="The last year of a range.")
+@click.option(
+    "--format",
+    "fmt",
+    default="csv",
+    show_default=True,
+    type=click.Choice(["csv", "xlsx", "json", "geojson"]),
+)
+@click.option("--area", "slug", help="Area slug (needed when there are several).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="File to write (default: standard output; xlsx needs a file).",
+)
+def export_annual(year, to_year, fmt, slug, output) -> None:
+    """Zone x month snare counts and effort, with totals and the year before."""
+    from patrol.services.exports import annual_export
+    from patrol.services.formats import formatter_for
+
+    if fmt == "xlsx" and not output:
+        raise click.UsageError("xlsx is binary: give --output FILE")
+    try:
+        data = formatter_for(fmt).write(annual_export(_session(), _area(slug), year, to_year))
+    except PatrolError as error:
+        _fail(error)
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"{output}: {len(data):,} bytes", err=True)
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+
+
 COMMANDS = [
+    export_group,
     dispatch_command,
     init_command,
     demo_command,

@@ -14,9 +14,10 @@ from patrol.api import bp
 from patrol.api.common import current_principal, geojson_response
 from patrol.db import get_session
 from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from patrol.services import areas
+from patrol.services import areas, exports
 from patrol.services import hotspots as service
 from patrol.services.auth import Principal
+from patrol.services.formats import formatter_for
 from patrol.store.models import Unit
 
 # The ngo role sees aggregates only: no cell finer than this, none with fewer patrols.
@@ -181,3 +182,37 @@ def unit_targets(code: str):
             headers={"Content-Disposition": f'attachment; filename="{code}-targets.gpx"'},
         )
     return geojson_response(service.targets_geojson(mine, window))
+
+
+@bp.get("/exports/annual")
+def annual_export():
+    """Zone x month snare counts and effort for a year (or years), in csv, xlsx, json or
+    geojson: aggregates only, for every role that may see the area."""
+    principal = current_principal()
+    session = get_session()
+    area = areas.area_for(session, principal, request.args.get("area"))
+    problems: list[FieldError] = []
+    first = _year("year", problems, required=True)
+    last = _year("to_year", problems, required=False)
+    formatter = formatter_for(request.args.get("format", "csv"))
+    if problems:
+        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    export = exports.annual_export(session, area, first, last)
+    name = f"{area.slug}-snares-{export.period}{formatter.suffix}"
+    return Response(
+        formatter.write(export),
+        mimetype=formatter.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _year(name: str, problems: list[FieldError], required: bool) -> int | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        if required:
+            problems.append(FieldError(f"/{name}", "is required: a year like 2025"))
+        return None
+    if not raw.isdigit() or len(raw) != 4:
+        problems.append(FieldError(f"/{name}", f"'{raw[:10]}' is not a year"))
+        return None
+    return int(raw)

@@ -170,6 +170,13 @@ SPEC: dict[str, Any] = {
         "/dispatch": {
             "get": _op("Every active unit's targets (coordinators)", params=_AREA + _WINDOW)
         },
+        "/exports/annual": {
+            "get": _op(
+                "Zone x month snares and effort for a year or years, with totals and the year "
+                "before: csv, xlsx, json or geojson (zones). Aggregates only.",
+                params=[*_AREA, _q("year", "integer"), _q("to_year", "integer"), _q("format")],
+            )
+        },
         "/units/{code}/targets": {
             "parameters": [
                 {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}

@@ -1,0 +1,278 @@
+"""Annual snare counts and effort per zone and month, for NGOs and donors (aggregates only).
+
+One table, several formats: rows of zone x month, zone totals, area totals, for each year asked
+and the year before it (for comparison). Figures are those of docs/analytics.md: search effort
+(foot and ski), local months of the area.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from patrol.errors import FieldError, ValidationFailed
+from patrol.geo.report import REMOVED_ACTIONS
+from patrol.services.hotspots import AnalysisSettings
+from patrol.store.models import ConservationArea, EffortZone, Patrol, SnareFind, Zone
+
+__all__ = ["COLUMNS", "AnnualExport", "annual_export"]
+
+# Every column, with its definition (the XLSX "about" sheet and the JSON "definitions").
+COLUMNS: dict[str, str] = {
+    "year": "calendar year, in the area's time zone",
+    "month": "month as YYYY-MM (empty on a year's totals)",
+    "zone": "zone code (empty on the area's totals)",
+    "zone_name": "zone name",
+    "comparison": "true on rows of the year before the period, given for comparison",
+    "snares_found": "snares found: the sum of the count of every find",
+    "snares_removed": "snares removed or destroyed",
+    "finds": "find records (one find may be a line of several snares)",
+    "patrols": "patrols with search effort in the zone that month",
+    "patrol_days": "local days those patrols spanned",
+    "effort_km": "km walked (on foot or ski) inside the zone",
+    "effort_h": "hours spent inside the zone, from GPS times or shared by distance",
+    "cpue_per_100km": "snares found per 100 km of effort",
+    "cpue_per_10h": "snares found per 10 hours of effort",
+    "density_per_km2": "snares found per km2 of zone (a month's density is that month's)",
+    "area_km2": "zone area in km2",
+}
+NUMBERS = (
+    "snares_found",
+    "snares_removed",
+    "finds",
+    "patrols",
+    "patrol_days",
+    "effort_km",
+    "effort_h",
+)
+
+
+@dataclass
+class AnnualExport:
+    area: ConservationArea
+    first_year: int
+    last_year: int
+    rows: list[dict[str, Any]]  # zone x month
+    totals: list[dict[str, Any]]  # zone x year, then area x year
+    zones: list[Zone]
+    produced_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def period(self) -> str:
+        return (
+            str(self.first_year)
+            if self.first_year == self.last_year
+            else f"{self.first_year}-{self.last_year}"
+        )
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "area": self.area.slug,
+            "area_name": self.area.name,
+            "synthetic": self.area.synthetic,
+            "period": self.period,
+            "comparison_year": self.first_year - 1,
+            "time_zone": self.area.timezone,
+            "produced_at": self.produced_at.isoformat().replace("+00:00", "Z"),
+            "effort": "search effort: patrols on foot or ski",
+            "notes": self.notes,
+        }
+
+
+def _rates(row: dict[str, Any], area_km2: float | None) -> dict[str, Any]:
+    km, hours, snares = row["effort_km"], row["effort_h"], row["snares_found"]
+    row["effort_km"] = round(km, 3)
+    row["effort_h"] = round(hours, 3)
+    row["cpue_per_100km"] = round(100 * snares / km, 4) if km > 0 else None
+    row["cpue_per_10h"] = round(10 * snares / hours, 4) if hours > 0 else None
+    row["density_per_km2"] = round(snares / area_km2, 4) if area_km2 else None
+    row["area_km2"] = round(area_km2, 3) if area_km2 else None
+    return row
+
+
+def annual_export(
+    session: so.Session,
+    area: ConservationArea,
+    first_year: int,
+    last_year: int | None = None,
+    settings: AnalysisSettings | None = None,
+) -> AnnualExport:
+    """Zone x month figures for ``first_year``..``last_year`` and the year before."""
+    settings = settings or AnalysisSettings()
+    last_year = last_year or first_year
+    if not (1990 <= first_year <= last_year <= 2100) or last_year - first_year > 30:
+        raise ValidationFailed(
+            "The years are not valid.",
+            errors=[
+                FieldError(
+                    "/year", "give a year (and to_year at most 30 years later) from 1990 to 2100"
+                )
+            ],
+        )
+    zones = session.scalars(
+        sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code)
+    ).all()
+    years = list(range(first_year - 1, last_year + 1))
+    cond = [
+        Patrol.area_id == area.id,
+        Patrol.deleted_at.is_(None),
+        Patrol.start_date >= date(years[0], 1, 1),
+        Patrol.start_date < date(years[-1] + 1, 1, 1),
+        Patrol.transport.in_(settings.search_transports),
+    ]
+    cells: dict[tuple[int | None, int], dict[str, float]] = defaultdict(
+        lambda: dict.fromkeys(NUMBERS, 0.0)
+    )
+    for zone_id, month, km, hours, patrols, days in session.execute(
+        sa.select(
+            EffortZone.zone_id,
+            Patrol.start_month,
+            sa.func.sum(EffortZone.effort_km),
+            sa.func.sum(EffortZone.effort_h),
+            sa.func.count(),
+            sa.func.sum(Patrol.days),
+        )
+        .join(Patrol, Patrol.id == EffortZone.patrol_id)
+        .where(*cond)
+        .group_by(EffortZone.zone_id, Patrol.start_month)
+    ):
+        c = cells[(zone_id, month)]
+        c.update(
+            effort_km=float(km), effort_h=float(hours), patrols=int(patrols), patrol_days=int(days)
+        )
+    removed = sa.func.sum(
+        sa.case((SnareFind.action.in_(REMOVED_ACTIONS), SnareFind.count), else_=0)
+    )
+    for zone_id, month, snares, removed_n, finds in session.execute(
+        sa.select(
+            SnareFind.zone_id,
+            Patrol.start_month,
+            sa.func.sum(SnareFind.count),
+            removed,
+            sa.func.count(),
+        )
+        .join(Patrol, Patrol.id == SnareFind.patrol_id)
+        .where(*cond)
+        .group_by(SnareFind.zone_id, Patrol.start_month)
+    ):
+        c = cells[(zone_id, month)]
+        c.update(snares_found=int(snares), snares_removed=int(removed_n), finds=int(finds))
+
+    rows, totals = [], []
+    outside = [key for key in cells if key[0] is None]
+    notes = []
+    if outside:
+        notes.append("Finds and effort outside every zone are in the area totals only.")
+    for year in years:
+        area_total = dict.fromkeys(NUMBERS, 0.0)
+        patrol_ids_area = _area_patrols(session, cond, year)
+        for zone in zones:
+            zone_total = dict.fromkeys(NUMBERS, 0.0)
+            for month in range(1, 13):
+                c = cells.get((zone.id, year * 100 + month), dict.fromkeys(NUMBERS, 0.0))
+                rows.append(
+                    _rates(
+                        {
+                            "year": year,
+                            "month": f"{year}-{month:02d}",
+                            "zone": zone.code,
+                            "zone_name": zone.name,
+                            "comparison": year < first_year,
+                            **{
+                                k: (int(v) if k not in ("effort_km", "effort_h") else v)
+                                for k, v in c.items()
+                            },
+                        },
+                        zone.area_km2,
+                    )
+                )
+                for key in NUMBERS:
+                    zone_total[key] += c[key]
+            totals.append(
+                _rates(
+                    {
+                        "year": year,
+                        "month": "",
+                        "zone": zone.code,
+                        "zone_name": zone.name,
+                        "comparison": year < first_year,
+                        **_ints(zone_total),
+                    },
+                    zone.area_km2,
+                )
+            )
+            for key in ("snares_found", "snares_removed", "finds", "effort_km", "effort_h"):
+                area_total[key] += zone_total[key]
+        for month in range(1, 13):  # outside every zone
+            c = cells.get((None, year * 100 + month))
+            if c:
+                for key in ("snares_found", "snares_removed", "finds", "effort_km", "effort_h"):
+                    area_total[key] += c[key]
+        # A patrol crossing two zones counts once for the area.
+        area_total["patrols"], area_total["patrol_days"] = patrol_ids_area
+        totals.append(
+            _rates(
+                {
+                    "year": year,
+                    "month": "",
+                    "zone": "",
+                    "zone_name": area.name,
+                    "comparison": year < first_year,
+                    **_ints(area_total),
+                },
+                area.area_km2,
+            )
+        )
+    return AnnualExport(area, first_year, last_year, rows, totals, list(zones), notes=notes)
+
+
+def _ints(values: dict[str, float]) -> dict[str, Any]:
+    return {k: (v if k in ("effort_km", "effort_h") else int(v)) for k, v in values.items()}
+
+
+def _area_patrols(session, cond, year) -> tuple[int, int]:
+    row = session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Patrol.days), 0)).where(
+            *cond,
+            Patrol.start_date >= date(year, 1, 1),
+            Patrol.start_date < date(year + 1, 1, 1),
+            Patrol.id.in_(sa.select(EffortZone.patrol_id)),
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def zones_geojson(export: AnnualExport) -> dict[str, Any]:
+    """The zones with their totals over the period (not the comparison year)."""
+    sums: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(NUMBERS, 0.0))
+    for t in export.totals:
+        if t["zone"] and not t["comparison"]:
+            for key in NUMBERS:
+                sums[t["zone"]][key] += t[key]
+    features = []
+    for zone in export.zones:
+        props = _rates(
+            {
+                "zone": zone.code,
+                "zone_name": zone.name,
+                "period": export.period,
+                **_ints(sums[zone.code]),
+            },
+            zone.area_km2,
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "id": zone.code,
+                "geometry": json.loads(zone.geometry_geojson),
+                "properties": props,
+            }
+        )
+    return {"type": "FeatureCollection", **export.meta(), "features": features}
