@@ -38,6 +38,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/hotspot_bench.py
 	$(BIN)/python bench/hotspot_skill.py
 	$(BIN)/python bench/map_load_bench.py
+	$(BIN)/python bench/export_bench.py
 
 demo-data: $(VENV)/.installed
 	$(BIN)/python -m patrol.demo.build

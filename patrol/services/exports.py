@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -276,3 +277,78 @@ def zones_geojson(export: AnnualExport) -> dict[str, Any]:
             }
         )
     return {"type": "FeatureCollection", **export.meta(), "features": features}
+
+
+def annual_report(session: so.Session, area: ConservationArea, year: int) -> dict[str, Any]:
+    """What the printable annual report shows: headline figures and their change from the year
+    before, monthly snares and effort, each zone's CPUE and smoothed rate, flagged zones and the
+    trend of the hotspot cells. Aggregates only."""
+    from collections import Counter
+
+    from patrol.services.hotspots import Window, grid_hotspots, zone_stats
+
+    export = annual_export(session, area, year)
+    area_rows = {t["year"]: t for t in export.totals if not t["zone"]}
+    this, before = area_rows[year], area_rows[year - 1]
+
+    def change(key):
+        a, b = this[key], before[key]
+        return None if a is None or not b else round(100 * (a - b) / b, 1)
+
+    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    monthly = {m: {"snares_found": 0, "effort_km": 0.0, "finds": 0} for m in months}
+    for row in export.rows:
+        if row["year"] == year:
+            for key in monthly[row["month"]]:
+                monthly[row["month"]][key] += row[key]
+    window = Window(date(year, 1, 1), date(year + 1, 1, 1))
+    zones, _ = zone_stats(session, area, window)
+    cells = grid_hotspots(session, area, window)
+    hot = ("hot_99", "hot_95")
+    trend = Counter(
+        t for t, c in zip(cells.trend, cells.classes, strict=True) if t != "no_pattern" or c in hot
+    )
+    return {
+        "area": area,
+        "year": year,
+        "meta": export.meta(),
+        "headline": {
+            "snares_removed": this["snares_removed"],
+            "snares_found": this["snares_found"],
+            "finds": this["finds"],
+            "patrols": this["patrols"],
+            "patrol_days": this["patrol_days"],
+            "effort_km": this["effort_km"],
+            "effort_h": this["effort_h"],
+            "cpue_per_100km": this["cpue_per_100km"],
+            "cpue_change_pct": change("cpue_per_100km"),
+            "snares_removed_change_pct": change("snares_removed"),
+            "effort_km_change_pct": change("effort_km"),
+            "previous": before,
+        },
+        "monthly": monthly,
+        "zones": [r.figures for r in zones],
+        "zone_geometries": {r.zone.code: r.zone.geometry_geojson for r in zones},
+        "hot_cells": int(np.isin(cells.classes, hot).sum()),
+        "under_patrolled_cells": int((cells.classes == "under_patrolled").sum()),
+        "cell_km": cells.grid.cell_m / 1000,
+        "cell_trends": dict(trend.most_common()),
+    }
+
+
+def yearly_totals(session: so.Session, area: ConservationArea) -> list[dict[str, Any]]:
+    """The area's totals for every year with patrols (the trend on the exports page)."""
+    first = session.scalar(
+        sa.select(sa.func.min(Patrol.start_date)).where(
+            Patrol.area_id == area.id, Patrol.deleted_at.is_(None)
+        )
+    )
+    last = session.scalar(
+        sa.select(sa.func.max(Patrol.start_date)).where(
+            Patrol.area_id == area.id, Patrol.deleted_at.is_(None)
+        )
+    )
+    if first is None:
+        return []
+    export = annual_export(session, area, first.year, last.year)
+    return [t for t in export.totals if not t["zone"] and not t["comparison"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlparse
@@ -21,11 +22,14 @@ from flask import (
     session,
     url_for,
 )
+from shapely.geometry import shape
 
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired, Forbidden, TooManyRequests
-from patrol.services import auth
+from patrol.geo.shapes import project
+from patrol.services import areas, auth, exports
 from patrol.store.models import ConservationArea, Unit
+from patrol.web import charts
 
 bp = Blueprint("web", __name__)
 
@@ -34,7 +38,7 @@ LANDING = {
     "ranger": "web.report",
     "coordinator": "web.map_page",
     "admin": "web.map_page",
-    "ngo": "web.exports",
+    "ngo": "web.exports_page",
 }
 VENDOR = {
     "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
@@ -149,10 +153,64 @@ def patrol_page(patrol_id: str):
     return render_template("patrol.html", patrol_id=patrol_id)
 
 
+@bp.get("/reports/annual/<int:year>")
+@page_for("ngo", "coordinator", "admin")
+def annual_report(year: int):
+    """The printable annual report (A4): headline figures, charts, zone map, hotspots, methods."""
+    session = get_session()
+    area = areas.area_for(session, current_user(), request.args.get("area"))
+    data = exports.annual_report(session, area, year)
+    return render_template("annual_report.html", r=data, charts=_report_charts(data, area))
+
+
+def _report_charts(data: dict, area: ConservationArea) -> dict:
+    monthly = data["monthly"]
+    labels = [m[5:] for m in monthly]
+    zones = data["zones"]
+    geoms = [
+        project(shape(json.loads(data["zone_geometries"][z["zone"]])), area.epsg) for z in zones
+    ]
+    return {
+        "monthly": charts.bar_line_chart(
+            labels,
+            [v["snares_found"] for v in monthly.values()],
+            [v["effort_km"] for v in monthly.values()],
+            "snares found",
+            "km walked",
+            f"Snares found and km walked per month, {data['year']}",
+        ),
+        "cpue": charts.hbar_chart(
+            [f"{z['zone']} {z['name']}" for z in zones],
+            [z["cpue_per_100km"] for z in zones],
+            "per 100 km",
+            f"Snares per 100 km of effort, by zone, {data['year']}",
+        ),
+        "map": charts.zone_map(
+            geoms,
+            [z["zone"] for z in zones],
+            [z["eb_rate_per_100km"] for z in zones],
+            f"Zones shaded by smoothed snares per 100 km, {data['year']}",
+        ),
+    }
+
+
 @bp.get("/exports")
 @page_for("ngo", "coordinator", "admin")
-def exports():
-    return render_template("exports.html")
+def exports_page():
+    session = get_session()
+    area = areas.area_for(session, current_user(), request.args.get("area"))
+    years = exports.yearly_totals(session, area)
+    chart = None
+    if years:
+        chart = charts.bar_line_chart(
+            [str(y["year"]) for y in years],
+            [y["snares_found"] for y in years],
+            [y["cpue_per_100km"] or 0 for y in years],
+            "snares found",
+            "snares per 100 km",
+            "Snares found and CPUE per year",
+        )
+    return render_template("exports.html", area=area, years=years, chart=chart)
 
 
 def _areas() -> list[ConservationArea]:

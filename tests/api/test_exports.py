@@ -231,3 +231,9 @@ def test_ngo_never_reaches_a_route_or_a_point(client, world, two_years):
             reached.append(url + query)
     assert any("exports/annual" in u for u in reached)  # the exports themselves are open
     assert any("zones/stats" in u for u in reached)
+
+
+def test_empty_year_gives_an_empty_table_and_a_readable_report(client, world):
+    rows = list(csv.DictReader(io.StringIO(fetch(client, world, "year=2031").data.decode())))
+    assert rows and all(int(r["snares_found"]) == 0 for r in rows)
+    assert all(r["cpue_per_100km"] == "" for r in rows)  # no effort: no rate, not zero

@@ -126,6 +126,8 @@ def test_logout_ends_the_session(client, people):
         ("ranger1", "/map", 200),
         ("coord", "/report", 200),
         ("ngo", "/exports", 200),
+        ("ranger1", "/reports/annual/2026", 403),
+        ("ngo", "/reports/annual/2026", 200),
     ],
 )
 def test_pages_by_role(client, people, who, path, status):
