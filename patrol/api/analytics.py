@@ -144,6 +144,7 @@ def hotspots():
             "type": "FeatureCollection",
             "area": area.slug,
             "window": window.label,
+            **({"aggregation": exports.AGGREGATION_RULE} if principal.role == "ngo" else {}),
             "cell_km": result.grid.cell_m / 1000,
             "min_effort_km": settings.min_effort_km,
             "features": features,
@@ -216,3 +217,58 @@ def _year(name: str, problems: list[FieldError], required: bool) -> int | None:
         problems.append(FieldError(f"/{name}", f"'{raw[:10]}' is not a year"))
         return None
     return int(raw)
+
+
+@bp.get("/exports/finds")
+def finds_export():
+    """Every find of a year with its location (coordinators, admins): csv or geojson."""
+    principal = current_principal()
+    principal.require_role("coordinator", "admin")
+    session = get_session()
+    area = areas.area_for(session, principal, request.args.get("area"))
+    problems: list[FieldError] = []
+    year = _year("year", problems, required=True)
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "geojson"):
+        problems.append(FieldError("/format", "must be csv or geojson"))
+    if problems:
+        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    doc = exports.finds_document(session, area, year)
+    name = f"{area.slug}-finds-{year}"
+    if fmt == "geojson":
+        return geojson_response(
+            doc, headers={"Content-Disposition": f'attachment; filename="{name}.geojson"'}
+        )
+    rows = [
+        {
+            "id": f["id"],
+            "lon": f["geometry"]["coordinates"][0],
+            "lat": f["geometry"]["coordinates"][1],
+            **f["properties"],
+        }
+        for f in doc["features"]
+    ]
+    for row in rows:
+        row.pop("kind", None)
+        row["cell"] = ",".join(str(v) for v in row["cell"])
+    response = _csv(rows, f"{name}.csv")
+    return response
+
+
+@bp.get("/exports/routes")
+def routes_export():
+    """Every patrol route of a year (coordinators, admins), as GeoJSON."""
+    principal = current_principal()
+    principal.require_role("coordinator", "admin")
+    session = get_session()
+    area = areas.area_for(session, principal, request.args.get("area"))
+    problems: list[FieldError] = []
+    year = _year("year", problems, required=True)
+    if problems:
+        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    return geojson_response(
+        exports.routes_document(session, area, year),
+        headers={
+            "Content-Disposition": f'attachment; filename="{area.slug}-routes-{year}.geojson"'
+        },
+    )

@@ -177,6 +177,18 @@ SPEC: dict[str, Any] = {
                 params=[*_AREA, _q("year", "integer"), _q("to_year", "integer"), _q("format")],
             )
         },
+        "/exports/finds": {
+            "get": _op(
+                "Every find of a year with its location, csv or geojson (coordinators)",
+                params=[*_AREA, _q("year", "integer"), _q("format")],
+            )
+        },
+        "/exports/routes": {
+            "get": _op(
+                "Every patrol route of a year as GeoJSON (coordinators)",
+                params=[*_AREA, _q("year", "integer")],
+            )
+        },
         "/units/{code}/targets": {
             "parameters": [
                 {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}

@@ -43,6 +43,10 @@ COLUMNS: dict[str, str] = {
     "density_per_km2": "snares found per km2 of zone (a month's density is that month's)",
     "area_km2": "zone area in km2",
 }
+AGGREGATION_RULE = (
+    "Aggregates only: no patrol routes and no find locations; grid cells only of 5 km or more "
+    "and only where the effort came from 3 or more patrols (the rule for the ngo role)."
+)
 NUMBERS = (
     "snares_found",
     "snares_removed",
@@ -83,6 +87,7 @@ class AnnualExport:
             "time_zone": self.area.timezone,
             "produced_at": self.produced_at.isoformat().replace("+00:00", "Z"),
             "effort": "search effort: patrols on foot or ski",
+            "aggregation": AGGREGATION_RULE,
             "notes": self.notes,
         }
 
@@ -352,3 +357,52 @@ def yearly_totals(session: so.Session, area: ConservationArea) -> list[dict[str,
         return []
     export = annual_export(session, area, first.year, last.year)
     return [t for t in export.totals if not t["zone"] and not t["comparison"]]
+
+
+def _year_patrols(area: ConservationArea, year: int):
+    return [
+        Patrol.area_id == area.id,
+        Patrol.deleted_at.is_(None),
+        Patrol.start_date >= date(year, 1, 1),
+        Patrol.start_date < date(year + 1, 1, 1),
+    ]
+
+
+def finds_document(session: so.Session, area: ConservationArea, year: int) -> dict[str, Any]:
+    """Every find of the year's patrols, with its location: for coordinators only."""
+    from patrol.services.patrols import find_feature
+
+    zone_codes = dict(
+        session.execute(sa.select(Zone.id, Zone.code).where(Zone.area_id == area.id)).all()
+    )
+    finds = session.scalars(
+        sa.select(SnareFind)
+        .join(Patrol)
+        .where(*_year_patrols(area, year))
+        .order_by(SnareFind.found_at, SnareFind.id)
+        .options(so.contains_eager(SnareFind.patrol))
+    ).all()
+    return {
+        "type": "FeatureCollection",
+        "area": area.slug,
+        "year": year,
+        "features": [find_feature(f, zone_codes.get(f.zone_id)) for f in finds],
+    }
+
+
+def routes_document(session: so.Session, area: ConservationArea, year: int) -> dict[str, Any]:
+    """Every route of the year (without vertex times): for coordinators only."""
+    from patrol.services.patrols import route_feature
+
+    patrols = session.scalars(
+        sa.select(Patrol)
+        .where(*_year_patrols(area, year))
+        .order_by(Patrol.started_at)
+        .options(so.joinedload(Patrol.unit))
+    ).all()
+    return {
+        "type": "FeatureCollection",
+        "area": area.slug,
+        "year": year,
+        "features": [route_feature(p, with_times=False) for p in patrols],
+    }

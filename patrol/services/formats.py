@@ -129,6 +129,7 @@ class XLSXFormatter(Formatter):
             "comparison_year",
             "time_zone",
             "effort",
+            "aggregation",
             "produced_at",
         ):
             about.append([key, str(meta[key])])

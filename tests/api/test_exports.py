@@ -237,3 +237,37 @@ def test_empty_year_gives_an_empty_table_and_a_readable_report(client, world):
     rows = list(csv.DictReader(io.StringIO(fetch(client, world, "year=2031").data.decode())))
     assert rows and all(int(r["snares_found"]) == 0 for r in rows)
     assert all(r["cpue_per_100km"] == "" for r in rows)  # no effort: no rate, not zero
+
+
+def test_coordinators_export_finds_and_routes(client, world, two_years, session):
+    h = world.auth("coord")
+    r = client.get("/api/v1/exports/finds?year=2026&format=csv", headers=h)
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.data.decode())))
+    stored = session.scalars(
+        sa.select(SnareFind).join(Patrol).where(Patrol.start_date >= datetime(2026, 1, 1).date())
+    ).all()
+    assert sorted(row["id"] for row in rows) == sorted(f.uuid for f in stored)
+    assert all(float(row["lon"]) and float(row["lat"]) for row in rows)
+    fc = geojson.loads(client.get("/api/v1/exports/routes?year=2026", headers=h).data)
+    assert fc.is_valid
+    assert len(fc["features"]) == session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Patrol)
+        .where(Patrol.start_date >= datetime(2026, 1, 1).date())
+    )
+    for path in ("/api/v1/exports/finds?year=2026", "/api/v1/exports/routes?year=2026"):
+        assert client.get(path, headers=world.auth("ngo")).status_code == 403
+        assert client.get(path, headers=world.auth("ranger1")).status_code == 403
+
+
+def test_the_files_state_the_aggregation_rule(client, world, two_years):
+    doc = fetch(client, world, "year=2026&format=json").get_json()
+    assert "3 or more patrols" in doc["aggregation"] and "5 km" in doc["aggregation"]
+    book = load_workbook(io.BytesIO(fetch(client, world, "year=2026&format=xlsx").data))
+    about = {row[0]: row[1] for row in book["about"].iter_rows(values_only=True) if row and row[0]}
+    assert "no find locations" in about["aggregation"]
+    cells = client.get(
+        "/api/v1/hotspots?from=2026-01-01&to=2026-12-31", headers=world.auth("ngo")
+    ).get_json()
+    assert "3 or more patrols" in cells["aggregation"]
