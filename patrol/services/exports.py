@@ -8,7 +8,7 @@ and the year before it (for comparison). Figures are those of docs/analytics.md:
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,8 +18,13 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, ValidationFailed
-from patrol.geo.report import REMOVED_ACTIONS
-from patrol.services.hotspots import AnalysisSettings
+from patrol.services.hotspots import (
+    AnalysisSettings,
+    Window,
+    grid_hotspots,
+    zone_months,
+    zone_stats,
+)
 from patrol.store.models import ConservationArea, EffortZone, Patrol, SnareFind, Zone
 
 __all__ = ["COLUMNS", "AnnualExport", "annual_export"]
@@ -122,121 +127,77 @@ def annual_export(
                 )
             ],
         )
-    zones = session.scalars(
-        sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code)
-    ).all()
+    zones = list(
+        session.scalars(sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code))
+    )
     years = list(range(first_year - 1, last_year + 1))
+    window = Window(date(years[0], 1, 1), date(years[-1] + 1, 1, 1))
+    monthly = zone_months(session, area, window, zones, None, settings.search_transports)
     cond = [
         Patrol.area_id == area.id,
         Patrol.deleted_at.is_(None),
-        Patrol.start_date >= date(years[0], 1, 1),
-        Patrol.start_date < date(years[-1] + 1, 1, 1),
         Patrol.transport.in_(settings.search_transports),
     ]
-    cells: dict[tuple[int | None, int], dict[str, float]] = defaultdict(
-        lambda: dict.fromkeys(NUMBERS, 0.0)
-    )
-    for zone_id, month, km, hours, patrols, days in session.execute(
-        sa.select(
-            EffortZone.zone_id,
-            Patrol.start_month,
-            sa.func.sum(EffortZone.effort_km),
-            sa.func.sum(EffortZone.effort_h),
-            sa.func.count(),
-            sa.func.sum(Patrol.days),
-        )
-        .join(Patrol, Patrol.id == EffortZone.patrol_id)
-        .where(*cond)
-        .group_by(EffortZone.zone_id, Patrol.start_month)
-    ):
-        c = cells[(zone_id, month)]
-        c.update(
-            effort_km=float(km), effort_h=float(hours), patrols=int(patrols), patrol_days=int(days)
-        )
-    removed = sa.func.sum(
-        sa.case((SnareFind.action.in_(REMOVED_ACTIONS), SnareFind.count), else_=0)
-    )
-    for zone_id, month, snares, removed_n, finds in session.execute(
-        sa.select(
-            SnareFind.zone_id,
-            Patrol.start_month,
-            sa.func.sum(SnareFind.count),
-            removed,
-            sa.func.count(),
-        )
-        .join(Patrol, Patrol.id == SnareFind.patrol_id)
-        .where(*cond)
-        .group_by(SnareFind.zone_id, Patrol.start_month)
-    ):
-        c = cells[(zone_id, month)]
-        c.update(snares_found=int(snares), snares_removed=int(removed_n), finds=int(finds))
-
-    rows, totals = [], []
-    outside = [key for key in cells if key[0] is None]
-    notes = []
-    if outside:
+    rows, totals, notes = [], [], []
+    if monthly["effort_km"][:, len(zones)].any() or monthly["finds"][:, len(zones)].any():
         notes.append("Finds and effort outside every zone are in the area totals only.")
-    for year in years:
-        area_total = dict.fromkeys(NUMBERS, 0.0)
-        patrol_ids_area = _area_patrols(session, cond, year)
-        for zone in zones:
-            zone_total = dict.fromkeys(NUMBERS, 0.0)
-            for month in range(1, 13):
-                c = cells.get((zone.id, year * 100 + month), dict.fromkeys(NUMBERS, 0.0))
+    for y, year in enumerate(years):
+        block = {key: values[12 * y : 12 * (y + 1)] for key, values in monthly.items()}
+        base = {"year": year, "comparison": year < first_year}
+        for k, zone in enumerate(zones):
+            for month in range(12):
                 rows.append(
                     _rates(
                         {
-                            "year": year,
-                            "month": f"{year}-{month:02d}",
+                            **base,
+                            "month": f"{year}-{month + 1:02d}",
                             "zone": zone.code,
                             "zone_name": zone.name,
-                            "comparison": year < first_year,
-                            **{
-                                k: (int(v) if k not in ("effort_km", "effort_h") else v)
-                                for k, v in c.items()
-                            },
+                            **_figures(block, month, k),
                         },
                         zone.area_km2,
                     )
                 )
-                for key in NUMBERS:
-                    zone_total[key] += c[key]
             totals.append(
                 _rates(
                     {
-                        "year": year,
+                        **base,
                         "month": "",
                         "zone": zone.code,
                         "zone_name": zone.name,
-                        "comparison": year < first_year,
-                        **_ints(zone_total),
+                        **_figures(block, None, k),
                     },
                     zone.area_km2,
                 )
             )
-            for key in ("snares_found", "snares_removed", "finds", "effort_km", "effort_h"):
-                area_total[key] += zone_total[key]
-        for month in range(1, 13):  # outside every zone
-            c = cells.get((None, year * 100 + month))
-            if c:
-                for key in ("snares_found", "snares_removed", "finds", "effort_km", "effort_h"):
-                    area_total[key] += c[key]
+        area_total = _figures(block, None, None)
         # A patrol crossing two zones counts once for the area.
-        area_total["patrols"], area_total["patrol_days"] = patrol_ids_area
+        area_total["patrols"], area_total["patrol_days"] = _area_patrols(session, cond, year)
         totals.append(
             _rates(
-                {
-                    "year": year,
-                    "month": "",
-                    "zone": "",
-                    "zone_name": area.name,
-                    "comparison": year < first_year,
-                    **_ints(area_total),
-                },
+                {**base, "month": "", "zone": "", "zone_name": area.name, **area_total},
                 area.area_km2,
             )
         )
-    return AnnualExport(area, first_year, last_year, rows, totals, list(zones), notes=notes)
+    return AnnualExport(area, first_year, last_year, rows, totals, zones, notes=notes)
+
+
+def _figures(block: dict[str, np.ndarray], month: int | None, zone: int | None) -> dict:
+    """The export's numbers for one month (or the year) of one zone (or every column)."""
+    out = {}
+    for name, key in (
+        ("snares_found", "snares"),
+        ("snares_removed", "removed"),
+        ("finds", "finds"),
+        ("patrols", "patrols"),
+        ("patrol_days", "patrol_days"),
+        ("effort_km", "effort_km"),
+        ("effort_h", "effort_h"),
+    ):
+        values = block[key] if month is None else block[key][month : month + 1]
+        value = float(values.sum() if zone is None else values[:, zone].sum())
+        out[name] = value if name in ("effort_km", "effort_h") else round(value)
+    return out
 
 
 def _ints(values: dict[str, float]) -> dict[str, Any]:
@@ -288,10 +249,6 @@ def annual_report(session: so.Session, area: ConservationArea, year: int) -> dic
     """What the printable annual report shows: headline figures and their change from the year
     before, monthly snares and effort, each zone's CPUE and smoothed rate, flagged zones and the
     trend of the hotspot cells. Aggregates only."""
-    from collections import Counter
-
-    from patrol.services.hotspots import Window, grid_hotspots, zone_stats
-
     export = annual_export(session, area, year)
     area_rows = {t["year"]: t for t in export.totals if not t["zone"]}
     this, before = area_rows[year], area_rows[year - 1]

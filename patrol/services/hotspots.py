@@ -443,45 +443,17 @@ def zone_stats(
     zones = session.scalars(
         sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code)
     ).all()
-    cond = _patrol_filter(area.id, window, unit_id, settings.search_transports)
-    removed = sa.func.sum(
-        sa.case((SnareFind.action.in_(REMOVED_ACTIONS), SnareFind.count), else_=0)
-    )
-    effort = {
-        r[0]: r[1:]
-        for r in session.execute(
-            sa.select(
-                EffortZone.zone_id,
-                sa.func.sum(EffortZone.effort_km),
-                sa.func.sum(EffortZone.effort_h),
-                sa.func.count(),
-                sa.func.sum(Patrol.days),
-            )
-            .join(Patrol, Patrol.id == EffortZone.patrol_id)
-            .where(*cond)
-            .group_by(EffortZone.zone_id)
-        )
-    }
-    finds = {
-        r[0]: r[1:]
-        for r in session.execute(
-            sa.select(SnareFind.zone_id, sa.func.sum(SnareFind.count), removed, sa.func.count())
-            .join(Patrol, Patrol.id == SnareFind.patrol_id)
-            .where(*cond)
-            .group_by(SnareFind.zone_id)
-        )
-    }
-    km = np.array([float(effort.get(z.id, (0, 0, 0, 0))[0] or 0) for z in zones])
-    hours = np.array([float(effort.get(z.id, (0, 0, 0, 0))[1] or 0) for z in zones])
-    snares = np.array([float(finds.get(z.id, (0, 0, 0))[0] or 0) for z in zones])
-    n_finds = np.array([float(finds.get(z.id, (0, 0, 0))[2] or 0) for z in zones])
+    monthly = zone_months(session, area, window, zones, unit_id, settings.search_transports)
+    total = {key: values[:, : len(zones)].sum(axis=0) for key, values in monthly.items()}
+    km, hours, snares, n_finds = (total[k] for k in ("effort_km", "effort_h", "snares", "finds"))
     eb = eb_rates(snares, km)
-    monthly = _zone_months(session, window, zones, cond)
     # Exact Poisson test of each zone's finds against the area's rate in the same months.
-    expected = expected_by_period(monthly["finds"], monthly["effort_km"])
+    expected = expected_by_period(
+        monthly["finds"][:, : len(zones)], monthly["effort_km"][:, : len(zones)]
+    )
     p_high = np.where(expected > 0, stats.poisson.sf(n_finds - 1, expected), 1.0)
     high = benjamini_hochberg(p_high, settings.fdr_alpha) & (n_finds > expected)
-    trend = _zone_trend(monthly, settings)
+    trend = _zone_trend({key: values[:, : len(zones)] for key, values in monthly.items()}, settings)
 
     cells = grid_hotspots(session, area, window, None, unit_id, settings, trend=False)
     hot_cells = np.isin(cells.classes, SIGNIFICANT_HOT)
@@ -490,8 +462,6 @@ def zone_stats(
 
     rows = []
     for k, z in enumerate(zones):
-        e = effort.get(z.id, (0.0, 0.0, 0, 0))
-        fz = finds.get(z.id, (0, 0, 0))
         inside = shapely.contains_xy(zone_geoms[k], cx, cy)
         n_hot = int((hot_cells & inside).sum())
         reasons = []
@@ -509,11 +479,11 @@ def zone_stats(
                     "zone": z.code,
                     "name": z.name,
                     "area_km2": round(z.area_km2, 3),
-                    "snares_found": int(fz[0] or 0),
-                    "snares_removed": int(fz[1] or 0),
-                    "finds": int(fz[2] or 0),
-                    "patrols": int(e[2] or 0),
-                    "patrol_days": int(e[3] or 0),
+                    "snares_found": int(snares[k]),
+                    "snares_removed": int(total["removed"][k]),
+                    "finds": int(n_finds[k]),
+                    "patrols": int(total["patrols"][k]),
+                    "patrol_days": int(total["patrol_days"][k]),
                     "effort_km": round(km[k], 3),
                     "effort_h": round(hours[k], 3),
                     "density_per_km2": _num(snares[k] / z.area_km2 if z.area_km2 else np.nan),
@@ -531,31 +501,60 @@ def zone_stats(
     return rows, cells
 
 
-def _zone_months(session, window, zones, cond) -> dict[str, np.ndarray]:
-    """Effort, finds and snares per month (rows) and zone (columns)."""
+ZONE_FIGURES = ("effort_km", "effort_h", "patrols", "patrol_days", "snares", "removed", "finds")
+
+
+def zone_months(
+    session: so.Session,
+    area: ConservationArea,
+    window: Window,
+    zones: list[Zone],
+    unit_id: int | None = None,
+    transports: tuple[str, ...] | None = None,
+) -> dict[str, np.ndarray]:
+    """Every zone figure per month (rows: the window's months) and zone (columns, in the order
+    of ``zones``, then one column for outside every zone): two GROUP BYs on the stored start
+    month. Zone statistics and the annual export both sum these, so they cannot disagree."""
     month_index = {m: k for k, m in enumerate(_months(window))}
-    b = Patrol.start_month
     index = {z.id: k for k, z in enumerate(zones)}
-    out = {
-        key: np.zeros((len(month_index), len(zones))) for key in ("effort_km", "finds", "snares")
-    }
-    for bin_, zid, value in session.execute(
-        sa.select(b, EffortZone.zone_id, sa.func.sum(EffortZone.effort_km))
+    outside = len(zones)
+    out = {key: np.zeros((len(month_index), len(zones) + 1)) for key in ZONE_FIGURES}
+    cond = _patrol_filter(area.id, window, unit_id, transports)
+    month = Patrol.start_month
+    conn = session.connection()
+    for zid, m, km, hours, patrols, days in conn.execute(
+        sa.select(
+            EffortZone.zone_id,
+            month,
+            sa.func.sum(EffortZone.effort_km),
+            sa.func.sum(EffortZone.effort_h),
+            sa.func.count(),
+            sa.func.sum(Patrol.days),
+        )
         .join(Patrol, Patrol.id == EffortZone.patrol_id)
         .where(*cond)
-        .group_by(b, EffortZone.zone_id)
+        .group_by(EffortZone.zone_id, month)
     ):
-        if zid in index:
-            out["effort_km"][month_index[bin_], index[zid]] = value
-    for bin_, zid, count, total in session.execute(
-        sa.select(b, SnareFind.zone_id, sa.func.count(), sa.func.sum(SnareFind.count))
+        at = (month_index[m], index.get(zid, outside))
+        for key, value in zip(
+            ("effort_km", "effort_h", "patrols", "patrol_days"),
+            (km, hours, patrols, days),
+            strict=True,
+        ):
+            out[key][at] += value
+    removed = sa.func.sum(
+        sa.case((SnareFind.action.in_(REMOVED_ACTIONS), SnareFind.count), else_=0)
+    )
+    for zid, m, total, removed_n, count in conn.execute(
+        sa.select(SnareFind.zone_id, month, sa.func.sum(SnareFind.count), removed, sa.func.count())
         .join(Patrol, Patrol.id == SnareFind.patrol_id)
         .where(*cond)
-        .group_by(b, SnareFind.zone_id)
+        .group_by(SnareFind.zone_id, month)
     ):
-        if zid in index:
-            out["finds"][month_index[bin_], index[zid]] = count
-            out["snares"][month_index[bin_], index[zid]] = total
+        at = (month_index[m], index.get(zid, outside))
+        out["snares"][at] += total
+        out["removed"][at] += removed_n
+        out["finds"][at] += count
     return out
 
 
