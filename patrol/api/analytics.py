@@ -222,17 +222,10 @@ def _year(name: str, problems: list[FieldError], required: bool) -> int | None:
 @bp.get("/exports/finds")
 def finds_export():
     """Every find of a year with its location (coordinators, admins): csv or geojson."""
-    principal = current_principal()
-    principal.require_role("coordinator", "admin")
-    session = get_session()
-    area = areas.area_for(session, principal, request.args.get("area"))
-    problems: list[FieldError] = []
-    year = _year("year", problems, required=True)
     fmt = request.args.get("format", "csv")
-    if fmt not in ("csv", "geojson"):
-        problems.append(FieldError("/format", "must be csv or geojson"))
-    if problems:
-        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    session, area, year = _located_export(
+        [] if fmt in ("csv", "geojson") else [FieldError("/format", "must be csv or geojson")]
+    )
     doc = exports.finds_document(session, area, year)
     name = f"{area.slug}-finds-{year}"
     if fmt == "geojson":
@@ -251,24 +244,28 @@ def finds_export():
     for row in rows:
         row.pop("kind", None)
         row["cell"] = ",".join(str(v) for v in row["cell"])
-    response = _csv(rows, f"{name}.csv")
-    return response
+    return _csv(rows, f"{name}.csv")
 
 
 @bp.get("/exports/routes")
 def routes_export():
     """Every patrol route of a year (coordinators, admins), as GeoJSON."""
-    principal = current_principal()
-    principal.require_role("coordinator", "admin")
-    session = get_session()
-    area = areas.area_for(session, principal, request.args.get("area"))
-    problems: list[FieldError] = []
-    year = _year("year", problems, required=True)
-    if problems:
-        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    session, area, year = _located_export([])
     return geojson_response(
         exports.routes_document(session, area, year),
         headers={
             "Content-Disposition": f'attachment; filename="{area.slug}-routes-{year}.geojson"'
         },
     )
+
+
+def _located_export(problems: list[FieldError]):
+    """Session, area and year of an export with locations: coordinators and admins only."""
+    principal = current_principal()
+    principal.require_role("coordinator", "admin")
+    session = get_session()
+    area = areas.area_for(session, principal, request.args.get("area"))
+    year = _year("year", problems, required=True)
+    if problems:
+        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    return session, area, year
