@@ -39,12 +39,14 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/vendor/")) {
-    event.respondWith(caches.match(request).then((hit) => hit || fetch(request).then((response) => {
-      if (response.ok) {
-        const copy = response.clone();
-        caches.open(CACHE).then((cache) => cache.put(request, copy));
-      }
-      return response;
+    // Stale while revalidating: the cached copy at once (offline too), a fresh one for next
+    // time, so an updated script reaches phones without a new cache name.
+    event.respondWith(caches.open(CACHE).then((cache) => cache.match(request).then((hit) => {
+      const fresh = fetch(request).then((response) => {
+        if (response.ok) cache.put(request, response.clone());
+        return response;
+      }).catch(() => hit);
+      return hit || fresh;
     })));
   }
 });
