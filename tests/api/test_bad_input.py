@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from tests.conftest import iso, make_report, row_counts
+from tests.conftest import make_report, row_counts
 
 GEOJSON = "application/geo+json"
 GPX = "application/gpx+xml"
@@ -462,4 +462,3 @@ def test_good_gpx_imports_through_the_cli(runner, world, tmp_path):
     assert "stored as patrol" in result.output
     again = runner.invoke(args=["patrols", "import", "--unit", "T-01", str(path)])
     assert "already stored" in again.output
-    assert iso  # the helpers stay importable for other test modules

@@ -134,11 +134,7 @@ def test_gpx_through_the_form_then_on_the_map(open_session, tmp_path, session):
     cards.last.locator("[data-name=count]").fill("3")
     s.shot("report-phone")
     s.page.click("#save")
-    try:
-        s.page.wait_for_selector("#outbox li[data-state=sent]", timeout=8000)
-    except Exception:
-        print("DEBUG", s.page.inner_text("#outbox"), s.page.inner_text("#form-status"), s.errors)
-        raise
+    s.page.wait_for_selector("#outbox li[data-state=sent]")
     assert "Sent and stored" in s.page.inner_text("#form-status")
     stored = session.scalar(sa.select(Patrol))
     assert stored.source_format == "geojson" and stored.vertex_count == 296
