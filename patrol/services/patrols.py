@@ -500,6 +500,24 @@ def _check_revision(patrol: Patrol, revision: object) -> None:
         )
 
 
+def _commit_edit(
+    session, principal, patrol: Patrol, action: str, before: dict, after: dict
+) -> None:
+    """Every edit: the revision goes up by one, an audit event says who, what, before, after."""
+    patrol.revision += 1
+    audit.record(
+        session,
+        user_id=principal.user_id,
+        area_id=patrol.area_id,
+        action=action,
+        entity="patrol",
+        entity_id=patrol.uuid,
+        before=before | {"revision": patrol.revision - 1},
+        after=after | {"revision": patrol.revision},
+    )
+    session.commit()
+
+
 def _writable(session: so.Session, principal: Principal, patrol_uuid: str) -> Patrol:
     principal.require_role("coordinator", "admin")
     begin_write(session)
@@ -571,18 +589,7 @@ def correct_patrol(
                 value = changes[key]
                 after[key] = value
                 setattr(patrol, column, json.dumps(value) if key == "members" else value)
-        patrol.revision += 1
-        audit.record(
-            session,
-            user_id=principal.user_id,
-            area_id=patrol.area_id,
-            action="correct",
-            entity="patrol",
-            entity_id=patrol.uuid,
-            before=before | {"revision": patrol.revision - 1},
-            after=after | {"revision": patrol.revision},
-        )
-        session.commit()
+        _commit_edit(session, principal, patrol, "correct", before, after)
     except Exception:
         session.rollback()
         raise
@@ -597,18 +604,9 @@ def delete_patrol(
     try:
         _check_revision(patrol, revision)
         patrol.deleted_at = datetime.now(UTC)
-        patrol.revision += 1
-        audit.record(
-            session,
-            user_id=principal.user_id,
-            area_id=patrol.area_id,
-            action="delete",
-            entity="patrol",
-            entity_id=patrol.uuid,
-            before={"revision": patrol.revision - 1},
-            after={"deleted_at": _iso(patrol.deleted_at), "revision": patrol.revision},
+        _commit_edit(
+            session, principal, patrol, "delete", {}, {"deleted_at": _iso(patrol.deleted_at)}
         )
-        session.commit()
     except Exception:
         session.rollback()
         raise
