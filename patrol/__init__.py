@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from patrol import config as settings
 
@@ -56,4 +57,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # (bearer-token clients need none: no browser sends their token on its own).
     csrf = CSRFProtect(app)
     csrf.exempt(api_bp)
+    if app.config["PROXY_COUNT"]:
+        # The client's scheme and address as the proxy saw them (https, for secure cookies and
+        # CSRF's referrer check; the address for sign-in rate limiting).
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app

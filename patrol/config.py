@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     # default: the map draws its data on a plain background and needs no tile server.
     "TILE_URL": None,
     "TILE_ATTRIBUTION": None,
+    # Behind a TLS-terminating proxy: how many proxies set X-Forwarded-* (0: none trusted).
+    "PROXY_COUNT": 0,
     # Sessions of people: not readable by scripts, not sent on cross-site requests, a
     # working day long; the CSRF token lives as long as the session.
     "SESSION_COOKIE_HTTPONLY": True,
@@ -51,6 +53,7 @@ _ENV_TYPES: dict[str, type] = {
     "SQLITE_BUSY_TIMEOUT_S": float,
     "TILE_URL": str,
     "TILE_ATTRIBUTION": str,
+    "PROXY_COUNT": int,
 }
 
 

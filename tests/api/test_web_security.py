@@ -145,3 +145,30 @@ def test_vendor_libraries_come_from_the_installed_packages(client):
     assert client.get("/vendor/leaflet/../../../etc/passwd").status_code == 404
     with client.get("/sw.js") as sw:
         assert sw.headers["Service-Worker-Allowed"] == "/"
+
+
+def test_behind_a_proxy_the_forwarded_scheme_counts(app):
+    from flask import request
+
+    from patrol import create_app
+
+    proxied = create_app(
+        {
+            "ENV": "testing",
+            "SECRET_KEY": "x",
+            "PROXY_COUNT": 1,
+            "DATABASE_URL": app.config["DATABASE_URL"],
+        }
+    )
+    seen = {}
+
+    @proxied.get("/_scheme")
+    def scheme():
+        seen["https"] = request.is_secure
+        seen["ip"] = request.remote_addr
+        return ""
+
+    proxied.test_client().get(
+        "/_scheme", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    )
+    assert seen == {"https": True, "ip": "203.0.113.9"}
