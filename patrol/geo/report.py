@@ -29,6 +29,7 @@ __all__ = [
     "PatrolReport",
     "ReportDefaults",
     "SnareReport",
+    "iso_utc",
     "parse_geojson_report",
     "parse_time",
 ]
@@ -82,7 +83,7 @@ class SnareReport:
         return {
             "id": self.id,
             "coordinates": [round(self.lon, 9), round(self.lat, 9)],
-            "found_at": _iso(self.found_at),
+            "found_at": iso_utc(self.found_at),
             "type": self.type,
             "count": self.count,
             "state": self.state,
@@ -121,8 +122,8 @@ class PatrolReport:
             "transport": self.transport,
             "leader": self.leader,
             "members": list(self.members),
-            "started_at": _iso(self.started_at),
-            "ended_at": _iso(self.ended_at),
+            "started_at": iso_utc(self.started_at),
+            "ended_at": iso_utc(self.ended_at),
             "snares": sorted((s.canonical() for s in self.snares), key=lambda s: s["id"]),
         }
         if with_geometry:
@@ -148,7 +149,8 @@ class PatrolReport:
         return digest.hexdigest()
 
 
-def _iso(value: datetime) -> str:
+def iso_utc(value: datetime) -> str:
+    """An aware datetime as ISO 8601 in UTC with a Z, as reports and answers write times."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -478,8 +480,8 @@ def check_find_times(report: PatrolReport, problems: Problems) -> None:
         if not lo <= s.found_at <= hi:
             problems.add(
                 f"{s.pointer}/properties/found_at",
-                f"{_iso(s.found_at)} is outside the patrol ({_iso(report.started_at)} to "
-                f"{_iso(report.ended_at)}, give or take an hour)",
+                f"{iso_utc(s.found_at)} is outside the patrol ({iso_utc(report.started_at)} to "
+                f"{iso_utc(report.ended_at)}, give or take an hour)",
             )
 
 

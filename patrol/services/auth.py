@@ -84,7 +84,8 @@ class Principal:
         return self.role in ("coordinator", "admin") and unit.area_id in self.area_ids
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
+    """The stored form of an API token (tokens are long and random: SHA-256 suffices)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -162,7 +163,7 @@ def create_token(session: so.Session, username: str, name: str = "") -> tuple[Ap
     if user is None:
         raise NotFound(f"No user '{username}'.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user=user, token_hash=_hash_token(token), prefix=token[:12], name=name)
+    row = ApiToken(user=user, token_hash=hash_token(token), prefix=token[:12], name=name)
     session.add(row)
     session.flush()
     return row, token
@@ -171,7 +172,7 @@ def create_token(session: so.Session, username: str, name: str = "") -> tuple[Ap
 def revoke_token(session: so.Session, prefix_or_token: str) -> int:
     """Revoke tokens by their shown prefix (or the whole token); how many were revoked."""
     if prefix_or_token.startswith(TOKEN_PREFIX) and len(prefix_or_token) > 20:
-        cond = ApiToken.token_hash == _hash_token(prefix_or_token)
+        cond = ApiToken.token_hash == hash_token(prefix_or_token)
     else:
         cond = ApiToken.prefix == prefix_or_token
     rows = session.scalars(sa.select(ApiToken).where(cond, ApiToken.revoked_at.is_(None))).all()
@@ -184,7 +185,7 @@ def authenticate_token(session: so.Session, token: str) -> Principal:
     """The principal of a bearer token; AuthenticationRequired if unknown or revoked."""
     row = session.scalar(
         sa.select(ApiToken)
-        .where(ApiToken.token_hash == _hash_token(token))
+        .where(ApiToken.token_hash == hash_token(token))
         .options(so.joinedload(ApiToken.user).selectinload(User.areas))
     )
     if row is None or row.revoked_at is not None or not row.user.active:

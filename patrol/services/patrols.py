@@ -22,7 +22,14 @@ from patrol.errors import (
     ValidationFailed,
 )
 from patrol.geo.projection import to_metric
-from patrol.geo.report import REMOVED_ACTIONS, TRANSPORTS, PatrolReport, Problems, check_snare
+from patrol.geo.report import (
+    REMOVED_ACTIONS,
+    TRANSPORTS,
+    PatrolReport,
+    Problems,
+    check_snare,
+    iso_utc,
+)
 from patrol.services import audit
 from patrol.services.auth import Principal
 from patrol.services.measure import AreaContext, measure_route
@@ -46,17 +53,13 @@ class IngestResult:
     patrol: Patrol
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _existing(session: so.Session, report: PatrolReport) -> IngestResult | None:
     stored = session.scalar(sa.select(Patrol).where(Patrol.uuid == report.id))
     if stored is None:
         return None
     if stored.deleted_at is not None:
         raise DeletedPatrolConflict(
-            f"Patrol {report.id} was deleted on {_iso(stored.deleted_at)}; a resend does not "
+            f"Patrol {report.id} was deleted on {iso_utc(stored.deleted_at)}; a resend does not "
             "restore it. Ask a coordinator, or send it under a new id.",
             extra={"patrol_id": report.id},
         )
@@ -197,7 +200,7 @@ def _store(
         entity_id=report.id,
         after={
             "unit": unit.code,
-            "started_at": _iso(report.started_at),
+            "started_at": iso_utc(report.started_at),
             "distance_km": round(figures.distance_km, 3),
             "finds": len(report.snares),
             "content_hash": patrol.content_hash,
@@ -381,7 +384,7 @@ def find_feature(find: SnareFind, zone_code: str | None = None) -> dict[str, Any
         "properties": {
             "kind": "snare",
             "patrol": find.patrol.uuid if find.patrol else None,
-            "found_at": _iso(find.found_at),
+            "found_at": iso_utc(find.found_at),
             "type": find.type,
             "count": find.count,
             "state": find.state,
@@ -401,20 +404,20 @@ def route_feature(patrol: Patrol, with_times: bool = True) -> dict[str, Any]:
         "leader": patrol.leader,
         "members": json.loads(patrol.members_json),
         "transport": patrol.transport,
-        "started_at": _iso(patrol.started_at),
-        "ended_at": _iso(patrol.ended_at),
+        "started_at": iso_utc(patrol.started_at),
+        "ended_at": iso_utc(patrol.ended_at),
         "distance_km": round(patrol.distance_km, 4),
         "duration_h": round(patrol.duration_h, 4),
         "vertex_count": patrol.vertex_count,
         "revision": patrol.revision,
         "source_format": patrol.source_format,
-        "submitted_at": _iso(patrol.submitted_at),
-        "deleted_at": _iso(patrol.deleted_at) if patrol.deleted_at else None,
+        "submitted_at": iso_utc(patrol.submitted_at),
+        "deleted_at": iso_utc(patrol.deleted_at) if patrol.deleted_at else None,
     }
     if with_times and patrol.coord_times_json:
         parts = json.loads(patrol.coord_times_json)
         props["coordTimes"] = [
-            [_iso(datetime.fromtimestamp(t, UTC)) for t in part] for part in parts
+            [iso_utc(datetime.fromtimestamp(t, UTC)) for t in part] for part in parts
         ]
     return {
         "type": "Feature",
@@ -605,7 +608,7 @@ def delete_patrol(
         _check_revision(patrol, revision)
         patrol.deleted_at = datetime.now(UTC)
         _commit_edit(
-            session, principal, patrol, "delete", {}, {"deleted_at": _iso(patrol.deleted_at)}
+            session, principal, patrol, "delete", {}, {"deleted_at": iso_utc(patrol.deleted_at)}
         )
     except Exception:
         session.rollback()
