@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from patrol.errors import PatrolError, PayloadTooLarge
+from patrol.errors import FieldError, PatrolError, PayloadTooLarge, ValidationFailed
+from patrol.geo.report import printable, text_problem
 
 __all__ = ["init_app", "problem_response"]
 
@@ -43,6 +44,10 @@ def handle_patrol_error(error: PatrolError):
 
 
 def handle_http_exception(exc: HTTPException):
+    headers = {}
+    if exc.code == 405:
+        # RFC 9110 15.5.6: a 405 names the methods the resource does support.
+        headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
     if exc.code == 413:
         error: PatrolError = PayloadTooLarge(
             "The body is larger than this server accepts in one request."
@@ -54,7 +59,30 @@ def handle_http_exception(exc: HTTPException):
             exc.name.lower().replace(" ", "-"),
             exc.name,
         )
-    return handle_patrol_error(error)
+    response = make_response(handle_patrol_error(error))
+    response.headers.update(headers)
+    return response
+
+
+def reject_unstorable_parameters() -> None:
+    """No query parameter or path segment may carry what no column can store.
+
+    A NUL byte reaches PostgreSQL as an error and other control characters are never part of
+    an id, a date or a code: one check before any route sees them, for every endpoint.
+    """
+    problems = [
+        FieldError(f"/{printable(name)}", why)
+        for name, values in request.args.lists()
+        for value in (name, *values)
+        if (why := text_problem(value))
+    ]
+    problems += [
+        FieldError(f"/{name}", why)
+        for name, value in (request.view_args or {}).items()
+        if isinstance(value, str) and (why := text_problem(value))
+    ]
+    if problems:
+        raise ValidationFailed("The request's parameters are not valid.", errors=problems[:10])
 
 
 def handle_unexpected(exc: Exception):
@@ -74,6 +102,10 @@ def security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.path.startswith("/api/"):
         response.headers.setdefault("Cache-Control", "no-store")
+    if request.is_secure:
+        # Only over https (directly or behind PATROL_PROXY_COUNT proxies): a browser told this
+        # on plain http to a LAN address would lock itself out of a field office's server.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
@@ -81,4 +113,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(PatrolError, handle_patrol_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+    app.before_request(reject_unstorable_parameters)
     app.after_request(security_headers)

@@ -5,15 +5,24 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Response, request
 
 from patrol.api import bp
-from patrol.api.common import current_principal, geojson_response
+from patrol.api.common import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    ascii_int,
+    current_principal,
+    date_arg,
+    float_arg,
+    geojson_response,
+)
 from patrol.db import get_session
 from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from patrol.geo.report import printable
 from patrol.services import areas, exports
 from patrol.services import hotspots as service
 from patrol.services.auth import Principal
@@ -25,39 +34,14 @@ NGO_MIN_CELL_KM = 5.0
 NGO_MIN_PATROLS = 3
 
 
-def _date(name: str, problems: list[FieldError]) -> date | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        problems.append(FieldError(f"/{name}", f"'{raw[:40]}' is not a date (YYYY-MM-DD)"))
-        return None
-
-
-def _float(name: str, problems: list[FieldError], lo: float, hi: float) -> float | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not lo <= value <= hi:
-        problems.append(FieldError(f"/{name}", f"must be a number from {lo:g} to {hi:g}"))
-        return None
-    return value
-
-
 def _context(principal: Principal):
     """Area, window, unit and settings from the query string, validated together."""
     session = get_session()
     area = areas.area_for(session, principal, request.args.get("area"))
     problems: list[FieldError] = []
-    start, end_day = _date("from", problems), _date("to", problems)
-    cell_km = _float("cell_km", problems, 0.1, 100)
-    min_effort = _float("min_effort_km", problems, 0.0, 1000)
+    start, end_day = date_arg("from", problems), date_arg("to", problems)
+    cell_km = float_arg("cell_km", problems, 0.1, 100)
+    min_effort = float_arg("min_effort_km", problems, 0.0, 1000)
     bins = request.args.get("bins", "monthly")
     if bins not in ("monthly", "seasonal"):
         problems.append(FieldError("/bins", "must be monthly or seasonal"))
@@ -213,10 +197,16 @@ def _year(name: str, problems: list[FieldError], required: bool) -> int | None:
         if required:
             problems.append(FieldError(f"/{name}", "is required: a year like 2025"))
         return None
-    if not raw.isdigit() or len(raw) != 4:
-        problems.append(FieldError(f"/{name}", f"'{raw[:10]}' is not a year"))
+    try:
+        year = ascii_int(raw) if len(raw) == 4 else None
+    except ValueError:
+        year = None
+    if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
+        problems.append(
+            FieldError(f"/{name}", f"'{printable(raw[:10])}' is not a year from 1900 to 2199")
+        )
         return None
-    return int(raw)
+    return year
 
 
 @bp.get("/exports/finds")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app, g, jsonify, request, session, url_for
@@ -12,10 +12,20 @@ from wtforms import ValidationError
 
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired, FieldError, Forbidden, ValidationFailed
+from patrol.geo.report import parse_time, printable
 from patrol.services.auth import Principal, authenticate_token, principal_for_user_id
 from patrol.services.queries import Filters
 
-__all__ = ["current_principal", "filters_from_request", "geojson_response"]
+__all__ = [
+    "ascii_int",
+    "current_principal",
+    "date_arg",
+    "filters_from_request",
+    "float_arg",
+    "geojson_response",
+    "int_arg",
+    "parse_day",
+]
 
 
 def current_principal() -> Principal:
@@ -41,34 +51,86 @@ def current_principal() -> Principal:
     return principal
 
 
-def _time_arg(name: str, value: str, problems: list[FieldError], end: bool) -> datetime | None:
-    try:
-        if len(value) == 10:
-            day = datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(), UTC)
-            # A date alone means the whole day: 'to=2026-03-31' includes the 31st.
-            return day + timedelta(days=1) if end else day
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        problems.append(FieldError(f"/{name}", f"'{value[:40]}' is not a date or ISO 8601 time"))
-        return None
-    if parsed.tzinfo is None:
-        problems.append(FieldError(f"/{name}", "a time needs a UTC offset (or give a date)"))
-        return None
-    return parsed.astimezone(UTC)
+# Dates a query may name: wide enough for any history, narrow enough that a day after the
+# last one (an inclusive 'to') and any time zone shift stay representable.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 
 
-def _int_arg(name: str, default: int, lo: int, hi: int, problems: list[FieldError]) -> int:
+def parse_day(raw: str) -> date:
+    """A calendar date written YYYY-MM-DD in ASCII digits, years 1900 to 2199; ValueError
+    otherwise (``date.fromisoformat`` alone would take other scripts' digits and year 1)."""
+    if len(raw) != 10 or not raw.isascii():
+        raise ValueError(f"'{printable(raw[:40])}' is not a date (YYYY-MM-DD)")
+    day = date.fromisoformat(raw)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"'{raw}' is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+    return day
+
+
+def date_arg(name: str, problems: list[FieldError]) -> date | None:
+    """The query parameter ``name`` as a date, or None (absent, or a problem noted)."""
     raw = request.args.get(name)
-    if raw is None:
+    if not raw:
+        return None
+    try:
+        return parse_day(raw)
+    except ValueError as exc:
+        problems.append(FieldError(f"/{name}", str(exc)))
+        return None
+
+
+def ascii_int(raw: str) -> int:
+    """A whole number in ASCII digits (``int`` and ``str.isdigit`` accept '²' and '٣')."""
+    text = raw.strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+        raise ValueError(f"'{printable(raw[:20])}' is not a whole number")
+    return int(text)
+
+
+def int_arg(
+    name: str, default: int | None, lo: int, hi: int, problems: list[FieldError]
+) -> int | None:
+    """The query parameter ``name`` as a whole number in [lo, hi], else ``default``."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = ascii_int(raw)
     except ValueError:
         problems.append(FieldError(f"/{name}", "must be a whole number"))
         return default
     if not lo <= value <= hi:
         problems.append(FieldError(f"/{name}", f"must be between {lo} and {hi}"))
+        return default
     return value
+
+
+def float_arg(name: str, problems: list[FieldError], lo: float, hi: float) -> float | None:
+    """The query parameter ``name`` as a finite number in [lo, hi], or None."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw) if raw.isascii() else math.nan
+    except ValueError:
+        value = math.nan
+    if not lo <= value <= hi:
+        problems.append(FieldError(f"/{name}", f"must be a number from {lo:g} to {hi:g}"))
+        return None
+    return value
+
+
+def _time_arg(name: str, value: str, problems: list[FieldError], end: bool) -> datetime | None:
+    try:
+        if len(value) == 10:
+            day = datetime.combine(parse_day(value), time(), UTC)
+            # A date alone means the whole day: 'to=2026-03-31' includes the 31st.
+            return day + timedelta(days=1) if end else day
+        return parse_time(value)
+    except ValueError as exc:
+        problems.append(FieldError(f"/{name}", f"not a date or ISO 8601 time: {exc}"))
+        return None
 
 
 def filters_from_request() -> Filters:
@@ -91,14 +153,14 @@ def filters_from_request() -> Filters:
             bbox = (w, s, e, n)
         except ValueError:
             problems.append(FieldError("/bbox", "give west,south,east,north in degrees"))
-    limit = _int_arg(
+    limit = int_arg(
         "limit",
         current_app.config["API_PAGE_SIZE"],
         1,
         current_app.config["API_MAX_PAGE_SIZE"],
         problems,
     )
-    offset = _int_arg("offset", 0, 0, 10**9, problems)
+    offset = int_arg("offset", 0, 0, 10**9, problems)
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
     return Filters(

@@ -5,7 +5,13 @@ from __future__ import annotations
 from flask import current_app, request, url_for
 
 from patrol.api import bp
-from patrol.api.common import current_principal, filters_from_request, geojson_response, paged
+from patrol.api.common import (
+    current_principal,
+    filters_from_request,
+    geojson_response,
+    int_arg,
+    paged,
+)
 from patrol.db import get_session
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
 from patrol.geo.importers import importer_for
@@ -123,8 +129,8 @@ def correct_patrol(patrol_id: str):
 def delete_patrol(patrol_id: str):
     """Soft-delete a patrol: ``?revision=N`` names the revision deleted (coordinators)."""
     principal = current_principal()
-    raw = request.args.get("revision", "")
-    revision = int(raw) if raw.isdigit() else None
+    problems: list[FieldError] = []
+    revision = int_arg("revision", None, 1, 2**31 - 1, problems)
     session = get_session()
     patrol = service.delete_patrol(session, principal, patrol_id, revision)
     return {

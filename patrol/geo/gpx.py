@@ -156,7 +156,7 @@ def parse_gpx_report(
         problems.add(
             "/ended_at", "the track's last point has no time: give ended_at with the upload"
         )
-    check_patrol_window(times, started_at, ended_at, "", problems)
+    check_patrol_window(times, started_at, ended_at, "", problems, limits, "/gpx/trk/time")
     if not defaults.unit:
         problems.add("/unit", "is required: give the unit code with the upload")
     vertices = sum(len(p) for p in parts)

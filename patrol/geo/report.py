@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,12 +46,26 @@ REMOVED_ACTIONS = ("removed", "destroyed")
 FIND_TIME_SLACK = timedelta(hours=1)
 MAX_TEXT = 2000
 MAX_ERRORS = 50
+MAX_MEMBERS = 100
+# Any time outside these years is a typing or clock error, not a date (and datetime cannot
+# even hold some of what ISO 8601 and numpy accept, such as the year 10000).
+EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2200, 1, 1, tzinfo=UTC)
+# A patrol: GPS receivers predate 1990 only in museums, and a report from the future is a
+# device clock set wrong (a day of slack covers every time zone).
+EARLIEST_PATROL = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class Limits:
     max_vertices: int = 200_000
     max_finds: int = 5_000
+    # The latest instant a report may mention; None means now plus FUTURE_SLACK.
+    latest: datetime | None = None
+
+    def latest_time(self) -> datetime:
+        return self.latest or datetime.now(UTC) + FUTURE_SLACK
 
 
 @dataclass(frozen=True)
@@ -155,16 +170,57 @@ def iso_utc(value: datetime) -> str:
 
 
 def parse_time(value: Any) -> datetime:
-    """An ISO 8601 time with a UTC offset, as an aware UTC datetime; ValueError otherwise."""
+    """An ISO 8601 time with a UTC offset, as an aware UTC datetime; ValueError otherwise.
+
+    Only ASCII digits count (``fromisoformat`` would take other scripts' digits), and only
+    years 1900 to 2199: beyond them lie typing errors and instants ``datetime`` cannot shift.
+
+    >>> parse_time("2025-03-01T10:00:00+10:00").isoformat()
+    '2025-03-01T00:00:00+00:00'
+    >>> parse_time("0001-01-01T00:00:00+05:00")
+    Traceback (most recent call last):
+    ...
+    ValueError: '0001-01-01T00:00:00+05:00' is outside the years 1900 to 2199
+    """
     if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 time string")
+    text = value.strip()
+    if not text.isascii() or "\x00" in text:
+        raise ValueError(f"'{printable(text[:40])}' is not an ISO 8601 time")
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"'{value[:40]}' is not an ISO 8601 time") from None
+        raise ValueError(f"'{text[:40]}' is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
-        raise ValueError(f"'{value[:40]}' has no UTC offset (add Z or +10:00)")
-    return parsed.astimezone(UTC)
+        raise ValueError(f"'{text[:40]}' has no UTC offset (add Z or +10:00)")
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        parsed = EARLIEST_TIME - timedelta(days=1) if parsed.year < 2000 else LATEST_TIME
+    if not EARLIEST_TIME <= parsed < LATEST_TIME:
+        raise ValueError(f"'{text[:40]}' is outside the years 1900 to 2199")
+    return parsed
+
+
+def printable(text: str) -> str:
+    """``text`` safe to quote back in a message: control characters and lone surrogates
+    escaped (a problem that echoes them would itself fail to encode or store)."""
+    return "".join(
+        c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF else repr(c)[1:-1] for c in text
+    )
+
+
+def text_problem(value: str) -> str | None:
+    """Why a text cannot be stored, or None: NUL (PostgreSQL refuses it), other control
+    characters but tab and line breaks, and lone surrogates (they cannot be written as UTF-8).
+    """
+    for c in value:
+        code = ord(c)
+        if code < 32 and c not in "\t\n\r":
+            return f"must not contain the control character U+{code:04X}"
+        if 0xD800 <= code <= 0xDFFF:
+            return "must not contain a lone surrogate (it is not valid Unicode text)"
+    return None
 
 
 def _reject_constant(name: str) -> Any:
@@ -218,6 +274,10 @@ class Problems:
 
     def __bool__(self) -> bool:
         return bool(self.items)
+
+    def has(self, pointer: str) -> bool:
+        """Whether a problem was noted at ``pointer`` already."""
+        return any(item.pointer == pointer for item in self.items)
 
     def raise_if_any(self, what: str = "report") -> None:
         if self.items:
@@ -316,7 +376,10 @@ def _fast_times(times: list) -> np.ndarray | None:
         return None
     if np.isnat(stamps).any():
         return None
-    return (stamps - np.datetime64(0, "us")).astype(np.int64) / 1e6
+    values = (stamps - np.datetime64(0, "us")).astype(np.int64) / 1e6
+    if values.min() < EARLIEST_TIME.timestamp() or values.max() >= LATEST_TIME.timestamp():
+        return None  # the slow path names the first time out of range
+    return values
 
 
 def _times_of(times: list, where: str, problems: Problems) -> np.ndarray | None:
@@ -367,17 +430,41 @@ def check_times(
     return parts if ok else None
 
 
-def _text(props: dict, key: str, pointer: str, problems: Problems, limit: int = MAX_TEXT):
-    value = props.get(key)
+def check_text(value: Any, pointer: str, problems: Problems, limit: int = MAX_TEXT) -> str | None:
+    """A free text as stored (stripped, None when blank), or None after adding its problem."""
     if value is None:
         return None
     if not isinstance(value, str):
-        problems.add(f"{pointer}/{key}", "must be a string")
+        problems.add(pointer, "must be a string")
         return None
     if len(value) > limit:
-        problems.add(f"{pointer}/{key}", f"must be at most {limit} characters")
+        problems.add(pointer, f"must be at most {limit} characters")
+        return None
+    why = text_problem(value)
+    if why:
+        problems.add(pointer, why)
         return None
     return value.strip() or None
+
+
+def check_names(value: Any, pointer: str, problems: Problems) -> list[str]:
+    """A list of people's names (a patrol's members), each a short text."""
+    if not isinstance(value, list) or len(value) > MAX_MEMBERS:
+        problems.add(pointer, f"must be an array of at most {MAX_MEMBERS} names")
+        return []
+    names = []
+    for i, name in enumerate(value):
+        if not isinstance(name, str):
+            problems.add(f"{pointer}/{i}", "must be a name (a string)")
+            continue
+        checked = check_text(name, f"{pointer}/{i}", problems, 200)
+        if checked:
+            names.append(checked)
+    return names
+
+
+def _text(props: dict, key: str, pointer: str, problems: Problems, limit: int = MAX_TEXT):
+    return check_text(props.get(key), f"{pointer}/{key}", problems, limit)
 
 
 def _enum(props: dict, key: str, allowed, pointer, problems, default=None):
@@ -385,8 +472,9 @@ def _enum(props: dict, key: str, allowed, pointer, problems, default=None):
     if value is None:
         problems.add(f"{pointer}/{key}", f"is required: one of {', '.join(allowed)}")
         return None
-    if value not in allowed:
-        problems.add(f"{pointer}/{key}", f"'{str(value)[:40]}' is not one of {', '.join(allowed)}")
+    if not isinstance(value, str) or value not in allowed:
+        shown = printable(str(value)[:40])
+        problems.add(f"{pointer}/{key}", f"'{shown}' is not one of {', '.join(allowed)}")
         return None
     return value
 
@@ -398,11 +486,12 @@ def _uuid(value: Any, pointer: str, problems: Problems) -> str | None:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        problems.add(pointer, f"'{value[:40]}' is not a UUID")
+        problems.add(pointer, f"'{printable(value[:40])}' is not a UUID")
         return None
 
 
 def _time_field(props: dict, key: str, pointer: str, problems: Problems, default=None):
+    # null means "not given", as the report form sends an empty field.
     value = props.get(key)
     if value is None:
         return default
@@ -430,13 +519,13 @@ def check_snare(
     """Validate one find's properties (pointer is the feature's properties object)."""
     before = len(problems.items)
     found_at = _time_field(props, "found_at", pointer, problems, found_at_default)
-    if found_at is None and "found_at" not in props:
+    if found_at is None and not problems.has(f"{pointer}/found_at"):
         problems.add(f"{pointer}/found_at", "is required: the time the snare was found")
     snare_type = _enum(props, "type", TYPES, pointer, problems)
     state = _enum(props, "state", STATES, pointer, problems, default="active")
     action = _enum(props, "action", ACTIONS, pointer, problems)
     count = props.get("count", 1)
-    if type(count) is float and count.is_integer():
+    if type(count) is float and math.isfinite(count) and count.is_integer():
         count = int(count)
     if type(count) is not int:
         problems.add(f"{pointer}/count", "must be a whole number")
@@ -463,14 +552,52 @@ def check_snare(
     )
 
 
-def check_patrol_window(report_times, started_at, ended_at, pointer, problems):
+def check_patrol_window(
+    times: list[np.ndarray] | None,
+    started_at: datetime | None,
+    ended_at: datetime | None,
+    pointer: str,
+    problems: Problems,
+    limits: Limits | None = None,
+    times_pointer: str | None = None,
+) -> bool:
+    """The patrol's window is sane, and every vertex time lies in it (give or take the slack
+    finds get): one stray time must not make a 2-hour patrol weigh 50 years of effort."""
+    limits = limits or Limits()
+    latest = limits.latest_time()
+    ok = True
+    for key, value in (("started_at", started_at), ("ended_at", ended_at)):
+        if value is not None and not EARLIEST_PATROL <= value <= latest:
+            problems.add(
+                f"{pointer}/{key}",
+                f"{iso_utc(value)} is not a plausible patrol time (from 1990 up to now)",
+            )
+            ok = False
+    if not ok:
+        return False
     if started_at and ended_at and ended_at < started_at:
         problems.add(f"{pointer}/ended_at", "ended_at is before started_at")
         return False
     if started_at and ended_at and ended_at - started_at > timedelta(days=31):
         problems.add(f"{pointer}/ended_at", "a patrol report covers at most 31 days")
         return False
-    return True
+    if times and started_at and ended_at:
+        lo = (started_at - FIND_TIME_SLACK).timestamp()
+        hi = (ended_at + FIND_TIME_SLACK).timestamp()
+        where = times_pointer or f"{pointer}/coordTimes"
+        for k, part in enumerate(times):
+            outside = np.flatnonzero((part < lo) | (part > hi))
+            if outside.size:
+                i = int(outside[0])
+                at = f"{where}/{k}/{i}" if len(times) > 1 else f"{where}/{i}"
+                problems.add(
+                    at,
+                    f"{iso_utc(datetime.fromtimestamp(float(part[i]), UTC))} is outside the "
+                    f"patrol ({iso_utc(started_at)} to {iso_utc(ended_at)}, give or take an "
+                    f"hour); {outside.size} vertex time(s) of this line are",
+                )
+                ok = False
+    return ok
 
 
 def check_find_times(report: PatrolReport, problems: Problems) -> None:
@@ -591,28 +718,27 @@ def parse_geojson_report(
         )
 
     pp = f"{where}/properties"
-    unit = props.get("unit", defaults.unit)
+    unit = props.get("unit") or defaults.unit
     if not isinstance(unit, str) or not unit.strip():
         problems.add(f"{pp}/unit", "is required: the code of the unit that patrolled")
         unit = None
+    else:
+        unit = check_text(unit, f"{pp}/unit", problems, 64)
     transport = _enum(
         props, "transport", TRANSPORTS, pp, problems, default=defaults.transport or "foot"
     )
     leader = _text(props, "leader", pp, problems, 200) or defaults.leader
-    members = props.get("members", [])
-    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
-        problems.add(f"{pp}/members", "must be an array of names")
-        members = []
+    members = check_names(props.get("members") or [], f"{pp}/members", problems)
     started_at = _time_field(props, "started_at", pp, problems, defaults.started_at)
     ended_at = _time_field(props, "ended_at", pp, problems, defaults.ended_at)
     if times:
         started_at = started_at or datetime.fromtimestamp(float(times[0][0]), UTC)
         ended_at = ended_at or datetime.fromtimestamp(float(times[-1][-1]), UTC)
-    if started_at is None and "started_at" not in props:
+    if started_at is None and not problems.has(f"{pp}/started_at"):
         problems.add(f"{pp}/started_at", "is required (or give coordTimes)")
-    if ended_at is None and "ended_at" not in props:
+    if ended_at is None and not problems.has(f"{pp}/ended_at"):
         problems.add(f"{pp}/ended_at", "is required (or give coordTimes)")
-    check_patrol_window(times, started_at, ended_at, pp, problems)
+    check_patrol_window(times, started_at, ended_at, pp, problems, limits)
     vertices = sum(len(p) for p in parts)
     check_counts(vertices, len(snare_at), limits, f"{where}/geometry/coordinates", problems)
 
@@ -658,7 +784,7 @@ def parse_geojson_report(
         times=times,
         transport=transport,
         leader=leader,
-        members=[m.strip() for m in members if m.strip()],
+        members=members,
         snares=snares,
         source_format="geojson",
         route_pointer=where,
