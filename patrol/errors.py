@@ -11,6 +11,7 @@ __all__ = [
     "DeletedPatrolConflict",
     "FieldError",
     "Forbidden",
+    "IdUnavailable",
     "MalformedInput",
     "NotFound",
     "PatrolError",
@@ -120,6 +121,14 @@ class Conflict(PatrolError):
 class DeletedPatrolConflict(Conflict):
     code = "patrol-deleted"
     title = "This patrol was deleted"
+
+
+class IdUnavailable(Conflict):
+    """An id in use by a record the caller may not see: the same answer whatever that record
+    is (another area's, another unit's, deleted), so ids cannot be probed."""
+
+    code = "id-unavailable"
+    title = "This id is not available"
 
 
 class StaleRevision(Conflict):

@@ -78,6 +78,13 @@ class Principal:
             # The same answer as for a missing record: another area's data is invisible.
             raise NotFound("No such record in your conservation areas.")
 
+    def can_see_patrol(self, area_id: int, unit_id: int) -> bool:
+        """Whether this user may read a patrol of ``unit_id`` in ``area_id`` (deleted or not:
+        what may be revealed about a patrol at all)."""
+        if area_id not in self.area_ids or self.role == "ngo":
+            return False
+        return self.role != "ranger" or unit_id == self.unit_id
+
     def can_submit_for(self, unit: Unit) -> bool:
         if self.role == "ranger":
             return unit.id == self.unit_id

@@ -211,8 +211,10 @@ def cell_figures(
         area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
     )
     n = ix.size
-    span = int(iy.max()) + 1 if n else 1
-    index = {int(k): i for i, k in enumerate(ix * span + iy)}
+    # Cell (ix, iy) -> its position among the area's cells, -1 for cells outside the area
+    # (effort within the margin lies there): a table, so no two cells can share a key.
+    index = np.full((int(ix.max()) + 1, int(iy.max()) + 1) if n else (0, 0), -1, np.int64)
+    index[ix, iy] = np.arange(n)
     month_index = {m: k for k, m in enumerate(_months(window))}
     nm = len(month_index)
     cond = _patrol_filter(area.id, window, unit_id, transports)
@@ -230,8 +232,10 @@ def cell_figures(
         if not rows:
             return None
         cols = list(zip(*rows, strict=True))
-        keys = np.asarray(cols[1], np.int64) * span + np.asarray(cols[2], np.int64)
-        pos = np.array([index.get(int(k), -1) for k in keys], dtype=np.int64)
+        kx, ky = np.asarray(cols[1], np.int64), np.asarray(cols[2], np.int64)
+        inside = (kx >= 0) & (ky >= 0) & (kx < index.shape[0]) & (ky < index.shape[1])
+        pos = np.full(kx.size, -1, np.int64)
+        pos[inside] = index[kx[inside], ky[inside]]
         months = np.array([month_index[m] for m in cols[0]], dtype=np.int64)
         ok = pos >= 0
         return months[ok], pos[ok], [np.asarray(c, dtype=object)[ok] for c in cols[3:]]

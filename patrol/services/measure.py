@@ -18,7 +18,7 @@ from patrol.geo.projection import geodesic_lengths_m, to_metric
 from patrol.geo.shapes import project
 from patrol.store.models import ConservationArea, Zone
 
-__all__ = ["AreaContext", "RouteFigures", "measure_route"]
+__all__ = ["AreaContext", "RouteFigures", "measure_route", "measure_segments", "route_segments"]
 
 
 @dataclass
@@ -26,6 +26,7 @@ class AreaContext:
     """What measuring needs to know of an area, projected once and reused across reports."""
 
     area_id: int
+    zones_version: int
     epsg: int
     grid: Grid
     boundary_m: shapely.Geometry
@@ -47,6 +48,7 @@ class AreaContext:
         shapely.prepare(boundary)
         return cls(
             area_id=area.id,
+            zones_version=area.zones_version,
             epsg=area.epsg,
             grid=Grid(area.grid_origin_x, area.grid_origin_y, area.cell_m),
             boundary_m=boundary,
@@ -77,6 +79,22 @@ class AreaContext:
         return float(
             shapely.distance(self.boundary_m, shapely.linestrings(np.column_stack([x, y])))
         )
+
+    def beyond_margin(self, x: np.ndarray, y: np.ndarray, margin_m: float) -> np.ndarray:
+        """Which metric points lie more than ``margin_m`` outside the area.
+
+        The bounding box settles almost every point at numpy speed; only points inside the
+        widened box but outside the polygon are measured with GEOS.
+        """
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        minx, miny, maxx, maxy = shapely.bounds(self.boundary_m)
+        far = (x < minx - margin_m) | (x > maxx + margin_m) | (y < miny - margin_m)
+        far |= y > maxy + margin_m
+        check = np.flatnonzero(~far)
+        check = check[~shapely.contains_xy(self.boundary_m, x[check], y[check])]
+        if check.size:
+            far[check] = self.distance_outside_m(x[check], y[check]) > margin_m
+        return far
 
     def distance_outside_m(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """How far each metric point lies outside the area's boundary (0 inside)."""
@@ -141,6 +159,13 @@ def measure_route(
     segments, distance_km, duration_h = route_segments(
         parts, times, started_at, ended_at, context.epsg
     )
+    return measure_segments(segments, distance_km, duration_h, context)
+
+
+def measure_segments(
+    segments: Segments, distance_km: float, duration_h: float, context: AreaContext
+) -> RouteFigures:
+    """Effort per cell and zone of segments already bounded (``route_problems``)."""
     return RouteFigures(
         distance_km=distance_km,
         duration_h=duration_h,

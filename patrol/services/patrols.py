@@ -17,22 +17,32 @@ from patrol.errors import (
     DeletedPatrolConflict,
     FieldError,
     Forbidden,
+    IdUnavailable,
     NotFound,
     StaleRevision,
     ValidationFailed,
 )
+from patrol.geo.plausible import route_problems
 from patrol.geo.projection import to_metric
 from patrol.geo.report import (
     REMOVED_ACTIONS,
     TRANSPORTS,
     PatrolReport,
     Problems,
+    check_names,
     check_snare,
+    check_text,
     iso_utc,
 )
 from patrol.services import audit
 from patrol.services.auth import Principal
-from patrol.services.measure import AreaContext, measure_route
+from patrol.services.measure import (
+    AreaContext,
+    RouteFigures,
+    measure_route,
+    measure_segments,
+    route_segments,
+)
 from patrol.store.db import begin_write
 from patrol.store.models import (
     ConservationArea,
@@ -53,10 +63,19 @@ class IngestResult:
     patrol: Patrol
 
 
-def _existing(session: so.Session, report: PatrolReport) -> IngestResult | None:
+def _existing(
+    session: so.Session, report: PatrolReport, principal: Principal | None
+) -> IngestResult | None:
     stored = session.scalar(sa.select(Patrol).where(Patrol.uuid == report.id))
     if stored is None:
         return None
+    if principal is not None and not principal.can_see_patrol(stored.area_id, stored.unit_id):
+        # Nothing about a patrol the caller may not read: not its revision, not whether or
+        # when it was deleted, not even that its content matches.
+        raise IdUnavailable(
+            f"The id {report.id} cannot be used for this report: send it under a new id.",
+            extra={"patrol_id": report.id},
+        )
     if stored.deleted_at is not None:
         raise DeletedPatrolConflict(
             f"Patrol {report.id} was deleted on {iso_utc(stored.deleted_at)}; a resend does not "
@@ -85,24 +104,34 @@ def local_days(started_at: datetime, ended_at: datetime, tz: str) -> dict[str, A
 
 
 def _check_place(report: PatrolReport, context: AreaContext, margin_km: float) -> list[FieldError]:
-    """The route and the finds must lie in the unit's area, give or take ``margin_km``."""
+    """Every vertex and every find must lie in the unit's area, give or take ``margin_km``."""
     problems: list[FieldError] = []
     margin_m = margin_km * 1000.0
-    route = np.concatenate(report.parts)
-    x, y = to_metric(route[:, 0], route[:, 1], context.epsg)
-    if not context.any_inside(x, y) and context.route_distance_m(x, y) > margin_m:
-        problems.append(
-            FieldError(
-                f"{report.route_pointer}/geometry",
-                f"the route lies wholly outside the unit's conservation area (more than "
-                f"{margin_km:g} km from it); check the unit or the coordinates",
+    geometry = f"{report.route_pointer}/geometry"
+    for k, part in enumerate(report.parts):
+        x, y = to_metric(part[:, 0], part[:, 1], context.epsg)
+        far = np.flatnonzero(context.beyond_margin(x, y, margin_m))
+        if far.size:
+            where = (
+                f"{geometry}/coordinates/{k}/{far[0]}"
+                if len(report.parts) > 1
+                else f"{geometry}/coordinates/{far[0]}"
             )
-        )
+            if report.source_format != "geojson":
+                where = geometry
+            problems.append(
+                FieldError(
+                    where,
+                    f"{far.size} vertex(es) lie more than {margin_km:g} km outside the unit's "
+                    "conservation area; check the unit or the coordinates",
+                )
+            )
+            break
     if report.snares:
         lon = np.array([s.lon for s in report.snares])
         lat = np.array([s.lat for s in report.snares])
         sx, sy = to_metric(lon, lat, context.epsg)
-        far = context.distance_outside_m(sx, sy) > margin_m
+        far = context.beyond_margin(sx, sy, margin_m)
         for snare in np.array(report.snares, dtype=object)[far]:
             problems.append(
                 FieldError(
@@ -125,10 +154,9 @@ def _store(
     unit: Unit,
     principal: Principal | None,
     context: AreaContext,
+    route: list[np.ndarray],
+    figures: RouteFigures,
 ) -> Patrol:
-    # Stored to 7 decimals (about 1 cm); measured as stored, so a recompute gives the same.
-    route = [np.round(p, 7) for p in report.parts]
-    figures = measure_route(route, report.times, report.started_at, report.ended_at, context)
     lon_min = min(float(p[:, 0].min()) for p in route)
     lat_min = min(float(p[:, 1].min()) for p in route)
     lon_max = max(float(p[:, 0].max()) for p in route)
@@ -239,6 +267,87 @@ def _write_effort(session, patrol_id, cells, zones, context: AreaContext) -> Non
         )
 
 
+def _unit_for(session: so.Session, principal: Principal | None, report: PatrolReport) -> Unit:
+    unit = session.scalar(sa.select(Unit).where(Unit.code == report.unit))
+    unit_pointer = (
+        f"{report.route_pointer}/properties/unit" if report.source_format == "geojson" else "/unit"
+    )
+    if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
+        raise ValidationFailed(
+            "The report names an unknown unit; nothing was stored.",
+            errors=[FieldError(unit_pointer, f"no unit '{report.unit}'")],
+        )
+    if principal is not None and not principal.can_submit_for(unit):
+        raise Forbidden(f"You may not submit reports for unit {unit.code}.")
+    if not unit.active:
+        raise ValidationFailed(
+            "The unit is not active; nothing was stored.",
+            errors=[FieldError(unit_pointer, f"unit '{unit.code}' is retired")],
+        )
+    return unit
+
+
+def _context_for(
+    session: so.Session, area: ConservationArea, contexts: dict[int, AreaContext] | None
+) -> AreaContext:
+    context = (contexts or {}).get(area.id)
+    if context is None or context.zones_version != area.zones_version:
+        context = AreaContext.load(session, area)
+        if contexts is not None:
+            contexts[area.id] = context
+    return context
+
+
+def _measure(
+    report: PatrolReport, context: AreaContext, margin_km: float
+) -> tuple[list[np.ndarray], RouteFigures]:
+    """Bound the report's work, then measure it: ValidationFailed if it cannot be a patrol
+    of this area (a vertex far outside, a jump no patrol makes, more cells than any route)."""
+    problems = _check_place(report, context, margin_km)
+    if problems:
+        raise ValidationFailed(
+            "The report does not fit its area; nothing was stored.", errors=problems
+        )
+    # Stored to 7 decimals (about 1 cm); measured as stored, so a recompute gives the same.
+    route = [np.round(p, 7) for p in report.parts]
+    segments, distance_km, duration_h = route_segments(
+        route, report.times, report.started_at, report.ended_at, context.epsg
+    )
+    implausible = route_problems(segments, distance_km, duration_h, report.transport, context.grid)
+    if implausible:
+        where = f"{report.route_pointer}/geometry"
+        raise ValidationFailed(
+            "The route is not one a patrol can walk or drive; nothing was stored.",
+            errors=[FieldError(where, why) for why in implausible],
+        )
+    return route, measure_segments(segments, distance_km, duration_h, context)
+
+
+def _taken_finds(
+    session: so.Session, report: PatrolReport, principal: Principal | None
+) -> list[FieldError]:
+    """Problems for find ids that another stored patrol uses already."""
+    if not report.snares:
+        return []
+    taken = session.execute(
+        sa.select(SnareFind.uuid, Patrol.uuid, Patrol.area_id, Patrol.unit_id)
+        .join(Patrol)
+        .where(SnareFind.uuid.in_([s.id for s in report.snares]), Patrol.uuid != report.id)
+    ).all()
+    by_id = {s.id: s for s in report.snares}
+    problems = []
+    for find_id, patrol_id, area_id, unit_id in taken:
+        visible = principal is None or principal.can_see_patrol(area_id, unit_id)
+        where = f" already, in patrol {patrol_id}" if visible else ""
+        problems.append(
+            FieldError(
+                f"{by_id[find_id].pointer}/id",
+                f"find id {find_id} is in use{where}: give this find a new id",
+            )
+        )
+    return problems
+
+
 def ingest_report(
     session: so.Session,
     principal: Principal | None,
@@ -252,75 +361,66 @@ def ingest_report(
     Same id and same content again: the stored patrol (a replay). Same id, other content: 409.
     ``principal`` None is the trusted CLI and demo loader. ``contexts`` lets a bulk import
     project each area's zones once.
+
+    Everything that only reads or computes (the replay check, the unit, bounding and measuring
+    the route) happens before the write transaction, so the write lock is held just long
+    enough to look for the id once more and insert: a large report never makes other
+    rangers' submissions wait.
     """
-    begin_write(session)
-    found = _existing(session, report)
-    if found is not None:
-        session.rollback()
-        return found
-    unit = session.scalar(sa.select(Unit).where(Unit.code == report.unit))
-    unit_pointer = (
-        f"{report.route_pointer}/properties/unit" if report.source_format == "geojson" else "/unit"
-    )
-    if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
-        session.rollback()
-        raise ValidationFailed(
-            "The report names an unknown unit; nothing was stored.",
-            errors=[FieldError(unit_pointer, f"no unit '{report.unit}'")],
-        )
-    if principal is not None and not principal.can_submit_for(unit):
-        session.rollback()
-        raise Forbidden(f"You may not submit reports for unit {unit.code}.")
-    if not unit.active:
-        session.rollback()
-        raise ValidationFailed(
-            "The unit is not active; nothing was stored.",
-            errors=[FieldError(unit_pointer, f"unit '{unit.code}' is retired")],
-        )
-    context = (contexts or {}).get(unit.area_id)
-    if context is None:
-        context = AreaContext.load(session, unit.area)
-        if contexts is not None:
-            contexts[unit.area_id] = context
-    problems = _check_place(report, context, area_margin_km)
-    if report.snares:
-        taken = session.execute(
-            sa.select(SnareFind.uuid, Patrol.uuid)
-            .join(Patrol)
-            .where(SnareFind.uuid.in_([s.id for s in report.snares]))
-        ).all()
-        if any(patrol_id == report.id for _, patrol_id in taken):
-            # The same report committed by a concurrent request since we looked (PostgreSQL
-            # reads each statement afresh): answer as its replay or conflict.
-            found = _existing(session, report)
-            session.rollback()
-            if found is not None:
-                return found
-        by_id = {s.id: s for s in report.snares}
-        for find_id, patrol_id in taken:
-            problems.append(
-                FieldError(
-                    f"{by_id[find_id].pointer}/id",
-                    f"find {find_id} is stored already, in patrol {patrol_id}",
-                )
-            )
-    if problems:
-        session.rollback()
-        raise ValidationFailed(
-            "The report does not fit its area; nothing was stored.", errors=problems
-        )
     try:
-        patrol = _store(session, report, unit, principal, context)
+        found = _existing(session, report, principal)
+        if found is not None:
+            return found
+        unit = _unit_for(session, principal, report)
+        area = unit.area
+        context = _context_for(session, area, contexts)
+    finally:
+        session.rollback()  # end the read snapshot; nothing was written
+    route, figures = _measure(report, context, area_margin_km)
+
+    begin_write(session)
+    try:
+        found = _existing(session, report, principal)
+        if found is not None:
+            session.rollback()
+            return found
+        problems = _taken_finds(session, report, principal)
+        if problems:
+            raise ValidationFailed(
+                "The report does not fit its area; nothing was stored.", errors=problems
+            )
+        version = session.scalar(
+            sa.select(ConservationArea.zones_version).where(ConservationArea.id == area.id)
+        )
+        if version != context.zones_version:
+            # The zones were replaced while we measured: measure against the new ones.
+            context = AreaContext.load(session, session.get(ConservationArea, area.id))
+            if contexts is not None:
+                contexts[area.id] = context
+            figures = measure_segments(
+                figures.segments, figures.distance_km, figures.duration_h, context
+            )
+        patrol = _store(session, report, unit, principal, context, route, figures)
         session.commit()
     except sa.exc.IntegrityError:
-        # Another request stored the same id between our check and our insert (PostgreSQL
-        # lets both get this far): answer as if we had come second.
+        # Another request stored the same id (or a find id) between our check and our insert
+        # (PostgreSQL lets both get this far): answer as if we had come second.
         session.rollback()
-        found = _existing(session, report)
+        try:
+            found = _existing(session, report, principal)
+            problems = [] if found is not None else _taken_finds(session, report, principal)
+        finally:
+            session.rollback()
+        if found is not None:
+            return found
+        if problems:
+            raise ValidationFailed(
+                "The report does not fit its area; nothing was stored.", errors=problems
+            ) from None
+        raise
+    except Exception:
         session.rollback()
-        if found is None:
-            raise
-        return found
+        raise
     return IngestResult(created=True, patrol=patrol)
 
 
@@ -524,7 +624,9 @@ def _commit_edit(
 def _writable(session: so.Session, principal: Principal, patrol_uuid: str) -> Patrol:
     principal.require_role("coordinator", "admin")
     begin_write(session)
-    patrol = session.scalar(sa.select(Patrol).where(Patrol.uuid == patrol_uuid))
+    # FOR UPDATE: on PostgreSQL two edits of one revision would otherwise both read it, both
+    # pass the revision check and both commit (SQLite's BEGIN IMMEDIATE already queues them).
+    patrol = session.scalar(sa.select(Patrol).where(Patrol.uuid == patrol_uuid).with_for_update())
     if patrol is None or patrol.area_id not in principal.area_ids or patrol.deleted_at:
         session.rollback()
         raise NotFound(f"No patrol {patrol_uuid} among those you can edit.")
@@ -552,15 +654,10 @@ def correct_patrol(
         after: dict[str, Any] = {}
         if "transport" in changes and changes["transport"] not in TRANSPORTS:
             problems.add("/transport", f"must be one of {', '.join(TRANSPORTS)}")
-        if "members" in changes and not (
-            isinstance(changes["members"], list)
-            and all(isinstance(m, str) for m in changes["members"])
-        ):
-            problems.add("/members", "must be an array of names")
-        if "leader" in changes and not (
-            changes["leader"] is None or isinstance(changes["leader"], str)
-        ):
-            problems.add("/leader", "must be a string or null")
+        if "members" in changes:
+            changes["members"] = check_names(changes["members"], "/members", problems)
+        if "leader" in changes:
+            changes["leader"] = check_text(changes["leader"], "/leader", problems, 200)
         finds = {f.uuid: f for f in patrol.finds}
         find_changes = changes.get("finds", {})
         if not isinstance(find_changes, dict):

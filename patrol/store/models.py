@@ -17,9 +17,11 @@ __all__ = [
     "EffortCell",
     "EffortZone",
     "Patrol",
+    "RecomputeJob",
     "SnareFind",
     "Unit",
     "User",
+    "UserSession",
     "Zone",
     "utcnow",
 ]
@@ -88,6 +90,9 @@ class ConservationArea(Base):
     boundary_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
     area_km2: so.Mapped[float]
     synthetic: so.Mapped[bool] = so.mapped_column(default=False)
+    # Goes up by one each time the zones are replaced: a report measured against an older
+    # version is measured again before it is stored, and recompute jobs know what is current.
+    zones_version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     # WGS84 bounding boxes (here and on zones and patrols) filter without a spatial extension.
     min_lon: so.Mapped[float]
     min_lat: so.Mapped[float]
@@ -149,6 +154,8 @@ class User(Base):
     role: so.Mapped[str] = so.mapped_column(sa.String(16))
     unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id", ondelete="SET NULL"))
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    # Made by the demo loader with a published password and token: never valid in production.
+    demo: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     unit: so.Mapped[Unit | None] = so.relationship()
@@ -299,8 +306,52 @@ class LoginFailure(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
-    ip: so.Mapped[str] = so.mapped_column(sa.String(64))
+    ip: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+
+
+class UserSession(Base):
+    """A signed-in browser session, known to the server so that signing out ends it.
+
+    The cookie carries a random id; only its SHA-256 is stored, as for API tokens.
+    """
+
+    __tablename__ = "user_session"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    expires_at: so.Mapped[datetime]
+    ended_at: so.Mapped[datetime | None]
+
+
+class RecomputeJob(Base):
+    """Measuring an area's patrols again after its zones changed, in batches.
+
+    Progress is stored after each batch, so the API can report it and any process can
+    resume a job whose runner died (its ``heartbeat_at`` stops moving).
+    """
+
+    __tablename__ = "recompute_job"
+    __table_args__ = (sa.CheckConstraint("state IN ('running', 'done', 'failed')", name="state"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    area_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), index=True
+    )
+    zones_version: so.Mapped[int]
+    state: so.Mapped[str] = so.mapped_column(sa.String(16), default="running")
+    total: so.Mapped[int] = so.mapped_column(default=0)
+    done: so.Mapped[int] = so.mapped_column(default=0)
+    # Patrols are measured in id order; the last id measured is where a resumed job goes on.
+    last_patrol_id: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    heartbeat_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    finished_at: so.Mapped[datetime | None]
+    error: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
 
 class AuditEvent(Base):

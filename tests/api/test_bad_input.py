@@ -319,7 +319,7 @@ CASES = [
         ),
         GEOJSON,
         422,
-        "/features/0/geometry",
+        "/features/0/geometry/coordinates/0",
     ),
     (
         "notes too long",

@@ -1,0 +1,72 @@
+"""What a patrol can physically be: speeds and segment lengths per transport, and the work a
+route may cause when it is measured.
+
+A report is bounded by these before its effort is allocated, so that a hostile or broken
+file (vertices jumping between the park and Null Island, a clock set to 1970) is refused in
+milliseconds instead of occupying a worker and the write lock for a minute.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from patrol.geo.effort import Segments
+from patrol.geo.grid import Grid
+
+__all__ = ["MAX_CELL_CROSSINGS", "MAX_SEGMENT_KM", "MAX_SPEED_KMH", "route_problems"]
+
+# The fastest average a patrol keeps over its whole duration, with room for a sprint, a
+# downhill run on skis or an empty forest road.
+MAX_SPEED_KMH = {"foot": 12.0, "ski": 25.0, "vehicle": 120.0, "motorbike": 120.0, "boat": 80.0}
+# The longest straight line between two vertices: a GPS that lost the sky for hours, or a
+# route drawn on the map with a few clicks along a ridge, still puts a vertex every few km.
+MAX_SEGMENT_KM = {"foot": 25.0, "ski": 25.0, "vehicle": 100.0, "motorbike": 100.0, "boat": 100.0}
+# Grid lines a route may cross (each crossing is one more piece to allocate). A month of
+# driving crosses a few thousand 1 km lines; this bound is far above any real patrol.
+MAX_CELL_CROSSINGS = 200_000
+# A short patrol's speed is judged over at least this long: a drawn route of 2 km whose
+# start and end are the same minute is a typing slip, not a jet.
+MIN_DURATION_H = 0.25
+
+
+def cell_crossings(segments: Segments, grid: Grid) -> int:
+    """How many grid lines the route crosses: the pieces allocating it will create.
+
+    >>> s = Segments(*(np.array([v]) for v in (500.0, 500.0, 2500.0, 1500.0, 2.2, 1.0)))
+    >>> cell_crossings(s, Grid(0.0, 0.0, 1000.0))
+    3
+    """
+    fx0 = np.floor((segments.x0 - grid.origin_x) / grid.cell_m)
+    fx1 = np.floor((segments.x1 - grid.origin_x) / grid.cell_m)
+    fy0 = np.floor((segments.y0 - grid.origin_y) / grid.cell_m)
+    fy1 = np.floor((segments.y1 - grid.origin_y) / grid.cell_m)
+    return int(np.abs(fx1 - fx0).sum() + np.abs(fy1 - fy0).sum())
+
+
+def route_problems(
+    segments: Segments, distance_km: float, duration_h: float, transport: str, grid: Grid
+) -> list[str]:
+    """Why the route cannot be a patrol by ``transport`` (empty when it can)."""
+    problems = []
+    max_segment = MAX_SEGMENT_KM.get(transport, max(MAX_SEGMENT_KM.values()))
+    long_ones = np.flatnonzero(segments.km > max_segment)
+    if long_ones.size:
+        problems.append(
+            f"{long_ones.size} straight line(s) between consecutive vertices are longer than "
+            f"{max_segment:g} km (the longest {segments.km.max():.1f} km): not a {transport} "
+            "patrol's track; check for a vertex far from the others"
+        )
+    max_speed = MAX_SPEED_KMH.get(transport, max(MAX_SPEED_KMH.values()))
+    hours = max(duration_h, MIN_DURATION_H)
+    if distance_km / hours > max_speed:
+        problems.append(
+            f"{distance_km:.1f} km in {duration_h:.2f} h is {distance_km / hours:.0f} km/h, "
+            f"faster than a {transport} patrol goes ({max_speed:g} km/h at most): check the "
+            "times and the transport"
+        )
+    if not problems and cell_crossings(segments, grid) > MAX_CELL_CROSSINGS:
+        problems.append(
+            f"the route crosses more than {MAX_CELL_CROSSINGS} grid lines; split it into "
+            "several reports"
+        )
+    return problems
