@@ -621,15 +621,32 @@ def _commit_edit(
     session.commit()
 
 
-def _writable(session: so.Session, principal: Principal, patrol_uuid: str) -> Patrol:
+def _writable(
+    session: so.Session, principal: Principal, patrol_uuid: str, revision: object
+) -> Patrol:
+    """The patrol to edit, locked, at the revision the edit names; the write transaction open.
+
+    FOR UPDATE: on PostgreSQL two edits of one revision would otherwise both read it, both
+    pass the revision check and both commit (SQLite's BEGIN IMMEDIATE already queues them).
+    """
     principal.require_role("coordinator", "admin")
     begin_write(session)
-    # FOR UPDATE: on PostgreSQL two edits of one revision would otherwise both read it, both
-    # pass the revision check and both commit (SQLite's BEGIN IMMEDIATE already queues them).
-    patrol = session.scalar(sa.select(Patrol).where(Patrol.uuid == patrol_uuid).with_for_update())
-    if patrol is None or patrol.area_id not in principal.area_ids or patrol.deleted_at:
+    try:
+        patrol = session.scalar(
+            sa.select(Patrol).where(Patrol.uuid == patrol_uuid).with_for_update()
+        )
+        if patrol is None or patrol.area_id not in principal.area_ids:
+            raise NotFound(f"No patrol {patrol_uuid} among those you can edit.")
+        _check_revision(patrol, revision)
+        if patrol.deleted_at is not None:
+            raise DeletedPatrolConflict(
+                f"Patrol {patrol_uuid} was deleted on {iso_utc(patrol.deleted_at)}; "
+                "restore it before editing it.",
+                extra={"revision": patrol.revision},
+            )
+    except Exception:
         session.rollback()
-        raise NotFound(f"No patrol {patrol_uuid} among those you can edit.")
+        raise
     return patrol
 
 
@@ -643,9 +660,8 @@ def correct_patrol(
     """
     if not isinstance(changes, dict):
         raise ValidationFailed("Send a JSON object.", errors=[FieldError("", "must be an object")])
-    patrol = _writable(session, principal, patrol_uuid)
+    patrol = _writable(session, principal, patrol_uuid, changes.get("revision"))
     try:
-        _check_revision(patrol, changes.get("revision"))
         problems = Problems()
         unknown = set(changes) - {"revision", "finds", *PATROL_FIELDS}
         for key in sorted(unknown):
@@ -700,9 +716,8 @@ def delete_patrol(
     session: so.Session, principal: Principal, patrol_uuid: str, revision: object
 ) -> Patrol:
     """Soft-delete: the patrol and its finds leave every figure but stay stored, audited."""
-    patrol = _writable(session, principal, patrol_uuid)
+    patrol = _writable(session, principal, patrol_uuid, revision)
     try:
-        _check_revision(patrol, revision)
         patrol.deleted_at = datetime.now(UTC)
         _commit_edit(
             session, principal, patrol, "delete", {}, {"deleted_at": iso_utc(patrol.deleted_at)}

@@ -84,3 +84,58 @@ def test_two_versions_racing_store_one_and_refuse_the_other(server, world, sessi
         else:
             assert status == 409 and doc["type"].endswith("/conflict")
     assert session.scalar(sa.select(sa.func.count()).select_from(Patrol)) == 1
+
+
+def _call(url, token, method, path, body, barrier) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"{url}{path}",
+        data=body,
+        method=method,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    barrier.wait(timeout=30)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_eight_edits_of_one_revision_one_wins(server, world, client, session, round_):
+    """PATCH and DELETE of revision 1 at once: exactly one is applied, the others get the
+    stale-revision problem, and the audit trail has one event going from 1 to 2."""
+    report = make_report()
+    pid = report["features"][0]["id"]
+    r = client.post(
+        "/api/v1/patrols",
+        data=json.dumps(report),
+        content_type="application/geo+json",
+        headers=world.auth("ranger1"),
+    )
+    assert r.status_code == 201
+    calls = []
+    for k in range(CLIENTS):
+        if k % 4 == 3:
+            calls.append(("DELETE", f"/api/v1/patrols/{pid}?revision=1", None))
+        else:
+            body = json.dumps({"revision": 1, "leader": f"Leader {k}"}).encode()
+            calls.append(("PATCH", f"/api/v1/patrols/{pid}", body))
+    barrier = threading.Barrier(CLIENTS)
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        futures = [
+            pool.submit(_call, server, world.tokens["coord"], m, p, b, barrier) for m, p, b in calls
+        ]
+        results = [f.result() for f in futures]
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [409] * (CLIENTS - 1), results
+    assert all(
+        doc["type"].endswith("/stale-revision") for status, doc in results if status == 409
+    )
+    session.rollback()
+    assert session.scalar(sa.select(Patrol.revision).where(Patrol.uuid == pid)) == 2
+    edits = session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.entity_id == pid, AuditEvent.action != "create")
+    ).all()
+    assert len(edits) == 1
+    assert json.loads(edits[0].before_json)["revision"] == 1

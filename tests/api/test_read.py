@@ -143,8 +143,10 @@ def test_soft_delete_hides_but_keeps(client, world, patrols, session):
         sa.select(AuditEvent.action).where(AuditEvent.entity_id == patrols[0])
     ).all()
     assert sorted(actions) == ["create", "delete"]
+    # The coordinator can read the deleted patrol, so a second delete says what happened.
     again = client.delete(f"/api/v1/patrols/{patrols[0]}?revision=2", headers=h)
-    assert again.status_code == 404
+    assert again.status_code == 409
+    assert again.get_json()["type"].endswith("/patrol-deleted")
 
 
 def test_api_errors_are_problem_json_not_html(client, world):
