@@ -13,7 +13,7 @@ from wtforms import ValidationError
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired, FieldError, Forbidden, ValidationFailed
 from patrol.geo.report import parse_time, printable
-from patrol.services.auth import Principal, authenticate_token, principal_for_user_id
+from patrol.services.auth import Principal, authenticate_token, session_principal
 from patrol.services.queries import Filters
 
 __all__ = [
@@ -38,8 +38,7 @@ def current_principal() -> Principal:
     if scheme.lower() == "bearer" and token.strip():
         g.principal = authenticate_token(get_session(), token.strip())
         return g.principal
-    user_id = session.get("user_id")
-    principal = principal_for_user_id(get_session(), user_id) if user_id else None
+    principal = session_principal(get_session(), session.get("sid"))
     if principal is None:
         raise AuthenticationRequired("Send 'Authorization: Bearer <token>', or sign in.")
     if request.method not in ("GET", "HEAD", "OPTIONS"):

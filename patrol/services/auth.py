@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -28,6 +30,7 @@ from patrol.store.models import (
     LoginFailure,
     Unit,
     User,
+    UserSession,
     utcnow,
 )
 
@@ -39,6 +42,8 @@ __all__ = [
     "create_user",
     "revoke_token",
 ]
+
+log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "ptl_"
 # Writing last_used_at on every request would make every read a write; once a while suffices.
@@ -200,52 +205,151 @@ def authenticate_token(session: so.Session, token: str) -> Principal:
     principal = principal_for(session, row.user)
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        token_id = row.id
-        begin_write(session)
-        session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-        session.commit()
+        _touch_token(session.get_bind(), row.id, now)
     return principal
 
 
+def _touch_token(engine: sa.Engine, token_id: int, now: datetime) -> None:
+    """Note a token's last use if that can be done at once, else leave it for a later request.
+
+    On its own connection with a 50 ms lock timeout: a request that only reads must never
+    queue behind a large write for the sake of a bookkeeping date.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            old = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            conn.exec_driver_sql("PRAGMA busy_timeout=50")
+        else:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '50ms'")
+        try:
+            conn.execute(
+                sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+            )
+            conn.commit()
+        except sa.exc.OperationalError:
+            conn.rollback()
+            log.info("database busy: last use of token %s not noted this time", token_id)
+        finally:
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={int(old)}")
+                conn.commit()
+
+
+@cache
+def _dummy_hash() -> str:
+    # Made once, the way real hashes are made: checking a password against it costs what a
+    # real check costs, so the time of an answer does not tell which usernames exist.
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate_password(session: so.Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, else None."""
+    """The active user with this username and password, else None (in the same time)."""
     user = session.scalar(sa.select(User).where(User.username == username))
     if user is None or not user.active or not user.password_hash:
-        # Spend the same time as a real check, so timing does not tell which usernames exist.
-        check_password_hash(generate_password_hash("x"), password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 
 
 LOGIN_WINDOW = timedelta(minutes=15)
+# Failures within the window that close sign-in: for one name from one address (a guesser
+# never locks the real user out from elsewhere), for one address over all names (a spray),
+# and for one name from everywhere (a distributed guess, at the cost of locking that name).
 LOGIN_MAX_FAILURES = 5
+LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+LOGIN_MAX_FAILURES_PER_NAME = 50
+
+
+def _lock_login_ledger(session: so.Session) -> None:
+    """Serialise sign-in bookkeeping, so that concurrent attempts count each other."""
+    begin_write(session)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(7413001)"))
 
 
 def login(session: so.Session, username: str, password: str, ip: str) -> User:
     """The user signing in; TooManyRequests after repeated failures, AuthenticationRequired
-    for a wrong username or password (the same answer for both)."""
-    since = utcnow() - LOGIN_WINDOW
-    failures = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username == username[:64], LoginFailure.at >= since)
-    )
-    if failures >= LOGIN_MAX_FAILURES:
-        raise TooManyRequests("Too many failed sign-ins for this name: wait 15 minutes.")
-    user = authenticate_password(session, username, password)
-    if user is None:
-        begin_write(session)
-        session.add(LoginFailure(username=username[:64], ip=ip[:64]))
-        session.execute(sa.delete(LoginFailure).where(LoginFailure.at < utcnow() - LOGIN_WINDOW))
+    for a wrong username or password (the same answer for both).
+
+    Each attempt is entered as a failure before its password is checked, under a lock, and
+    taken back only when it succeeds: forty attempts at once check at most five passwords.
+    """
+    name, address = username[:64], ip[:64]
+    now = utcnow()
+    since = now - LOGIN_WINDOW
+    _lock_login_ledger(session)
+    try:
+
+        def failures(*cond) -> int:
+            return session.scalar(
+                sa.select(sa.func.count())
+                .select_from(LoginFailure)
+                .where(LoginFailure.at >= since, *cond)
+            )
+
+        if failures(LoginFailure.username == name, LoginFailure.ip == address) >= (
+            LOGIN_MAX_FAILURES
+        ):
+            raise TooManyRequests("Too many failed sign-ins for this name: wait 15 minutes.")
+        if failures(LoginFailure.ip == address) >= LOGIN_MAX_FAILURES_PER_ADDRESS:
+            raise TooManyRequests("Too many failed sign-ins from this address: wait 15 minutes.")
+        if failures(LoginFailure.username == name) >= LOGIN_MAX_FAILURES_PER_NAME:
+            raise TooManyRequests("Too many failed sign-ins for this name: wait 15 minutes.")
+        attempt = LoginFailure(username=name, ip=address, at=now)
+        session.add(attempt)
+        session.execute(sa.delete(LoginFailure).where(LoginFailure.at < since))
         session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    user = authenticate_password(session, username, password)
+    session.rollback()
+    if user is None:
         raise AuthenticationRequired("Wrong username or password.")
+    begin_write(session)
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.id == attempt.id))
+    session.commit()
     return user
 
 
-def principal_for_user_id(session: so.Session, user_id: int) -> Principal | None:
+def start_session(session: so.Session, user: User, lifetime: timedelta) -> str:
+    """A new server-side session for ``user``: the token for the cookie (stored hashed)."""
+    token = secrets.token_urlsafe(32)
+    begin_write(session)
+    session.add(
+        UserSession(token_hash=hash_token(token), user_id=user.id, expires_at=utcnow() + lifetime)
+    )
+    session.commit()
+    return token
+
+
+def end_session(session: so.Session, token: str | None) -> None:
+    """Sign out: the session's token stops working at once, wherever the cookie was copied."""
+    if not token:
+        return
+    begin_write(session)
+    session.execute(
+        sa.update(UserSession)
+        .where(UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    session.commit()
+
+
+def session_principal(session: so.Session, token: str | None) -> Principal | None:
+    """The principal of a live session token, or None (unknown, ended, expired, inactive)."""
+    if not token or not isinstance(token, str):
+        return None
     user = session.scalar(
         sa.select(User)
-        .where(User.id == user_id, User.active.is_(True))
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.token_hash == hash_token(token),
+            UserSession.ended_at.is_(None),
+            UserSession.expires_at > utcnow(),
+            User.active.is_(True),
+        )
         .options(so.selectinload(User.areas))
     )
     return None if user is None else principal_for(session, user)

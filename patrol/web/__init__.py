@@ -49,8 +49,7 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 
 def current_user() -> auth.Principal | None:
     if "web_principal" not in g:
-        user_id = session.get("user_id")
-        g.web_principal = auth.principal_for_user_id(get_session(), user_id) if user_id else None
+        g.web_principal = auth.session_principal(get_session(), session.get("sid"))
     return g.web_principal
 
 
@@ -119,7 +118,9 @@ def login():
             error, status = exc.detail, exc.status
         else:
             session.clear()  # a fresh session: nothing carries over from before sign-in
-            session["user_id"] = user.id
+            session["sid"] = auth.start_session(
+                get_session(), user, current_app.permanent_session_lifetime
+            )
             session.permanent = True
             target = _safe_next(request.form.get("next")) or url_for(LANDING[user.role])
             return redirect(target)
@@ -131,6 +132,7 @@ def login():
 @bp.post("/logout")
 def logout():
     # Unsent reports live in the browser's outbox under their author: signing out keeps them.
+    auth.end_session(get_session(), session.get("sid"))
     session.clear()
     return redirect(url_for("web.login"))
 

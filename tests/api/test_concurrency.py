@@ -129,9 +129,7 @@ def test_eight_edits_of_one_revision_one_wins(server, world, client, session, ro
         results = [f.result() for f in futures]
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] + [409] * (CLIENTS - 1), results
-    assert all(
-        doc["type"].endswith("/stale-revision") for status, doc in results if status == 409
-    )
+    assert all(doc["type"].endswith("/stale-revision") for status, doc in results if status == 409)
     session.rollback()
     assert session.scalar(sa.select(Patrol.revision).where(Patrol.uuid == pid)) == 2
     edits = session.scalars(

@@ -8,6 +8,7 @@ place, and never a 500; a refused request changes nothing.
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from urllib.parse import quote
 from datetime import timedelta
@@ -473,3 +474,30 @@ def test_mixed_case_uuid_is_the_same_patrol(client, world):
     r = _post(client, world, report)
     assert r.status_code == 201 and r.get_json()["id"] == pid
     assert np.isfinite(r.get_json()["figures"]["distance_km"])
+
+
+def test_a_read_does_not_wait_for_a_writer_to_note_token_use(app, client, world, session):
+    """Another transaction holds the write lock (SQLite) or the token's row (PostgreSQL): a
+    GET is answered at once and the token's last use is simply noted another time (waiting
+    would end, after the 30 s busy timeout, in 'database is locked')."""
+    from patrol.store.models import ApiToken
+
+    engine = app.extensions["patrol.engine"]
+    if engine.dialect.name == "sqlite":
+        writer = sqlite3.connect(engine.url.database, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+    else:
+        writer = engine.connect()
+        writer.execute(sa.select(ApiToken.id).with_for_update())
+    try:
+        r = client.get("/api/v1/units", headers=world.auth("coord"))
+        assert r.status_code == 200
+    finally:
+        writer.rollback()
+        writer.close()
+    session.rollback()
+    last = session.scalars(sa.select(ApiToken.last_used_at)).all()
+    assert all(t is None for t in last)
+    assert client.get("/api/v1/units", headers=world.auth("coord")).status_code == 200
+    session.rollback()
+    assert sum(t is not None for t in session.scalars(sa.select(ApiToken.last_used_at))) == 1

@@ -172,3 +172,109 @@ def test_behind_a_proxy_the_forwarded_scheme_counts(app):
         "/_scheme", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     )
     assert seen == {"https": True, "ip": "203.0.113.9"}
+
+
+def test_a_guesser_elsewhere_does_not_lock_the_real_user_out(app, people):
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    for _ in range(5):
+        assert sign_in(guesser, "coord", "wrong password").status_code == 401
+    assert sign_in(guesser, "coord").status_code == 429
+    ranger_office = app.test_client()
+    ranger_office.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    r = sign_in(ranger_office, "coord")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/map")
+
+
+def test_one_address_spraying_names_is_stopped(app, people, session):
+    from patrol.services.auth import LOGIN_MAX_FAILURES_PER_ADDRESS
+
+    sprayer = app.test_client()
+    sprayer.environ_base["REMOTE_ADDR"] = "203.0.113.10"
+    statuses = [sign_in(sprayer, f"name{k % 10}", "wrong password").status_code for k in range(40)]
+    assert statuses.count(401) == LOGIN_MAX_FAILURES_PER_ADDRESS
+    assert statuses[LOGIN_MAX_FAILURES_PER_ADDRESS:] == [429] * (
+        40 - LOGIN_MAX_FAILURES_PER_ADDRESS
+    )
+    session.rollback()
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(LoginFailure))
+        == LOGIN_MAX_FAILURES_PER_ADDRESS
+    )
+
+
+def test_concurrent_attempts_check_at_most_five_passwords(app, people):
+    """Forty attempts at once from one address for one name: five are checked, the rest 429."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from patrol.errors import AuthenticationRequired, TooManyRequests
+    from patrol.services import auth
+
+    sessions = app.extensions["patrol.sessions"]
+    barrier = threading.Barrier(40)
+
+    def attempt(_k):
+        s = sessions()
+        try:
+            barrier.wait(timeout=30)
+            auth.login(s, "coord", "wrong password", "203.0.113.11")
+        except AuthenticationRequired:
+            return "checked"
+        except TooManyRequests:
+            return "refused"
+        finally:
+            s.close()
+        return "signed in"
+
+    with ThreadPoolExecutor(40) as pool:
+        outcomes = list(pool.map(attempt, range(40)))
+    assert outcomes.count("checked") == auth.LOGIN_MAX_FAILURES
+    assert outcomes.count("refused") == 40 - auth.LOGIN_MAX_FAILURES
+
+
+def test_unknown_and_known_names_cost_the_same_hashing(people, session, monkeypatch):
+    """The answer's time must not tell whether a name exists: both paths check one password
+    hash of the same kind and make none."""
+    from patrol.services import auth
+
+    auth._dummy_hash()  # made once per process, before any request is timed
+    calls = {"check": [], "make": 0}
+    real_check = auth.check_password_hash
+
+    def check(stored, password):
+        calls["check"].append(stored.split(":")[0])
+        return real_check(stored, password)
+
+    def make(*args, **kwargs):
+        calls["make"] += 1
+        raise AssertionError("no hash is made while signing in")
+
+    monkeypatch.setattr(auth, "check_password_hash", check)
+    monkeypatch.setattr(auth, "generate_password_hash", make)
+    for name in ("nobody", "coord"):
+        with pytest.raises(Exception, match="Wrong username or password"):
+            auth.login(session, name, "wrong password", "192.0.2.1")
+    assert calls["make"] == 0
+    assert len(calls["check"]) == 2 and calls["check"][0] == calls["check"][1]
+
+
+def test_sign_out_ends_the_session_on_the_server(app, people):
+    client = app.test_client()
+    sign_in(client, "coord")
+    stolen = client.get_cookie("session").value
+    client.post("/logout", data={"csrf_token": csrf_of(client, "/map")})
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    r = thief.get("/map")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    assert thief.get("/api/v1/patrols").status_code == 401
+
+
+def test_a_session_of_a_deactivated_user_stops_working(app, people, session):
+    client = app.test_client()
+    sign_in(client, "coord")
+    assert client.get("/api/v1/patrols").status_code == 200
+    session.execute(sa.update(User).where(User.username == "coord").values(active=False))
+    session.commit()
+    assert client.get("/api/v1/patrols").status_code == 401
