@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from urllib.parse import quote
 from datetime import timedelta
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from patrol.store.models import AuditEvent, EffortCell, Patrol
-from tests.conftest import HALF_M, T0, iso, lonlat, make_report, row_counts
+from tests.conftest import HALF_M, T0, lonlat, make_report, row_counts
 
 GEOJSON = "application/geo+json"
 SETTINGS = settings(
