@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULTS", "from_environment"]
+__all__ = ["DEFAULTS", "default_database_url", "demo_allowed", "from_environment"]
 
 #: Development-only secret: create_app refuses it unless PATROL_ENV is development or testing.
 DEV_SECRET_KEY = "patrol-development-only-secret"
@@ -68,6 +68,13 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return found
 
 
-def default_database_url(instance_path: str | Path) -> str:
-    """The embedded default: one SQLite file in the instance folder."""
-    return f"sqlite:///{Path(instance_path) / 'patrol.sqlite3'}"
+def default_database_url(instance_path: str | Path, env: str = "production") -> str:
+    """The embedded default: one SQLite file in the instance folder, another one for
+    development, so that the demo's published logins never sit in a production database."""
+    name = "patrol-dev.sqlite3" if env == "development" else "patrol.sqlite3"
+    return f"sqlite:///{Path(instance_path) / name}"
+
+
+def demo_allowed(env: str) -> bool:
+    """Whether the demo's users (published passwords and tokens) may sign in."""
+    return env in ("development", "testing")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
+import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app, g
+
+from patrol.config import demo_allowed
 
 from patrol.store.db import make_engine, make_sessionmaker
 
 __all__ = ["get_session", "init_app"]
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +22,24 @@ def init_app(app: Flask) -> None:
     app.extensions["patrol.engine"] = engine
     app.extensions["patrol.sessions"] = make_sessionmaker(engine)
     app.teardown_appcontext(close_session)
+    if not demo_allowed(app.config["ENV"]):
+        _warn_of_demo_users(engine)
+
+
+def _warn_of_demo_users(engine: sa.Engine) -> None:
+    """Say so when a production server finds the demo's users: they cannot sign in here
+    (their passwords and tokens are published), and they should be removed."""
+    try:
+        with engine.connect() as conn:
+            names = conn.scalars(sa.text("SELECT username FROM app_user WHERE demo")).all()
+    except sa.exc.DBAPIError:
+        return  # not migrated yet: nothing to warn of
+    if names:
+        log.warning(
+            "this database holds demo users (%s); in production they are refused: use a "
+            "database of its own for production (PATROL_DATABASE_URL)",
+            ", ".join(names),
+        )
 
 
 def get_session() -> so.Session:

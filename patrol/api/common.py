@@ -10,6 +10,7 @@ from flask import current_app, g, jsonify, request, session, url_for
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
+from patrol.config import demo_allowed
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired, FieldError, Forbidden, ValidationFailed
 from patrol.geo.report import parse_time, printable
@@ -28,6 +29,10 @@ __all__ = [
 ]
 
 
+def _demo() -> bool:
+    return demo_allowed(current_app.config["ENV"])
+
+
 def current_principal() -> Principal:
     """The caller: ``Authorization: Bearer`` for API clients, else the signed-in person's
     session (whose unsafe requests must carry the page's CSRF token); 401 without either."""
@@ -36,9 +41,9 @@ def current_principal() -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        g.principal = authenticate_token(get_session(), token.strip())
+        g.principal = authenticate_token(get_session(), token.strip(), allow_demo=_demo())
         return g.principal
-    principal = session_principal(get_session(), session.get("sid"))
+    principal = session_principal(get_session(), session.get("sid"), allow_demo=_demo())
     if principal is None:
         raise AuthenticationRequired("Send 'Authorization: Bearer <token>', or sign in.")
     if request.method not in ("GET", "HEAD", "OPTIONS"):

@@ -49,6 +49,7 @@ def _ensure_users(session: so.Session) -> None:
             user = auth.create_user(
                 session, username, role, password, unit, None if unit else [DEMO_SLUG]
             )
+        user.demo = True  # its password and token are published: refused in production
         digest = auth.hash_token(token)
         if session.scalar(sa.select(ApiToken.id).where(ApiToken.token_hash == digest)) is None:
             session.add(ApiToken(user=user, token_hash=digest, prefix=token[:12], name="demo"))

@@ -193,14 +193,15 @@ def revoke_token(session: so.Session, prefix_or_token: str) -> int:
     return len(rows)
 
 
-def authenticate_token(session: so.Session, token: str) -> Principal:
-    """The principal of a bearer token; AuthenticationRequired if unknown or revoked."""
+def authenticate_token(session: so.Session, token: str, *, allow_demo: bool = False) -> Principal:
+    """The principal of a bearer token; AuthenticationRequired if unknown or revoked (or a
+    demo user's, unless ``allow_demo``: the demo's tokens are published)."""
     row = session.scalar(
         sa.select(ApiToken)
         .where(ApiToken.token_hash == hash_token(token))
         .options(so.joinedload(ApiToken.user).selectinload(User.areas))
     )
-    if row is None or row.revoked_at is not None or not row.user.active:
+    if row is None or row.revoked_at is not None or not _may_sign_in(row.user, allow_demo):
         raise AuthenticationRequired("The token is unknown or revoked.")
     principal = principal_for(session, row.user)
     now = utcnow()
@@ -243,10 +244,16 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def authenticate_password(session: so.Session, username: str, password: str) -> User | None:
+def _may_sign_in(user: User, allow_demo: bool) -> bool:
+    return user.active and (allow_demo or not user.demo)
+
+
+def authenticate_password(
+    session: so.Session, username: str, password: str, *, allow_demo: bool = False
+) -> User | None:
     """The active user with this username and password, else None (in the same time)."""
     user = session.scalar(sa.select(User).where(User.username == username))
-    if user is None or not user.active or not user.password_hash:
+    if user is None or not _may_sign_in(user, allow_demo) or not user.password_hash:
         check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
@@ -268,7 +275,9 @@ def _lock_login_ledger(session: so.Session) -> None:
         session.execute(sa.text("SELECT pg_advisory_xact_lock(7413001)"))
 
 
-def login(session: so.Session, username: str, password: str, ip: str) -> User:
+def login(
+    session: so.Session, username: str, password: str, ip: str, *, allow_demo: bool = False
+) -> User:
     """The user signing in; TooManyRequests after repeated failures, AuthenticationRequired
     for a wrong username or password (the same answer for both).
 
@@ -303,7 +312,7 @@ def login(session: so.Session, username: str, password: str, ip: str) -> User:
     except Exception:
         session.rollback()
         raise
-    user = authenticate_password(session, username, password)
+    user = authenticate_password(session, username, password, allow_demo=allow_demo)
     session.rollback()
     if user is None:
         raise AuthenticationRequired("Wrong username or password.")
@@ -337,7 +346,9 @@ def end_session(session: so.Session, token: str | None) -> None:
     session.commit()
 
 
-def session_principal(session: so.Session, token: str | None) -> Principal | None:
+def session_principal(
+    session: so.Session, token: str | None, *, allow_demo: bool = False
+) -> Principal | None:
     """The principal of a live session token, or None (unknown, ended, expired, inactive)."""
     if not token or not isinstance(token, str):
         return None
@@ -349,6 +360,7 @@ def session_principal(session: so.Session, token: str | None) -> Principal | Non
             UserSession.ended_at.is_(None),
             UserSession.expires_at > utcnow(),
             User.active.is_(True),
+            *(() if allow_demo else (User.demo.is_(False),)),
         )
         .options(so.selectinload(User.areas))
     )

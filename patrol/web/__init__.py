@@ -24,6 +24,7 @@ from flask import (
 )
 from shapely.geometry import shape
 
+from patrol.config import demo_allowed
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired, Forbidden, TooManyRequests
 from patrol.geo.shapes import project
@@ -49,7 +50,9 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 
 def current_user() -> auth.Principal | None:
     if "web_principal" not in g:
-        g.web_principal = auth.session_principal(get_session(), session.get("sid"))
+        g.web_principal = auth.session_principal(
+            get_session(), session.get("sid"), allow_demo=demo_allowed(current_app.config["ENV"])
+        )
     return g.web_principal
 
 
@@ -112,7 +115,11 @@ def login():
         username = request.form.get("username", "").strip()
         try:
             user = auth.login(
-                get_session(), username, request.form.get("password", ""), request.remote_addr or ""
+                get_session(),
+                username,
+                request.form.get("password", ""),
+                request.remote_addr or "",
+                allow_demo=demo_allowed(current_app.config["ENV"]),
             )
         except (AuthenticationRequired, TooManyRequests) as exc:
             error, status = exc.detail, exc.status

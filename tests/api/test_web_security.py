@@ -278,3 +278,36 @@ def test_a_session_of_a_deactivated_user_stops_working(app, people, session):
     session.execute(sa.update(User).where(User.username == "coord").values(active=False))
     session.commit()
     assert client.get("/api/v1/patrols").status_code == 401
+
+
+def test_demo_users_are_refused_in_production(app, people, session, caplog):
+    """A production server started on a database where the demo was once loaded: the demo's
+    published token and password open nothing; real users still sign in."""
+    from patrol import create_app
+    from patrol.services import auth
+
+    user = session.scalar(sa.select(User).where(User.username == "coord"))
+    user.demo = True
+    _, token = auth.create_token(session, "coord")
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/v1/units", headers=headers).status_code == 200
+
+    prod = create_app(
+        {"ENV": "production", "SECRET_KEY": "x" * 32, "DATABASE_URL": app.config["DATABASE_URL"]}
+    )
+    assert "demo users (coord)" in caplog.text
+    client = prod.test_client()
+    assert client.get("/api/v1/units", headers=headers).status_code == 401
+    assert sign_in(client, "coord").status_code == 401
+    r = sign_in(client, "ngo")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/exports")
+    prod.extensions["patrol.engine"].dispose()
+
+
+def test_development_keeps_its_own_database_file(tmp_path):
+    from patrol.config import default_database_url
+
+    dev = default_database_url(tmp_path, "development")
+    prod = default_database_url(tmp_path, "production")
+    assert dev != prod and dev.endswith("patrol-dev.sqlite3") and prod.endswith("patrol.sqlite3")
