@@ -23,15 +23,11 @@ from patrol.api.common import (
 from patrol.db import get_session
 from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from patrol.geo.report import printable
-from patrol.services import areas, exports
+from patrol.services import areas, exports, privacy
 from patrol.services import hotspots as service
 from patrol.services.auth import Principal
 from patrol.services.formats import formatter_for
 from patrol.store.models import Unit
-
-# The ngo role sees aggregates only: no cell finer than this, none with fewer patrols.
-NGO_MIN_CELL_KM = 5.0
-NGO_MIN_PATROLS = 3
 
 
 def _context(principal: Principal):
@@ -58,10 +54,15 @@ def _context(principal: Principal):
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
     end = end_day + timedelta(days=1) if end_day else None  # 'to' is the last day included
     window = service.resolve_window(session, area, start, end)
+    if principal.role == "ngo" and not (start and end_day):
+        window = service.Window(*privacy.whole_months(window.start, window.end))
+    suppression = privacy.check_aggregate_request(
+        principal, window.start, window.end, unit_id, cell_km, area.cell_m / 1000
+    )
     settings = service.AnalysisSettings(
         min_effort_km=min_effort if min_effort is not None else 1.0, bins=bins
     )
-    return session, area, window, unit_id, cell_km, settings
+    return session, area, window, unit_id, cell_km, settings, suppression
 
 
 def _csv(rows: list[dict], filename: str) -> Response:
@@ -82,7 +83,7 @@ def _csv(rows: list[dict], filename: str) -> Response:
 def zones_stats():
     """Per zone figures for a window: counts, effort, CPUE, EB rate, hotspot flag, trend."""
     principal = current_principal()
-    session, area, window, unit_id, _, settings = _context(principal)
+    session, area, window, unit_id, _, settings, _ = _context(principal)
     rows, _cells = service.zone_stats(session, area, window, unit_id, settings)
     if request.args.get("format") == "csv":
         return _csv([r.figures for r in rows], f"{area.slug}-zones-{window.start}.csv")
@@ -108,17 +109,17 @@ def zones_stats():
 def hotspots():
     """One feature per grid cell of the area: effort, CPUE, EB rate, Gi*, class, trend."""
     principal = current_principal()
-    session, area, window, unit_id, cell_km, settings = _context(principal)
-    if principal.role == "ngo":
-        cell_km = cell_km or NGO_MIN_CELL_KM
-        if cell_km < NGO_MIN_CELL_KM:
-            raise Forbidden(f"Aggregates for NGOs use cells of {NGO_MIN_CELL_KM:g} km or more.")
-    result = service.grid_hotspots(session, area, window, cell_km, unit_id, settings)
+    session, area, window, unit_id, cell_km, settings, suppression = _context(principal)
+    if suppression is not None:
+        cell_km = cell_km or privacy.NGO_MIN_CELL_KM
+    result = service.grid_hotspots(
+        session, area, window, cell_km, unit_id, settings, suppression=suppression
+    )
     features = service.hotspot_features(result)
-    if principal.role == "ngo":
+    if suppression is not None:
         for feature in features:
             props = feature["properties"]
-            if props["patrols"] < NGO_MIN_PATROLS:
+            if props["patrols"] < suppression.min_patrols:
                 for key in list(props):
                     if key not in ("ix", "iy", "hotspot_class"):
                         props[key] = None
@@ -141,7 +142,7 @@ def dispatch():
     """Every active unit's targets for the window (coordinators)."""
     principal = current_principal()
     principal.require_role("coordinator", "admin")
-    session, area, window, _, _, settings = _context(principal)
+    session, area, window, _, _, settings, _ = _context(principal)
     targets, _units = service.dispatch(session, area, window, settings)
     return geojson_response(service.targets_geojson(targets, window))
 
@@ -157,7 +158,7 @@ def unit_targets(code: str):
         raise NotFound(f"No unit {code} among yours.")
     if principal.role == "ranger" and unit.id != principal.unit_id:
         raise Forbidden("Rangers see their own unit's targets.")
-    _, area, window, _, _, settings = _context(principal)
+    _, area, window, _, _, settings, _ = _context(principal)
     targets, _ = service.dispatch(session, area, window, settings)
     mine = [t for t in targets if t.unit == code]
     if request.args.get("format") == "gpx":

@@ -7,7 +7,7 @@ patrol.analytics. Windows are local calendar days of the area: [start, end).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -29,6 +29,7 @@ from patrol.geo.grid import Grid
 from patrol.geo.projection import to_metric, to_wgs84
 from patrol.geo.report import REMOVED_ACTIONS
 from patrol.geo.shapes import project
+from patrol.services.privacy import Suppression
 from patrol.store.models import (
     ConservationArea,
     EffortCell,
@@ -298,6 +299,44 @@ def cell_figures(
     )
 
 
+ADDITIVE = ("effort_km", "effort_h", "snares", "removed", "finds")
+
+
+def _suppressed(
+    session: so.Session,
+    area: ConservationArea,
+    window: Window,
+    figures: CellFigures,
+    factor: int,
+    suppression: Suppression,
+    settings: AnalysisSettings,
+) -> CellFigures:
+    """``figures`` with each additive figure rebuilt from the allowed atoms only (atom cells
+    x months with no patrol or at least ``min_patrols``); patrol counts stay as counted."""
+    atom = round(suppression.atom_km * 1000 / area.cell_m)
+    if factor % atom:
+        raise ValueError("the cell size must be a whole multiple of the atom")
+    atoms = cell_figures(session, area, window, atom, None, settings.search_transports)
+    few = (atoms.by_bin["patrols"] > 0) & (atoms.by_bin["patrols"] < suppression.min_patrols)
+    m = factor // atom
+    table = np.full((int(figures.ix.max()) + 1, int(figures.iy.max()) + 1), -1, np.int64)
+    table[figures.ix, figures.iy] = np.arange(figures.ix.size)
+    px, py = atoms.ix // m, atoms.iy // m
+    target = np.full(atoms.ix.size, -1, np.int64)
+    inside = (px < table.shape[0]) & (py < table.shape[1])
+    target[inside] = table[px[inside], py[inside]]
+    keep = target >= 0
+    by_bin = dict(figures.by_bin)
+    for key in ADDITIVE:
+        values = np.where(few, 0.0, atoms.by_bin[key])[:, keep]
+        rebuilt = np.zeros_like(figures.by_bin[key])
+        for b in range(values.shape[0]):
+            rebuilt[b] = np.bincount(target[keep], values[b], minlength=rebuilt.shape[1])
+        by_bin[key] = rebuilt
+    totals = {key: by_bin[key].sum(axis=0) for key in ADDITIVE}
+    return replace(figures, by_bin=by_bin, **totals)
+
+
 @dataclass
 class HotspotResult:
     window: Window
@@ -328,11 +367,18 @@ def grid_hotspots(
     unit_id: int | None = None,
     settings: AnalysisSettings | None = None,
     trend: bool = True,
+    suppression: Suppression | None = None,
 ) -> HotspotResult:
-    """Gi* of the EB-smoothed CPUE over cells with enough effort, FDR-classified, with trend."""
+    """Gi* of the EB-smoothed CPUE over cells with enough effort, FDR-classified, with trend.
+
+    With ``suppression`` (figures for NGOs) every additive figure is a sum of the atoms it
+    allows, and so is everything computed from them.
+    """
     settings = settings or AnalysisSettings()
     grid, factor = _grid_for(area, cell_km)
     f = cell_figures(session, area, window, factor, unit_id, settings.search_transports)
+    if suppression is not None:
+        f = _suppressed(session, area, window, f, factor, suppression, settings)
     ix, iy, rings, clon, clat = _area_cells(
         area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
     )
