@@ -138,11 +138,32 @@ def zones_import(file: str, slug: str | None) -> None:
     """Replace an area's zones with a GeoJSON file; figures are recomputed."""
     from patrol.services.areas import replace_zones
 
+    session = _session()
     try:
-        zones = replace_zones(_session(), _area(slug), Path(file).read_bytes())
+        replaced = replace_zones(session, _area(slug), Path(file).read_bytes())
     except PatrolError as error:
         _fail(error)
-    click.echo(f"{len(zones)} zones stored")
+    click.echo(f"{len(replaced.zones)} zones stored")
+    _run_job(session, replaced.job.id, replaced.job.total)
+
+
+def _run_job(session, job_id: int, total: int) -> None:
+    """Run a recompute job here, with a progress bar over its patrols."""
+    from patrol.services.recompute import run_job
+
+    with click.progressbar(length=total, label="measuring patrols", show_pos=True) as bar:
+        done = 0
+
+        def advance(job) -> None:
+            nonlocal done
+            bar.length = max(bar.length or 0, job.total)
+            bar.update(job.done - done)
+            done = job.done
+
+        job = run_job(session, job_id, progress=advance)
+    if job.state != "done":
+        raise click.ClickException(f"recompute job {job_id} {job.state}: {job.error}")
+    click.echo(f"{job.done} patrols recomputed")
 
 
 units_group = AppGroup("units", help="Mobile units of an area.")
@@ -278,20 +299,22 @@ def patrols_import(files, unit, transport, started_at, ended_at) -> None:
 @click.option("--area", "slug", help="Area slug (default: every area).")
 def recompute_command(slug: str | None) -> None:
     """Measure every stored patrol again (effort per cell and zone, finds' cells and zones)."""
-    from patrol.services.patrols import recompute_area
+    from patrol.services.recompute import open_job
     from patrol.store import begin_write
     from patrol.store.models import ConservationArea
 
     session = _session()
-    begin_write(session)
-    query = sa.select(ConservationArea)
+    query = sa.select(ConservationArea.id)
     if slug:
         query = query.where(ConservationArea.slug == slug)
-    total = 0
-    for area in session.scalars(query).all():
-        total += recompute_area(session, area)
-    session.commit()
-    click.echo(f"{total} patrols recomputed")
+    for area_id in session.scalars(query).all():
+        begin_write(session)
+        area = session.get(ConservationArea, area_id)
+        job = open_job(session, area, "all")
+        job_id, total = job.id, job.total
+        session.commit()
+        click.echo(f"{area.slug}:")
+        _run_job(session, job_id, total)
 
 
 @click.command("dispatch")

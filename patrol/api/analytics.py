@@ -10,6 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Response, request
 
+from patrol import jobs
 from patrol.api import bp
 from patrol.api.common import (
     FIRST_YEAR,
@@ -23,7 +24,7 @@ from patrol.api.common import (
 from patrol.db import get_session
 from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from patrol.geo.report import printable
-from patrol.services import areas, exports, privacy
+from patrol.services import areas, exports, privacy, recompute
 from patrol.services import hotspots as service
 from patrol.services.auth import Principal
 from patrol.services.formats import formatter_for
@@ -87,11 +88,18 @@ def zones_stats():
     rows, _cells = service.zone_stats(session, area, window, unit_id, settings)
     if request.args.get("format") == "csv":
         return _csv([r.figures for r in rows], f"{area.slug}-zones-{window.start}.csv")
+    job = recompute.active_job(session, area.id)
+    recomputing = {}
+    if job is not None:
+        # Zone figures of patrols the job has not reached yet are those of the old zones.
+        jobs.resume_if_stale(job)
+        recomputing = {"recomputing": recompute.job_document(job)}
     return geojson_response(
         {
             "type": "FeatureCollection",
             "area": area.slug,
             "window": window.label,
+            **recomputing,
             "features": [
                 {
                     "type": "Feature",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,11 +18,10 @@ from patrol.geo.grid import Grid
 from patrol.geo.projection import utm_epsg
 from patrol.geo.report import Problems, check_point, load_json
 from patrol.geo.shapes import dumps_geometry, parse_zones, project
-from patrol.services import audit
+from patrol.services import audit, recompute
 from patrol.services.auth import Principal
-from patrol.services.patrols import recompute_area
 from patrol.store.db import begin_write
-from patrol.store.models import ConservationArea, SnareFind, Unit, Zone
+from patrol.store.models import ConservationArea, RecomputeJob, SnareFind, Unit, Zone
 
 __all__ = [
     "area_for",
@@ -124,16 +124,24 @@ def area_for(
     )
 
 
+@dataclass
+class ZoneReplacement:
+    zones: list[Zone]
+    job: RecomputeJob  # measures the area's patrols against the new zones (recompute.run_job)
+
+
 def replace_zones(
     session: so.Session,
     area: ConservationArea,
     data: bytes | str | dict,
     principal: Principal | None = None,
-) -> list[Zone]:
-    """Replace the area's zones with a FeatureCollection and recompute every derived figure.
+) -> ZoneReplacement:
+    """Replace the area's zones with a FeatureCollection, and open the job that recomputes
+    every figure derived from them.
 
     Zones are matched by code: a kept code keeps its id (and its history), a missing one is
-    removed. One transaction; a rejected file changes nothing.
+    removed. One short transaction (a rejected file changes nothing); the patrols are
+    measured afterwards, in batches, by ``recompute.run_job``.
     """
     doc = data if isinstance(data, dict) else load_json(data)
     problems = Problems()
@@ -167,7 +175,7 @@ def replace_zones(
         )
         session.delete(gone)
     session.flush()
-    count = recompute_area(session, area, cells=False)
+    job = recompute.open_job(session, area, "zones")
     audit.record(
         session,
         user_id=principal.user_id if principal else None,
@@ -176,10 +184,10 @@ def replace_zones(
         entity="zones",
         entity_id=area.slug,
         before={"zones": before},
-        after={"zones": sorted(z.code for z in kept), "patrols_recomputed": count},
+        after={"zones": sorted(z.code for z in kept), "recompute_job": job.id},
     )
     session.commit()
-    return kept
+    return ZoneReplacement(kept, job)
 
 
 def zones_document(session: so.Session, area: ConservationArea) -> dict[str, Any]:

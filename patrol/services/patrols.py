@@ -39,7 +39,6 @@ from patrol.services.auth import Principal
 from patrol.services.measure import (
     AreaContext,
     RouteFigures,
-    measure_route,
     measure_segments,
     route_segments,
 )
@@ -54,7 +53,7 @@ from patrol.store.models import (
     Zone,
 )
 
-__all__ = ["IngestResult", "ingest_report", "patrol_document", "recompute_area"]
+__all__ = ["IngestResult", "ingest_report", "patrol_document"]
 
 
 @dataclass
@@ -546,43 +545,6 @@ def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:
             "zones": _zone_figures(session, patrol),
         },
     }
-
-
-def recompute_area(session: so.Session, area: ConservationArea, *, cells: bool = True) -> int:
-    """Measure every stored patrol of ``area`` again (after zones or the grid changed).
-
-    Runs inside the caller's transaction; returns how many patrols were measured.
-    """
-    context = AreaContext.load(session, area)
-    patrols = session.scalars(sa.select(Patrol).where(Patrol.area_id == area.id)).all()
-    ids = [p.id for p in patrols]
-    if not ids:
-        return 0
-    session.execute(sa.delete(EffortZone).where(EffortZone.patrol_id.in_(ids)))
-    if cells:
-        session.execute(sa.delete(EffortCell).where(EffortCell.patrol_id.in_(ids)))
-    for patrol in patrols:
-        geometry = json.loads(patrol.route_geojson)
-        parts = [np.asarray(c, float) for c in geometry["coordinates"]]
-        times = (
-            None
-            if patrol.coord_times_json is None
-            else [np.asarray(t, float) for t in json.loads(patrol.coord_times_json)]
-        )
-        figures = measure_route(parts, times, patrol.started_at, patrol.ended_at, context)
-        empty_cells = type(figures.cells)(*(np.zeros(0),) * 4)
-        _write_effort(
-            session, patrol.id, figures.cells if cells else empty_cells, figures.zones, context
-        )
-    finds = session.scalars(sa.select(SnareFind).where(SnareFind.area_id == area.id)).all()
-    if finds:
-        x, y = to_metric(
-            np.array([f.lon for f in finds]), np.array([f.lat for f in finds]), context.epsg
-        )
-        ix, iy = context.grid.cell_of(x, y)
-        for f, zone_id, a, b in zip(finds, context.zone_of(x, y), ix, iy, strict=True):
-            f.zone_id, f.cell_ix, f.cell_iy = zone_id, int(a), int(b)
-    return len(patrols)
 
 
 PATROL_FIELDS = ("leader", "members", "transport")

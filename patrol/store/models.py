@@ -329,19 +329,24 @@ class UserSession(Base):
 
 
 class RecomputeJob(Base):
-    """Measuring an area's patrols again after its zones changed, in batches.
+    """Measuring an area's patrols again after its zones (or grid) changed, in batches.
 
     Progress is stored after each batch, so the API can report it and any process can
     resume a job whose runner died (its ``heartbeat_at`` stops moving).
     """
 
     __tablename__ = "recompute_job"
-    __table_args__ = (sa.CheckConstraint("state IN ('running', 'done', 'failed')", name="state"),)
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('running', 'done', 'failed')", name="state"),
+        sa.CheckConstraint("kind IN ('zones', 'all')", name="kind"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     area_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), index=True
     )
+    # zones: effort per zone and the finds' zones; all: cells too (after a grid change).
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="zones")
     zones_version: so.Mapped[int]
     state: so.Mapped[str] = so.mapped_column(sa.String(16), default="running")
     total: so.Mapped[int] = so.mapped_column(default=0)

@@ -53,6 +53,7 @@ def upgrade() -> None:
         "recompute_job",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("area_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("zones_version", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
@@ -65,6 +66,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "state IN ('running', 'done', 'failed')", name=op.f("ck_recompute_job_state")
         ),
+        sa.CheckConstraint("kind IN ('zones', 'all')", name=op.f("ck_recompute_job_kind")),
         sa.ForeignKeyConstraint(
             ["area_id"],
             ["conservation_area.id"],
