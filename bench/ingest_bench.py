@@ -40,12 +40,18 @@ SIZES = (1_000, 10_000, 100_000)
 REPEATS = {1_000: 20, 10_000: 10, 100_000: 3}
 
 
-def walk(n: int, rng: np.random.Generator, start_xy: tuple[float, float]) -> np.ndarray:
-    """A GPS-like walk of ``n`` fixes 10-30 m apart (metric)."""
+def walk(
+    n: int, rng: np.random.Generator, start_xy: tuple[float, float], radius_m: float = 8000.0
+) -> np.ndarray:
+    """A GPS-like walk of ``n`` fixes 10-30 m apart (metric), folded back at ``radius_m``
+    from its start like a patrol turning at the park's edge (every vertex stays in the area,
+    as ingest requires; folding keeps each step's length)."""
     heading = np.cumsum(rng.normal(0, 0.3, n))
     step = rng.uniform(10, 30, n)
     xy = np.cumsum(np.column_stack([step * np.cos(heading), step * np.sin(heading)]), axis=0)
-    return xy - xy[0] + np.array(start_xy)
+    r = radius_m
+    folded = np.abs((xy - xy[0] + r) % (4 * r) - 2 * r) - r
+    return folded + np.array(start_xy)
 
 
 def report(n: int, rng, area_ctx: AreaContext, start_xy) -> dict:
