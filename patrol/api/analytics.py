@@ -16,6 +16,7 @@ from patrol.api.common import (
     FIRST_YEAR,
     LAST_YEAR,
     ascii_int,
+    choice_arg,
     current_principal,
     date_arg,
     float_arg,
@@ -85,8 +86,9 @@ def zones_stats():
     """Per zone figures for a window: counts, effort, CPUE, EB rate, hotspot flag, trend."""
     principal = current_principal()
     session, area, window, unit_id, _, settings, _ = _context(principal)
+    fmt = choice_arg("format", ("geojson", "csv"), "geojson")
     rows, _cells = service.zone_stats(session, area, window, unit_id, settings)
-    if request.args.get("format") == "csv":
+    if fmt == "csv":
         return _csv([r.figures for r in rows], f"{area.slug}-zones-{window.start}.csv")
     job = recompute.active_job(session, area.id)
     recomputing = {}
@@ -169,7 +171,7 @@ def unit_targets(code: str):
     _, area, window, _, _, settings, _ = _context(principal)
     targets, _ = service.dispatch(session, area, window, settings)
     mine = [t for t in targets if t.unit == code]
-    if request.args.get("format") == "gpx":
+    if choice_arg("format", ("geojson", "gpx"), "geojson") == "gpx":
         return Response(
             service.targets_gpx(mine, f"{code} targets {window.label}"),
             mimetype="application/gpx+xml",

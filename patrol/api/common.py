@@ -19,6 +19,7 @@ from patrol.services.queries import Filters
 
 __all__ = [
     "ascii_int",
+    "choice_arg",
     "current_principal",
     "date_arg",
     "filters_from_request",
@@ -123,6 +124,17 @@ def float_arg(name: str, problems: list[FieldError], lo: float, hi: float) -> fl
         problems.append(FieldError(f"/{name}", f"must be a number from {lo:g} to {hi:g}"))
         return None
     return value
+
+
+def choice_arg(name: str, choices: tuple[str, ...], default: str) -> str:
+    """The query parameter ``name``, one of ``choices`` (422 otherwise), or ``default``."""
+    raw = request.args.get(name) or default
+    if raw not in choices:
+        raise ValidationFailed(
+            "The query parameters are not valid.",
+            errors=[FieldError(f"/{name}", f"must be one of {', '.join(choices)}")],
+        )
+    return raw
 
 
 def _time_arg(name: str, value: str, problems: list[FieldError], end: bool) -> datetime | None:

@@ -1,74 +1,90 @@
-"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
+
+Every endpoint, every parameter with its type and allowed values, and every content type
+an answer can have: schemathesis generates requests from this document in the test suite
+(tests/api/test_openapi.py) and fails on any server error or answer that contradicts it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from patrol.api import bp
+from patrol.geo.report import TRANSPORTS
 
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-_GEOJSON = {"application/geo+json": {"schema": {"type": "object"}}}
-_FILTERS = [
-    {
-        "name": "from",
-        "in": "query",
-        "schema": {"type": "string"},
-        "description": "date (UTC day) or ISO 8601 time with offset; inclusive",
-    },
-    {
-        "name": "to",
-        "in": "query",
-        "schema": {"type": "string"},
-        "description": "date (the whole day is included) or ISO 8601 time; exclusive",
-    },
-    {"name": "unit", "in": "query", "schema": {"type": "string"}},
-    {"name": "zone", "in": "query", "schema": {"type": "string"}},
-    {
-        "name": "bbox",
-        "in": "query",
-        "schema": {"type": "string"},
-        "description": "west,south,east,north in degrees",
-    },
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-]
-
-
-def _q(name: str, kind: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": "query", "schema": {"type": kind}}
-
-
-_WINDOW = [
-    {
-        "name": "from",
-        "in": "query",
-        "schema": {"type": "string", "format": "date"},
-        "description": "first local day; default: a year before 'to'",
-    },
-    {
-        "name": "to",
-        "in": "query",
-        "schema": {"type": "string", "format": "date"},
-        "description": "last local day, included; default: the latest patrol's day",
-    },
-]
-_AREA = [
-    {
-        "name": "area",
-        "in": "query",
-        "schema": {"type": "string"},
-        "description": "area slug; optional when the caller has one area",
+_OBJECT = {"type": "object"}
+_GEOJSON = {"application/geo+json": {"schema": _OBJECT}}
+_JSON = {"application/json": {"schema": _OBJECT}}
+_CSV = {"text/csv": {"schema": {"type": "string"}}}
+_GPX = {"application/gpx+xml": {"schema": {"type": "string"}}}
+_XLSX = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}
     }
+}
+_DAY_OR_TIME = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
+
+
+def _q(name: str, schema: dict[str, Any], description: str = "", required: bool = False):
+    param: dict[str, Any] = {"name": name, "in": "query", "schema": schema}
+    if description:
+        param["description"] = description
+    if required:
+        param["required"] = True
+    return param
+
+
+def _enum(*values: str) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values)}
+
+
+_FILTERS = [
+    _q("from", _DAY_OR_TIME, "date (a whole day) or ISO 8601 time with offset; inclusive"),
+    _q("to", _DAY_OR_TIME, "date (the whole day is included) or ISO 8601 time; exclusive"),
+    _q("unit", {"type": "string"}, "unit code"),
+    _q("zone", {"type": "string"}, "zone code"),
+    _q("bbox", {"type": "string"}, "west,south,east,north in degrees"),
+    _q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "page size"),
+    _q("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}, "items to skip"),
+]
+_WINDOW = [
+    _q(
+        "from",
+        {"type": "string", "format": "date"},
+        "first local day; default a year before 'to' (NGOs: the 1st of a month)",
+    ),
+    _q(
+        "to",
+        {"type": "string", "format": "date"},
+        "last local day, included; default the latest patrol's day (NGOs: a month's last)",
+    ),
+]
+_AREA = [_q("area", {"type": "string"}, "area slug; optional when the caller has one area")]
+_YEAR = {"type": "integer", "minimum": 1900, "maximum": 2199}
+_ANALYSIS = [
+    _q("unit", {"type": "string"}, "one unit's patrols (rangers: their own unit only)"),
+    _q("min_effort_km", {"type": "number", "minimum": 0, "maximum": 1000}),
+    _q("bins", _enum("monthly", "seasonal")),
 ]
 
 
-def _op(summary: str, ok: str = "200", params=None, body=None, extra=None) -> dict[str, Any]:
+def _op(
+    summary: str,
+    ok: str = "200",
+    params: list | None = None,
+    body: dict | None = None,
+    content: dict | None = None,
+    extra: dict | None = None,
+) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,
         "parameters": params or [],
         "responses": {
-            ok: {"description": "OK", "content": _GEOJSON},
-            "4XX": {"description": "Problem", "content": _PROBLEM},
+            ok: {"description": "OK", "content": _GEOJSON if content is None else content},
+            "4XX": {"description": "Problem (RFC 9457)", "content": _PROBLEM},
         },
     }
     if body:
@@ -76,6 +92,23 @@ def _op(summary: str, ok: str = "200", params=None, body=None, extra=None) -> di
     op["responses"].update(extra or {})
     return op
 
+
+def _path_param(name: str, schema: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "path", "required": True, "schema": schema}]
+
+
+_CORRECTION = {
+    "type": "object",
+    "required": ["revision"],
+    "properties": {
+        "revision": {"type": "integer", "minimum": 1},
+        "leader": {"type": ["string", "null"], "maxLength": 200},
+        "members": {"type": "array", "items": {"type": "string", "maxLength": 200}},
+        "transport": {"type": "string", "enum": list(TRANSPORTS)},
+        "finds": {"type": "object", "additionalProperties": _OBJECT},
+    },
+    "additionalProperties": False,
+}
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -92,15 +125,20 @@ SPEC: dict[str, Any] = {
                 "Submit a patrol report (GeoJSON FeatureCollection or GPX)",
                 "201",
                 params=[
-                    {"name": n, "in": "query", "schema": {"type": "string"}}
-                    for n in ("unit", "id", "transport", "leader", "started_at", "ended_at")
+                    _q("unit", {"type": "string"}, "GPX: the unit that patrolled"),
+                    _q("id", {"type": "string", "format": "uuid"}, "GPX: the patrol's id"),
+                    _q("transport", _enum(*TRANSPORTS)),
+                    _q("leader", {"type": "string", "maxLength": 200}),
+                    _q("started_at", {"type": "string", "format": "date-time"}),
+                    _q("ended_at", {"type": "string", "format": "date-time"}),
                 ],
                 body={
-                    "application/geo+json": {"schema": {"type": "object"}},
+                    "application/geo+json": {"schema": _OBJECT},
                     "application/gpx+xml": {"schema": {"type": "string"}},
                     "multipart/form-data": {
                         "schema": {
                             "type": "object",
+                            "required": ["file"],
                             "properties": {"file": {"type": "string", "format": "binary"}},
                         }
                     },
@@ -110,53 +148,62 @@ SPEC: dict[str, Any] = {
                         "description": "Replay: this report is stored already",
                         "content": _GEOJSON,
                     },
-                    "409": {"description": "Another report has this id", "content": _PROBLEM},
+                    "409": {
+                        "description": "Another report has this id, it was deleted, or it is "
+                        "not available to you",
+                        "content": _PROBLEM,
+                    },
                 },
             ),
             "get": _op("List patrols (routes) you may see", params=_FILTERS),
         },
         "/patrols/{id}": {
-            "parameters": [
-                {
-                    "name": "id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "format": "uuid"},
-                }
-            ],
+            "parameters": _path_param("id", {"type": "string", "format": "uuid"}),
             "get": _op("One patrol: route, finds, figures (and audit trail for coordinators)"),
             "patch": _op(
-                "Correct a patrol or its finds (coordinator)",
-                body={"application/json": {"schema": {"type": "object"}}},
+                "Correct a patrol or its finds (coordinator), naming the revision edited",
+                body={
+                    "application/json": {"schema": _CORRECTION},
+                    "application/merge-patch+json": {"schema": _CORRECTION},
+                },
             ),
             "delete": _op(
                 "Soft-delete a patrol (coordinator)",
-                params=[
-                    {
-                        "name": "revision",
-                        "in": "query",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    }
-                ],
+                params=[_q("revision", {"type": "integer", "minimum": 1}, required=True)],
+                content=_JSON,
             ),
         },
         "/snares": {"get": _op("List snare finds you may see", params=_FILTERS)},
         "/zones": {
             "get": _op("Zones of an area", params=_AREA),
             "put": _op(
-                "Replace an area's zones; figures are recomputed",
+                "Replace an area's zones; 202 while the figures are recomputed (see Location)",
                 params=_AREA,
-                body={"application/geo+json": {"schema": {"type": "object"}}},
+                body={"application/geo+json": {"schema": _OBJECT}, "application/json": {}},
+                extra={"202": {"description": "Recomputing", "content": _GEOJSON}},
             ),
         },
-        "/units": {"get": _op("Units of an area", params=_AREA)},
+        "/jobs/{id}": {
+            "parameters": _path_param("id", {"type": "integer", "minimum": 1}),
+            "get": _op(
+                "A recompute job's progress (coordinators); a stalled job is resumed",
+                content=_JSON,
+            ),
+        },
+        "/units": {"get": _op("Units of an area (bases hidden from NGOs)", params=_AREA)},
+        "/areas": {"get": _op("Your conservation areas")},
+        "/session": {
+            "get": _op(
+                "Who is signed in, with a fresh CSRF token for the pages' API calls",
+                content=_JSON,
+            )
+        },
         "/zones/stats": {
             "get": _op(
                 "Per zone: snares, effort, patrol-days, density, CPUE, EB rate, hotspot flag, "
-                "trend "
-                "(format=csv for CSV)",
-                params=_AREA + _WINDOW + [_q("unit"), _q("format")],
+                "trend",
+                params=_AREA + _WINDOW + _ANALYSIS + [_q("format", _enum("geojson", "csv"))],
+                content=_GEOJSON | _CSV,
             )
         },
         "/hotspots": {
@@ -164,41 +211,66 @@ SPEC: dict[str, Any] = {
                 "Grid cells with effort, CPUE, EB rate, Gi* z and p, FDR verdict, class and trend",
                 params=_AREA
                 + _WINDOW
-                + [_q("unit"), _q("cell_km", "number"), _q("min_effort_km", "number"), _q("bins")],
+                + _ANALYSIS
+                + [
+                    _q(
+                        "cell_km",
+                        {"type": "number", "minimum": 0.1, "maximum": 100},
+                        "a whole multiple of the area's cell (NGOs: of 5 km)",
+                    )
+                ],
             )
         },
         "/dispatch": {
-            "get": _op("Every active unit's targets (coordinators)", params=_AREA + _WINDOW)
+            "get": _op(
+                "Every active unit's targets (coordinators)", params=_AREA + _WINDOW + _ANALYSIS
+            )
+        },
+        "/units/{code}/targets": {
+            "parameters": _path_param("code", {"type": "string"}),
+            "get": _op(
+                "One unit's targets as GeoJSON, or GPX waypoints with format=gpx",
+                params=_AREA + _WINDOW + _ANALYSIS + [_q("format", _enum("geojson", "gpx"))],
+                content=_GEOJSON | _GPX,
+            ),
         },
         "/exports/annual": {
             "get": _op(
                 "Zone x month snares and effort for a year or years, with totals and the year "
-                "before: csv, xlsx, json or geojson (zones). Aggregates only.",
-                params=[*_AREA, _q("year", "integer"), _q("to_year", "integer"), _q("format")],
+                "before. Aggregates only.",
+                params=[
+                    *_AREA,
+                    _q("year", _YEAR, required=True),
+                    _q("to_year", _YEAR),
+                    _q("format", _enum("csv", "xlsx", "json", "geojson")),
+                ],
+                content=_CSV | _XLSX | _JSON | _GEOJSON,
             )
         },
         "/exports/finds": {
             "get": _op(
-                "Every find of a year with its location, csv or geojson (coordinators)",
-                params=[*_AREA, _q("year", "integer"), _q("format")],
+                "Every find of a year with its location (coordinators)",
+                params=[
+                    *_AREA,
+                    _q("year", _YEAR, required=True),
+                    _q("format", _enum("csv", "geojson")),
+                ],
+                content=_CSV | _GEOJSON,
             )
         },
         "/exports/routes": {
             "get": _op(
                 "Every patrol route of a year as GeoJSON (coordinators)",
-                params=[*_AREA, _q("year", "integer")],
+                params=[*_AREA, _q("year", _YEAR, required=True)],
             )
         },
-        "/units/{code}/targets": {
-            "parameters": [
-                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
-            "get": _op(
-                "One unit's targets as GeoJSON, or GPX waypoints with format=gpx",
-                params=_AREA + _WINDOW + [_q("format")],
-            ),
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "OK", "content": _JSON}},
+            }
         },
-        "/areas": {"get": _op("Your conservation areas")},
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
