@@ -19,6 +19,21 @@
   const routeLayer = L.polyline([], { color: "#54278f", weight: 3, className: "draft-route" }).addTo(map);
   const snareLayer = L.layerGroup().addTo(map);
 
+  // The ranger's area: its outline for orientation, and the view the map opens on (a route
+  // drawn outside it is refused by the server).
+  fetch("/api/v1/areas", { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((doc) => {
+      if (!doc || !doc.features || !doc.features.length) return;
+      const outline = L.geoJSON(doc.features, {
+        style: { color: "#444", weight: 2, fill: false, dashArray: "6 4" },
+        interactive: false,
+      }).addTo(map);
+      if (!route.parts.length) map.fitBounds(outline.getBounds());
+      map.getContainer().dataset.area = "1";
+    })
+    .catch(() => {});
+
   let reportId = newId();
   let route = { parts: [], times: [] }; // parts: [[lon, lat], ...] per line
   let snares = [];

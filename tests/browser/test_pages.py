@@ -175,13 +175,15 @@ def test_offline_report_waits_survives_reload_and_is_stored_once(open_session, s
     s.page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     s.page.reload()  # now controlled by the service worker
     s.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    s.page.wait_for_selector("#route-map[data-area='1']")  # opened on the ranger's area
     s.context.set_offline(True)
     s.page.click("#draw")
     for x, y in ((60, 80), (160, 140), (260, 90)):
         s.page.locator("#route-map").click(position={"x": x, "y": y})
     s.page.fill("#ended_at", "2099-01-01T10:00")  # fixed below: the start is now
     s.page.evaluate("""() => {
-        const end = new Date(Date.now() + 3600000);
+        // Four hours: the route drawn with three taps is ~15 km, a day's walk, not an hour's.
+        const end = new Date(Date.now() + 4 * 3600000);
         const local = new Date(end.getTime() - end.getTimezoneOffset() * 60000);
         document.querySelector('#ended_at').value = local.toISOString().slice(0, 16);
     }""")
