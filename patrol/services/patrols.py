@@ -33,6 +33,7 @@ from patrol.geo.report import (
 from patrol.services import audit
 from patrol.services.auth import Principal
 from patrol.services.measure import AreaContext, measure_route
+from patrol.services.observations import patrol_observations
 from patrol.store.db import begin_write
 from patrol.store.models import (
     ConservationArea,
@@ -438,6 +439,8 @@ def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:
         "id": patrol.uuid,
         "features": [route_feature(patrol)]
         + [find_feature(f, zone_codes.get(f.zone_id)) for f in patrol.finds],
+        # Everything else the patrol recorded (from SMART: every observation, snares too).
+        "observations": patrol_observations(session, patrol),
         "figures": {
             "distance_km": round(patrol.distance_km, 4),
             "duration_h": round(patrol.duration_h, 4),
