@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
@@ -939,8 +940,11 @@ def local_window(area: ConservationArea, first: date, last: date) -> tuple[datet
 
 
 def _xml_bytes(elem: ET.Element) -> bytes:
-    ET.register_namespace("ns2", PATROL_NS)
-    return ET.tostring(elem, encoding="utf-8", xml_declaration=True)
+    """XML with SMART's own prefix (ns2) for its namespace; ElementTree reserves ns<digits>,
+    so its ns0 is renamed in tags and the declaration (never in text, where < is escaped)."""
+    raw = ET.tostring(elem, encoding="utf-8", xml_declaration=True)
+    raw = re.sub(rb"<(/?)ns0:", rb"<\1ns2:", raw)
+    return raw.replace(b" xmlns:ns0=", b" xmlns:ns2=", 1)
 
 
 def export_smart(
@@ -965,9 +969,7 @@ def export_smart(
     name = f"smart-{area.slug}-{first.isoformat()}-{last.isoformat()}"
     docs = export_documents(session, area, start, end)
     if fmt == "xml":
-        ns = PATROL_NS
-        ET.register_namespace("ns2", ns)
-        root = ET.Element(f"{{{ns}}}patrols")
+        root = ET.Element(f"{{{PATROL_NS}}}patrols")
         for _, elem in docs:
             root.append(elem)
         return _xml_bytes(root), "application/xml", name + ".xml"
