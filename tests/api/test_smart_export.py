@@ -148,9 +148,15 @@ def test_round_trip_of_a_patrol_submitted_as_geojson(client, world, app, session
         times=True,
     )
     report["features"][2]["properties"].update(
-        {"type": "leghold", "state": "triggered", "action": "left_in_place", "species": "sika deer",
-         "notes": "under a fallen tree", "count": 4}
-    )  # fmt: skip
+        {
+            "type": "leghold",
+            "state": "triggered",
+            "action": "left_in_place",
+            "species": "sika deer",
+            "notes": "under a fallen tree",
+            "count": 4,
+        }
+    )
     r = client.post(
         "/api/v1/patrols",
         data=json.dumps(report),
