@@ -41,15 +41,15 @@ TYPE_WORDS = [
     ("pit", r"\bpit|yama|\bям"),
 ]
 STATE_WORDS = [
-    ("inactive", r"inactive|old|rust|неактив|старая|старый|ржав"),
-    ("triggered", r"trigger|sprung|сработ"),
-    ("active", r"active|\bset\b|working|актив|рабоч|настор"),
+    ("inactive", r"inactive|neaktiv|old|rust|неактив|старая|старый|ржав"),
+    ("triggered", r"trigger|sprung|srabot|сработ"),
+    ("active", r"activ|aktiv|\bset\b|working|актив|рабоч|настор"),
 ]
 ACTION_WORDS = [
-    ("destroyed", r"destroy|уничтож"),
-    ("left_in_place", r"left|in.?place|оставл"),
-    ("marked", r"mark|помеч|отмеч"),
-    ("removed", r"remov|confiscat|collect|seiz|снят|изъят|убран"),
+    ("destroyed", r"destroy|unichtozh|уничтож"),
+    ("left_in_place", r"left|in.?place|ostavl|оставл"),
+    ("marked", r"mark|pomech|otmech|помеч|отмеч"),
+    ("removed", r"remov|confiscat|collect|seiz|snyat|izyat|снят|изъят|убран"),
 ]
 TRANSPORT_WORDS = [
     ("ski", r"ski|лыж"),
@@ -58,7 +58,7 @@ TRANSPORT_WORDS = [
     ("boat", r"boat|canoe|kayak|ship|лодк|катер"),
     ("vehicle", r"vehicle|car\b|truck|auto|jeep|4x4|air|plane|heli|автомоб|машин|вертол"),
 ]
-COUNT_KEYS = re.compile(r"count|number|num|qty|quant|колич|число|кол-во", re.IGNORECASE)
+COUNT_KEYS = re.compile(r"count|number|num|qty|quant|kolich|колич|число|кол-во", re.IGNORECASE)
 FIELD_KEYS = {
     "type": re.compile(r"type|kind|тип|вид.?(петл|ловуш)", re.IGNORECASE),
     "state": re.compile(r"state|status|condition|состоян|статус", re.IGNORECASE),
