@@ -89,19 +89,42 @@ SPEC: dict[str, Any] = {
     "paths": {
         "/patrols": {
             "post": _op(
-                "Submit a patrol report (GeoJSON FeatureCollection or GPX)",
+                "Submit a patrol report (GeoJSON FeatureCollection or GPX), or SMART patrol XML "
+                "(application/xml; several files in a multipart 'file' field): one SMART patrol "
+                "answers 201/200/409 like a report, several answer per file and patrol",
                 "201",
                 params=[
                     {"name": n, "in": "query", "schema": {"type": "string"}}
                     for n in ("unit", "id", "transport", "leader", "started_at", "ended_at")
+                ]
+                + [
+                    {
+                        "name": "area",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "SMART: the area slug (default: where the tracks lie)",
+                    },
+                    {
+                        "name": "update",
+                        "in": "query",
+                        "schema": {"type": "boolean"},
+                        "description": "SMART: replace a stored patrol whose content changed "
+                        "(coordinators; audited)",
+                    },
                 ],
                 body={
                     "application/geo+json": {"schema": {"type": "object"}},
                     "application/gpx+xml": {"schema": {"type": "string"}},
+                    "application/xml": {"schema": {"type": "string"}},
                     "multipart/form-data": {
                         "schema": {
                             "type": "object",
-                            "properties": {"file": {"type": "string", "format": "binary"}},
+                            "properties": {
+                                "file": {
+                                    "type": "array",
+                                    "items": {"type": "string", "format": "binary"},
+                                }
+                            },
                         }
                     },
                 },
@@ -188,6 +211,49 @@ SPEC: dict[str, Any] = {
                 "Every patrol route of a year as GeoJSON (coordinators)",
                 params=[*_AREA, _q("year", "integer")],
             )
+        },
+        "/observations": {
+            "get": _op(
+                "Observations (SMART categories with typed attributes) you may see; points and "
+                "patrols for rangers, coordinators and admins only",
+                params=[*_FILTERS, _q("category")],
+            )
+        },
+        "/exports/smart": {
+            "get": {
+                "summary": "The area's patrols of [from, to] (local days) as SMART patrol XML: "
+                "a zip of one file per patrol, or format=xml for one document (coordinators)",
+                "parameters": [
+                    *_AREA,
+                    {
+                        "name": "from",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "format": "date"},
+                    },
+                    {
+                        "name": "to",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "format": "date"},
+                    },
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["zip", "xml"]},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "SMART patrol XML",
+                        "content": {
+                            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                            "application/xml": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "4XX": {"description": "Problem", "content": _PROBLEM},
+                },
+            }
         },
         "/units/{code}/targets": {
             "parameters": [

@@ -79,3 +79,9 @@ def test_deleted_patrols_hide_their_observations(client, world, imported):
     assert r.status_code == 200
     doc = get(client, world, "coord").get_json()
     assert [f["properties"]["category"] for f in doc["features"]] == ["position."]
+
+
+def test_openapi_documents_the_smart_endpoints(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert "application/xml" in paths["/patrols"]["post"]["requestBody"]["content"]
+    assert {"/observations", "/exports/smart"} <= set(paths)
