@@ -191,9 +191,12 @@ class SmartPatrol:
     def vertex_count(self) -> int:
         return sum(len(p) for leg in self.legs for d in leg.days for p in d.track or [])
 
-    def content_hash(self) -> str:
-        """SHA-256 of everything the file says: the same export again is a replay."""
-        meta = _plain(self)
+    def content_hash(self, plain: dict[str, Any] | None = None) -> str:
+        """SHA-256 of everything the file says: the same export again is a replay.
+
+        ``plain`` is ``_plain(self)`` when the caller has it already (it is the costly part).
+        """
+        meta = plain if plain is not None else _plain(self)
         digest = hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode())
         for leg in self.legs:
             for day in leg.days:

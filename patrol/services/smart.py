@@ -330,9 +330,9 @@ def _unit_of(
     return unit
 
 
-def _leg_documents(reports: SmartReports) -> dict[str, Any]:
+def _leg_documents(reports: SmartReports, plain: dict[str, Any]) -> dict[str, Any]:
     """What the stored patrol keeps besides routes and observations (for export and audit)."""
-    doc = _plain(reports.patrol)
+    doc = plain  # hashed already: filled in place
     for leg_doc, leg_report, leg in zip(
         doc["legs"], reports.legs, reports.patrol.legs, strict=True
     ):
@@ -438,7 +438,6 @@ def ingest_smart(
         principal.require_role("ranger", "coordinator", "admin")
         if opts.update:
             principal.require_role("coordinator", "admin")
-    session.rollback()
     area, unit = _area_of(session, principal, patrol, opts, cache)
     if area.id not in cache.maps:
         cache.maps[area.id] = area_map(session, area)
@@ -451,7 +450,8 @@ def ingest_smart(
             "The unit is not active; nothing was stored.",
             errors=[FieldError("/unit", f"unit '{unit.code}' is retired")],
         )
-    content_hash = patrol.content_hash()
+    plain = _plain(patrol)
+    content_hash = patrol.content_hash(plain)
     outcome = PatrolOutcome(
         smart_id=patrol.id,
         status="stored",
@@ -515,7 +515,7 @@ def ingest_smart(
                 imported_by_id=principal.user_id if principal else None,
             )
             session.add(row)
-        row.doc_json = json.dumps(_leg_documents(reports), ensure_ascii=False, default=str)
+        row.doc_json = json.dumps(_leg_documents(reports, plain), ensure_ascii=False, default=str)
         session.flush()
         if area.id not in cache.contexts:
             cache.contexts[area.id] = AreaContext.load(session, area)
