@@ -321,3 +321,17 @@ def test_patrol_answer_carries_observations(client, world):
         "value": ["warned", "confiscated"],
     }
     assert people[2] == {"key": "peoplearmed", "type": "boolean", "value": False}
+
+
+def test_hostile_xml_is_refused_over_http(client, world, app):
+    before = row_counts(app)
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol9 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b'<ns2:patrol xmlns:ns2="http://www.smartconservationsoftware.org/xml/1.3/patrol" '
+        b'id="x">&lol9;</ns2:patrol>'
+    )
+    r = post_xml(client, world, bomb)
+    assert r.status_code == 400 and r.mimetype == "application/problem+json"
+    assert "DTD" in r.get_json()["detail"]
+    assert row_counts(app) == before
