@@ -228,6 +228,7 @@ patrols_group = AppGroup("patrols", help="Patrol reports.")
 @click.option("--ended-at", help="ISO time, for GPX tracks without times.")
 def patrols_import(files, unit, transport, started_at, ended_at) -> None:
     """Import report files (GeoJSON or GPX) with the API's validation and idempotency."""
+    from patrol.errors import FieldError, ValidationFailed
     from patrol.geo.importers import importer_for
     from patrol.geo.report import Limits, ReportDefaults, parse_time
     from patrol.services.patrols import ingest_report
@@ -250,7 +251,14 @@ def patrols_import(files, unit, transport, started_at, ended_at) -> None:
     for name in files:
         data = Path(name).read_bytes()
         try:
-            report = importer_for(None, name, data[:4096]).parse(data, defaults, limits)
+            importer = importer_for(None, name, data[:4096])
+            if importer.exchange:
+                raise ValidationFailed(
+                    f"{name} is {importer.name.upper()} patrol XML: import it with "
+                    f"'patrol {importer.name} import'.",
+                    errors=[FieldError("/", "an exchange file holds whole patrols")],
+                )
+            report = importer.parse(data, defaults, limits)
             result = ingest_report(
                 session,
                 None,

@@ -40,6 +40,8 @@ from patrol.store.models import (
     EffortCell,
     EffortZone,
     Patrol,
+    SmartLeg,
+    SmartPatrol,
     SnareFind,
     Unit,
     Zone,
@@ -441,6 +443,7 @@ def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:
         + [find_feature(f, zone_codes.get(f.zone_id)) for f in patrol.finds],
         # Everything else the patrol recorded (from SMART: every observation, snares too).
         "observations": patrol_observations(session, patrol),
+        "smart": _smart_origin(session, patrol),
         "figures": {
             "distance_km": round(patrol.distance_km, 4),
             "duration_h": round(patrol.duration_h, 4),
@@ -449,6 +452,20 @@ def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:
             "zones": _zone_figures(session, patrol),
         },
     }
+
+
+def _smart_origin(session: so.Session, patrol: Patrol) -> dict[str, Any] | None:
+    """The SMART patrol and leg a patrol was imported from (None for patrol's own)."""
+    if patrol.source_format != "smart":
+        return None
+    row = session.execute(
+        sa.select(SmartPatrol.smart_id, SmartPatrol.revision, SmartLeg.leg_index)
+        .join(SmartLeg, SmartLeg.smart_patrol_id == SmartPatrol.id)
+        .where(SmartLeg.patrol_id == patrol.id)
+    ).first()
+    if row is None:
+        return None
+    return {"id": row.smart_id, "revision": row.revision, "leg": row.leg_index + 1}
 
 
 def recompute_area(session: so.Session, area: ConservationArea, *, cells: bool = True) -> int:

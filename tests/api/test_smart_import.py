@@ -306,6 +306,7 @@ def test_patrol_answer_carries_observations(client, world):
     foot = body["patrols"][0]["id"]
     doc = client.get(f"/api/v1/patrols/{foot}", headers=world.auth("coord")).get_json()
     assert doc["features"][0]["properties"]["source_format"] == "smart"
+    assert doc["smart"] == {"id": "SMART_000101-001", "revision": 1, "leg": 1}
     categories = [o["properties"]["category"] for o in doc["observations"]]
     assert categories == [
         "humanactivity.weaponsequipment.trap.",

@@ -151,3 +151,12 @@ def test_export_writes_a_zip(runner, world, tmp_path):
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(io.BytesIO(out.read_bytes())) as zf:
         assert zf.namelist() == ["SMART_000101-001.xml"]
+
+
+def test_patrols_import_points_to_smart_import(runner, world, tmp_path, session):
+    path = tmp_path / "p.xml"
+    path.write_bytes(standard_patrol())
+    result = runner.invoke(args=["patrols", "import", str(path), "--unit", "T-01"])
+    assert result.exit_code == 1
+    assert "patrol smart import" in result.output
+    assert session.scalar(sa.select(sa.func.count()).select_from(Patrol)) == 0
