@@ -57,6 +57,7 @@ __all__ = [
     "leg_patrol_id",
     "parse_smart_patrols",
     "parse_xml",
+    "plain_document",
     "to_reports",
     "track_from_wkb",
     "track_to_wkb",
@@ -194,9 +195,9 @@ class SmartPatrol:
     def content_hash(self, plain: dict[str, Any] | None = None) -> str:
         """SHA-256 of everything the file says: the same export again is a replay.
 
-        ``plain`` is ``_plain(self)`` when the caller has it already (it is the costly part).
+        ``plain`` is ``plain_document(self)`` when the caller has it (it is the costly part).
         """
-        meta = plain if plain is not None else _plain(self)
+        meta = plain if plain is not None else plain_document(self)
         digest = hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode())
         for leg in self.legs:
             for day in leg.days:
@@ -206,7 +207,7 @@ class SmartPatrol:
         return digest.hexdigest()
 
 
-def _plain(patrol: SmartPatrol) -> dict[str, Any]:
+def plain_document(patrol: SmartPatrol) -> dict[str, Any]:
     """The patrol as plain data without track arrays or pointers (for hashing and storing)."""
     doc = asdict(patrol)
     doc.pop("pointer", None)

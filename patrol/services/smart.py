@@ -36,10 +36,10 @@ from patrol.geo.smart import (
     PATROL_NS,
     SmartPatrol,
     SmartReports,
-    _plain,
     epoch_to_wall_ms,
     parse_smart_patrols,
     parse_xml,
+    plain_document,
     to_reports,
     write_smart_patrol,
 )
@@ -450,7 +450,7 @@ def ingest_smart(
             "The unit is not active; nothing was stored.",
             errors=[FieldError("/unit", f"unit '{unit.code}' is retired")],
         )
-    plain = _plain(patrol)
+    plain = plain_document(patrol)
     content_hash = patrol.content_hash(plain)
     outcome = PatrolOutcome(
         smart_id=patrol.id,
