@@ -91,7 +91,7 @@ def main() -> None:
             session = get_session()
             area = _area(session)
             contexts: dict = {}
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             patrols = vertices = 0
             for year in range(args.first_year, args.first_year + args.years):
                 settings = SimulationSettings(
@@ -103,6 +103,7 @@ def main() -> None:
                     patrols += 1
                     vertices += report.vertex_count
             geojson_s = time.perf_counter() - t0
+            geojson_cpu = time.process_time() - c0
             t0 = time.perf_counter()
             data, _, _ = smart.export_smart(
                 session,
@@ -137,7 +138,9 @@ def main() -> None:
             check=False,
         )
         import_s = time.perf_counter() - t0
-        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        child = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_mib = child.ru_maxrss / 1024
+        import_cpu = child.ru_utime + child.ru_stime
         summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-500:]
         with target.app_context():
             from patrol.db import get_session
@@ -148,12 +151,13 @@ def main() -> None:
         print(f"  patrols {patrols}, vertices {vertices}, SMART files {files} ({size_mb:.1f} MB)")
         print(
             f"  GeoJSON ingest (peer):   {geojson_s:7.1f} s  {patrols / geojson_s:7.1f} patrols/s"
-            f"  {vertices / geojson_s:9.0f} vertices/s"
+            f"  {vertices / geojson_s:9.0f} vertices/s  (CPU {geojson_cpu:.1f} s)"
         )
         print(f"  SMART export (zip):      {export_s:7.1f} s  {patrols / export_s:7.1f} patrols/s")
         print(
             f"  patrol smart import:     {import_s:7.1f} s  {patrols / import_s:7.1f} patrols/s"
-            f"  {vertices / import_s:9.0f} vertices/s  (CLI process, peak {peak_mib:.0f} MiB)"
+            f"  {vertices / import_s:9.0f} vertices/s  (CLI process: CPU {import_cpu:.1f} s, "
+            f"peak {peak_mib:.0f} MiB)"
         )
         print(f"  CLI: {summary}")
         print(f"  stored in the empty database: {stored} patrols (of {patrols})")
