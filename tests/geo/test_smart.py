@@ -3,18 +3,25 @@ and the category map's defaults (English and Russian)."""
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from patrol.errors import MalformedInput, ValidationFailed
 from patrol.geo.importers import importer_for
 from patrol.geo.report import Limits
 from patrol.geo.smart import (
     parse_smart_patrols,
+    plain_document,
     to_reports,
     track_from_wkb,
     track_to_wkb,
+    write_smart_patrol,
 )
 from patrol.geo.smart import parse_xml as safe_parse
 from patrol.geo.smart_map import CategoryMap, SnareMatch, transport_of, validate_map
@@ -335,3 +342,158 @@ def test_validate_map_names_each_problem():
         "/snare_categories/1",
         "/not_snares",
     ]
+
+
+# -- writing and reading back, for any patrol ---------------------------------------------------
+
+_text = st.text(
+    alphabet=st.characters(
+        codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="\ufffe\uffff"
+    ),
+    min_size=1,
+    max_size=12,
+).filter(lambda s: s.strip() == s)
+_key = st.from_regex(r"[a-z][a-z0-9_]{0,8}(\.[a-z0-9_]{1,8}){0,3}\.?", fullmatch=True)
+
+
+@st.composite
+def _attribute(draw):
+    kind = draw(st.sampled_from(["item", "items", "number", "boolean", "text"]))
+    doc = {
+        "key": draw(_key),
+        "kind": kind,
+        "items": [],
+        "number": None,
+        "boolean": None,
+        "text": None,
+    }
+    if kind == "item":
+        doc["items"] = [draw(_key)]
+    elif kind == "items":
+        doc["items"] = draw(st.lists(_key, min_size=2, max_size=3))
+    elif kind == "number":
+        doc["number"] = draw(st.floats(-1e6, 1e6, allow_nan=False))
+    elif kind == "boolean":
+        doc["boolean"] = draw(st.booleans())
+    else:
+        doc["text"] = draw(_text)
+    return doc
+
+
+@st.composite
+def _day(draw, k):
+    lines = []
+    for _ in range(draw(st.integers(1, 2))):
+        n = draw(st.integers(2, 4))
+        lon = draw(st.lists(st.floats(-180, 180), min_size=n, max_size=n))
+        lat = draw(st.lists(st.floats(-90, 90), min_size=n, max_size=n))
+        t = np.cumsum(draw(st.lists(st.floats(0, 1e6), min_size=n, max_size=n))) + 1.7e12
+        lines.append(np.column_stack([lon, lat, t]))
+    waypoints = []
+    for w in range(draw(st.integers(0, 2))):
+        groups = draw(st.integers(1, 2))
+        waypoints.append(
+            {
+                "id": str(w + 1),
+                "lon": draw(st.floats(-180, 180)),
+                "lat": draw(st.floats(-90, 90)),
+                "time": f"0{w}:1{k}:00",
+                "groups": groups,
+                "observations": [
+                    {
+                        "category_key": draw(_key),
+                        "group": draw(st.integers(0, groups - 1)),
+                        "attributes": draw(st.lists(_attribute(), max_size=3)),
+                        "extra": [],
+                    }
+                    for _ in range(draw(st.integers(0, 2)))
+                ],
+                "extra": [],
+            }
+        )
+    # Observations come back grouped: order them as the groups will be read.
+    for wp in waypoints:
+        wp["observations"].sort(key=lambda o: o["group"])
+    return {
+        "date": f"2026-03-0{k + 1}",
+        "start_time": "08:00:00",
+        "end_time": "17:00:00",
+        "rest_minutes": 0.0,
+        "track": lines,
+        "distance": "1.5",
+        "waypoints": waypoints,
+        "extra": [],
+    }
+
+
+@st.composite
+def _patrol(draw):
+    legs = []
+    for i in range(draw(st.integers(1, 3))):
+        legs.append(
+            {
+                "id": str(i + 1),
+                "start_date": "2026-03-01",
+                "end_date": "2026-03-02",
+                "transport": draw(st.sampled_from(["Foot", "Vehicle", "Лыжи"])),
+                "transport_language": "en",
+                "members": [
+                    {
+                        "given_name": draw(_text),
+                        "family_name": None,
+                        "employee_id": "E1",
+                        "leader": True,
+                        "pilot": False,
+                    }
+                ],
+                "mandate": None,
+                "mandate_language": None,
+                "days": [draw(_day(k)) for k in range(draw(st.integers(1, 2)))],
+                "extra": [],
+            }
+        )
+    return {
+        "id": draw(_text),
+        "patrol_type": "GROUND",
+        "start_date": "2026-03-01",
+        "end_date": "2026-03-02",
+        "armed": draw(st.booleans()),
+        "objective": draw(_text),
+        "team": draw(_text),
+        "team_language": "en",
+        "comment": None,
+        "legs": legs,
+        "extra": [],
+        "attributes": {},
+    }
+
+
+@settings(max_examples=25, deadline=None)
+@given(_patrol())
+def test_written_patrols_read_back_the_same(doc):
+    elem = write_smart_patrol(doc)
+    data = ET.tostring(elem, encoding="utf-8", xml_declaration=True)
+    patrol = only(data)
+    back = plain_document(patrol)
+    for leg_doc, leg in zip(doc["legs"], patrol.legs, strict=True):
+        for day_doc, day in zip(leg_doc["days"], leg.days, strict=True):
+            for a, b in zip(day_doc["track"], day.track, strict=True):
+                np.testing.assert_array_equal(a, b)
+    expected = json.loads(json.dumps(doc, default=lambda _: None))  # tracks compared above
+    for leg in expected["legs"]:
+        for day in leg["days"]:
+            day["track"] = None
+    for leg in back["legs"]:
+        for day in leg["days"]:
+            day["track"] = None
+            day["date"] = day["date"].isoformat()
+            day["start_time"] = day["start_time"].isoformat()
+            day["end_time"] = day["end_time"].isoformat()
+            for wp in day["waypoints"]:
+                wp["time"] = wp["time"].isoformat()
+        leg["start_date"] = leg["start_date"].isoformat()
+        leg["end_date"] = leg["end_date"].isoformat()
+    back["start_date"] = back["start_date"].isoformat()
+    back["end_date"] = back["end_date"].isoformat()
+    back.pop("namespace")
+    assert back == expected
