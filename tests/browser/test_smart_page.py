@@ -31,3 +31,20 @@ def test_patrol_page_lists_observations(open_session, client, world):
     assert s.page.locator("#patrol-map path.leaflet-interactive").count() == 1 + 1 + 5
     s.shot("patrol-smart-desktop")
     assert_no_console_errors(s)
+
+
+def test_map_layer_of_observations_filtered_by_category(open_session, client, world):
+    assert post_xml(client, world, standard_patrol()).status_code == 201
+    s = open_session()
+    s.login("coord")
+    s.page.wait_for_selector("#map[data-ready='1']")
+    s.page.get_by_role("checkbox", name="Observations").check()
+    s.page.wait_for_function("() => document.querySelectorAll('path.observation').length === 6")
+    s.page.fill("#category", "animals")
+    s.page.locator("#category").dispatch_event("change")
+    s.page.wait_for_function("() => document.querySelectorAll('path.observation').length === 2")
+    s.page.locator("path.observation").first.click(force=True)
+    popup = s.page.wait_for_selector(".leaflet-popup-content").inner_text()
+    assert popup.startswith("animals/")
+    s.shot("map-observations-desktop")
+    assert_no_console_errors(s)
