@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_MAP",
     "CategoryMap",
     "SnareMatch",
+    "field_attribute",
     "looks_like_snare",
     "map_from_datamodel",
     "parse_datamodel",
@@ -135,6 +136,11 @@ class CategoryMap:
     def entry_for_export(self) -> dict[str, Any]:
         return self._entries[0][1] if self._entries else {}
 
+    def entry_for(self, key: str) -> dict[str, Any]:
+        """The map's entry for a category (or its parent), {} when the defaults apply."""
+        norm = _norm(key)
+        return next((e for k, e in self._entries if norm == k or norm.startswith(k + ".")), {})
+
     def names_of(self, key: str) -> list[str]:
         return list(self.doc.get("names", {}).get(_norm(key), {}).values())
 
@@ -165,6 +171,21 @@ class CategoryMap:
             "map it: it is kept as an observation only. Add it under snare_categories (or "
             "not_snares) and load the map with 'patrol smart map set FILE'"
         )
+
+
+def field_attribute(name: str, attributes: list) -> str | None:
+    """The key of the attribute the default rules read a snare field from, if any."""
+    if name == "count":
+        found = next(
+            (x for x in attributes if x.kind == "number" and COUNT_KEYS.search(x.key)), None
+        )
+    else:
+        pattern = FIELD_KEYS[name]
+        found = next(
+            (x for x in attributes if x.kind in ("item", "items") and pattern.search(x.key)),
+            None,
+        )
+    return found.key if found else None
 
 
 def _attr(attributes: list, key: str | None):

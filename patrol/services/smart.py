@@ -34,6 +34,7 @@ from patrol.geo.projection import to_metric
 from patrol.geo.report import Limits
 from patrol.geo.smart import (
     PATROL_NS,
+    SmartAttribute,
     SmartPatrol,
     SmartReports,
     epoch_to_wall_ms,
@@ -45,6 +46,8 @@ from patrol.geo.smart import (
 )
 from patrol.geo.smart_map import (
     CategoryMap,
+    SnareMatch,
+    field_attribute,
     map_from_datamodel,
     parse_datamodel,
     validate_map,
@@ -83,6 +86,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+SMART_ATTRIBUTE_FIELDS = ("key", "kind", "items", "number", "boolean", "text")
 
 TRANSPORT_NAMES = {
     "foot": "Foot",
@@ -717,8 +722,11 @@ def _route(patrol: Patrol) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
     return parts, times
 
 
-def _imported_doc(session: so.Session, row: SmartPatrolRow, zone: ZoneInfo) -> dict[str, Any]:
-    """An imported SMART patrol as it came, routes and observations from the stored rows."""
+def _imported_doc(
+    session: so.Session, row: SmartPatrolRow, zone: ZoneInfo, cmap: CategoryMap
+) -> dict[str, Any]:
+    """An imported SMART patrol as it came, routes and observations from the stored rows
+    (snare observations carrying the corrections made to their finds since)."""
     doc = json.loads(row.doc_json)
     links = session.scalars(
         sa.select(SmartLeg).where(SmartLeg.smart_patrol_id == row.id).order_by(SmartLeg.leg_index)
@@ -730,6 +738,7 @@ def _imported_doc(session: so.Session, row: SmartPatrolRow, zone: ZoneInfo) -> d
             leg["days"] = []
             continue
         parts, times = _route(patrol)
+        finds = {f.uuid: f for f in patrol.finds}
         observations = session.scalars(
             sa.select(Observation)
             .where(Observation.patrol_id == patrol.id)
@@ -762,7 +771,49 @@ def _imported_doc(session: so.Session, row: SmartPatrolRow, zone: ZoneInfo) -> d
                 day["track"] = lines
             for wi, wp in enumerate(day["waypoints"]):
                 wp["observations"] = [_obs_doc(o) for o in grouped.get((di, wi), [])]
+                for obs, o in zip(wp["observations"], grouped.get((di, wi), []), strict=True):
+                    find = finds.get(o.snare_find_uuid) if o.snare_find_uuid else None
+                    if find is not None:
+                        _apply_corrections(obs, find, cmap)
     return doc
+
+
+#: Attribute keys written for a snare field the observation does not carry.
+EXPORT_KEYS = {
+    "type": "snaretype",
+    "count": "numberofsnares",
+    "state": "snarestate",
+    "action": "actiontaken",
+}
+
+
+def _apply_corrections(obs: dict[str, Any], find: SnareFind, cmap: CategoryMap) -> None:
+    """A snare observation whose find was corrected in patrol (PATCH) is written with the
+    corrected type, count, state and action, in the attributes the map reads them from, so
+    SMART and a re-import see the correction."""
+    attrs = [SmartAttribute(**{k: a[k] for k in SMART_ATTRIBUTE_FIELDS}) for a in obs["attributes"]]
+    match = cmap.match(obs["category_key"], attrs)
+    if not isinstance(match, SnareMatch):
+        return
+    entry = cmap.entry_for(obs["category_key"])
+    for name in ("type", "state", "action", "count"):
+        want = getattr(find, name)
+        if getattr(match, name) == want:
+            continue
+        spec = entry.get(name) or {}
+        key = spec.get("attribute") or field_attribute(name, attrs) or EXPORT_KEYS[name]
+        if name == "count":
+            value = {"kind": "number", "items": [], "number": float(want)}
+        else:
+            reverse = {v: k for k, v in (spec.get("items") or {}).items()}
+            value = {"kind": "item", "items": [reverse.get(want, want)], "number": None}
+        value |= {"key": key, "boolean": None, "text": None}
+        for k, a in enumerate(obs["attributes"]):
+            if a["key"] == key:
+                obs["attributes"][k] = value
+                break
+        else:
+            obs["attributes"].append(value)
 
 
 def _native_doc(
@@ -907,7 +958,7 @@ def export_documents(
     ).all()
     for row in rows:
         smart_ids.add(row.id)
-        doc = _imported_doc(session, row, zone)
+        doc = _imported_doc(session, row, zone, cmap)
         _fix_track_distance(doc)
         yield (
             row.smart_id,

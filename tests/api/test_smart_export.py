@@ -228,3 +228,30 @@ def test_export_window_and_deleted_patrols(client, world):
 def test_export_refusals(client, world, who, query, status):
     r = export(client, world, query, who)
     assert r.status_code == status and r.mimetype == "application/problem+json"
+
+
+def test_a_corrected_find_goes_back_corrected(client, world, app, session):
+    body = post_xml(client, world, standard_patrol()).get_json()
+    foot = body["patrols"][0]["id"]
+    find_id = session.scalar(sa.select(SnareFind.uuid))
+    r = client.patch(
+        f"/api/v1/patrols/{foot}",
+        json={"revision": 1, "finds": {find_id: {"count": 5, "action": "marked"}}},
+        headers=world.auth("coord"),
+    )
+    assert r.status_code == 200, r.get_json()
+    (data,) = files_of(export(client, world)).values()
+    trap = read_independently(data)["legs"][0]["days"][0]["waypoints"][0]["observations"][0]
+    assert dict(trap[2])["numberoftraps"] == [("dValue", "5.0")]
+    assert dict(trap[2])["actiontakentraps"] == [("itemKey", "marked")]
+    forget_patrols(app)
+    assert post_xml(client, world, data).status_code == 201
+    session.rollback()
+    again = session.scalar(sa.select(SnareFind))
+    assert (again.uuid, again.type, again.count, again.state, again.action) == (
+        find_id,
+        "wire",
+        5,
+        "active",
+        "marked",
+    )
