@@ -942,7 +942,6 @@ def export_documents(
     left out."""
     zone = ZoneInfo(area.timezone)
     cmap = area_map(session, area)
-    smart_ids = set()
     rows = session.scalars(
         sa.select(SmartPatrolRow)
         .join(SmartLeg, SmartLeg.smart_patrol_id == SmartPatrolRow.id)
@@ -957,7 +956,6 @@ def export_documents(
         .order_by(SmartPatrolRow.id)
     ).all()
     for row in rows:
-        smart_ids.add(row.id)
         doc = _imported_doc(session, row, zone, cmap)
         _fix_track_distance(doc)
         yield (
