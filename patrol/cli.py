@@ -249,6 +249,7 @@ patrols_group = AppGroup("patrols", help="Patrol reports.")
 @click.option("--ended-at", help="ISO time, for GPX tracks without times.")
 def patrols_import(files, unit, transport, started_at, ended_at) -> None:
     """Import report files (GeoJSON or GPX) with the API's validation and idempotency."""
+    from patrol.errors import FieldError, ValidationFailed
     from patrol.geo.importers import importer_for
     from patrol.geo.report import Limits, ReportDefaults, parse_time
     from patrol.services.patrols import ingest_report
@@ -271,7 +272,14 @@ def patrols_import(files, unit, transport, started_at, ended_at) -> None:
     for name in files:
         data = Path(name).read_bytes()
         try:
-            report = importer_for(None, name, data[:4096]).parse(data, defaults, limits)
+            importer = importer_for(None, name, data[:4096])
+            if importer.exchange:
+                raise ValidationFailed(
+                    f"{name} is {importer.name.upper()} patrol XML: import it with "
+                    f"'patrol {importer.name} import'.",
+                    errors=[FieldError("/", "an exchange file holds whole patrols")],
+                )
+            report = importer.parse(data, defaults, limits)
             result = ingest_report(
                 session,
                 None,
@@ -394,6 +402,189 @@ def export_annual(year, to_year, fmt, slug, output) -> None:
         click.echo(data.decode("utf-8"), nl=False)
 
 
+smart_group = AppGroup("smart", help="SMART exchange: patrol XML in and out, the area's map.")
+
+
+def _smart_files(paths) -> list[Path]:
+    files: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() == ".xml")
+        else:
+            files.append(path)
+    return files
+
+
+def _echo_problem(error: PatrolError, indent: str = "    ") -> None:
+    click.echo(f"{indent}{error.detail or error.title}", err=True)
+    for item in error.errors:
+        click.echo(f"{indent}{item.pointer or '/'}: {item.detail}", err=True)
+
+
+@smart_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--area", "slug", help="Area slug (default: the area the tracks lie in).")
+@click.option("--unit", help="Unit code for every patrol (default: the area's team map).")
+@click.option("--update", is_flag=True, help="Replace stored patrols whose content changed.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def smart_import(paths, slug, unit, update, quiet) -> None:
+    """Import SMART patrol XML files (or folders of them): each patrol stored, replayed or
+    rejected with its reasons; the import never stops at a bad file."""
+    from patrol.geo.report import Limits
+    from patrol.services import smart
+
+    files = _smart_files(paths)
+    opts = smart.ImportOptions(
+        area=slug,
+        unit=unit,
+        update=update,
+        area_margin_km=current_app.config["AREA_MARGIN_KM"],
+        limits=Limits(
+            current_app.config["MAX_ROUTE_VERTICES"], current_app.config["MAX_FINDS_PER_PATROL"]
+        ),
+    )
+    session = _session()
+    cache = smart.new_cache()
+    outcomes = []
+    seen = {"patrols": 0}
+
+    def count(_outcome) -> None:
+        seen["patrols"] += 1
+
+    with click.progressbar(
+        files,
+        label="SMART files",
+        hidden=quiet,
+        show_pos=True,
+        item_show_func=lambda p: f"{p.name if p else ''} ({seen['patrols']} patrols)",
+    ) as bar:
+        for path in bar:
+            outcomes.append(
+                smart.import_smart_file(
+                    session, None, str(path), path.read_bytes(), opts, cache, on_patrol=count
+                )
+            )
+    for f in outcomes:
+        if f.problem is not None:
+            click.echo(f"{f.name}: rejected", err=True)
+            _echo_problem(f.problem)
+        for p in f.patrols:
+            if p.status == "rejected":
+                click.echo(f"{f.name} {p.pointer} ({p.smart_id or '?'}): rejected", err=True)
+                _echo_problem(p.problem)
+            else:
+                legs = ", ".join(f"{x['transport']} {x['distance_km']:.2f} km" for x in p.patrols)
+                click.echo(
+                    f"{f.name} {p.smart_id}: {p.status} ({p.area}, {p.unit}; {legs}; "
+                    f"{p.snare_finds} finds, {p.observations} observations)"
+                )
+                for w in p.warnings:
+                    click.echo(f"    warning {w.pointer}: {w.detail}")
+    counts = smart.totals(outcomes)
+    click.echo(
+        f"{len(files)} files: {counts['stored']} stored, {counts['updated']} updated, "
+        f"{counts['replayed']} replayed, {counts['rejected']} patrols and "
+        f"{counts['files_rejected']} files rejected"
+    )
+    if counts["rejected"] or counts["files_rejected"]:
+        sys.exit(1)
+
+
+@smart_group.command("export")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--area", "slug", help="Area slug (needed when there are several).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["zip", "xml"]), default="zip", show_default=True
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+def smart_export(start, end, slug, fmt, output) -> None:
+    """Write the area's patrols of [from, to] (local days) as SMART patrol XML."""
+    from patrol.services import smart
+
+    try:
+        area = _area(slug)
+        data, _, _ = smart.export_smart(_session(), None, area, start.date(), end.date(), fmt)
+    except PatrolError as error:
+        _fail(error)
+    Path(output).write_bytes(data)
+    click.echo(f"wrote {output} ({len(data)} bytes)")
+
+
+datamodel_group = AppGroup("datamodel", help="A park's SMART data model.")
+
+
+@datamodel_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--area", "slug", help="Area slug (needed when there are several).")
+def datamodel_import(file: str, slug: str | None) -> None:
+    """Map the area's snare categories from its SMART data model XML (names in any language)."""
+    from patrol.services import smart
+
+    try:
+        doc = smart.import_datamodel(_session(), None, _area(slug), Path(file).read_bytes())
+    except PatrolError as error:
+        _fail(error)
+    click.echo(f"{len(doc.get('names', {}))} categories read")
+    for entry in doc.get("snare_categories", []):
+        fields = ", ".join(k for k in ("type", "count", "state", "action", "species") if k in entry)
+        click.echo(f"snare category {entry['key']} ({entry.get('name', '')}): {fields or '-'}")
+
+
+smart_group.add_command(datamodel_group)
+
+map_group = AppGroup("map", help="The area's SMART map: snare categories, teams, transports.")
+
+
+@map_group.command("show")
+@click.option("--area", "slug", help="Area slug (needed when there are several).")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
+def map_show(slug: str | None, fmt: str) -> None:
+    """Print the area's SMART map (the defaults when none was loaded)."""
+    import json
+
+    import yaml
+
+    from patrol.services import smart
+
+    try:
+        doc = smart.area_map(_session(), _area(slug)).doc
+    except PatrolError as error:
+        _fail(error)
+    if fmt == "json":
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        click.echo(yaml.safe_dump(doc, allow_unicode=True, sort_keys=True), nl=False)
+
+
+@map_group.command("set")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--area", "slug", help="Area slug (needed when there are several).")
+def map_set(file: str, slug: str | None) -> None:
+    """Replace the area's SMART map with a YAML or JSON file (validated; audited)."""
+    import yaml
+
+    from patrol.errors import MalformedInput
+    from patrol.services import smart
+
+    try:
+        try:
+            doc = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise MalformedInput(f"{file} is not YAML or JSON: {str(exc)[:200]}") from None
+        doc = smart.set_area_map(_session(), None, _area(slug), doc)
+    except PatrolError as error:
+        _fail(error)
+    click.echo(
+        f"map saved: {len(doc.get('snare_categories', []))} snare categories, "
+        f"{len(doc.get('teams', {}))} teams"
+    )
+
+
+smart_group.add_command(map_group)
+
+
 COMMANDS = [
     export_group,
     dispatch_command,
@@ -407,6 +598,7 @@ COMMANDS = [
     users_group,
     tokens_group,
     patrols_group,
+    smart_group,
 ]
 
 

@@ -122,7 +122,9 @@ SPEC: dict[str, Any] = {
     "paths": {
         "/patrols": {
             "post": _op(
-                "Submit a patrol report (GeoJSON FeatureCollection or GPX)",
+                "Submit a patrol report (GeoJSON FeatureCollection or GPX), or SMART patrol XML "
+                "(application/xml; several files in a multipart 'file' field): one SMART patrol "
+                "answers 201/200/409 like a report, several answer per file and patrol",
                 "201",
                 params=[
                     _q("unit", {"type": "string"}, "GPX: the unit that patrolled"),
@@ -131,15 +133,32 @@ SPEC: dict[str, Any] = {
                     _q("leader", {"type": "string", "maxLength": 200}),
                     _q("started_at", {"type": "string", "format": "date-time"}),
                     _q("ended_at", {"type": "string", "format": "date-time"}),
+                    _q(
+                        "area",
+                        {"type": "string"},
+                        "SMART: the area slug (default: where the tracks lie)",
+                    ),
+                    _q(
+                        "update",
+                        {"type": "boolean"},
+                        "SMART: replace a stored patrol whose "
+                        "content changed (coordinators; audited)",
+                    ),
                 ],
                 body={
                     "application/geo+json": {"schema": _OBJECT},
                     "application/gpx+xml": {"schema": {"type": "string"}},
+                    "application/xml": {"schema": {"type": "string"}},
                     "multipart/form-data": {
                         "schema": {
                             "type": "object",
                             "required": ["file"],
-                            "properties": {"file": {"type": "string", "format": "binary"}},
+                            "properties": {
+                                "file": {
+                                    "type": "array",
+                                    "items": {"type": "string", "format": "binary"},
+                                }
+                            },
                         }
                     },
                 },
@@ -262,6 +281,29 @@ SPEC: dict[str, Any] = {
             "get": _op(
                 "Every patrol route of a year as GeoJSON (coordinators)",
                 params=[*_AREA, _q("year", _YEAR, required=True)],
+            )
+        },
+        "/observations": {
+            "get": _op(
+                "Observations (SMART categories with typed attributes) you may see; points and "
+                "patrols for rangers, coordinators and admins only",
+                params=[*_FILTERS, _q("category", {"type": "string"}, "a category key or prefix")],
+            )
+        },
+        "/exports/smart": {
+            "get": _op(
+                "The area's patrols of [from, to] (local days) as SMART patrol XML: a zip of one "
+                "file per patrol, or format=xml for one document (coordinators)",
+                params=[
+                    *_AREA,
+                    _q("from", {"type": "string", "format": "date"}, required=True),
+                    _q("to", {"type": "string", "format": "date"}, required=True),
+                    _q("format", _enum("zip", "xml")),
+                ],
+                content={
+                    "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                    "application/xml": {"schema": {"type": "string"}},
+                },
             )
         },
         "/openapi.json": {

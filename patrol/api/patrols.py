@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import current_app, jsonify, request, url_for
 
 from patrol.api import bp
 from patrol.api.common import (
@@ -17,6 +17,7 @@ from patrol.errors import FieldError, MalformedInput, ValidationFailed
 from patrol.geo.importers import importer_for
 from patrol.geo.report import Limits, ReportDefaults, load_json, parse_time
 from patrol.services import patrols as service
+from patrol.services import smart
 from patrol.services.audit import events_for
 from patrol.services.queries import get_patrol, list_finds, list_patrols
 
@@ -43,28 +44,72 @@ def _defaults_from_request() -> ReportDefaults:
     )
 
 
-def _read_report():
-    """The request's report, from a raw GeoJSON/GPX body or a multipart 'file' field."""
+def _uploads() -> list[tuple[str | None, str | None, bytes]]:
+    """The request's files: a raw body, or the multipart 'file' field (several for SMART)."""
     if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
+        uploads = request.files.getlist("file")
+        if not uploads:
             raise ValidationFailed(
                 "Attach the report as the form field 'file'.",
                 errors=[FieldError("/file", "is required")],
             )
-        data = upload.read()
-        importer = importer_for(upload.mimetype, upload.filename, data[:4096])
-    else:
-        if not request.mimetype:
-            raise MalformedInput("Say what the body is with a Content-Type header.")
-        data = request.get_data(cache=False)
-        importer = importer_for(request.mimetype, None, data[:4096])
-    if not data.strip():
-        raise MalformedInput("The body is empty.")
-    limits = Limits(
+        return [(u.filename, u.mimetype, u.read()) for u in uploads]
+    if not request.mimetype:
+        raise MalformedInput("Say what the body is with a Content-Type header.")
+    return [(None, request.mimetype, request.get_data(cache=False))]
+
+
+def _limits() -> Limits:
+    return Limits(
         current_app.config["MAX_ROUTE_VERTICES"], current_app.config["MAX_FINDS_PER_PATROL"]
     )
-    return importer.parse(data, _defaults_from_request(), limits)
+
+
+def _flag(name: str) -> bool:
+    value = (request.args.get(name) or request.form.get(name) or "").lower()
+    return value in ("1", "true", "yes")
+
+
+def _submit_smart(principal, uploads):
+    """SMART patrol XML: one patrol answers like any report (201, 200 replay, 409, 4xx); several
+    (files or patrols) answer with what happened to each: 201 when any was stored, 200 when
+    all were replays, 422 problem+json when every one was rejected."""
+    values = request.args.to_dict() | request.form.to_dict()
+    opts = smart.ImportOptions(
+        area=values.get("area") or None,
+        unit=values.get("unit") or None,
+        update=_flag("update"),
+        area_margin_km=current_app.config["AREA_MARGIN_KM"],
+        limits=_limits(),
+    )
+    session = get_session()
+    cache = smart.new_cache()
+    files = [
+        smart.import_smart_file(session, principal, name or f"file {k + 1}", data, opts, cache)
+        for k, (name, _, data) in enumerate(uploads)
+    ]
+    if len(files) == 1 and (files[0].rejected or len(files[0].patrols) == 1):
+        only = files[0]
+        if only.problem is not None:
+            raise only.problem
+        outcome = only.patrols[0]
+        if outcome.problem is not None:
+            raise outcome.problem
+        body = outcome.as_dict()
+        headers = {}
+        if outcome.patrols:
+            headers["Location"] = url_for("api.read_patrol", patrol_id=outcome.patrols[0]["id"])
+        status = 200 if outcome.status == "replayed" else 201
+        return jsonify(body), status, headers
+    counts = smart.totals(files)
+    body = {"files": [f.as_dict() for f in files], "totals": counts}
+    done = counts["stored"] + counts["replayed"] + counts["updated"]
+    if not done:
+        raise ValidationFailed(
+            "Every file or patrol of the upload was rejected; nothing was stored.",
+            extra=body,
+        )
+    return jsonify(body), 201 if counts["stored"] + counts["updated"] else 200
 
 
 @bp.post("/patrols")
@@ -72,7 +117,20 @@ def submit_patrol():
     """Submit a report: 201 stored, 200 replay of the same report, 409 another one, 4xx bad."""
     principal = current_principal()
     principal.require_role("ranger", "coordinator", "admin")
-    report = _read_report()
+    uploads = _uploads()
+    importers = [importer_for(mime, name, data[:4096]) for name, mime, data in uploads]
+    if any(i.exchange for i in importers):
+        # A bulk SMART upload reports a stray file as rejected, with the rest imported.
+        return _submit_smart(principal, uploads)
+    if len(uploads) > 1:
+        raise ValidationFailed(
+            "Send one GeoJSON or GPX report at a time.",
+            errors=[FieldError("/file", "several files are accepted for SMART XML only")],
+        )
+    _, _, data = uploads[0]
+    if not data.strip():
+        raise MalformedInput("The body is empty.")
+    report = importers[0].parse(data, _defaults_from_request(), _limits())
     session = get_session()
     result = service.ingest_report(
         session, principal, report, area_margin_km=current_app.config["AREA_MARGIN_KM"]

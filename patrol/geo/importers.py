@@ -7,6 +7,7 @@ from typing import ClassVar
 from patrol.errors import UnsupportedMediaType
 from patrol.geo.gpx import parse_gpx_report
 from patrol.geo.report import Limits, PatrolReport, ReportDefaults, parse_geojson_report
+from patrol.geo.smart import is_smart_patrol, parse_smart_patrols
 
 __all__ = ["REGISTRY", "Importer", "importer_for", "register"]
 
@@ -19,6 +20,9 @@ class Importer:
     name: ClassVar[str]
     media_types: ClassVar[tuple[str, ...]]
     suffixes: ClassVar[tuple[str, ...]]
+    #: An exchange format carries whole patrols of another system (several per file, with
+    #: observations), stored by its own service rather than as one report.
+    exchange: ClassVar[bool] = False
 
     @staticmethod
     def sniff(head: bytes) -> bool:
@@ -64,15 +68,43 @@ class GPXImporter(Importer):
         return parse_gpx_report(data, defaults, limits)
 
 
+@register
+class SmartImporter(Importer):
+    """SMART patrol XML: parse gives every patrol of the file (or its problems); the SMART
+    service stores them (patrol.services.smart)."""
+
+    name = "smart"
+    media_types = ("application/vnd.smart.patrol+xml", "application/xml", "text/xml")
+    suffixes = (".xml",)
+    exchange = True
+
+    @staticmethod
+    def sniff(head: bytes) -> bool:
+        return is_smart_patrol(head)
+
+    @staticmethod
+    def parse(data: bytes, defaults: ReportDefaults, limits: Limits) -> list:  # type: ignore[override]
+        return parse_smart_patrols(data, limits)
+
+
 def importer_for(
     media_type: str | None = None, filename: str | None = None, head: bytes = b""
 ) -> type[Importer]:
     """The importer for a media type, else a file name's suffix, else the content's first bytes."""
     if media_type:
         media_type = media_type.split(";")[0].strip().lower()
-        for cls in REGISTRY.values():
-            if media_type in cls.media_types:
+        claims = [cls for cls in REGISTRY.values() if media_type in cls.media_types]
+        if len(claims) == 1:
+            return claims[0]
+        # application/xml is GPX or SMART: the content says which, else the file's suffix.
+        for cls in claims:
+            if head and cls.sniff(head):
                 return cls
+        for cls in claims:
+            if filename and filename.lower().endswith(cls.suffixes):
+                return cls
+        if claims:
+            return claims[0]
         if media_type not in ("application/octet-stream", "multipart/form-data"):
             accepted = ", ".join(m for c in REGISTRY.values() for m in c.media_types)
             raise UnsupportedMediaType(f"Send a report as one of: {accepted}.")
@@ -84,4 +116,4 @@ def importer_for(
     for cls in REGISTRY.values():
         if head and cls.sniff(head):
             return cls
-    raise UnsupportedMediaType("The file is neither GeoJSON nor GPX.")
+    raise UnsupportedMediaType("The file is neither GeoJSON, GPX nor SMART patrol XML.")

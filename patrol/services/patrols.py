@@ -42,18 +42,29 @@ from patrol.services.measure import (
     measure_segments,
     route_segments,
 )
+from patrol.services.observations import patrol_observations
 from patrol.store.db import begin_write
 from patrol.store.models import (
     ConservationArea,
     EffortCell,
     EffortZone,
     Patrol,
+    SmartLeg,
+    SmartPatrol,
     SnareFind,
     Unit,
     Zone,
 )
 
-__all__ = ["IngestResult", "ingest_report", "patrol_document"]
+__all__ = [
+    "IngestResult",
+    "context_for",
+    "current_zones",
+    "ingest_report",
+    "measure_report",
+    "patrol_document",
+    "store_report",
+]
 
 
 @dataclass
@@ -147,7 +158,7 @@ def _snare_figures(snare_rows: list[SnareFind]) -> tuple[int, int]:
     return found, removed
 
 
-def _store(
+def store_report(
     session: so.Session,
     report: PatrolReport,
     unit: Unit,
@@ -286,7 +297,7 @@ def _unit_for(session: so.Session, principal: Principal | None, report: PatrolRe
     return unit
 
 
-def _context_for(
+def context_for(
     session: so.Session, area: ConservationArea, contexts: dict[int, AreaContext] | None
 ) -> AreaContext:
     context = (contexts or {}).get(area.id)
@@ -297,7 +308,7 @@ def _context_for(
     return context
 
 
-def _measure(
+def measure_report(
     report: PatrolReport, context: AreaContext, margin_km: float
 ) -> tuple[list[np.ndarray], RouteFigures]:
     """Bound the report's work, then measure it: ValidationFailed if it cannot be a patrol
@@ -320,6 +331,28 @@ def _measure(
             errors=[FieldError(where, why) for why in implausible],
         )
     return route, measure_segments(segments, distance_km, duration_h, context)
+
+
+def current_zones(
+    session: so.Session,
+    context: AreaContext,
+    figures: list[RouteFigures],
+    contexts: dict[int, AreaContext] | None = None,
+) -> tuple[AreaContext, list[RouteFigures]]:
+    """Inside the write transaction: the context and figures to store. When the zones were
+    replaced while the reports were measured, their zone effort is measured again against
+    the new zones (the cells, which do not change, are kept)."""
+    version = session.scalar(
+        sa.select(ConservationArea.zones_version).where(ConservationArea.id == context.area_id)
+    )
+    if version == context.zones_version:
+        return context, figures
+    context = AreaContext.load(session, session.get(ConservationArea, context.area_id))
+    if contexts is not None:
+        contexts[context.area_id] = context
+    return context, [
+        measure_segments(f.segments, f.distance_km, f.duration_h, context) for f in figures
+    ]
 
 
 def _taken_finds(
@@ -372,10 +405,10 @@ def ingest_report(
             return found
         unit = _unit_for(session, principal, report)
         area = unit.area
-        context = _context_for(session, area, contexts)
+        context = context_for(session, area, contexts)
     finally:
         session.rollback()  # end the read snapshot; nothing was written
-    route, figures = _measure(report, context, area_margin_km)
+    route, figures = measure_report(report, context, area_margin_km)
 
     begin_write(session)
     try:
@@ -388,18 +421,8 @@ def ingest_report(
             raise ValidationFailed(
                 "The report does not fit its area; nothing was stored.", errors=problems
             )
-        version = session.scalar(
-            sa.select(ConservationArea.zones_version).where(ConservationArea.id == area.id)
-        )
-        if version != context.zones_version:
-            # The zones were replaced while we measured: measure against the new ones.
-            context = AreaContext.load(session, session.get(ConservationArea, area.id))
-            if contexts is not None:
-                contexts[area.id] = context
-            figures = measure_segments(
-                figures.segments, figures.distance_km, figures.duration_h, context
-            )
-        patrol = _store(session, report, unit, principal, context, route, figures)
+        context, (figures,) = current_zones(session, context, [figures], contexts)
+        patrol = store_report(session, report, unit, principal, context, route, figures)
         session.commit()
     except sa.exc.IntegrityError:
         # Another request stored the same id (or a find id) between our check and our insert
@@ -537,6 +560,9 @@ def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:
         "id": patrol.uuid,
         "features": [route_feature(patrol)]
         + [find_feature(f, zone_codes.get(f.zone_id)) for f in patrol.finds],
+        # Everything else the patrol recorded (from SMART: every observation, snares too).
+        "observations": patrol_observations(session, patrol),
+        "smart": _smart_origin(session, patrol),
         "figures": {
             "distance_km": round(patrol.distance_km, 4),
             "duration_h": round(patrol.duration_h, 4),
@@ -545,6 +571,20 @@ def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:
             "zones": _zone_figures(session, patrol),
         },
     }
+
+
+def _smart_origin(session: so.Session, patrol: Patrol) -> dict[str, Any] | None:
+    """The SMART patrol and leg a patrol was imported from (None for patrol's own)."""
+    if patrol.source_format != "smart":
+        return None
+    row = session.execute(
+        sa.select(SmartPatrol.smart_id, SmartPatrol.revision, SmartLeg.leg_index)
+        .join(SmartLeg, SmartLeg.smart_patrol_id == SmartPatrol.id)
+        .where(SmartLeg.patrol_id == patrol.id)
+    ).first()
+    if row is None:
+        return None
+    return {"id": row.smart_id, "revision": row.revision, "leg": row.leg_index + 1}
 
 
 PATROL_FIELDS = ("leader", "members", "transport")

@@ -14,6 +14,7 @@
     to: document.getElementById("to"),
     unit: document.getElementById("unit"),
     cell: document.getElementById("cell"),
+    category: document.getElementById("category"),
   };
 
   const map = L.map(mapEl, { zoomControl: true, preferCanvas: false });
@@ -41,6 +42,7 @@
     cells: L.featureGroup(),
     routes: L.featureGroup(),
     finds: L.markerClusterGroup({ chunkedLoading: true }),
+    observations: L.featureGroup(),
   };
   layers.zones.addTo(map);
   layers.cells.addTo(map);
@@ -49,6 +51,7 @@
     "Hotspot cells": layers.cells,
     "Patrol routes": layers.routes,
     "Snare finds": layers.finds,
+    "Observations": layers.observations,
   }, { collapsed: false }).addTo(map);
   control.getContainer().setAttribute("aria-label", "Map layers");
 
@@ -56,7 +59,7 @@
   legend.onAdd = () => el("div", { class: "legend", "data-testid": "legend" });
   legend.addTo(map);
 
-  let loaded = { routes: null, finds: null };
+  let loaded = { routes: null, finds: null, observations: null };
   let fitted = false;
 
   function query() {
@@ -242,8 +245,32 @@
     layers.finds.addLayers(markers);
   }
 
+  async function loadObservations() {
+    // What patrols recorded besides finds (SMART categories), filtered by a category key.
+    const params = query();
+    if (inputs.category.value.trim()) params.set("category", inputs.category.value.trim());
+    const key = params.toString();
+    if (loaded.observations === key) return;
+    loaded.observations = key;
+    const doc = await pages(`/api/v1/observations?${key}&limit=1000`);
+    layers.observations.clearLayers();
+    for (const f of doc.features) {
+      if (!f.geometry) continue; // roles without points get none
+      const p = f.properties;
+      const details = p.attributes.map((a) => `${a.key}: ${Array.isArray(a.value) ? a.value.join(", ") : a.value}`).join("; ");
+      layers.observations.addLayer(
+        L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { radius: 4, color: "#444", weight: 1, fillColor: "#bdbdbd", fillOpacity: 0.9, className: "observation" })
+          .bindPopup(el("div", {}, el("strong", { text: p.category_path }), el("div", { text: p.observed_at.slice(0, 16).replace("T", " ") }), el("div", { text: details }))));
+    }
+  }
+
+  inputs.category.addEventListener("change", () => {
+    if (map.hasLayer(layers.observations)) loadObservations().catch((err) => { status.textContent = `Could not load: ${err.message}`; });
+  });
+
   map.on("overlayadd", (event) => {
-    const run = event.layer === layers.routes ? loadRoutes : event.layer === layers.finds ? loadFinds : null;
+    const run = event.layer === layers.routes ? loadRoutes : event.layer === layers.finds ? loadFinds
+      : event.layer === layers.observations ? loadObservations : null;
     if (run) run().catch((err) => { status.textContent = `Could not load: ${err.message}`; });
   });
 
@@ -269,9 +296,10 @@
       renderZones(zones);
       renderCells(hot);
       renderDispatch(dispatch);
-      loaded = { routes: null, finds: null };
+      loaded = { routes: null, finds: null, observations: null };
       if (map.hasLayer(layers.routes)) await loadRoutes();
       if (map.hasLayer(layers.finds)) await loadFinds();
+      if (map.hasLayer(layers.observations)) await loadObservations();
       const counts = {};
       hot.features.forEach((f) => { counts[f.properties.hotspot_class] = (counts[f.properties.hotspot_class] || 0) + 1; });
       status.textContent = `${hot.window}: ${(counts.hot_99 || 0) + (counts.hot_95 || 0)} significant hot cells of ${hot.cell_km} km, ${counts.under_patrolled || 0} under-patrolled.`;

@@ -12,7 +12,41 @@
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 7, color: "#222", fillColor: "#ffd92f", fillOpacity: 1 }),
     style: () => ({ color: "#54278f", weight: 3 }),
   }).addTo(map);
+  // Observations (from SMART: carcasses, camps, sightings, ...): small grey points.
+  const observationLayer = L.geoJSON(null, {
+    pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 4, color: "#444", fillColor: "#bdbdbd", fillOpacity: 1 })
+      .bindTooltip(f.properties.category_path),
+  }).addTo(map);
   let doc = null;
+
+  function attributeText(a) {
+    const value = Array.isArray(a.value) ? a.value.join(", ") : String(a.value ?? "–");
+    return `${a.key}: ${value}`;
+  }
+
+  function renderObservations() {
+    const list = doc.observations || [];
+    observationLayer.clearLayers();
+    observationLayer.addData({ type: "FeatureCollection", features: list });
+    const box = document.getElementById("observations");
+    if (!list.length) {
+      box.replaceChildren(el("p", { class: "muted", text: "No other observations on this patrol." }));
+      return;
+    }
+    const table = el("table", { class: "data" },
+      el("thead", {}, el("tr", {}, ...["Time", "Category", "Attributes", "Snare find"].map((h) => el("th", { text: h })))));
+    const body = el("tbody");
+    for (const o of list) {
+      const op = o.properties;
+      body.append(el("tr", { "data-category": op.category },
+        el("td", { text: op.observed_at.slice(0, 16).replace("T", " ") }),
+        el("td", { text: op.category_path }),
+        el("td", { text: op.attributes.map(attributeText).join("; ") }),
+        el("td", { text: op.snare_find ? "yes" : "" })));
+    }
+    table.append(body);
+    box.replaceChildren(table);
+  }
 
   const OPTIONS = {
     type: ["wire", "cable", "rope", "leghold", "pit", "other"],
@@ -63,6 +97,8 @@
       finds.append(card);
     });
     if (doc.features.length === 1) finds.append(el("p", { class: "muted", text: "No snares found on this patrol." }));
+
+    renderObservations();
 
     const audit = document.getElementById("audit");
     audit.replaceChildren();
