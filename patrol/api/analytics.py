@@ -20,10 +20,6 @@ from patrol.services.auth import Principal
 from patrol.services.formats import formatter_for
 from patrol.store.models import Unit
 
-# The ngo role sees aggregates only: no cell finer than this, none with fewer patrols.
-NGO_MIN_CELL_KM = 5.0
-NGO_MIN_PATROLS = 3
-
 
 def _date(name: str, problems: list[FieldError]) -> date | None:
     raw = request.args.get(name)
@@ -125,20 +121,9 @@ def hotspots():
     """One feature per grid cell of the area: effort, CPUE, EB rate, Gi*, class, trend."""
     principal = current_principal()
     session, area, window, unit_id, cell_km, settings = _context(principal)
-    if principal.role == "ngo":
-        cell_km = cell_km or NGO_MIN_CELL_KM
-        if cell_km < NGO_MIN_CELL_KM:
-            raise Forbidden(f"Aggregates for NGOs use cells of {NGO_MIN_CELL_KM:g} km or more.")
-    result = service.grid_hotspots(session, area, window, cell_km, unit_id, settings)
-    features = service.hotspot_features(result)
-    if principal.role == "ngo":
-        for feature in features:
-            props = feature["properties"]
-            if props["patrols"] < NGO_MIN_PATROLS:
-                for key in list(props):
-                    if key not in ("ix", "iy", "hotspot_class"):
-                        props[key] = None
-                props["hotspot_class"] = "suppressed"
+    result, features = service.visible_cells(
+        session, principal, area, window, cell_km, unit_id, settings
+    )
     return geojson_response(
         {
             "type": "FeatureCollection",

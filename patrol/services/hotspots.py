@@ -24,11 +24,12 @@ from patrol.analytics.gistar import benjamini_hochberg, queen_weights
 from patrol.analytics.hotspots import CellVerdicts, cell_verdicts, expected_by_period
 from patrol.analytics.rates import cpue, eb_rates
 from patrol.analytics.trend import emerging_category, mann_kendall
-from patrol.errors import FieldError, ValidationFailed
+from patrol.errors import FieldError, Forbidden, ValidationFailed
 from patrol.geo.grid import Grid
 from patrol.geo.projection import to_metric, to_wgs84
 from patrol.geo.report import REMOVED_ACTIONS
 from patrol.geo.shapes import project
+from patrol.services.auth import Principal
 from patrol.store.models import (
     ConservationArea,
     EffortCell,
@@ -40,15 +41,21 @@ from patrol.store.models import (
 )
 
 __all__ = [
+    "NGO_MIN_CELL_KM",
+    "NGO_MIN_PATROLS",
     "AnalysisSettings",
     "Window",
     "dispatch",
     "grid_hotspots",
     "resolve_window",
+    "visible_cells",
     "zone_stats",
 ]
 
 SIGNIFICANT_HOT = ("hot_99", "hot_95")
+# The ngo role sees aggregates only: no cell finer than this, none with fewer patrols.
+NGO_MIN_CELL_KM = 5.0
+NGO_MIN_PATROLS = 3
 
 
 @dataclass(frozen=True)
@@ -419,6 +426,38 @@ def hotspot_features(result: HotspotResult) -> list[dict[str, Any]]:
             }
         )
     return feats
+
+
+def visible_cells(
+    session: so.Session,
+    principal: Principal,
+    area: ConservationArea,
+    window: Window,
+    cell_km: float | None = None,
+    unit_id: int | None = None,
+    settings: AnalysisSettings | None = None,
+) -> tuple[HotspotResult, list[dict[str, Any]]]:
+    """The grid cells ``principal`` may see, as GeoJSON features.
+
+    One place for the ngo rule, so the API, OGC API - Features and the GeoPackage export
+    cannot drift apart: cells of ``NGO_MIN_CELL_KM`` or more (the default for them), and a
+    cell whose effort came from fewer than ``NGO_MIN_PATROLS`` patrols is ``suppressed``.
+    """
+    if principal.role == "ngo":
+        cell_km = cell_km or NGO_MIN_CELL_KM
+        if cell_km < NGO_MIN_CELL_KM:
+            raise Forbidden(f"Aggregates for NGOs use cells of {NGO_MIN_CELL_KM:g} km or more.")
+    result = grid_hotspots(session, area, window, cell_km, unit_id, settings)
+    features = hotspot_features(result)
+    if principal.role == "ngo":
+        for feature in features:
+            props = feature["properties"]
+            if props["patrols"] < NGO_MIN_PATROLS:
+                for key in list(props):
+                    if key not in ("ix", "iy", "hotspot_class"):
+                        props[key] = None
+                props["hotspot_class"] = "suppressed"
+    return result, features
 
 
 # ---------------------------------------------------------------------------------------
