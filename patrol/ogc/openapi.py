@@ -182,6 +182,14 @@ def openapi_document(
                     "responses": _ok("JSON schema", _json_or_html("application/schema+json")),
                 }
             },
+            "/collections/{collectionId}/schema": {
+                "get": {
+                    "summary": "Every property of the features and its type",
+                    "operationId": "getSchema",
+                    "parameters": [collection_id, _F],
+                    "responses": _ok("JSON schema", _json_or_html("application/schema+json")),
+                }
+            },
             "/collections/{collectionId}/items": {
                 "get": {
                     "summary": "Features of a collection, paged",

@@ -192,8 +192,23 @@ def api_definition():
     return _answer(doc, OPENAPI, "ogc/api.html")
 
 
-def _collection_doc(coll: service.Collection, principal: Principal) -> dict[str, Any]:
+def _carried(coll: service.Collection) -> dict[str, str]:
+    """The items parameters a collection URL may carry (zones and cells: the period, size)."""
+    names = {"datetime", "cell_km"} if coll.kind == "cells" else {"datetime"}
+    _allow("f", names if coll.kind in ("zones", "cells") else set())
+    carried = {k: v for k, v in request.args.items() if k in names and v}
+    if "datetime" in carried:
+        service.parse_datetime(carried["datetime"])
+    if "cell_km" in carried:
+        _float("cell_km", carried["cell_km"])
+    return carried
+
+
+def _collection_doc(
+    coll: service.Collection, principal: Principal, carried: dict[str, str] | None = None
+) -> dict[str, Any]:
     cid = coll.id
+    carried = carried or {}
     doc: dict[str, Any] = {
         "id": cid,
         "title": coll.title,
@@ -210,13 +225,19 @@ def _collection_doc(coll: service.Collection, principal: Principal) -> dict[str,
                 "rel": "items",
                 "type": GEOJSON,
                 "title": "the features as GeoJSON",
-                "href": _url("ogc.items", collection_id=cid),
+                "href": _url("ogc.items", collection_id=cid, **carried),
             },
             {
                 "rel": "items",
                 "type": HTML,
                 "title": "the features as HTML",
-                "href": _url("ogc.items", collection_id=cid, f="html"),
+                "href": _url("ogc.items", collection_id=cid, **carried, f="html"),
+            },
+            {
+                "rel": "describedby",
+                "type": SCHEMA,
+                "title": "every property and its type (JSON Schema)",
+                "href": _url("ogc.schema", collection_id=cid),
             },
             {
                 "rel": REL_QUERYABLES,
@@ -245,10 +266,13 @@ def collections():
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str):
-    _allow("f")
+    """One collection; for zones and cells, ``datetime`` and ``cell_km`` carry over into its
+    items links, so a client given this URL (GDAL's OAPIF:…/collections/{id}?datetime=…)
+    reads the period asked."""
     principal = _principal()
     coll = service.collection_for(get_session(), principal, collection_id)
-    doc = _collection_doc(coll, principal)
+    carried = _carried(coll)
+    doc = _collection_doc(coll, principal, carried)
     doc["links"] = _self_links("ogc.collection", JSON, collection_id=coll.id) + doc["links"]
     return _answer(doc, JSON, "ogc/collection.html", queryables=coll.info.queryables)
 
@@ -265,6 +289,29 @@ def queryables(collection_id: str):
         "title": coll.title,
         "properties": coll.info.queryables,
         "additionalProperties": False,
+    }
+    return _answer(doc, SCHEMA, "ogc/queryables.html", coll=coll)
+
+
+@bp.get("/collections/<collection_id>/schema")
+def schema(collection_id: str):
+    """Every property of the features and its type (Part 5 style), for typed columns."""
+    _allow("f")
+    coll = service.collection_for(get_session(), _principal(), collection_id)
+    geometry = {
+        "format": f"geometry-{coll.info.geometry.lower()}",
+        "x-ogc-role": "primary-geometry",
+    }
+    doc = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _url("ogc.schema", collection_id=coll.id),
+        "type": "object",
+        "title": coll.title,
+        "properties": {
+            "id": {"type": "string", "x-ogc-role": "id"},
+            "geometry": geometry,
+            **service.PROPERTIES[coll.kind],
+        },
     }
     return _answer(doc, SCHEMA, "ogc/queryables.html", coll=coll)
 

@@ -127,6 +127,88 @@ KIND_INFO: dict[str, KindInfo] = {
 }
 
 
+_DATE = {"type": "string", "format": "date"}
+_TIME = {"type": "string", "format": "date-time"}
+_NUMBERS = {"type": "array", "items": _NUM}
+# Every property of each kind with its JSON type: the collection's schema (``describedby``),
+# so GDAL and QGIS type a column that is null on the first page as a number, not text.
+PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
+    "zones": {
+        "zone": _STR,
+        "name": _STR,
+        "area_km2": _NUM,
+        "snares_found": _INT,
+        "snares_removed": _INT,
+        "finds": _INT,
+        "patrols": _INT,
+        "patrol_days": _INT,
+        "effort_km": _NUM,
+        "effort_h": _NUM,
+        "density_per_km2": _NUM,
+        "cpue_per_100km": _NUM,
+        "cpue_per_10h": _NUM,
+        "eb_rate_per_100km": _NUM,
+        "hotspot": _BOOL,
+        "hotspot_reason": _STR,
+        "trend": _STR,
+        "trend_tau_z": _NUM,
+        "trend_p": _NUM,
+    },
+    "cells": {
+        "ix": _INT,
+        "iy": _INT,
+        "snares": _INT,
+        "snares_removed": _INT,
+        "finds": _INT,
+        "effort_km": _NUM,
+        "effort_h": _NUM,
+        "patrols": _INT,
+        "cpue_per_100km": _NUM,
+        "cpue_per_10h": _NUM,
+        "eb_rate_per_100km": _NUM,
+        "gi_z": _NUM,
+        "gi_p": _NUM,
+        "fdr_significant": _BOOL,
+        "neighbourhood_p": _NUM,
+        "hotspot_class": _STR,
+        "trend": _STR,
+        "trend_z": _NUM,
+        "trend_p": _NUM,
+        "last_patrolled": _DATE,
+    },
+    "bases": {"code": _STR, "name": _STR, "active": _BOOL},
+    "routes": {
+        "kind": _STR,
+        "unit": _STR,
+        "leader": _STR,
+        "members": {"type": "array", "items": _STR},
+        "transport": _STR,
+        "started_at": _TIME,
+        "ended_at": _TIME,
+        "distance_km": _NUM,
+        "duration_h": _NUM,
+        "vertex_count": _INT,
+        "revision": _INT,
+        "source_format": _STR,
+        "submitted_at": _TIME,
+        "deleted_at": _TIME,
+    },
+    "finds": {
+        "kind": _STR,
+        "patrol": _STR,
+        "found_at": _TIME,
+        "type": _STR,
+        "count": _INT,
+        "state": _STR,
+        "action": _STR,
+        "species": _STR,
+        "notes": _STR,
+        "zone": _STR,
+        "cell": _NUMBERS,
+    },
+}
+
+
 @dataclass(frozen=True)
 class Collection:
     """One collection: an area and a kind of feature."""
@@ -410,10 +492,19 @@ def _all_features(
             }
             for r in rows
         ]
-        return features, about
+        return _most_complete_first(features), about
     result, features = hotspots.visible_cells(session, principal, area, window, q.cell_km)
     about["cell_km"] = result.grid.cell_m / 1000
-    return features, about
+    return _most_complete_first(features), about
+
+
+def _most_complete_first(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Features with the fewest null figures first (stable, so ties keep the grid order).
+
+    GDAL and QGIS type each column from the first few features; unpatrolled corner cells
+    have every rate null, and a column seen only as null becomes text.
+    """
+    return sorted(features, key=lambda f: sum(v is None for v in f["properties"].values()))
 
 
 def _matches(feature: dict[str, Any], q: ItemsQuery) -> bool:
