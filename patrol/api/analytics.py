@@ -17,7 +17,7 @@ from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from patrol.services import areas, exports
 from patrol.services import hotspots as service
 from patrol.services.auth import Principal
-from patrol.services.formats import formatter_for
+from patrol.services.formats import GeoPackageFormatter, formatter_for, located_geopackage
 from patrol.store.models import Unit
 
 
@@ -184,6 +184,8 @@ def annual_export():
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
     export = exports.annual_export(session, area, first, last)
+    if formatter.with_cells:
+        exports.attach_cells(session, export, principal)
     name = f"{area.slug}-snares-{export.period}{formatter.suffix}"
     return Response(
         formatter.write(export),
@@ -204,15 +206,28 @@ def _year(name: str, problems: list[FieldError], required: bool) -> int | None:
     return int(raw)
 
 
+def _gpkg(doc: dict, layer: str, geometry_type: str, area, name: str) -> Response:
+    data = located_geopackage(doc, layer, geometry_type, area.epsg)
+    return Response(
+        data,
+        mimetype=GeoPackageFormatter.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}.gpkg"'},
+    )
+
+
 @bp.get("/exports/finds")
 def finds_export():
-    """Every find of a year with its location (coordinators, admins): csv or geojson."""
+    """Every find of a year with its location (coordinators, admins): csv, geojson or gpkg."""
     fmt = request.args.get("format", "csv")
     session, area, year = _located_export(
-        [] if fmt in ("csv", "geojson") else [FieldError("/format", "must be csv or geojson")]
+        []
+        if fmt in ("csv", "geojson", "gpkg")
+        else [FieldError("/format", "must be csv, geojson or gpkg")]
     )
     doc = exports.finds_document(session, area, year)
     name = f"{area.slug}-finds-{year}"
+    if fmt == "gpkg":
+        return _gpkg(doc, "finds", "Point", area, name)
     if fmt == "geojson":
         return geojson_response(
             doc, headers={"Content-Disposition": f'attachment; filename="{name}.geojson"'}
@@ -234,10 +249,16 @@ def finds_export():
 
 @bp.get("/exports/routes")
 def routes_export():
-    """Every patrol route of a year (coordinators, admins), as GeoJSON."""
-    session, area, year = _located_export([])
+    """Every patrol route of a year (coordinators, admins), as GeoJSON or (gpkg) GeoPackage."""
+    fmt = request.args.get("format", "geojson")
+    session, area, year = _located_export(
+        [] if fmt in ("geojson", "gpkg") else [FieldError("/format", "must be geojson or gpkg")]
+    )
+    doc = exports.routes_document(session, area, year)
+    if fmt == "gpkg":
+        return _gpkg(doc, "routes", "MultiLineString", area, f"{area.slug}-routes-{year}")
     return geojson_response(
-        exports.routes_document(session, area, year),
+        doc,
         headers={
             "Content-Disposition": f'attachment; filename="{area.slug}-routes-{year}.geojson"'
         },
