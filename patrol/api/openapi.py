@@ -38,6 +38,10 @@ def _q(name: str, kind: str = "string") -> dict[str, Any]:
     return {"name": name, "in": "query", "schema": {"type": kind}}
 
 
+def _formats(*names: str) -> dict[str, Any]:
+    return {"name": "format", "in": "query", "schema": {"type": "string", "enum": list(names)}}
+
+
 _WINDOW = [
     {
         "name": "from",
@@ -173,20 +177,27 @@ SPEC: dict[str, Any] = {
         "/exports/annual": {
             "get": _op(
                 "Zone x month snares and effort for a year or years, with totals and the year "
-                "before: csv, xlsx, json or geojson (zones). Aggregates only.",
-                params=[*_AREA, _q("year", "integer"), _q("to_year", "integer"), _q("format")],
+                "before: csv, xlsx, json, geojson (zones) or gpkg (GeoPackage: zones, "
+                "zone_months, totals, cells as the role may see them, about; in the area's "
+                "CRS). Aggregates only.",
+                params=[
+                    *_AREA,
+                    _q("year", "integer"),
+                    _q("to_year", "integer"),
+                    _formats("csv", "xlsx", "json", "geojson", "gpkg"),
+                ],
             )
         },
         "/exports/finds": {
             "get": _op(
-                "Every find of a year with its location, csv or geojson (coordinators)",
-                params=[*_AREA, _q("year", "integer"), _q("format")],
+                "Every find of a year with its location, csv, geojson or gpkg (coordinators)",
+                params=[*_AREA, _q("year", "integer"), _formats("csv", "geojson", "gpkg")],
             )
         },
         "/exports/routes": {
             "get": _op(
-                "Every patrol route of a year as GeoJSON (coordinators)",
-                params=[*_AREA, _q("year", "integer")],
+                "Every patrol route of a year as GeoJSON, or gpkg (coordinators)",
+                params=[*_AREA, _q("year", "integer"), _formats("geojson", "gpkg")],
             )
         },
         "/units/{code}/targets": {

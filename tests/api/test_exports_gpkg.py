@@ -218,3 +218,10 @@ def test_ogrinfo_opens_each_geopackage(client, world, session, tmp_path, who, pa
     for name, count in expected.items():
         if count is not None:
             assert seen[name] == count, name
+
+
+def test_openapi_names_gpkg(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/exports/annual", "/exports/finds", "/exports/routes"):
+        params = spec["paths"][path]["get"]["parameters"]
+        assert "gpkg" in next(p for p in params if p["name"] == "format")["schema"]["enum"]
