@@ -8,6 +8,8 @@ standard asks), or the error page for people.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +27,7 @@ from flask import (
 
 from patrol.api.common import current_principal
 from patrol.db import get_session
-from patrol.errors import AuthenticationRequired, FieldError, InvalidParameter
+from patrol.errors import AuthenticationRequired, FieldError, InvalidParameter, ValidationFailed
 from patrol.http import wants_html
 from patrol.ogc import bp
 from patrol.ogc.openapi import openapi_document
@@ -70,6 +72,22 @@ def _allow(*allowed: str | set[str]) -> None:
     fmt = request.args.get("f")
     if fmt is not None and fmt not in ("json", "geojson", "html"):
         raise _bad("f", "must be json or html")
+
+
+@contextmanager
+def _parameters_are_400() -> Iterator[None]:
+    """The services answer 422 for a query value they cannot use (a cell size that is not a
+    multiple of the grid, a window of 30 years); OGC API asks 400 for it
+    (/req/core/query-param-invalid)."""
+    try:
+        yield
+    except ValidationFailed as error:
+        # The services name the window's ends 'from' and 'to'; here both are 'datetime'.
+        errors = [
+            FieldError("/datetime" if e.pointer in ("/from", "/to") else e.pointer, e.detail)
+            for e in error.errors
+        ]
+        raise InvalidParameter(error.detail, errors=errors) from None
 
 
 def _principal() -> Principal:
@@ -260,6 +278,8 @@ def collections():
     doc = {
         "links": _self_links("ogc.collections", JSON),
         "collections": [_collection_doc(c, principal) for c in colls],
+        # Part 2: every CRS offered by some collection (/req/crs/fc-md-crs-list).
+        "crs": sorted({crs for c in colls for crs in service.collection_crs(c)}),
     }
     return _answer(doc, JSON, "ogc/collections.html")
 
@@ -396,7 +416,8 @@ def items(collection_id: str):
     coll = service.collection_for(session, principal, collection_id)
     q = _query(coll)
     epsg = _crs(coll, "crs")
-    page = service.items(session, principal, coll, q)
+    with _parameters_are_400():
+        page = service.items(session, principal, coll, q)
     features = page.features
     if epsg is not None:
         features = [{**f, "geometry": service.reproject(f["geometry"], epsg)} for f in features]
@@ -469,7 +490,8 @@ def item(collection_id: str, feature_id: str):
     coll = service.collection_for(session, principal, collection_id)
     q = _query(coll, single=True)
     epsg = _crs(coll, "crs")
-    feature, about = service.item(session, principal, coll, feature_id, q)
+    with _parameters_are_400():
+        feature, about = service.item(session, principal, coll, feature_id, q)
     doc = {
         **feature,
         "geometry": service.reproject(feature["geometry"], epsg),

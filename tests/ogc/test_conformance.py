@@ -85,7 +85,7 @@ def test_req_core_query_param_unknown(client, world, path):
         "limit=ten",
         "offset=-1",
         "bbox=1,2,3",
-        "bbox=131,43,130,44",
+        "bbox=131,44,132,43",
         "bbox=a,b,c,d",
         "datetime=yesterday",
         "datetime=2026-03-10/2026-03-01",
@@ -93,6 +93,8 @@ def test_req_core_query_param_unknown(client, world, path):
         "datetime=2026-03-01T10:00:00",
         "f=pdf",
         "crs=http://www.opengis.net/def/crs/EPSG/0/3857",
+        "cell_km=1.5",
+        "datetime=1990-01-01/2026-01-01",
     ],
 )
 def test_req_core_query_param_invalid(client, world, query):
@@ -101,6 +103,15 @@ def test_req_core_query_param_invalid(client, world, query):
     r = client.get(f"{CELLS}/items?{query}", headers=world.auth("coord"))
     assert r.status_code == 400, query
     assert r.get_json()["errors"][0]["pointer"] == "/" + query.split("=")[0]
+
+
+def test_a_bbox_across_the_antimeridian_is_refused_plainly(client, world):
+    """West greater than east means a box across the antimeridian (/req/core/fc-bbox-definition);
+    no conservation area crosses it yet, so patrol refuses it with a 400 that says so rather
+    than answer a wrong selection (docs/api.md)."""
+    r = client.get(f"{CELLS}/items?bbox=179,43,-179,44", headers=world.auth("coord"))
+    assert r.status_code == 400
+    assert "west" in r.get_json()["errors"][0]["detail"]
 
 
 def test_req_core_crs84(client, world, month):
@@ -338,7 +349,9 @@ def test_req_oas30_names_the_callers_collections(client, world):
 
 def test_req_crs_collection_lists(client, world):
     """/req/crs/fc-md-crs-list, /req/crs/fc-md-storageCrs: each collection lists its CRSs
-    (CRS84 first, the area's metric CRS) and the storage CRS."""
+    (CRS84 first, the area's metric CRS) and the storage CRS; /collections lists them all."""
+    listed = get(client, world, "/ogc/collections").get_json()
+    assert CRS84 in listed["crs"] and len(listed["crs"]) == 2
     doc = get(client, world, CELLS).get_json()
     assert doc["crs"][0] == CRS84
     assert re.fullmatch(r"http://www\.opengis\.net/def/crs/EPSG/0/326\d\d", doc["crs"][1])
