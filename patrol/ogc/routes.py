@@ -350,7 +350,7 @@ def _crs(coll: service.Collection, name: str) -> int | None:
     uri = request.args.get(name)
     if not uri:
         return None
-    epsg = service.epsg_of(uri)
+    epsg = service.epsg_of(uri, name)
     if service.crs_uri(epsg) not in service.collection_crs(coll):
         raise _bad(name, f"offered: {', '.join(service.collection_crs(coll))}")
     return epsg

@@ -288,7 +288,7 @@ def parse_datetime(raw: str) -> TimeFilter:
         if "/" in b or (a.strip() in ("", "..") and b.strip() in ("", "..")):
             raise _bad("datetime", "give an instant, or an interval with at least one end")
         start, end = one(a), one(b)
-        if start is not None and end is not None and _key(end) < _key(start):
+        if start is not None and end is not None and _key(end, True) < _key(start, False):
             raise _bad("datetime", "the interval ends before it starts")
         return TimeFilter(start, end)
     value = one(raw)
@@ -297,8 +297,11 @@ def parse_datetime(raw: str) -> TimeFilter:
     return TimeFilter(value, value)
 
 
-def _key(value: date | datetime) -> datetime:
-    return value if isinstance(value, datetime) else datetime.combine(value, time(), UTC)
+def _key(value: date | datetime, end: bool) -> datetime:
+    """A comparable instant: a date as the start (or, ending an interval, the end) of its day."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value + timedelta(days=1) if end else value, time(), UTC)
 
 
 def _bad(name: str, detail: str) -> InvalidParameter:
@@ -307,7 +310,7 @@ def _bad(name: str, detail: str) -> InvalidParameter:
     )
 
 
-def epsg_of(uri: str) -> int | None:
+def epsg_of(uri: str, parameter: str = "crs") -> int | None:
     """The EPSG code of a CRS URI (None for CRS84); InvalidParameter for anything else."""
     if uri in (CRS84, "[OGC:CRS84]", "OGC:CRS84"):
         return None
@@ -316,7 +319,7 @@ def epsg_of(uri: str) -> int | None:
             code = uri[len(prefix) :].rstrip("]")
             if code.isdigit():
                 return int(code)
-    raise _bad("crs", f"'{uri[:60]}' is not a CRS this server offers")
+    raise _bad(parameter, f"'{uri[:60]}' is not a CRS this server offers")
 
 
 def crs_uri(epsg: int | None) -> str:

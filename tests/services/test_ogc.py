@@ -20,6 +20,7 @@ TZ = "Asia/Vladivostok"  # UTC+10, no daylight saving
         ("../2026-03-31", None, date(2026, 3, 31)),
         ("2026-03-01/..", date(2026, 3, 1), None),
         ("2026-03-01/", date(2026, 3, 1), None),
+        ("2026-03-05T10:00:00Z/2026-03-05", datetime(2026, 3, 5, 10, tzinfo=UTC), date(2026, 3, 5)),
         (
             "2026-03-05T10:00:00Z",
             datetime(2026, 3, 5, 10, tzinfo=UTC),
@@ -79,8 +80,9 @@ def test_epsg_of(uri, epsg):
 
 @pytest.mark.parametrize("uri", ["EPSG:abc", "urn:ogc:def:crs:EPSG::4326", "nonsense"])
 def test_epsg_of_refuses(uri):
-    with pytest.raises(InvalidParameter):
-        epsg_of(uri)
+    with pytest.raises(InvalidParameter) as caught:
+        epsg_of(uri, "bbox-crs")
+    assert caught.value.errors[0].pointer == "/bbox-crs"
 
 
 def test_reproject_and_bbox_back():
