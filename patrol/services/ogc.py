@@ -70,7 +70,8 @@ KIND_INFO: dict[str, KindInfo] = {
     "zones": KindInfo(
         "Zones",
         "The area's zones with their effort-corrected figures (snares, effort, CPUE, smoothed "
-        "rate, hotspot flag, trend) for the current year, or for the period given by "
+        "rate, hotspot flag, trend) for the current year (up to the latest patrol), or for "
+        "the period given by "
         "`datetime` (local days of the area).",
         "Polygon",
         {
@@ -464,11 +465,16 @@ def item(
 
 def _window(session: so.Session, area: ConservationArea, when: TimeFilter | None, kind: str):
     """The analysis window of local days: the ``datetime`` asked, else the kind's default."""
-    start, end = when.days(area.timezone) if when else (None, None)
-    if when is None and kind == "zones":
-        today = datetime.now(ZoneInfo(area.timezone)).date()
-        start, end = date(today.year, 1, 1), today + timedelta(days=1)
-    return hotspots.resolve_window(session, area, start, end)
+    if when is not None:
+        start, end = when.days(area.timezone)
+        return hotspots.resolve_window(session, area, start, end)
+    window = hotspots.resolve_window(session, area, None, None)
+    if kind == "zones":
+        # The current year: its calendar year up to the latest patrol (for a park that
+        # patrols, this year so far; for an archive or the demo, its last year with data).
+        last = window.end - timedelta(days=1)
+        window = hotspots.Window(date(last.year, 1, 1), window.end)
+    return window
 
 
 def _all_features(

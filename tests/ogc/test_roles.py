@@ -119,14 +119,17 @@ def test_zones_are_those_of_the_api(client, world, month):
 
 
 def test_zones_default_to_the_current_year(client, world, month):
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    year = datetime.now(ZoneInfo("Asia/Vladivostok")).year
+    """The year of the latest patrol (21 March 2026, local day) up to it."""
     doc = client.get(
         "/ogc/collections/test-area-zones/items", headers=world.auth("coord")
     ).get_json()
-    assert doc["window"].startswith(f"{year}-01-01/")
+    assert doc["window"] == "2026-01-01/2026-03-21"
+    api = client.get(
+        "/api/v1/zones/stats?from=2026-01-01&to=2026-03-21", headers=world.auth("coord")
+    ).get_json()
+    assert sorted(doc["features"], key=lambda f: f["id"]) == sorted(
+        api["features"], key=lambda f: f["id"]
+    )
     one = client.get(
         "/ogc/collections/test-area-zones/items/NW", headers=world.auth("coord")
     ).get_json()
