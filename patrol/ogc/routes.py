@@ -124,7 +124,14 @@ def _self_links(endpoint: str, json_type: str, **values: Any) -> list[dict[str, 
     ]
 
 
-def _answer(doc: dict[str, Any], media_type: str, template: str, headers=None, **context):
+def _answer(
+    doc: dict[str, Any],
+    media_type: str,
+    template: str,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Response:
+    """The document as JSON of ``media_type``, or as the page ``template`` for people."""
     if wants_html():
         response = Response(render_template(template, doc=doc, **context), mimetype=HTML)
     else:
