@@ -46,12 +46,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from patrol import cli, db, http
     from patrol.api import bp as api_bp
+    from patrol.ogc import bp as ogc_bp
     from patrol.web import bp as web_bp
 
     db.init_app(app)
     http.init_app(app)
     cli.init_app(app)
     app.register_blueprint(api_bp)
+    app.register_blueprint(ogc_bp)
     app.register_blueprint(web_bp)
     # Forms carry a CSRF token; the API checks the header itself for session callers
     # (bearer-token clients need none: no browser sends their token on its own).

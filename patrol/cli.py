@@ -375,7 +375,7 @@ export_group = AppGroup("export", help="Exports for NGOs and donors.")
     "fmt",
     default="csv",
     show_default=True,
-    type=click.Choice(["csv", "xlsx", "json", "geojson"]),
+    type=click.Choice(["csv", "xlsx", "json", "geojson", "gpkg"]),
 )
 @click.option("--area", "slug", help="Area slug (needed when there are several).")
 @click.option(
@@ -386,13 +386,18 @@ export_group = AppGroup("export", help="Exports for NGOs and donors.")
 )
 def export_annual(year, to_year, fmt, slug, output) -> None:
     """Zone x month snare counts and effort, with totals and the year before."""
-    from patrol.services.exports import annual_export
+    from patrol.services.exports import annual_export, attach_cells
     from patrol.services.formats import formatter_for
 
-    if fmt == "xlsx" and not output:
-        raise click.UsageError("xlsx is binary: give --output FILE")
+    if fmt in ("xlsx", "gpkg") and not output:
+        raise click.UsageError(f"{fmt} is binary: give --output FILE")
     try:
-        data = formatter_for(fmt).write(annual_export(_session(), _area(slug), year, to_year))
+        formatter = formatter_for(fmt)
+        session = _session()
+        export = annual_export(session, _area(slug), year, to_year)
+        if formatter.with_cells:
+            attach_cells(session, export, None)  # the operator sees every cell
+        data = formatter.write(export)
     except PatrolError as error:
         _fail(error)
     if output:

@@ -12,6 +12,7 @@ __all__ = [
     "FieldError",
     "Forbidden",
     "IdUnavailable",
+    "InvalidParameter",
     "MalformedInput",
     "NotFound",
     "PatrolError",
@@ -74,6 +75,15 @@ class ValidationFailed(PatrolError):
     status = 422
     code = "validation-failed"
     title = "The input is not valid"
+
+
+class InvalidParameter(PatrolError):
+    """A query parameter the endpoint does not define, or a value it cannot use: OGC API -
+    Features asks for 400 here (/req/core/query-param-unknown, -invalid), not 422."""
+
+    status = 400
+    code = "invalid-parameter"
+    title = "A query parameter is not valid"
 
 
 class MalformedInput(PatrolError):

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from patrol.errors import FieldError, PatrolError, PayloadTooLarge, ValidationFailed
 from patrol.geo.report import printable, text_problem
 
-__all__ = ["init_app", "problem_response"]
+__all__ = ["init_app", "problem_response", "wants_html"]
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,24 @@ CSP = (
 )
 
 
+def wants_html() -> bool:
+    """Whether an OGC API resource is asked for as a page: ``f=html``, else by ``Accept``
+    (browsers put text/html first; GDAL, QGIS and curl get JSON)."""
+    fmt = request.args.get("f")
+    if fmt:
+        return fmt == "html"
+    best = request.accept_mimetypes.best_match(
+        ["application/geo+json", "application/json", "text/html"], default="application/json"
+    )
+    return best == "text/html"
+
+
+def _is_ogc() -> bool:
+    return request.path == "/ogc" or request.path.startswith("/ogc/")
+
+
 def _wants_problem() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or (_is_ogc() and not wants_html())
 
 
 def problem_response(error: PatrolError) -> Response:
@@ -100,7 +116,8 @@ def security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or _is_ogc():
+        # Answers depend on who asks: no shared cache may keep them.
         response.headers.setdefault("Cache-Control", "no-store")
     if request.is_secure:
         # Only over https (directly or behind PATROL_PROXY_COUNT proxies): a browser told this

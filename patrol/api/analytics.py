@@ -28,7 +28,7 @@ from patrol.geo.report import printable
 from patrol.services import areas, exports, privacy, recompute
 from patrol.services import hotspots as service
 from patrol.services.auth import Principal
-from patrol.services.formats import formatter_for
+from patrol.services.formats import GeoPackageFormatter, formatter_for, located_geopackage
 from patrol.store.models import Unit
 
 
@@ -119,21 +119,10 @@ def zones_stats():
 def hotspots():
     """One feature per grid cell of the area: effort, CPUE, EB rate, Gi*, class, trend."""
     principal = current_principal()
-    session, area, window, unit_id, cell_km, settings, suppression = _context(principal)
-    if suppression is not None:
-        cell_km = cell_km or privacy.NGO_MIN_CELL_KM
-    result = service.grid_hotspots(
-        session, area, window, cell_km, unit_id, settings, suppression=suppression
+    session, area, window, unit_id, cell_km, settings, _ = _context(principal)
+    result, features = service.visible_cells(
+        session, principal, area, window, cell_km, unit_id, settings
     )
-    features = service.hotspot_features(result)
-    if suppression is not None:
-        for feature in features:
-            props = feature["properties"]
-            if props["patrols"] < suppression.min_patrols:
-                for key in list(props):
-                    if key not in ("ix", "iy", "hotspot_class"):
-                        props[key] = None
-                props["hotspot_class"] = "suppressed"
     return geojson_response(
         {
             "type": "FeatureCollection",
@@ -194,6 +183,8 @@ def annual_export():
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
     export = exports.annual_export(session, area, first, last)
+    if formatter.with_cells:
+        exports.attach_cells(session, export, principal)
     name = f"{area.slug}-snares-{export.period}{formatter.suffix}"
     return Response(
         formatter.write(export),
@@ -220,15 +211,28 @@ def _year(name: str, problems: list[FieldError], required: bool) -> int | None:
     return year
 
 
+def _gpkg(doc: dict, layer: str, geometry_type: str, area, name: str) -> Response:
+    data = located_geopackage(doc, layer, geometry_type, area.epsg)
+    return Response(
+        data,
+        mimetype=GeoPackageFormatter.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}.gpkg"'},
+    )
+
+
 @bp.get("/exports/finds")
 def finds_export():
-    """Every find of a year with its location (coordinators, admins): csv or geojson."""
+    """Every find of a year with its location (coordinators, admins): csv, geojson or gpkg."""
     fmt = request.args.get("format", "csv")
     session, area, year = _located_export(
-        [] if fmt in ("csv", "geojson") else [FieldError("/format", "must be csv or geojson")]
+        []
+        if fmt in ("csv", "geojson", "gpkg")
+        else [FieldError("/format", "must be csv, geojson or gpkg")]
     )
     doc = exports.finds_document(session, area, year)
     name = f"{area.slug}-finds-{year}"
+    if fmt == "gpkg":
+        return _gpkg(doc, "finds", "Point", area, name)
     if fmt == "geojson":
         return geojson_response(
             doc, headers={"Content-Disposition": f'attachment; filename="{name}.geojson"'}
@@ -250,10 +254,16 @@ def finds_export():
 
 @bp.get("/exports/routes")
 def routes_export():
-    """Every patrol route of a year (coordinators, admins), as GeoJSON."""
-    session, area, year = _located_export([])
+    """Every patrol route of a year (coordinators, admins), as GeoJSON or (gpkg) GeoPackage."""
+    fmt = request.args.get("format", "geojson")
+    session, area, year = _located_export(
+        [] if fmt in ("geojson", "gpkg") else [FieldError("/format", "must be geojson or gpkg")]
+    )
+    doc = exports.routes_document(session, area, year)
+    if fmt == "gpkg":
+        return _gpkg(doc, "routes", "MultiLineString", area, f"{area.slug}-routes-{year}")
     return geojson_response(
-        exports.routes_document(session, area, year),
+        doc,
         headers={
             "Content-Disposition": f'attachment; filename="{area.slug}-routes-{year}.geojson"'
         },

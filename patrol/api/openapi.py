@@ -23,6 +23,7 @@ _XLSX = {
         "schema": {"type": "string", "format": "binary"}
     }
 }
+_GPKG = {"application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}}}
 _DAY_OR_TIME = {
     "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
 }
@@ -261,9 +262,9 @@ SPEC: dict[str, Any] = {
                     *_AREA,
                     _q("year", _YEAR, required=True),
                     _q("to_year", _YEAR),
-                    _q("format", _enum("csv", "xlsx", "json", "geojson")),
+                    _q("format", _enum("csv", "xlsx", "json", "geojson", "gpkg")),
                 ],
-                content=_CSV | _XLSX | _JSON | _GEOJSON,
+                content=_CSV | _XLSX | _JSON | _GEOJSON | _GPKG,
             )
         },
         "/exports/finds": {
@@ -272,15 +273,20 @@ SPEC: dict[str, Any] = {
                 params=[
                     *_AREA,
                     _q("year", _YEAR, required=True),
-                    _q("format", _enum("csv", "geojson")),
+                    _q("format", _enum("csv", "geojson", "gpkg")),
                 ],
-                content=_CSV | _GEOJSON,
+                content=_CSV | _GEOJSON | _GPKG,
             )
         },
         "/exports/routes": {
             "get": _op(
-                "Every patrol route of a year as GeoJSON (coordinators)",
-                params=[*_AREA, _q("year", _YEAR, required=True)],
+                "Every patrol route of a year as GeoJSON, or a GeoPackage (coordinators)",
+                params=[
+                    *_AREA,
+                    _q("year", _YEAR, required=True),
+                    _q("format", _enum("geojson", "gpkg")),
+                ],
+                content=_GEOJSON | _GPKG,
             )
         },
         "/observations": {

@@ -18,16 +18,18 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, ValidationFailed
+from patrol.services.auth import Principal
 from patrol.services.hotspots import (
     AnalysisSettings,
     Window,
     grid_hotspots,
+    visible_cells,
     zone_months,
     zone_stats,
 )
 from patrol.store.models import ConservationArea, EffortZone, Patrol, SnareFind, Zone
 
-__all__ = ["COLUMNS", "AnnualExport", "annual_export"]
+__all__ = ["COLUMNS", "AnnualExport", "annual_export", "attach_cells"]
 
 # Every column, with its definition (the XLSX "about" sheet and the JSON "definitions").
 COLUMNS: dict[str, str] = {
@@ -73,6 +75,9 @@ class AnnualExport:
     zones: list[Zone]
     produced_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     notes: list[str] = field(default_factory=list)
+    # Grid cells of the period as the caller may see them (formats that carry a map layer).
+    cells: list[dict[str, Any]] | None = None
+    cell_km: float | None = None
 
     @property
     def period(self) -> str:
@@ -180,6 +185,17 @@ def annual_export(
             )
         )
     return AnnualExport(area, first_year, last_year, rows, totals, zones, notes=notes)
+
+
+def attach_cells(
+    session: so.Session, export: AnnualExport, principal: Principal | None
+) -> AnnualExport:
+    """Add the period's grid cells as ``principal`` may see them (the ngo rule: 5 km cells,
+    thinly patrolled ones suppressed), for formats with a map layer of cells."""
+    window = Window(date(export.first_year, 1, 1), date(export.last_year + 1, 1, 1))
+    result, export.cells = visible_cells(session, principal, export.area, window)
+    export.cell_km = result.grid.cell_m / 1000
+    return export
 
 
 def _figures(block: dict[str, np.ndarray], month: int | None, zone: int | None) -> dict:

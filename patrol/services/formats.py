@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from patrol.errors import FieldError, ValidationFailed
+from patrol.geo.report import iso_utc
 from patrol.services.exports import COLUMNS, AnnualExport, zones_geojson
+from patrol.services.geopackage import Layer, write_geopackage
 
 __all__ = ["FORMATS", "Formatter", "formatter_for"]
 
@@ -19,6 +22,8 @@ class Formatter:
     name: ClassVar[str]
     media_type: ClassVar[str]
     suffix: ClassVar[str]
+    # Whether the format carries a map layer of grid cells (see exports.attach_cells).
+    with_cells: ClassVar[bool] = False
 
     @staticmethod
     def write(export: AnnualExport) -> bytes:
@@ -144,3 +149,97 @@ class XLSXFormatter(Formatter):
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
+
+
+ABOUT_KEYS = (
+    "area_name",
+    "area",
+    "period",
+    "comparison_year",
+    "time_zone",
+    "effort",
+    "aggregation",
+    "produced_at",
+)
+
+
+def about_layer(items: list[tuple[str, Any]]) -> Layer:
+    """The ``about`` table: what the file holds, its CRS and its rules, as key and value."""
+    return Layer(
+        "about",
+        [{"key": key, "value": "" if value is None else str(value)} for key, value in items],
+        columns=["key", "value"],
+    )
+
+
+def _feature_layer(name: str, features: list[dict[str, Any]], geometry_type: str) -> Layer:
+    return Layer(
+        name,
+        [{"id": str(f["id"]), **f["properties"]} for f in features],
+        [f["geometry"] for f in features],
+        geometry_type,
+        columns=["id"],
+    )
+
+
+@register
+class GeoPackageFormatter(Formatter):
+    """Layers ``zones`` (period totals), ``zone_months`` (each zone's polygon with a month's
+    figures), ``totals`` (no geometry), ``cells`` (as the caller may see them) and ``about``;
+    geometries in the area's metric CRS."""
+
+    name = "gpkg"
+    media_type = "application/geopackage+sqlite3"
+    suffix = ".gpkg"
+    with_cells = True
+
+    @staticmethod
+    def write(export: AnnualExport) -> bytes:
+        meta = export.meta()
+        geometry = {z.code: json.loads(z.geometry_geojson) for z in export.zones}
+        month_rows = [{c: row.get(c) for c in COLUMNS} for row in export.rows]
+        layers = [
+            _feature_layer("zones", zones_geojson(export)["features"], "MultiPolygon"),
+            Layer(
+                "zone_months",
+                month_rows,
+                [geometry[row["zone"]] for row in month_rows],
+                "MultiPolygon",
+                columns=list(COLUMNS),
+            ),
+            Layer(
+                "totals",
+                [{c: t.get(c) for c in COLUMNS} for t in export.totals],
+                columns=list(COLUMNS),
+            ),
+        ]
+        if export.cells is not None:
+            layers.append(_feature_layer("cells", export.cells, "Polygon"))
+        items: list[tuple[str, Any]] = [(key, meta[key]) for key in ABOUT_KEYS]
+        items.append(("crs", f"EPSG:{export.area.epsg}"))
+        if export.cell_km is not None:
+            items.append(("cell_km", export.cell_km))
+        if meta["synthetic"]:
+            items.append(("note", "synthetic demo data"))
+        items += [("note", note) for note in meta["notes"]]
+        items += [(f"column {name}", definition) for name, definition in COLUMNS.items()]
+        layers.append(about_layer(items))
+        return write_geopackage(layers, export.area.epsg)
+
+
+def located_geopackage(doc: dict[str, Any], layer: str, geometry_type: str, epsg: int) -> bytes:
+    """A year's finds or routes (coordinators only) as one layer and an ``about`` table."""
+    about = [
+        ("area", doc["area"]),
+        ("year", doc["year"]),
+        ("crs", f"EPSG:{epsg}"),
+        (
+            "aggregation",
+            "None: exact locations, for coordinators and admins only; never shared with the "
+            "ngo role.",
+        ),
+        ("produced_at", iso_utc(datetime.now(UTC))),
+    ]
+    return write_geopackage(
+        [_feature_layer(layer, doc["features"], geometry_type), about_layer(about)], epsg
+    )

@@ -29,7 +29,8 @@ from patrol.geo.grid import Grid
 from patrol.geo.projection import to_metric, to_wgs84
 from patrol.geo.report import REMOVED_ACTIONS
 from patrol.geo.shapes import project
-from patrol.services.privacy import Suppression
+from patrol.services.auth import Principal
+from patrol.services.privacy import Suppression, check_aggregate_request, whole_months
 from patrol.store.models import (
     ConservationArea,
     EffortCell,
@@ -46,10 +47,12 @@ __all__ = [
     "dispatch",
     "grid_hotspots",
     "resolve_window",
+    "visible_cells",
     "zone_stats",
 ]
 
 SIGNIFICANT_HOT = ("hot_99", "hot_95")
+# The ngo role sees aggregates only: no cell finer than this, none with fewer patrols.
 
 
 @dataclass(frozen=True)
@@ -469,6 +472,48 @@ def hotspot_features(result: HotspotResult) -> list[dict[str, Any]]:
             }
         )
     return feats
+
+
+def visible_cells(
+    session: so.Session,
+    principal: Principal | None,
+    area: ConservationArea,
+    window: Window,
+    cell_km: float | None = None,
+    unit_id: int | None = None,
+    settings: AnalysisSettings | None = None,
+) -> tuple[HotspotResult, list[dict[str, Any]]]:
+    """The grid cells ``principal`` may see, as GeoJSON features.
+
+    One place for the role rules of cells (``privacy.check_aggregate_request``), so the API,
+    OGC API - Features and the GeoPackage export cannot drift apart. For NGOs the window is
+    widened to whole months (callers that take dates from people refuse other windows
+    first), cells are 5 km or a multiple, every additive figure is a sum of allowed atoms,
+    and a cell whose effort came from fewer than 3 patrols is ``suppressed``. No principal:
+    the operator's command line, which sees everything.
+    """
+    suppression = None
+    if principal is not None:
+        if principal.role == "ngo":
+            window = Window(*whole_months(window.start, window.end))
+        suppression = check_aggregate_request(
+            principal, window.start, window.end, unit_id, cell_km, area.cell_m / 1000
+        )
+    if suppression is not None:
+        cell_km = cell_km or suppression.atom_km
+    result = grid_hotspots(
+        session, area, window, cell_km, unit_id, settings, suppression=suppression
+    )
+    features = hotspot_features(result)
+    if suppression is not None:
+        for feature in features:
+            props = feature["properties"]
+            if props["patrols"] < suppression.min_patrols:
+                for key in list(props):
+                    if key not in ("ix", "iy", "hotspot_class"):
+                        props[key] = None
+                props["hotspot_class"] = "suppressed"
+    return result, features
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from patrol.errors import NotFound
 from patrol.services.auth import Principal
 from patrol.store.models import EffortZone, Patrol, SnareFind, Unit, Zone
 
-__all__ = ["Filters", "get_patrol", "list_finds", "list_patrols"]
+__all__ = ["Filters", "get_find", "get_patrol", "list_finds", "list_patrols", "visible_patrols"]
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,14 @@ class Filters:
     bbox: tuple[float, float, float, float] | None = None
     limit: int = 100
     offset: int = 0
+    area_id: int | None = None  # one of the caller's areas only (OGC collections are per area)
 
 
-def _visible_patrols(principal: Principal):
+def visible_patrols(principal: Principal, area_id: int | None = None) -> list:
+    """Conditions on Patrol: the caller's areas (or one of them), not deleted, a ranger's unit."""
     cond = [Patrol.area_id.in_(principal.area_ids), Patrol.deleted_at.is_(None)]
+    if area_id is not None:
+        cond.append(Patrol.area_id == area_id)
     if principal.role == "ranger":
         cond.append(Patrol.unit_id == principal.unit_id)
     return cond
@@ -37,7 +41,7 @@ def _visible_patrols(principal: Principal):
 
 def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple[int, list[Patrol]]:
     principal.require_role("ranger", "coordinator", "admin")
-    cond = _visible_patrols(principal)
+    cond = visible_patrols(principal, f.area_id)
     if f.start is not None:
         cond.append(Patrol.ended_at >= f.start)
     if f.end is not None:
@@ -65,7 +69,7 @@ def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple
 
 def list_finds(session: so.Session, principal: Principal, f: Filters) -> tuple[int, list]:
     principal.require_role("ranger", "coordinator", "admin")
-    cond = [*_visible_patrols(principal)]
+    cond = [*visible_patrols(principal, f.area_id)]
     if f.start is not None:
         cond.append(SnareFind.found_at >= f.start)
     if f.end is not None:
@@ -108,3 +112,18 @@ def get_patrol(
     if hidden:
         raise NotFound(f"No patrol {patrol_uuid} among those you can see.")
     return patrol
+
+
+def get_find(session: so.Session, principal: Principal, find_uuid: str, area_id: int) -> tuple:
+    """One find of ``area_id`` with its zone code, if the caller may see its patrol."""
+    principal.require_role("ranger", "coordinator", "admin")
+    row = session.execute(
+        sa.select(SnareFind, Zone.code)
+        .join(Patrol, SnareFind.patrol_id == Patrol.id)
+        .outerjoin(Zone, SnareFind.zone_id == Zone.id)
+        .where(SnareFind.uuid == find_uuid, *visible_patrols(principal, area_id))
+        .options(so.contains_eager(SnareFind.patrol))
+    ).first()
+    if row is None:
+        raise NotFound(f"No find {find_uuid} among those you can see.")
+    return row[0], row[1]

@@ -1,0 +1,228 @@
+"""The OpenAPI 3.0 definition of /ogc (conformance class OpenAPI 3.0, /req/oas30/*)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from patrol.services.ogc import KIND_INFO
+
+__all__ = ["openapi_document"]
+
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_F = {
+    "name": "f",
+    "in": "query",
+    "required": False,
+    "description": "json (GeoJSON for features) or html; without it, the Accept header decides",
+    "schema": {"type": "string", "enum": ["json", "geojson", "html"]},
+    "style": "form",
+    "explode": False,
+}
+
+
+def _q(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+        "style": "form",
+        "explode": False,
+    }
+
+
+def _ok(description: str, content: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "200": {"description": description, "content": content},
+        "400": {"description": "A query parameter is not valid", "content": _PROBLEM},
+        "401": {"description": "No or an unknown token", "content": _PROBLEM},
+        "404": {"description": "No such collection or feature among yours", "content": _PROBLEM},
+    }
+
+
+def _json_or_html(media: str = "application/json") -> dict[str, Any]:
+    return {media: {"schema": {"type": "object"}}, "text/html": {"schema": {"type": "string"}}}
+
+
+def openapi_document(
+    base_url: str, collection_ids: list[str], default_limit: int, max_limit: int
+) -> dict[str, Any]:
+    """The definition, with the caller's collection ids (when known) as the path's enum."""
+    collection_id: dict[str, Any] = {
+        "name": "collectionId",
+        "in": "path",
+        "required": True,
+        "description": "{area}-zones, -cells, -bases, -routes or -finds",
+        "schema": {"type": "string", **({"enum": collection_ids} if collection_ids else {})},
+    }
+    feature_id = {
+        "name": "featureId",
+        "in": "path",
+        "required": True,
+        "description": "zone code, cell 'ix_iy', unit code, patrol or find UUID",
+        "schema": {"type": "string"},
+    }
+    crs = _q(
+        "crs",
+        {"type": "string", "format": "uri"},
+        "CRS of the answer: CRS84 (default) or the area's metric CRS (see the collection)",
+    )
+    window = [
+        _q(
+            "datetime",
+            {"type": "string"},
+            "instant or interval (RFC 3339; dates are local days of the area); zones and cells: "
+            "the period of the figures",
+        ),
+        _q(
+            "cell_km",
+            {"type": "number", "minimum": 0.1, "maximum": 100},
+            "cells only: cell size in km, the area's or a whole multiple (ngo: 5 or more)",
+        ),
+    ]
+    queryables: dict[str, dict[str, Any]] = {}
+    for info in KIND_INFO.values():
+        for name, schema in info.queryables.items():
+            queryables.setdefault(name, schema)
+    items_params = [
+        collection_id,
+        _F,
+        _q(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit},
+            "at most this many features (larger values answer the maximum)",
+        ),
+        _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "features to skip"),
+        {
+            **_q(
+                "bbox",
+                {
+                    "type": "array",
+                    "minItems": 4,
+                    "maxItems": 6,
+                    "items": {"type": "number"},
+                },
+                "west,south,east,north (in bbox-crs, default CRS84)",
+            ),
+        },
+        _q("bbox-crs", {"type": "string", "format": "uri"}, "CRS of bbox"),
+        crs,
+        *window,
+        *(
+            _q(name, schema, f"equals (a queryable): {schema.get('title', name)}")
+            for name, schema in sorted(queryables.items())
+        ),
+    ]
+    geojson_or_html = _json_or_html("application/geo+json")
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "patrol OGC API - Features",
+            "version": "1.0",
+            "description": (
+                "Zones, grid cells and hotspots, unit bases, patrol routes and snare finds per "
+                "conservation area, with the role rules of /api/v1."
+            ),
+        },
+        "servers": [{"url": base_url}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": {
+            "/": {
+                "get": {
+                    "summary": "Landing page",
+                    "operationId": "getLandingPage",
+                    "parameters": [_F],
+                    "security": [],
+                    "responses": _ok("Links to the API", _json_or_html()),
+                }
+            },
+            "/conformance": {
+                "get": {
+                    "summary": "Conformance classes implemented",
+                    "operationId": "getConformance",
+                    "parameters": [_F],
+                    "security": [],
+                    "responses": _ok("The conformance declaration", _json_or_html()),
+                }
+            },
+            "/api": {
+                "get": {
+                    "summary": "This definition",
+                    "operationId": "getApi",
+                    "parameters": [_F],
+                    "security": [],
+                    "responses": _ok(
+                        "OpenAPI 3.0",
+                        _json_or_html("application/vnd.oai.openapi+json;version=3.0"),
+                    ),
+                }
+            },
+            "/collections": {
+                "get": {
+                    "summary": "The collections you may see",
+                    "operationId": "getCollections",
+                    "parameters": [_F],
+                    "responses": _ok("Collections", _json_or_html()),
+                }
+            },
+            "/collections/{collectionId}": {
+                "get": {
+                    "summary": "One collection: extent, CRS, links",
+                    "operationId": "describeCollection",
+                    "parameters": [collection_id, _F],
+                    "responses": _ok("The collection", _json_or_html()),
+                }
+            },
+            "/collections/{collectionId}/queryables": {
+                "get": {
+                    "summary": "What the features may be filtered on",
+                    "operationId": "getQueryables",
+                    "parameters": [collection_id, _F],
+                    "responses": _ok("JSON schema", _json_or_html("application/schema+json")),
+                }
+            },
+            "/collections/{collectionId}/schema": {
+                "get": {
+                    "summary": "Every property of the features and its type",
+                    "operationId": "getSchema",
+                    "parameters": [collection_id, _F],
+                    "responses": _ok("JSON schema", _json_or_html("application/schema+json")),
+                }
+            },
+            "/collections/{collectionId}/items": {
+                "get": {
+                    "summary": "Features of a collection, paged",
+                    "operationId": "getFeatures",
+                    "parameters": items_params,
+                    "responses": _ok("A FeatureCollection", geojson_or_html),
+                }
+            },
+            "/collections/{collectionId}/items/{featureId}": {
+                "get": {
+                    "summary": "One feature",
+                    "operationId": "getFeature",
+                    "parameters": [collection_id, feature_id, _F, crs, *window],
+                    "responses": _ok("A Feature", geojson_or_html),
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "required": ["type", "title", "status"],
+                    "properties": {
+                        "type": {"type": "string", "format": "uri"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                    },
+                }
+            },
+        },
+    }
