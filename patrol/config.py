@@ -6,7 +6,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULTS", "from_environment"]
+__all__ = ["DEFAULTS", "ConfigurationError", "from_environment"]
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the application cannot start without is missing or wrong."""
+
 
 #: Development-only secret: create_app refuses it unless PATROL_ENV is development or testing.
 DEV_SECRET_KEY = "patrol-development-only-secret"
