@@ -133,3 +133,18 @@ def test_multipart_without_a_file_is_refused(client, world):
     )
     assert r.status_code == 422
     assert [e["pointer"] for e in r.get_json()["errors"]] == ["/file"]
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "words"),
+    [
+        (b"  \n", GPX, 400, "The body is empty."),
+        (fixture("gpx10-vehicle.gpx"), "text/plain", 415, "application/gpx+xml"),
+        (b"PK\x03\x04 a zip", "application/octet-stream", 415, "neither GeoJSON nor GPX"),
+    ],
+)
+def test_unreadable_uploads(client, world, session, data, content_type, status, words):
+    r = post(client, world, data, content_type=content_type)
+    assert r.status_code == status
+    assert words in r.get_json()["detail"]
+    assert session.scalar(sa.select(sa.func.count()).select_from(Patrol)) == 0
