@@ -30,6 +30,10 @@ test: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+# `make test` in a clone of HEAD with nothing beside it (no ../shared), borrowing this venv.
+fresh-clone-test: $(VENV)/.installed
+	REUSE_VENV=$(VENV) bash tests/fresh_clone.sh
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
