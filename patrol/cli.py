@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
+from patrol.config import ConfigurationError
 from patrol.errors import PatrolError
 
 __all__ = ["cli", "init_app"]
@@ -612,14 +613,33 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def _create_app():
-    from patrol import create_app
+def _create_app() -> Flask:
+    from patrol.app import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
-cli = FlaskGroup(
-    create_app=_create_app,
-    add_default_commands=False,
-    help="patrol: the anti-poaching patrol and snare log.",
-)
+class PatrolGroup(AppGroup):
+    """The `patrol` command: its commands are known without building the app.
+
+    Flask's own group builds the app to list its commands, so every ``--help`` would need
+    PATROL_SECRET_KEY; here a command builds the app only when it runs.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: object,
+    ) -> click.Context:
+        extra.setdefault("obj", ScriptInfo(create_app=_create_app))
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+cli = PatrolGroup("patrol", help="patrol: the anti-poaching patrol and snare log.")
+for _command in COMMANDS:
+    cli.add_command(_command)

@@ -6,7 +6,18 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULTS", "default_database_url", "demo_allowed", "from_environment"]
+__all__ = [
+    "DEFAULTS",
+    "ConfigurationError",
+    "default_database_url",
+    "demo_allowed",
+    "from_environment",
+]
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the application cannot start without is missing or wrong."""
+
 
 #: Development-only secret: create_app refuses it unless PATROL_ENV is development or testing.
 DEV_SECRET_KEY = "patrol-development-only-secret"

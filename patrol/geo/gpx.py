@@ -56,7 +56,14 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     # GPX times are UTC by the schema; some writers drop the Z.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except ValueError:  # gpxpy reads any offset; Python refuses 24 hours or more
+        raise MalformedInput(
+            "The GPX file has a time with a UTC offset of 24 hours or more."
+        ) from None
 
 
 def waypoint_properties(wpt: gpxpy.gpx.GPXWaypoint) -> dict:

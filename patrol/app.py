@@ -1,0 +1,70 @@
+"""The Flask application factory: settings, the store, the API and the pages wired together."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from patrol import config as settings
+from patrol.config import ConfigurationError
+
+__all__ = ["create_app"]
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The application factory: defaults, then instance/config.py, PATROL_* env, test config."""
+    app = Flask(
+        "patrol",
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping({k: v for k, v in settings.DEFAULTS.items()})
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_mapping(settings.from_environment())
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config["SECRET_KEY"]:
+        if app.config["ENV"] not in ("development", "testing"):
+            raise ConfigurationError(
+                "PATROL_SECRET_KEY is not set. Set it to a long random value "
+                "(python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        app.config["SECRET_KEY"] = settings.DEV_SECRET_KEY
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = settings.default_database_url(
+            app.instance_path, app.config["ENV"]
+        )
+    app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] not in ("development", "testing")
+
+    from patrol import cli, db, http
+    from patrol.api import bp as api_bp
+    from patrol.ogc import bp as ogc_bp
+    from patrol.web import bp as web_bp
+
+    db.init_app(app)
+    http.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(ogc_bp)
+    app.register_blueprint(web_bp)
+    # Forms carry a CSRF token; the API checks the header itself for session callers
+    # (bearer-token clients need none: no browser sends their token on its own).
+    csrf = CSRFProtect(app)
+    csrf.exempt(api_bp)
+    if app.config["PROXY_COUNT"]:
+        # The client's scheme and address as the proxy saw them (https, for secure cookies and
+        # CSRF's referrer check; the address for sign-in rate limiting).
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    return app
