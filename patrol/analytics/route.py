@@ -8,6 +8,7 @@ that, greedy insertion by expected finds per added km, 2-opt, and swap moves.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,9 +41,7 @@ def route_length(d: np.ndarray, order, search_km: float) -> float:
     if len(order) == 0:
         return 0.0
     path = [0, *order, 0]
-    return float(sum(d[a, b] for a, b in zip(path[:-1], path[1:], strict=True))) + search_km * len(
-        order
-    )
+    return float(sum(d[a, b] for a, b in itertools.pairwise(path))) + search_km * len(order)
 
 
 def _exact(d: np.ndarray, score: np.ndarray, max_km: float, search_km: float):
@@ -183,7 +182,7 @@ def plan_route(
     exact = cand.size <= EXACT_MAX
     order = (_exact if exact else _heuristic)(d, sc, max_km, search_km)
     path = [0, *order, 0]
-    legs = np.array([d[a, b] for a, b in zip(path[:-1], path[1:], strict=True)])
+    legs = np.array([d[a, b] for a, b in itertools.pairwise(path)])
     stops = cand[np.array(order, np.int64) - 1] if order else np.zeros(0, np.int64)
     return DayRoute(
         stops,
