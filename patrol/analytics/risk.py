@@ -31,6 +31,7 @@ __all__ = [
     "RiskSettings",
     "Visits",
     "detection_per_visit",
+    "estimate_detection",
     "fit_setting_rate",
     "visit_exposures",
 ]
@@ -309,6 +310,7 @@ class RiskModel:
     season: tuple[float, float]
     season_factor: float  # mean season factor over the horizon
     prior_shape: float
+    prior_shape_cell: np.ndarray  # widened by the uncertainty of the prior mean
     coefficients: np.ndarray
     covariate_names: list[str] = field(default_factory=list)
     dispersion: float = 1.0
@@ -443,7 +445,41 @@ def fit_setting_rate(
         season=(a, b),
         season_factor=season,
         prior_shape=alpha,
+        prior_shape_cell=alpha_cell,
         coefficients=beta,
         covariate_names=names,
         dispersion=phi,
     )
+
+
+def estimate_detection(
+    visits: Visits,
+    n_cells: int,
+    until_days: float,
+    cell_km: float = 1.0,
+    mean_life_days: float = 90.0,
+    pass_km: float | None = None,
+    bounds: tuple[float, float] = (0.02, 0.95),
+) -> float:
+    """Per-pass detection probability by profile likelihood, each cell's rate left free.
+
+    Only depletion informs it: a visit soon after another finds fewer snares when detection
+    is high (the first took most of them), as many when it is low. It needs cells visited
+    repeatedly within a snare's life; with few such cells keep the area's setting.
+    """
+    keep = visits.t_days <= until_days
+    v = Visits(visits.cell[keep], visits.t_days[keep], visits.effort_km[keep], visits.snares[keep])
+    pass_km = pass_km or cell_km
+
+    def nll(p: float) -> float:
+        ex = visit_exposures(v, n_cells, until_days, cell_km * cell_km, p, mean_life_days, pass_km)
+        m = ex.q * ex.flat
+        y = v.snares[ex.order]
+        cell = v.cell[ex.order]
+        f = np.bincount(cell, y, n_cells)
+        e = np.bincount(cell, m, n_cells)
+        hit = y > 0
+        return -(np.sum(y[hit] * np.log(m[hit])) - np.sum(f[f > 0] * np.log(e[f > 0])))
+
+    res = optimize.minimize_scalar(nll, bounds=bounds, method="bounded", options={"xatol": 1e-3})
+    return float(res.x)
