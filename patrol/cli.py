@@ -162,6 +162,26 @@ def units_import(file: str, slug: str | None) -> None:
     click.echo(f"{count} units stored")
 
 
+layers_group = AppGroup("layers", help="Reference layers of an area: roads, settlements, rivers.")
+
+
+@layers_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--kind", type=click.Choice(["roads", "settlements", "rivers"]), required=True, help="Layer."
+)
+@click.option("--area", "slug", help="Area slug (needed when there are several).")
+def layers_import(file: str, kind: str, slug: str | None) -> None:
+    """Replace an area's layer of one kind with a GeoJSON file (WGS84)."""
+    from patrol.services.layers import import_layer
+
+    try:
+        count = import_layer(_session(), _area(slug), kind, Path(file).read_bytes())
+    except PatrolError as error:
+        _fail(error)
+    click.echo(f"{count} {kind} features stored")
+
+
 users_group = AppGroup("users", help="People and their roles.")
 
 
@@ -381,6 +401,7 @@ COMMANDS = [
     areas_group,
     zones_group,
     units_group,
+    layers_group,
     users_group,
     tokens_group,
     patrols_group,

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from patrol.api import analytics, openapi, patrols, session, zones  # noqa: E402,F401  (routes)
+from patrol.api import analytics, openapi, patrols, risk, session, zones  # noqa: E402,F401  (routes)

@@ -112,6 +112,27 @@ class DemoArea:
             ],
         }
 
+    def settlements_geojson(self) -> dict[str, Any]:
+        points = demo_settlements(self)
+        lon, lat = to_wgs84(
+            np.array([p[1] for p in points]), np.array([p[2] for p in points]), self.epsg
+        )
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": f"S{k + 1}",
+                    "properties": {"name": name},
+                    "geometry": {
+                        "type": "Point",
+                        "coordinates": [round(float(lon[k]), 6), round(float(lat[k]), 6)],
+                    },
+                }
+                for k, (name, _, _) in enumerate(points)
+            ],
+        }
+
     def units_geojson(self) -> dict[str, Any]:
         lon, lat = to_wgs84(
             np.array([u[2] for u in self.units]), np.array([u[3] for u in self.units]), self.epsg

@@ -1,0 +1,80 @@
+"""The predicted setting rate per cell, and a unit's day route to where snares stand."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Response, request
+
+from patrol.api import bp
+from patrol.api.analytics import NGO_MIN_CELL_KM, NGO_MIN_PATROLS, _date, _float
+from patrol.api.common import current_principal, geojson_response
+from patrol.db import get_session
+from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from patrol.services import areas, exports
+from patrol.services import risk as service
+from patrol.store.models import Unit
+
+
+@bp.get("/risk")
+def risk():
+    """Per cell: setting rate with its 90 % interval, standing stock, expected finds of a 5 km
+    search in the next period, risk rank and the model's inputs; only data up to 'until'."""
+    principal = current_principal()
+    session = get_session()
+    area = areas.area_for(session, principal, request.args.get("area"))
+    problems: list[FieldError] = []
+    until = _date("until", problems)
+    horizon = _float("horizon_days", problems, 1, 365)
+    if horizon is not None and horizon != int(horizon):
+        problems.append(FieldError("/horizon_days", "must be a whole number of days"))
+    cell_km = _float("cell_km", problems, 0.1, 100)
+    if problems:
+        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    min_patrols = 0
+    if principal.role == "ngo":
+        cell_km = cell_km or NGO_MIN_CELL_KM
+        if cell_km < NGO_MIN_CELL_KM:
+            raise Forbidden(f"Aggregates for NGOs use cells of {NGO_MIN_CELL_KM:g} km or more.")
+        min_patrols = NGO_MIN_PATROLS
+    result = service.risk(session, area, until, int(horizon or 30), cell_km)
+    return geojson_response(
+        {
+            "type": "FeatureCollection",
+            "area": area.slug,
+            "model": service.model_summary(result),
+            **({"aggregation": exports.AGGREGATION_RULE} if principal.role == "ngo" else {}),
+            "features": service.risk_features(result, min_patrols),
+        }
+    )
+
+
+@bp.get("/units/<code>/route")
+def unit_route(code: str):
+    """The unit's day route from its base and back (GeoJSON, or format=gpx: a GPX <rte>)."""
+    principal = current_principal()
+    principal.require_role("ranger", "coordinator", "admin")
+    session = get_session()
+    unit = session.scalar(sa.select(Unit).where(Unit.code == code))
+    if unit is None or unit.area_id not in principal.area_ids:
+        raise NotFound(f"No unit {code} among yours.")
+    if principal.role == "ranger" and unit.id != principal.unit_id:
+        raise Forbidden("Rangers see their own unit's route.")
+    problems: list[FieldError] = []
+    day = _date("date", problems)
+    fmt = request.args.get("format", "geojson")
+    if fmt not in ("geojson", "gpx"):
+        problems.append(FieldError("/format", "must be geojson or gpx"))
+    if problems:
+        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    route = service.day_route(session, unit.area, unit, day)
+    if fmt == "gpx":
+        return Response(
+            service.route_gpx(route),
+            mimetype="application/gpx+xml",
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="{code}-route-{route.day.isoformat()}.gpx"'
+                )
+            },
+        )
+    return geojson_response(service.route_geojson(route))
