@@ -182,6 +182,31 @@ def layers_import(file: str, kind: str, slug: str | None) -> None:
     click.echo(f"{count} {kind} features stored")
 
 
+@click.command("detection")
+@with_appcontext
+@click.option("--area", "slug", help="Area slug (needed when there are several).")
+@click.option("--until", help="Last local day of data (default: the latest patrol's).")
+@click.option("--save", is_flag=True, help="Store it as the area's detection probability.")
+def detection_command(slug: str | None, until: str | None, save: bool) -> None:
+    """Estimate the per-pass snare detection probability from repeated visits."""
+    from datetime import date
+
+    from patrol.services.risk import estimate_area_detection
+
+    try:
+        day = date.fromisoformat(until) if until else None
+    except ValueError:
+        raise click.BadParameter("a date YYYY-MM-DD", param_hint="--until") from None
+    try:
+        p, cells = estimate_area_detection(_session(), _area(slug), day, save)
+    except PatrolError as error:
+        _fail(error)
+    click.echo(
+        f"detection per pass: {p:.3f} (from {cells} cells walked again within a snare's life)"
+        + ("; stored" if save else "")
+    )
+
+
 users_group = AppGroup("users", help="People and their roles.")
 
 
@@ -394,6 +419,7 @@ def export_annual(year, to_year, fmt, slug, output) -> None:
 COMMANDS = [
     export_group,
     dispatch_command,
+    detection_command,
     init_command,
     demo_command,
     serve_command,

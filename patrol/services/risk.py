@@ -23,7 +23,13 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from shapely.geometry import shape
 
-from patrol.analytics.risk import RiskModel, RiskSettings, Visits, detection_per_visit
+from patrol.analytics.risk import (
+    RiskModel,
+    RiskSettings,
+    Visits,
+    detection_per_visit,
+    estimate_detection,
+)
 from patrol.analytics.risk import fit_setting_rate as _fit
 from patrol.analytics.route import plan_route
 from patrol.errors import Conflict, FieldError, ValidationFailed
@@ -39,6 +45,7 @@ __all__ = [
     "DayRouteResult",
     "RiskResult",
     "day_route",
+    "estimate_area_detection",
     "risk",
     "risk_features",
     "route_geojson",
@@ -154,21 +161,30 @@ def risk(
     return result
 
 
-def _compute(
+@dataclass
+class StoredVisits:
+    """Search visits read from the store: ``visits.cell`` indexes the given cells."""
+
+    visits: Visits
+    patrol_id: np.ndarray
+    starts: dict[int, tuple[float, date]]  # patrol id: (start in days, local start day)
+    dispersion: float  # sum count^2 / sum count over the finds
+
+
+def load_visits(
     session: so.Session,
     area: ConservationArea,
+    data_from: date,
     until: date,
-    horizon_days: int,
-    grid: Grid,
-    factor: int,
-) -> RiskResult:
-    ix, iy, rings, clon, clat = _area_cells(
-        area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
-    )
+    ix: np.ndarray,
+    iy: np.ndarray,
+    factor: int = 1,
+) -> StoredVisits:
+    """One visit per patrol (on foot or ski, started from ``data_from`` to ``until``) and cell,
+    with the snares that patrol found in the cell: two GROUP BYs over the stored rows."""
     n = ix.size
     span = int(iy.max()) + 1 if n else 1
     lookup = {int(k): i for i, k in enumerate(ix * span + iy)}
-    data_from = until - timedelta(days=HISTORY_DAYS - 1)
     cond = [
         Patrol.area_id == area.id,
         Patrol.deleted_at.is_(None),
@@ -242,6 +258,26 @@ def _compute(
     v_snares = np.r_[snares, f_snares[extra]]
     v_t = np.array([starts[int(p)][0] for p in v_pid]) if v_pid.size else np.zeros(0)
     dispersion = float(f_sq.sum() / f_snares.sum()) if f_snares.sum() > 0 else 1.0
+    return StoredVisits(Visits.of(v_pos, v_t, v_km, v_snares), v_pid, starts, dispersion)
+
+
+def _compute(
+    session: so.Session,
+    area: ConservationArea,
+    until: date,
+    horizon_days: int,
+    grid: Grid,
+    factor: int,
+) -> RiskResult:
+    ix, iy, rings, clon, clat = _area_cells(
+        area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
+    )
+    n = ix.size
+    data_from = until - timedelta(days=HISTORY_DAYS - 1)
+    stored = load_visits(session, area, data_from, until, ix, iy, factor)
+    v_pos, v_pid, v_snares = stored.visits.cell, stored.patrol_id, stored.visits.snares
+    v_t, v_km = stored.visits.t_days, stored.visits.effort_km
+    starts, dispersion = stored.starts, stored.dispersion
 
     # Covariates: log distances (km) to what the area knows of.
     centre_x, centre_y = to_metric(clon, clat, area.epsg)
@@ -535,3 +571,42 @@ def route_gpx(r: DayRouteResult) -> str:
     route.points.append(gpxpy.gpx.GPXRoutePoint(r.base_lat, r.base_lon, name=f"{r.unit.code} home"))
     gpx.routes.append(route)
     return gpx.to_xml(version="1.1")
+
+
+def estimate_area_detection(
+    session: so.Session, area: ConservationArea, until: date | None = None, save: bool = False
+) -> tuple[float, int]:
+    """Per-pass detection estimated from the area's repeated visits in the year up to
+    ``until`` (and stored as the area's setting with ``save``), and how many cells were
+    visited again within a snare's mean life: the only visits that inform it."""
+    until = resolve_until(session, area, until)
+    grid = Grid(area.grid_origin_x, area.grid_origin_y, area.cell_m)
+    ix, iy, *_ = _area_cells(
+        area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
+    )
+    stored = load_visits(session, area, until - timedelta(days=HISTORY_DAYS - 1), until, ix, iy)
+    v = stored.visits
+    life = area.snare_life_days or RiskSettings.mean_life_days
+    order = np.lexsort((v.t_days, v.cell))
+    cell, t = v.cell[order], v.t_days[order]
+    again = (cell[1:] == cell[:-1]) & (np.diff(t) <= life)
+    repeat_cells = int(np.unique(cell[1:][again]).size)
+    if v.snares.sum() <= 0 or repeat_cells == 0:
+        raise ValidationFailed(
+            "Too few repeated visits with finds to estimate detection.",
+            errors=[FieldError("/until", "needs cells walked again within a snare's life")],
+        )
+    p = estimate_detection(
+        v,
+        ix.size,
+        _days(_end_of_day(until, area.timezone)),
+        grid.cell_m / 1000,
+        life,
+    )
+    if save:
+        from patrol.store.db import begin_write
+
+        begin_write(session)
+        area.detection_probability = round(p, 4)
+        session.commit()
+    return p, repeat_cells

@@ -296,3 +296,28 @@ def test_layers_become_covariates(client, world, month, runner, tmp_path):
         args=["layers", "import", str(bad), "--kind", "roads", "--area", "test-area"]
     )
     assert result.exit_code != 0
+
+
+def test_cli_estimates_and_stores_detection(client, world, runner, session):
+    args = ["detection", "--area", "test-area"]
+    assert runner.invoke(args=args).exit_code != 0  # no patrols: nothing to estimate from
+    for k, day in enumerate((1, 3, 6, 10, 15, 21)):
+        post(
+            client,
+            world,
+            make_report(
+                xy_m=((-9500, 500), (9500, 500)),
+                finds=[(x, 500) for x in range(-9000, 9000, 1500 + 500 * k)],
+                start=T0 + timedelta(days=day),
+            ),
+        )
+    result = runner.invoke(args=[*args, "--until", "2026-03-31", "--save"])
+    assert result.exit_code == 0, result.output
+    p = float(result.output.split(":")[1].split()[0])
+    assert 0.02 <= p <= 0.95 and "stored" in result.output
+    session.rollback()
+    area = session.scalar(sa.select(ConservationArea).where(ConservationArea.slug == "test-area"))
+    assert area.detection_probability == pytest.approx(p, abs=1e-3)
+    doc = get(client, world, "/api/v1/risk?until=2026-03-31")
+    assert doc["model"]["detection_probability"] == pytest.approx(p, abs=1e-3)
+    assert runner.invoke(args=[*args, "--until", "March"]).exit_code != 0
