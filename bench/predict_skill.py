@@ -26,6 +26,7 @@ next month is scored:
 - flat worlds: how often each cell's interval excludes the flat rate.
 
     python bench/predict_skill.py [--worlds 20] [--flat 10] [--workers 2]
+        [--true-detection 0.3] [--true-life-days 90]   # a truth the model does not assume
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ D_BASE = np.min(np.hypot(CX[:, None] - BASES[:, 0], CY[:, None] - BASES[:, 1]), 
 COVARIATES = np.column_stack([np.log1p(d) for d in (D_ROAD, D_EDGE, D_BASE, D_SETTLE)])
 COVARIATE_NAMES = ["log_road_km", "log_boundary_km", "log_base_km", "log_settlement_km"]
 
-P_TRUE = 0.3
+P_TRUE = 0.3  # the simulation's truth; the model always assumes 0.3 and 90 days
 LIFE_DAYS = 90.0
 MONTHS = 15  # 30-day months
 DAYS = 30 * MONTHS
@@ -139,11 +140,11 @@ def patrol_cells(rng, base, target) -> tuple[np.ndarray, np.ndarray]:
     return cells, np.bincount(inv, km[keep])
 
 
-def simulate(world: World, seed: int):
+def simulate(world: World, seed: int, p_true: float = P_TRUE, life_days: float = LIFE_DAYS):
     """Daily stock of standing snares; patrols find and remove some. Returns the visits, the
     stock at each month's end and the true rate per month."""
     rng = np.random.default_rng(seed + 7)
-    mu = 1 / LIFE_DAYS
+    mu = 1 / life_days
     stock = rng.poisson(world.rate(0) / mu)
     rows = []  # (cell, day, km, found)
     recent_day = np.zeros(0)
@@ -171,7 +172,7 @@ def simulate(world: World, seed: int):
                 a = rng.uniform(0, 2 * np.pi)
                 target = base + reach * np.array([np.cos(a), np.sin(a)])
             cells, km = patrol_cells(rng, base, target)
-            found = rng.binomial(stock[cells], detection_per_visit(km, P_TRUE, 1.0))
+            found = rng.binomial(stock[cells], detection_per_visit(km, p_true, 1.0))
             stock[cells] -= found
             rows.append((cells, np.full(cells.size, day + 0.5), km, found))
             recent_cell = np.r_[recent_cell, cells[found > 0]]
@@ -196,10 +197,10 @@ def auc_ap(score: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
     return float(auc), ap
 
 
-def route_yield(score: np.ndarray, stock: np.ndarray) -> float:
+def route_yield(score: np.ndarray, stock: np.ndarray, p_true: float) -> float:
     """True snares found per km over the route units' day routes planned by ``score``."""
     found = walked = 0.0
-    q = detection_per_visit(np.array([SEARCH_KM]), P_TRUE, 1.0)[0]
+    q = detection_per_visit(np.array([SEARCH_KM]), p_true, 1.0)[0]
     for u in ROUTE_UNITS:
         r = plan_route(BASES[u], np.column_stack([CX, CY]), score, ROUTE_KM, SEARCH_KM, 25)
         found += float((stock[r.stops] * q).sum())
@@ -207,10 +208,10 @@ def route_yield(score: np.ndarray, stock: np.ndarray) -> float:
     return found / walked if walked else 0.0
 
 
-def run(job: tuple[int, bool]) -> dict:
-    seed, flat = job
+def run(job: tuple[int, bool, float, float]) -> dict:
+    seed, flat, p_true, life_days = job
     world = World(seed, flat)
-    visits, month_stock, month_rate = simulate(world, seed)
+    visits, month_stock, month_rate = simulate(world, seed, p_true, life_days)
     out = {"flat": flat, "rows": []}
     for m in range(FIRST_FIT, MONTHS - 1):
         until = 30.0 * (m + 1)
@@ -246,10 +247,10 @@ def run(job: tuple[int, bool]) -> dict:
         if not flat:
             q = detection_per_visit(np.array([SEARCH_KM]), P_TRUE, 1.0)[0]
             row["route"] = {
-                "model": route_yield(model.standing_stock * q, month_stock[m]),
-                "raw_last_month": route_yield(sn_last, month_stock[m]),
+                "model": route_yield(model.standing_stock * q, month_stock[m], p_true),
+                "raw_last_month": route_yield(sn_last, month_stock[m], p_true),
                 "eb_last_month": route_yield(
-                    eb_rates(sn_last, km_last).rate * SEARCH_KM, month_stock[m]
+                    eb_rates(sn_last, km_last).rate * SEARCH_KM, month_stock[m], p_true
                 ),
             }
         out["rows"].append(row)
@@ -262,16 +263,26 @@ def main() -> None:
     parser.add_argument("--worlds", type=int, default=20)
     parser.add_argument("--flat", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--true-detection", type=float, default=P_TRUE, help="the simulation's (model: 0.3)"
+    )
+    parser.add_argument(
+        "--true-life-days", type=float, default=LIFE_DAYS, help="the simulation's (model: 90)"
+    )
     a = parser.parse_args()
     t0 = time.perf_counter()
-    jobs = [(100 + k, False) for k in range(a.worlds)] + [(900 + k, True) for k in range(a.flat)]
+    truth = (a.true_detection, a.true_life_days)
+    jobs = [(100 + k, False, *truth) for k in range(a.worlds)]
+    jobs += [(900 + k, True, *truth) for k in range(a.flat)]
     with Pool(a.workers) as pool:
         results = pool.map(run, jobs)
     real = [r for res in results if not res["flat"] for r in res["rows"]]
     flat = [r for res in results if res["flat"] for r in res["rows"]]
     print(
         f"{a.worlds} worlds with moving hotspots, {a.flat} flat worlds, {N} cells, "
-        f"{len(real)} + {len(flat)} scored months; {time.perf_counter() - t0:.0f} s; "
+        f"{len(real)} + {len(flat)} scored months; true detection {a.true_detection:g}, "
+        f"snare life {a.true_life_days:g} days (model: 0.3, 90); "
+        f"{time.perf_counter() - t0:.0f} s; "
         f"fit {np.median([r['fit_s'] for r in real + flat]):.2f} s median"
     )
     print(f"{'score':<16} {'AUC':>6} {'AUPRC':>6}  {'route snares/km':>15}")
