@@ -383,8 +383,10 @@ def fit_setting_rate(
         beta, alpha, beta_cov = _nb_fit(f, e, z)
     else:
         total = e.sum()
+        # Too few finds to fit a prior: the area's rate (half a snare if none), flat; with no
+        # search at all there is nothing to say (NaN, reported as null).
         beta = np.r_[
-            np.log(max(f.sum(), 0.5) / total) if total > 0 else 0.0, np.zeros(z.shape[1] - 1)
+            np.log(max(f.sum(), 0.5) / total) if total > 0 else np.nan, np.zeros(z.shape[1] - 1)
         ]
         alpha, beta_cov = 1.0, np.zeros((z.shape[1], z.shape[1]))
     prior = np.exp(np.clip(z @ beta, -30, 30))

@@ -321,3 +321,14 @@ def test_cli_estimates_and_stores_detection(client, world, runner, session):
     doc = get(client, world, "/api/v1/risk?until=2026-03-31")
     assert doc["model"]["detection_probability"] == pytest.approx(p, abs=1e-3)
     assert runner.invoke(args=[*args, "--until", "March"]).exit_code != 0
+
+
+def test_an_area_without_patrols_says_nothing(client, world):
+    doc = get(client, world, "/api/v1/risk?until=2026-03-31")
+    assert doc["features"]
+    for f in doc["features"]:
+        p = f["properties"]
+        assert not p["walked"] and p["setting_rate"] is None
+        assert p["prior_setting_rate"] is None and p["expected_finds_5km"] is None
+    route = get(client, world, "/api/v1/units/T-01/route?date=2026-04-01")
+    assert len(route["features"]) == 1 and route["features"][0]["properties"]["length_km"] == 0
