@@ -424,7 +424,7 @@ def fit_setting_rate(
     q5 = detection_per_visit(np.array([s.visit_km]), s.detection_probability, pass_km)[0]
     expected = mean * x_mid * q5
     order = np.argsort(np.argsort(mean, kind="stable"), kind="stable")
-    rank = order / max(n - 1, 1)
+    rank = np.where(np.isfinite(mean), order / max(n - 1, 1), np.nan)
     last = np.full(n, np.nan)
     if visits.cell.size:
         last_t = np.full(n, -np.inf)

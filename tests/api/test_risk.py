@@ -330,5 +330,6 @@ def test_an_area_without_patrols_says_nothing(client, world):
         p = f["properties"]
         assert not p["walked"] and p["setting_rate"] is None
         assert p["prior_setting_rate"] is None and p["expected_finds_5km"] is None
+        assert p["risk_rank"] is None
     route = get(client, world, "/api/v1/units/T-01/route?date=2026-04-01")
     assert len(route["features"]) == 1 and route["features"][0]["properties"]["length_km"] == 0
