@@ -333,3 +333,11 @@ def test_an_area_without_patrols_says_nothing(client, world):
         assert p["risk_rank"] is None
     route = get(client, world, "/api/v1/units/T-01/route?date=2026-04-01")
     assert len(route["features"]) == 1 and route["features"][0]["properties"]["length_km"] == 0
+
+
+def test_openapi_describes_risk_and_route(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    risk = spec["paths"]["/risk"]["get"]
+    assert {p["name"] for p in risk["parameters"]} >= {"until", "horizon_days", "area"}
+    route = spec["paths"]["/units/{code}/route"]["get"]
+    assert {p["name"] for p in route["parameters"]} >= {"date", "format"}
