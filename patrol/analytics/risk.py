@@ -302,8 +302,8 @@ class RiskModel:
     standing_stock: np.ndarray  # expected snares standing at `until`
     expected_finds: np.ndarray  # a `visit_km` search at mid-horizon
     risk_rank: np.ndarray  # 0..1, 1 the highest setting rate
-    weighted_snares: np.ndarray  # the inputs per cell
-    weighted_exposure: np.ndarray  # km2 x 30 days (detection and season applied)
+    weighted_snares: np.ndarray  # the inputs per cell: snares weighted by age (the posterior's)
+    weighted_exposure: np.ndarray  # km2 x 30 days, weighted likewise (detection, season applied)
     visits: np.ndarray
     effort_km: np.ndarray
     last_visit_days: np.ndarray  # NaN where never
@@ -439,8 +439,8 @@ def fit_setting_rate(
         standing_stock=stock,
         expected_finds=expected,
         risk_rank=rank,
-        weighted_snares=f * phi,
-        weighted_exposure=e * phi / 30.0,
+        weighted_snares=fw,
+        weighted_exposure=ew / 30.0,
         visits=np.bincount(visits.cell, minlength=n).astype(np.int64),
         effort_km=np.bincount(visits.cell, visits.effort_km, n),
         last_visit_days=last,
