@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from patrol import config as settings
+from patrol import threads  # noqa: F401  (before numpy loads)
 
 __all__ = ["create_app"]
 

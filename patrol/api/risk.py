@@ -37,14 +37,9 @@ def risk():
             raise Forbidden(f"Aggregates for NGOs use cells of {NGO_MIN_CELL_KM:g} km or more.")
         min_patrols = NGO_MIN_PATROLS
     result = service.risk(session, area, until, int(horizon or 30), cell_km)
-    return geojson_response(
-        {
-            "type": "FeatureCollection",
-            "area": area.slug,
-            "model": service.model_summary(result),
-            **({"aggregation": exports.AGGREGATION_RULE} if principal.role == "ngo" else {}),
-            "features": service.risk_features(result, min_patrols),
-        }
+    extra = {"aggregation": exports.AGGREGATION_RULE} if principal.role == "ngo" else None
+    return Response(
+        service.risk_document(result, min_patrols, extra), mimetype="application/geo+json"
     )
 
 

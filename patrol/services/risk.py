@@ -9,10 +9,14 @@ horizon, and keyed on a fingerprint of the stored patrols, so a late report is n
 
 from __future__ import annotations
 
+import gc
+import itertools
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,6 +51,7 @@ __all__ = [
     "day_route",
     "estimate_area_detection",
     "risk",
+    "risk_document",
     "risk_features",
     "route_geojson",
     "route_gpx",
@@ -83,6 +88,20 @@ class RiskResult:
     patrols: np.ndarray
     last_patrolled: list[date | None]
     distances_km: dict[str, np.ndarray]
+    features: dict = field(default_factory=dict)  # features and JSON text, built once each
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic collector: a park-year answer builds ~10^5 rows, arrays and lists that
+    hold no cycles, and rescanning them cost more than building them (as for report parsing)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _days(moment: datetime) -> float:
@@ -153,7 +172,8 @@ def risk(
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    result = _compute(session, area, until, horizon_days, grid, factor)
+    with _gc_paused():
+        result = _compute(session, area, until, horizon_days, grid, factor)
     with _cache_lock:
         _cache[key] = result
         while len(_cache) > CACHE_SIZE:
@@ -183,8 +203,9 @@ def load_visits(
     """One visit per patrol (on foot or ski, started from ``data_from`` to ``until``) and cell,
     with the snares that patrol found in the cell: two GROUP BYs over the stored rows."""
     n = ix.size
-    span = int(iy.max()) + 1 if n else 1
-    lookup = {int(k): i for i, k in enumerate(ix * span + iy)}
+    # Cell index by (ix, iy): a dense table over the area's cells (both are >= 0).
+    table = np.full((int(ix.max()) + 1 if n else 1, int(iy.max()) + 1 if n else 1), -1, np.int64)
+    table[ix, iy] = np.arange(n)
     cond = [
         Patrol.area_id == area.id,
         Patrol.deleted_at.is_(None),
@@ -225,16 +246,14 @@ def load_visits(
     def cells_of(rows, values: int) -> tuple[np.ndarray, np.ndarray, list]:
         if not rows:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), [np.zeros(0)] * values
-        cols = list(zip(*rows, strict=True))
-        keys = np.asarray(cols[1], np.int64) * span + np.asarray(cols[2], np.int64)
-        pos = np.array(
-            [
-                lookup.get(int(k), -1) if 0 <= b < span else -1
-                for k, b in zip(keys, cols[2], strict=True)
-            ],
-            np.int64,
-        )
-        return np.asarray(cols[0], np.int64), pos, [np.asarray(c, float) for c in cols[3:]]
+        width = 3 + values
+        flat = np.fromiter(itertools.chain.from_iterable(rows), float, len(rows) * width)
+        cols = flat.reshape(len(rows), width).T
+        cx_, cy_ = cols[1].astype(np.int64), cols[2].astype(np.int64)
+        inside = (cx_ >= 0) & (cx_ < table.shape[0]) & (cy_ >= 0) & (cy_ < table.shape[1])
+        pos = np.full(cx_.size, -1, np.int64)
+        pos[inside] = table[cx_[inside], cy_[inside]]
+        return cols[0].astype(np.int64), pos, list(cols[3:])
 
     e_pid, e_pos, (e_km,) = cells_of(effort_rows, 1)
     f_pid, f_pos, (f_snares, f_sq) = cells_of(find_rows, 2)
@@ -321,8 +340,8 @@ def _compute(
     total_snares = np.bincount(v_pos, v_snares, n) if v_pos.size else np.zeros(n)
     patrols = np.zeros(n, np.int64)
     if v_pos.size:
-        pairs = np.unique(np.column_stack([v_pos, v_pid]), axis=0)
-        patrols = np.bincount(pairs[:, 0], minlength=n)
+        # Visits are distinct (patrol, cell) pairs: GROUP BY rows, and finds without one.
+        patrols = np.bincount(v_pos, minlength=n)
     last: list[date | None] = [None] * n
     for pos, pid in zip(v_pos.tolist(), v_pid.tolist(), strict=True):
         day = starts[pid][1]
@@ -355,51 +374,88 @@ def _num(value: float, digits: int = 4) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), digits)
 
 
+def _column(values: np.ndarray, digits: int = 4, keep: np.ndarray | None = None) -> list:
+    """Rounded floats, None where not finite (or not kept): one pass per figure."""
+    out = np.round(np.asarray(values, float), digits)
+    ok = np.isfinite(out) if keep is None else np.isfinite(out) & keep
+    return [v if good else None for v, good in zip(out.tolist(), ok.tolist(), strict=True)]
+
+
 def risk_features(result: RiskResult, min_patrols: int = 0) -> list[dict[str, Any]]:
     """One Feature per cell. A cell nobody walked has no ``setting_rate`` (its prior, from the
     neighbourhood and covariates, is ``prior_setting_rate``); cells with fewer than
-    ``min_patrols`` patrols keep only their indices (aggregates for NGOs)."""
+    ``min_patrols`` patrols keep only their indices (aggregates for NGOs). Built once per
+    cached answer."""
+    cached = result.features.get(min_patrols)
+    if cached is not None:
+        return cached
+    with _gc_paused():  # tens of thousands of new lists: the collector would rescan them all
+        feats = _build_features(result, min_patrols)
+    result.features[min_patrols] = feats
+    return feats
+
+
+def _build_features(result: RiskResult, min_patrols: int) -> list[dict[str, Any]]:
     m = result.model
+    walked = m.walked
+    cols = {
+        "setting_rate": _column(m.setting_rate, keep=walked),
+        "setting_rate_low": _column(m.setting_rate_low, keep=walked),
+        "setting_rate_high": _column(m.setting_rate_high, keep=walked),
+        "prior_setting_rate": _column(m.prior_rate),
+        "prior_setting_rate_low": _column(m.setting_rate_low, keep=~walked),
+        "prior_setting_rate_high": _column(m.setting_rate_high, keep=~walked),
+        "standing_stock": _column(m.standing_stock),
+        "expected_finds_5km": _column(m.expected_finds),
+        "risk_rank": _column(m.risk_rank),
+    }
+    inputs = {
+        "visits": m.visits.tolist(),
+        "patrols": result.patrols.tolist(),
+        "effort_km": _column(m.effort_km, 3),
+        "snares": result.snares.astype(np.int64).tolist(),
+        "weighted_snares": _column(m.weighted_snares),
+        "exposure_km2_30d": _column(m.weighted_exposure),
+        "last_patrolled": [d.isoformat() if d else None for d in result.last_patrolled],
+        **{name: _column(v, 3) for name, v in result.distances_km.items()},
+    }
+    ix, iy = result.ix.tolist(), result.iy.tolist()
+    walked_list = walked.tolist()
+    rings = result.rings.tolist()
     feats = []
-    for k in range(result.ix.size):
-        walked = bool(m.walked[k])
-        props: dict[str, Any] = {
-            "ix": int(result.ix[k]),
-            "iy": int(result.iy[k]),
-            "walked": walked,
-            "setting_rate": _num(m.setting_rate[k]) if walked else None,
-            "setting_rate_low": _num(m.setting_rate_low[k]) if walked else None,
-            "setting_rate_high": _num(m.setting_rate_high[k]) if walked else None,
-            "prior_setting_rate": _num(m.prior_rate[k]),
-            "prior_setting_rate_low": None if walked else _num(m.setting_rate_low[k]),
-            "prior_setting_rate_high": None if walked else _num(m.setting_rate_high[k]),
-            "standing_stock": _num(m.standing_stock[k]),
-            "expected_finds_5km": _num(m.expected_finds[k]),
-            "risk_rank": _num(m.risk_rank[k]),
-            "inputs": {
-                "visits": int(m.visits[k]),
-                "patrols": int(result.patrols[k]),
-                "effort_km": _num(m.effort_km[k], 3),
-                "snares": int(result.snares[k]),
-                "weighted_snares": _num(m.weighted_snares[k]),
-                "exposure_km2_30d": _num(m.weighted_exposure[k]),
-                "last_patrolled": (
-                    result.last_patrolled[k].isoformat() if result.last_patrolled[k] else None
-                ),
-                **{name: _num(v[k], 3) for name, v in result.distances_km.items()},
-            },
-        }
+    for k in range(len(ix)):
         if result.patrols[k] < min_patrols:
-            props = {"ix": props["ix"], "iy": props["iy"], "suppressed": True}
+            props: dict[str, Any] = {"ix": ix[k], "iy": iy[k], "suppressed": True}
+        else:
+            props = {"ix": ix[k], "iy": iy[k], "walked": walked_list[k]}
+            props.update({name: col[k] for name, col in cols.items()})
+            props["inputs"] = {name: col[k] for name, col in inputs.items()}
         feats.append(
             {
                 "type": "Feature",
-                "id": f"{int(result.ix[k])}_{int(result.iy[k])}",
-                "geometry": {"type": "Polygon", "coordinates": [result.rings[k].tolist()]},
+                "id": f"{ix[k]}_{iy[k]}",
+                "geometry": {"type": "Polygon", "coordinates": [rings[k]]},
                 "properties": props,
             }
         )
     return feats
+
+
+def risk_document(result: RiskResult, min_patrols: int = 0, extra: dict | None = None) -> str:
+    """The whole answer as GeoJSON text, serialised once per cached answer (2,700 cells of a
+    park take longer to encode than to look up)."""
+    key = ("json", min_patrols, json.dumps(extra or {}, sort_keys=True))
+    if key not in result.features:
+        doc = {
+            "type": "FeatureCollection",
+            "area": result.area_slug,
+            "model": model_summary(result),
+            **(extra or {}),
+            "features": risk_features(result, min_patrols),
+        }
+        with _gc_paused():
+            result.features[key] = json.dumps(doc, separators=(",", ":"))
+    return result.features[key]
 
 
 def model_summary(result: RiskResult) -> dict[str, Any]:
