@@ -497,6 +497,11 @@ class DayRouteResult:
     length_km: float
     expected_finds: float
     exact: bool
+    # For a printed map: metric base and stops, and the cells within reach of the base
+    # (lower-left x, y, side, expected finds of a stop there).
+    base_xy: tuple[float, float] = (0.0, 0.0)
+    stops_xy: list[tuple[float, float]] = field(default_factory=list)
+    cells: list[tuple[float, float, float, float]] = field(default_factory=list)
 
 
 def day_route(
@@ -545,6 +550,10 @@ def day_route(
                 ),
             }
         )
+    side = result.grid.cell_m
+    near = np.flatnonzero(
+        np.hypot(result.centre_x - bx[0], result.centre_y - by[0]) <= walk_km * 500 + side
+    )
     return DayRouteResult(
         unit,
         day,
@@ -557,6 +566,17 @@ def day_route(
         round(plan.length_km, 3),
         round(plan.score, 3),
         plan.exact,
+        (float(bx[0]), float(by[0])),
+        [(float(result.centre_x[c]), float(result.centre_y[c])) for c in plan.stops.tolist()],
+        [
+            (
+                float(result.centre_x[c] - side / 2),
+                float(result.centre_y[c] - side / 2),
+                float(side),
+                float(score[c]),
+            )
+            for c in near.tolist()
+        ],
     )
 
 

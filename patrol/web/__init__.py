@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlparse
@@ -25,9 +26,17 @@ from flask import (
 from shapely.geometry import shape
 
 from patrol.db import get_session
-from patrol.errors import AuthenticationRequired, Forbidden, TooManyRequests
+from patrol.errors import (
+    AuthenticationRequired,
+    FieldError,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    ValidationFailed,
+)
 from patrol.geo.shapes import project
 from patrol.services import areas, auth, exports
+from patrol.services import risk as risk_service
 from patrol.store.models import ConservationArea, Unit
 from patrol.web import charts
 
@@ -192,6 +201,35 @@ def _report_charts(data: dict, area: ConservationArea) -> dict:
             f"Zones shaded by smoothed snares per 100 km, {data['year']}",
         ),
     }
+
+
+@bp.get("/units/<code>/briefing")
+@page_for("ranger", "coordinator", "admin")
+def unit_briefing(code: str):
+    """One printable A4 page per unit and day: the route's map, and each target with its
+    expected snares and when it was last patrolled."""
+    session = get_session()
+    me = current_user()
+    unit = session.scalar(sa.select(Unit).where(Unit.code == code))
+    if unit is None or unit.area_id not in me.area_ids:
+        raise NotFound(f"No unit {code} among yours.")
+    if me.role == "ranger" and unit.id != me.unit_id:
+        raise Forbidden("Rangers see their own unit's briefing.")
+    raw = request.args.get("date")
+    try:
+        day = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise ValidationFailed(
+            "The date is not valid.", errors=[FieldError("/date", "a date YYYY-MM-DD")]
+        ) from None
+    route = risk_service.day_route(session, unit.area, unit, day)
+    chart = charts.route_map(
+        route.cells,
+        route.base_xy,
+        route.stops_xy,
+        f"{unit.code} day route, {route.day.isoformat()}: cells shaded by expected snares",
+    )
+    return render_template("briefing.html", r=route, unit=unit, chart=chart)
 
 
 @bp.get("/exports")

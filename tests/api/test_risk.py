@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from patrol.analytics.risk import RiskSettings, Visits, detection_per_visit, fit_setting_rate
-from patrol.store.models import ConservationArea, EffortCell, Patrol, SnareFind
+from patrol.store.models import ConservationArea, EffortCell, Patrol, SnareFind, User
+from tests.api.test_web_security import PASSWORD, sign_in
 from tests.conftest import CX, CY, HALF_M, T0, lonlat, make_report, sweep_month
 
 GEOJSON = "application/geo+json"
@@ -341,3 +342,29 @@ def test_openapi_describes_risk_and_route(client):
     assert {p["name"] for p in risk["parameters"]} >= {"until", "horizon_days", "area"}
     route = spec["paths"]["/units/{code}/route"]["get"]
     assert {p["name"] for p in route["parameters"]} >= {"date", "format"}
+
+
+def test_printable_briefing_lists_the_route(client, world, month, app):
+    from patrol.db import get_session
+    from patrol.services import auth
+
+    with app.app_context():
+        s = get_session()
+        for user in s.scalars(sa.select(User)):
+            auth.set_password(user, PASSWORD)
+        s.commit()
+    route = get(client, world, "/api/v1/units/T-01/route?date=2026-04-01")
+    assert sign_in(client, "ranger1").status_code == 302
+    r = client.get("/units/T-01/briefing?date=2026-04-01")
+    assert r.status_code == 200, r.data[:300]
+    html = r.get_data(as_text=True)
+    assert "<svg" in html and 'data-testid="targets"' in html
+    _, *stops = route["features"]
+    assert stops
+    for s in stops:
+        p = s["properties"]
+        assert f"{p['cell'][0]},{p['cell'][1]}" in html
+        assert f"{p['expected_finds']:.2f}" in html
+    assert html.count("<circle") == len(stops)
+    assert client.get("/units/T-02/briefing").status_code == 403
+    assert client.get("/units/T-01/briefing?date=soon").status_code == 422
