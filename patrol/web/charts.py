@@ -227,7 +227,7 @@ def route_map(
         parts.append(
             f'<rect x="{x}" y="{height + 6}" width="14" height="12" fill="{fill}" '
             f'stroke="#333"/><text x="{x + 18}" y="{height + 16}">'
-            f"{edges[i]:.2f}–{edges[i + 1]:.2f}</text>"
+            f"{edges[i]:.2g}–{edges[i + 1]:.2g}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))
