@@ -169,7 +169,31 @@ def annual_report(year: int):
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
     data = exports.annual_report(session, area, year)
-    return render_template("annual_report.html", r=data, charts=_report_charts(data, area))
+    figures = _report_charts(data, area)
+    figures["setting"] = _setting_map(session, area, year)
+    return render_template("annual_report.html", r=data, charts=figures)
+
+
+def _setting_map(session, area: ConservationArea, year: int):
+    """The predicted setting rate at the year's end on 5 km cells (an aggregate, as NGOs get
+    it: cells walked by fewer than 3 patrols in the year, or not at all, are grey)."""
+    cell_km = max(5.0, area.cell_m / 1000)
+    result = risk_service.risk(session, area, date(year, 12, 31), 30, cell_km)
+    m, side = result.model, result.grid.cell_m
+    known = m.walked & (result.patrols >= 3)
+    cells = [
+        (
+            float(result.centre_x[k] - side / 2),
+            float(result.centre_y[k] - side / 2),
+            float(side),
+            float(m.setting_rate[k]) if known[k] else float("nan"),
+        )
+        for k in range(result.ix.size)
+    ]
+    return charts.cell_map(
+        cells,
+        f"Predicted snare setting per km² per 30 days from {year + 1}-01-01, {cell_km:g} km cells",
+    )
 
 
 def _report_charts(data: dict, area: ConservationArea) -> dict:

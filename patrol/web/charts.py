@@ -8,7 +8,7 @@ import numpy as np
 import shapely
 from markupsafe import Markup, escape
 
-__all__ = ["bar_line_chart", "hbar_chart", "route_map", "zone_map"]
+__all__ = ["bar_line_chart", "cell_map", "hbar_chart", "route_map", "zone_map"]
 
 PALETTE = ["#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"]
 
@@ -167,17 +167,27 @@ def zone_map(
     return Markup("".join(parts))
 
 
+def cell_map(
+    cells: Sequence[tuple[float, float, float, float]], title: str, width: int = 560
+) -> Markup:
+    """Grid cells (metric squares: lower-left x, y, side, value) shaded in five classes of
+    their value; a NaN value (unknown, or suppressed) is grey."""
+    return route_map(cells, None, (), title, width, "cellmap")
+
+
 def route_map(
     cells: Sequence[tuple[float, float, float, float]],
-    base_xy: tuple[float, float],
+    base_xy: tuple[float, float] | None,
     stops_xy: Sequence[tuple[float, float]],
     title: str,
     width: int = 560,
+    kind: str = "routemap",
 ) -> Markup:
     """A day route over the cells around the base (metric squares shaded in five classes of
     expected finds), the base as a square and the stops numbered in walking order."""
-    xs = [c[0] for c in cells] + [c[0] + c[2] for c in cells] + [base_xy[0]]
-    ys = [c[1] for c in cells] + [c[1] + c[2] for c in cells] + [base_xy[1]]
+    extra = [base_xy] if base_xy else []
+    xs = [c[0] for c in cells] + [c[0] + c[2] for c in cells] + [p[0] for p in extra]
+    ys = [c[1] for c in cells] + [c[1] + c[2] for c in cells] + [p[1] for p in extra]
     minx, maxx, miny, maxy = min(xs), max(xs), min(ys), max(ys)
     scale = (width - 20) / max(maxx - minx, 1.0)
     height = int((maxy - miny) * scale) + 20
@@ -189,7 +199,7 @@ def route_map(
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 30}" '
-        f'role="img" aria-label="{escape(title)}" class="chart routemap">',
+        f'role="img" aria-label="{escape(title)}" class="chart {kind}">',
         f"<title>{escape(title)}</title>",
     ]
     for x0, y0, side, value in cells:
@@ -203,17 +213,18 @@ def route_map(
             f'<rect x="{left:.1f}" y="{top:.1f}" width="{side * scale:.1f}" '
             f'height="{side * scale:.1f}" fill="{fill}" stroke="#fff" stroke-width="0.3"/>'
         )
-    path = [px(*base_xy), *(px(*p) for p in stops_xy), px(*base_xy)]
-    parts.append(
-        '<polyline fill="none" stroke="#b30000" stroke-width="2" points="'
-        + " ".join(f"{x:.1f},{y:.1f}" for x, y in path)
-        + '"/>'
-    )
-    bx, by = px(*base_xy)
-    parts.append(
-        f'<rect x="{bx - 5:.1f}" y="{by - 5:.1f}" width="10" height="10" fill="#000"/>'
-        f'<text x="{bx + 8:.1f}" y="{by - 6:.1f}" class="label">base</text>'
-    )
+    if base_xy is not None:
+        path = [px(*base_xy), *(px(*p) for p in stops_xy), px(*base_xy)]
+        parts.append(
+            '<polyline fill="none" stroke="#b30000" stroke-width="2" points="'
+            + " ".join(f"{x:.1f},{y:.1f}" for x, y in path)
+            + '"/>'
+        )
+        bx, by = px(*base_xy)
+        parts.append(
+            f'<rect x="{bx - 5:.1f}" y="{by - 5:.1f}" width="10" height="10" fill="#000"/>'
+            f'<text x="{bx + 8:.1f}" y="{by - 6:.1f}" class="label">base</text>'
+        )
     for k, p in enumerate(stops_xy, start=1):
         x, y = px(*p)
         parts.append(
