@@ -62,7 +62,7 @@ HISTORY_DAYS = 365  # older visits weigh exp(-365 / memory_days): nothing
 MIN_VISIT_KM = 0.1  # a find in a cell the stored route only touched: a short visit there
 DEFAULT_WALK_KM = 20.0
 SEARCH_KM = 2.0  # searched at each stop of a day route
-CACHE_SIZE = 16
+CACHE_SIZE = 8  # answers per worker: ~2 MB of JSON text and the arrays each
 
 _cache: OrderedDict[tuple, RiskResult] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -446,14 +446,15 @@ def risk_document(result: RiskResult, min_patrols: int = 0, extra: dict | None =
     park take longer to encode than to look up)."""
     key = ("json", min_patrols, json.dumps(extra or {}, sort_keys=True))
     if key not in result.features:
-        doc = {
-            "type": "FeatureCollection",
-            "area": result.area_slug,
-            "model": model_summary(result),
-            **(extra or {}),
-            "features": risk_features(result, min_patrols),
-        }
         with _gc_paused():
+            doc = {
+                "type": "FeatureCollection",
+                "area": result.area_slug,
+                "model": model_summary(result),
+                **(extra or {}),
+                # Built for this text only: the cache keeps ~2 MB of text, not ~10 MB of dicts.
+                "features": _build_features(result, min_patrols),
+            }
             result.features[key] = json.dumps(doc, separators=(",", ":"))
     return result.features[key]
 
