@@ -475,7 +475,7 @@ def estimate_detection(
 
     def nll(p: float) -> float:
         ex = visit_exposures(v, n_cells, until_days, cell_km * cell_km, p, mean_life_days, pass_km)
-        m = ex.q * ex.flat
+        m = ex.q * ex.flat  # the flat part: the season barely moves depletion between close visits
         y = v.snares[ex.order]
         cell = v.cell[ex.order]
         f = np.bincount(cell, y, n_cells)
