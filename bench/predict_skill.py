@@ -27,6 +27,7 @@ next month is scored:
 
     python bench/predict_skill.py [--worlds 20] [--flat 10] [--workers 2]
         [--true-detection 0.3] [--true-life-days 90]   # a truth the model does not assume
+        [--estimate-detection]                         # detection estimated at each fit
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -43,7 +45,13 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from patrol.analytics.rates import eb_rates
-from patrol.analytics.risk import RiskSettings, Visits, detection_per_visit, fit_setting_rate
+from patrol.analytics.risk import (
+    RiskSettings,
+    Visits,
+    detection_per_visit,
+    estimate_detection,
+    fit_setting_rate,
+)
 from patrol.analytics.route import plan_route
 from patrol.demo.build import AREA_SEED
 from patrol.demo.simulate import build_area, demo_settlements
@@ -208,16 +216,20 @@ def route_yield(score: np.ndarray, stock: np.ndarray, p_true: float) -> float:
     return found / walked if walked else 0.0
 
 
-def run(job: tuple[int, bool, float, float]) -> dict:
-    seed, flat, p_true, life_days = job
+def run(job: tuple[int, bool, float, float, bool]) -> dict:
+    seed, flat, p_true, life_days, estimate = job
     world = World(seed, flat)
     visits, month_stock, month_rate = simulate(world, seed, p_true, life_days)
     out = {"flat": flat, "rows": []}
     for m in range(FIRST_FIT, MONTHS - 1):
         until = 30.0 * (m + 1)
         t0 = time.perf_counter()
+        settings = SETTINGS
+        if estimate:  # the area's detection estimated from its own repeated visits
+            p_hat = estimate_detection(visits, N, until, 1.0, LIFE_DAYS)
+            settings = replace(SETTINGS, detection_probability=p_hat)
         model = fit_setting_rate(
-            visits, IX, IY, until, 30.0, 1.0, COVARIATES, COVARIATE_NAMES, SETTINGS
+            visits, IX, IY, until, 30.0, 1.0, COVARIATES, COVARIATE_NAMES, settings
         )
         fit_s = time.perf_counter() - t0
         truth = month_rate[m + 1]
@@ -233,7 +245,7 @@ def run(job: tuple[int, bool, float, float]) -> dict:
             "eb_to_date": eb_rates(sn_all, km_all).rate,
             "raw_last_month": sn_last,
         }
-        row = {"fit_s": fit_s}
+        row = {"fit_s": fit_s, "detection": settings.detection_probability}
         top = truth >= np.quantile(truth, 0.9)
         if not flat:
             for name, s in scores.items():
@@ -269,9 +281,14 @@ def main() -> None:
     parser.add_argument(
         "--true-life-days", type=float, default=LIFE_DAYS, help="the simulation's (model: 90)"
     )
+    parser.add_argument(
+        "--estimate-detection",
+        action="store_true",
+        help="estimate detection from repeated visits at each fit (patrol detection)",
+    )
     a = parser.parse_args()
     t0 = time.perf_counter()
-    truth = (a.true_detection, a.true_life_days)
+    truth = (a.true_detection, a.true_life_days, a.estimate_detection)
     jobs = [(100 + k, False, *truth) for k in range(a.worlds)]
     jobs += [(900 + k, True, *truth) for k in range(a.flat)]
     with Pool(a.workers) as pool:
@@ -285,6 +302,9 @@ def main() -> None:
         f"{time.perf_counter() - t0:.0f} s; "
         f"fit {np.median([r['fit_s'] for r in real + flat]):.2f} s median"
     )
+    if a.estimate_detection:
+        p = [r["detection"] for r in real + flat]
+        print(f"detection estimated: median {np.median(p):.3f} ({np.min(p):.3f}-{np.max(p):.3f})")
     print(f"{'score':<16} {'AUC':>6} {'AUPRC':>6}  {'route snares/km':>15}")
     names = ("model", "eb_last_month", "eb_to_date", "raw_last_month")
     for name in names:
