@@ -128,6 +128,35 @@ def areas_create(slug, name, boundary_file, cell_km, timezone) -> None:
     click.echo(f"area {area.slug}: {area.area_km2:.1f} km2, EPSG:{area.epsg}")
 
 
+@areas_group.command("snares")
+@click.argument("slug")
+@click.option(
+    "--detection", type=click.FloatRange(0.01, 0.99), help="Chance per pass of seeing a snare."
+)
+@click.option(
+    "--snare-life-days", type=click.FloatRange(1, 3650), help="Mean life of an unfound snare."
+)
+def areas_snares(slug: str, detection: float | None, snare_life_days: float | None) -> None:
+    """Set (or show) the area's snare detection and snare life for the setting-rate model."""
+    from patrol.store.db import begin_write
+
+    session = _session()
+    area = _area(slug)
+    if detection is not None or snare_life_days is not None:
+        begin_write(session)
+        area = _area(slug)
+        if detection is not None:
+            area.detection_probability = detection
+        if snare_life_days is not None:
+            area.snare_life_days = snare_life_days
+        session.commit()
+    click.echo(
+        f"area {area.slug}: detection per pass {area.detection_probability or 0.3:g}"
+        f"{'' if area.detection_probability else ' (default)'}, snare life "
+        f"{area.snare_life_days or 90:g} days{'' if area.snare_life_days else ' (default)'}"
+    )
+
+
 zones_group = AppGroup("zones", help="Zones of an area.")
 
 

@@ -368,3 +368,25 @@ def test_printable_briefing_lists_the_route(client, world, month, app):
     assert html.count("<circle") == len(stops)
     assert client.get("/units/T-02/briefing").status_code == 403
     assert client.get("/units/T-01/briefing?date=soon").status_code == 422
+
+
+def test_cli_sets_the_areas_snare_settings(client, world, month, runner):
+    result = runner.invoke(args=["areas", "snares", "test-area"])
+    assert result.exit_code == 0 and "0.3 (default)" in result.output
+    before = get(client, world, "/api/v1/risk?until=2026-03-31")
+    result = runner.invoke(
+        args=["areas", "snares", "test-area", "--detection", "0.15", "--snare-life-days", "60"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "0.15" in result.output and "60 days" in result.output
+    after = get(client, world, "/api/v1/risk?until=2026-03-31")
+    assert after["model"]["detection_probability"] == 0.15
+    assert after["model"]["mean_life_days"] == 60
+    # A dimmer eye and shorter-lived snares imply more snares set for the same finds.
+    walked = [
+        (a["properties"]["setting_rate"], b["properties"]["setting_rate"])
+        for a, b in zip(before["features"], after["features"], strict=True)
+        if a["properties"]["walked"] and a["properties"]["inputs"]["snares"] > 0
+    ]
+    assert walked and all(new > old for old, new in walked)
+    assert runner.invoke(args=["areas", "snares", "test-area", "--detection", "2"]).exit_code != 0
