@@ -193,6 +193,17 @@ SPEC: dict[str, Any] = {
                 ],
             )
         },
+        "/layers/{kind}": {
+            "parameters": [
+                {
+                    "name": "kind",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "enum": ["roads", "settlements", "rivers"]},
+                }
+            ],
+            "get": _op("An area's reference layer as GeoJSON", params=_AREA),
+        },
         "/units/{code}/route": {
             "parameters": [
                 {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}

@@ -1,4 +1,5 @@
-"""The predicted setting rate per cell, and a unit's day route to where snares stand."""
+"""The predicted setting rate per cell, a unit's day route to where snares stand, and the
+area's reference layers (roads, settlements) the prediction uses."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from patrol.api.analytics import NGO_MIN_CELL_KM, NGO_MIN_PATROLS, _date, _float
 from patrol.api.common import current_principal, geojson_response
 from patrol.db import get_session
 from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from patrol.services import areas, exports
+from patrol.services import areas, exports, layers
 from patrol.services import risk as service
-from patrol.store.models import Unit
+from patrol.store.models import LAYER_KINDS, Unit
 
 
 @bp.get("/risk")
@@ -73,3 +74,14 @@ def unit_route(code: str):
             },
         )
     return geojson_response(service.route_geojson(route))
+
+
+@bp.get("/layers/<kind>")
+def area_layer(kind: str):
+    """An area's reference layer (roads, settlements, rivers) as GeoJSON, for every role."""
+    principal = current_principal()
+    session = get_session()
+    area = areas.area_for(session, principal, request.args.get("area"))
+    if kind not in LAYER_KINDS:
+        raise NotFound(f"No layer '{kind[:40]}': {', '.join(LAYER_KINDS)}.")
+    return geojson_response(layers.layers_document(session, area, kind))

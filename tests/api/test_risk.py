@@ -278,6 +278,11 @@ def test_layers_become_covariates(client, world, month, runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "1 roads features stored" in result.output
+    layer = get(client, world, "/api/v1/layers/roads", who="ngo")
+    assert [f["properties"]["name"] for f in layer["features"]] == ["Road 1"]
+    assert layer["features"][0]["geometry"]["type"] == "LineString"
+    assert get(client, world, "/api/v1/layers/settlements")["features"] == []
+    assert client.get("/api/v1/layers/pubs", headers=world.auth("coord")).status_code == 404
     doc = get(client, world, "/api/v1/risk?until=2026-03-31")
     assert "log1p_distance_road_km" in doc["model"]["prior_coefficients"]
     for f in doc["features"][:50]:
