@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from patrol import threads  # noqa: F401  (one BLAS thread per process, before numpy loads)
+
 if TYPE_CHECKING:
     from patrol.app import create_app
 

@@ -129,6 +129,35 @@ def areas_create(slug, name, boundary_file, cell_km, timezone) -> None:
     click.echo(f"area {area.slug}: {area.area_km2:.1f} km2, EPSG:{area.epsg}")
 
 
+@areas_group.command("snares")
+@click.argument("slug")
+@click.option(
+    "--detection", type=click.FloatRange(0.01, 0.99), help="Chance per pass of seeing a snare."
+)
+@click.option(
+    "--snare-life-days", type=click.FloatRange(1, 3650), help="Mean life of an unfound snare."
+)
+def areas_snares(slug: str, detection: float | None, snare_life_days: float | None) -> None:
+    """Set (or show) the area's snare detection and snare life for the setting-rate model."""
+    from patrol.store.db import begin_write
+
+    session = _session()
+    area = _area(slug)
+    if detection is not None or snare_life_days is not None:
+        begin_write(session)
+        area = _area(slug)
+        if detection is not None:
+            area.detection_probability = detection
+        if snare_life_days is not None:
+            area.snare_life_days = snare_life_days
+        session.commit()
+    click.echo(
+        f"area {area.slug}: detection per pass {area.detection_probability or 0.3:g}"
+        f"{'' if area.detection_probability else ' (default)'}, snare life "
+        f"{area.snare_life_days or 90:g} days{'' if area.snare_life_days else ' (default)'}"
+    )
+
+
 zones_group = AppGroup("zones", help="Zones of an area.")
 
 
@@ -182,6 +211,51 @@ def units_import(file: str, slug: str | None) -> None:
     except PatrolError as error:
         _fail(error)
     click.echo(f"{count} units stored")
+
+
+layers_group = AppGroup("layers", help="Reference layers of an area: roads, settlements, rivers.")
+
+
+@layers_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--kind", type=click.Choice(["roads", "settlements", "rivers"]), required=True, help="Layer."
+)
+@click.option("--area", "slug", help="Area slug (needed when there are several).")
+def layers_import(file: str, kind: str, slug: str | None) -> None:
+    """Replace an area's layer of one kind with a GeoJSON file (WGS84)."""
+    from patrol.services.layers import import_layer
+
+    try:
+        count = import_layer(_session(), _area(slug), kind, Path(file).read_bytes())
+    except PatrolError as error:
+        _fail(error)
+    click.echo(f"{count} {kind} features stored")
+
+
+@click.command("detection")
+@with_appcontext
+@click.option("--area", "slug", help="Area slug (needed when there are several).")
+@click.option("--until", help="Last local day of data (default: the latest patrol's).")
+@click.option("--save", is_flag=True, help="Store it as the area's detection probability.")
+def detection_command(slug: str | None, until: str | None, save: bool) -> None:
+    """Estimate the per-pass snare detection probability from repeated visits."""
+    from datetime import date
+
+    from patrol.services.risk import estimate_area_detection
+
+    try:
+        day = date.fromisoformat(until) if until else None
+    except ValueError:
+        raise click.BadParameter("a date YYYY-MM-DD", param_hint="--until") from None
+    try:
+        p, cells = estimate_area_detection(_session(), _area(slug), day, save)
+    except PatrolError as error:
+        _fail(error)
+    click.echo(
+        f"detection per pass: {p:.3f} (from {cells} cells walked again within a snare's life)"
+        + ("; stored" if save else "")
+    )
 
 
 users_group = AppGroup("users", help="People and their roles.")
@@ -594,6 +668,7 @@ smart_group.add_command(map_group)
 COMMANDS = [
     export_group,
     dispatch_command,
+    detection_command,
     init_command,
     demo_command,
     serve_command,
@@ -601,6 +676,7 @@ COMMANDS = [
     areas_group,
     zones_group,
     units_group,
+    layers_group,
     users_group,
     tokens_group,
     patrols_group,

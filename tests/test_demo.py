@@ -15,7 +15,15 @@ from patrol.demo.build import AREA_SEED, DATA, truth_cells
 from patrol.demo.load import DEMO_SLUG, load_demo
 from patrol.demo.simulate import SimulationSettings, build_area, simulate_patrols
 from patrol.geo.projection import GEOD
-from patrol.store.models import ConservationArea, EffortCell, EffortZone, Patrol, SnareFind, Zone
+from patrol.store.models import (
+    AreaLayer,
+    ConservationArea,
+    EffortCell,
+    EffortZone,
+    Patrol,
+    SnareFind,
+    Zone,
+)
 
 
 def test_data_files_match_the_generator():
@@ -29,6 +37,9 @@ def test_data_files_match_the_generator():
     assert json.loads((DATA / "roads.geojson").read_text()) == json.loads(
         json.dumps(area.roads_geojson())
     )
+    settlements = json.loads((DATA / "settlements.geojson").read_text())
+    assert settlements == json.loads(json.dumps(area.settlements_geojson()))
+    assert len(settlements["features"]) == 6
     with (DATA / "truth.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     cells = truth_cells(area)
@@ -70,6 +81,10 @@ def test_load_demo_is_idempotent(app, session):
     area = session.scalar(sa.select(ConservationArea).where(ConservationArea.slug == DEMO_SLUG))
     assert area.synthetic and area.timezone == "Asia/Vladivostok"
     assert session.scalar(sa.select(sa.func.count()).select_from(Zone)) == 12
+    layers = session.execute(
+        sa.select(AreaLayer.kind, sa.func.count()).group_by(AreaLayer.kind)
+    ).all()
+    assert dict(layers) == {"roads": len(build_area(AREA_SEED).roads), "settlements": 6}
     assert session.scalar(sa.select(sa.func.count()).select_from(Patrol)) == len(expected)
     n_finds = sum(len(doc["features"]) - 1 for doc in expected)
     assert session.scalar(sa.select(sa.func.count()).select_from(SnareFind)) == n_finds

@@ -6,4 +6,12 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from patrol.api import analytics, openapi, patrols, session, smart, zones  # noqa: E402,F401
+from patrol.api import (  # noqa: E402,F401  (routes)
+    analytics,
+    openapi,
+    patrols,
+    risk,
+    session,
+    smart,
+    zones,
+)

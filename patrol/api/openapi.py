@@ -254,6 +254,64 @@ SPEC: dict[str, Any] = {
                 content=_GEOJSON | _GPX,
             ),
         },
+        "/risk": {
+            "get": _op(
+                "Per grid cell: predicted setting rate (snares per km2 per 30 days) with its "
+                "90 % interval, standing stock, expected finds of a 5 km search, risk rank and "
+                "the model's inputs, from data up to 'until' only",
+                params=[
+                    *_AREA,
+                    {
+                        "name": "until",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date"},
+                        "description": "last local day of data used; default: the latest patrol",
+                    },
+                    {
+                        "name": "horizon_days",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 365},
+                        "description": "the period predicted, from the day after 'until' (30)",
+                    },
+                    _q(
+                        "cell_km",
+                        {"type": "number", "minimum": 0.1, "maximum": 100},
+                        "a whole multiple of the area's cell (NGOs: of 5 km)",
+                    ),
+                ],
+            )
+        },
+        "/layers/{kind}": {
+            "parameters": [
+                {
+                    "name": "kind",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "enum": ["roads", "settlements", "rivers"]},
+                }
+            ],
+            "get": _op("An area's reference layer as GeoJSON", params=_AREA),
+        },
+        "/units/{code}/route": {
+            "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "get": _op(
+                "The unit's day route from its base and back within its walking length, "
+                "choosing the cells with the most expected finds: GeoJSON (route and stops "
+                "with expected finds and leg lengths) or format=gpx (a GPX <rte>)",
+                params=[
+                    {
+                        "name": "date",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date"},
+                        "description": "the day walked; data up to the day before is used",
+                    },
+                    _q("format", _enum("geojson", "gpx")),
+                ],
+                content=_GEOJSON | _GPX,
+            ),
+        },
         "/exports/annual": {
             "get": _op(
                 "Zone x month snares and effort for a year or years, with totals and the year "

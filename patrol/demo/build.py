@@ -45,6 +45,7 @@ def main(out: Path = DATA) -> None:
         ("zones.geojson", area.zones_geojson()),
         ("units.geojson", area.units_geojson()),
         ("roads.geojson", area.roads_geojson()),
+        ("settlements.geojson", area.settlements_geojson()),
     ):
         (out / name).write_text(json.dumps(doc, indent=1) + "\n")
     with (out / "truth.csv").open("w", newline="") as fh:

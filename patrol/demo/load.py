@@ -14,7 +14,7 @@ import sqlalchemy.orm as so
 from patrol.demo.build import AREA_SEED, DATA
 from patrol.demo.simulate import SimulationSettings, build_area, simulate_patrols
 from patrol.geo.report import parse_geojson_report
-from patrol.services import areas, audit, auth
+from patrol.services import areas, audit, auth, layers
 from patrol.services.patrols import ingest_report
 from patrol.store.db import begin_write
 from patrol.store.models import ApiToken, AuditEvent, ConservationArea, User
@@ -82,6 +82,8 @@ def load_demo(
         session.commit()
         areas.replace_zones(session, area, (data / "zones.geojson").read_bytes())
         areas.import_units(session, area, (data / "units.geojson").read_bytes())
+        for kind in ("roads", "settlements"):
+            layers.import_layer(session, area, kind, (data / f"{kind}.geojson").read_bytes())
     _ensure_users(session)
     marker = json.dumps(asdict(settings), sort_keys=True)
     done = session.scalar(

@@ -25,6 +25,7 @@ __all__ = [
     "SimulationSettings",
     "Track",
     "build_area",
+    "demo_settlements",
     "simulate_patrols",
     "simulate_tracks",
     "truth_rate",
@@ -108,6 +109,27 @@ class DemoArea:
                     "geometry": mapping(shapely.set_precision(self.to_wgs84(r), 1e-6)),
                 }
                 for k, r in enumerate(self.roads)
+            ],
+        }
+
+    def settlements_geojson(self) -> dict[str, Any]:
+        points = demo_settlements(self)
+        lon, lat = to_wgs84(
+            np.array([p[1] for p in points]), np.array([p[2] for p in points]), self.epsg
+        )
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": f"S{k + 1}",
+                    "properties": {"name": name},
+                    "geometry": {
+                        "type": "Point",
+                        "coordinates": [round(float(lon[k]), 6), round(float(lat[k]), 6)],
+                    },
+                }
+                for k, (name, _, _) in enumerate(points)
             ],
         }
 
@@ -217,6 +239,27 @@ def _roads(rng, boundary: shapely.Geometry) -> list[shapely.LineString]:
         clipped = shapely.LineString(a + t * (b - a) + wiggle).intersection(boundary)
         roads += [g for g in shapely.get_parts(clipped) if g.length > 5000]
     return roads
+
+
+SETTLEMENT_NAMES = (
+    "Barabash",
+    "Kedrovaya Pad",
+    "Filippovka",
+    "Bezverkhovo",
+    "Kravtsovka",
+    "Ryazanovka",
+)
+
+
+def demo_settlements(area: DemoArea) -> list[tuple[str, float, float]]:
+    """Six villages (synthetic) spread round the area, 1-3 km outside its boundary: where
+    snares are carried from, a covariate of where they are set."""
+    ring = area.boundary.buffer(2000).exterior
+    out = []
+    for k, name in enumerate(SETTLEMENT_NAMES):
+        p = ring.interpolate((k + 0.3 + 0.15 * (k % 3)) / len(SETTLEMENT_NAMES), normalized=True)
+        out.append((f"{name} (synthetic)", float(p.x), float(p.y)))
+    return out
 
 
 @dataclass(frozen=True)

@@ -240,10 +240,14 @@ def import_units(session: so.Session, area: ConservationArea, data: bytes | str 
         active = props.get("active", True)
         if not isinstance(active, bool):
             problems.add(f"{where}/properties/active", "must be true or false")
-        rows.append((code, str(props.get("name") or code), lonlat, active))
+        walk_km = props.get("walk_km")
+        if walk_km is not None and (type(walk_km) not in (int, float) or not 1 <= walk_km <= 80):
+            problems.add(f"{where}/properties/walk_km", "a day's walk in km, from 1 to 80")
+            walk_km = None
+        rows.append((code, str(props.get("name") or code), lonlat, active, walk_km))
     problems.raise_if_any("units file")
     begin_write(session)
-    for code, name, lonlat, active in rows:
+    for code, name, lonlat, active, walk_km in rows:
         unit = session.scalar(sa.select(Unit).where(Unit.code == code))
         if unit is not None and unit.area_id != area.id:
             session.rollback()
@@ -254,7 +258,7 @@ def import_units(session: so.Session, area: ConservationArea, data: bytes | str 
         if unit is None:
             unit = Unit(area_id=area.id, code=code)
             session.add(unit)
-        unit.name, unit.active = name, active
+        unit.name, unit.active, unit.walk_km = name, active, walk_km
         unit.base_lon, unit.base_lat = lonlat if lonlat else (None, None)
     session.commit()
     return len(rows)

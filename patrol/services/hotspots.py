@@ -722,7 +722,12 @@ def dispatch(
     bx, by = to_metric(
         np.array([u.base_lon for u in units]), np.array([u.base_lat for u in units]), area.epsg
     )
-    expected = result.eb_per_km[candidates] * settings.visit_km
+    # Hot cells are the evidence; what a visit should find there next ranks them: the
+    # setting-rate model's expected finds of a 5 km search (snares standing, and set, by then).
+    from patrol.services.risk import risk
+
+    predicted = risk(session, area, window.end - timedelta(days=1), 30)
+    expected = predicted.model.expected_finds[candidates]
     a = assign_targets(
         np.column_stack([cx, cy]), expected, np.column_stack([bx, by]), settings.capacity
     )
@@ -762,6 +767,7 @@ def targets_geojson(targets: list[Target], window: Window) -> dict[str, Any]:
                     "cell": [t.ix, t.iy],
                     "hotspot_class": t.hotspot_class,
                     "expected_snares": t.expected_snares,
+                    "expected_finds_5km": t.expected_snares,
                     "distance_km": t.distance_km,
                     "eb_rate_per_100km": t.eb_rate_per_100km,
                     "last_patrolled": t.last_patrolled.isoformat() if t.last_patrolled else None,

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 __all__ = [
+    "LAYER_KINDS",
     "ROLES",
     "ApiToken",
+    "AreaLayer",
     "AuditEvent",
     "Base",
     "ConservationArea",
@@ -98,6 +100,9 @@ class ConservationArea(Base):
     # Goes up by one each time the zones are replaced: a report measured against an older
     # version is measured again before it is stored, and recompute jobs know what is current.
     zones_version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    # The setting-rate model's settings for this area (None: the defaults, 0.3 and 90 days).
+    detection_probability: so.Mapped[float | None]
+    snare_life_days: so.Mapped[float | None]
     # WGS84 bounding boxes (here and on zones and patrols) filter without a spatial extension.
     min_lon: so.Mapped[float]
     min_lat: so.Mapped[float]
@@ -143,8 +148,31 @@ class Unit(Base):
     base_lon: so.Mapped[float | None]
     base_lat: so.Mapped[float | None]
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    walk_km: so.Mapped[float | None]  # a day's walking length on foot (None: 20 km)
 
     area: so.Mapped[ConservationArea] = so.relationship(back_populates="units")
+
+
+LAYER_KINDS = ("roads", "settlements", "rivers")
+
+
+class AreaLayer(Base):
+    """One feature of an area's reference layer (roads, settlements, rivers), WGS84 GeoJSON:
+    for maps and as covariates of where snares are set."""
+
+    __tablename__ = "area_layer"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('roads', 'settlements', 'rivers')", name="kind"),
+        sa.Index("ix_area_layer_area_kind", "area_id", "kind"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    area_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE")
+    )
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    geometry_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
 
 
 class User(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlparse
@@ -26,9 +27,17 @@ from shapely.geometry import shape
 
 from patrol.config import demo_allowed
 from patrol.db import get_session
-from patrol.errors import AuthenticationRequired, Forbidden, TooManyRequests
+from patrol.errors import (
+    AuthenticationRequired,
+    FieldError,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    ValidationFailed,
+)
 from patrol.geo.shapes import project
 from patrol.services import areas, auth, exports
+from patrol.services import risk as risk_service
 from patrol.store.models import ConservationArea, Unit
 from patrol.web import charts
 
@@ -169,7 +178,31 @@ def annual_report(year: int):
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
     data = exports.annual_report(session, area, year)
-    return render_template("annual_report.html", r=data, charts=_report_charts(data, area))
+    figures = _report_charts(data, area)
+    figures["setting"] = _setting_map(session, area, year)
+    return render_template("annual_report.html", r=data, charts=figures)
+
+
+def _setting_map(session, area: ConservationArea, year: int):
+    """The predicted setting rate at the year's end on 5 km cells (an aggregate, as NGOs get
+    it: cells walked by fewer than 3 patrols in the year, or not at all, are grey)."""
+    cell_km = max(5.0, area.cell_m / 1000)
+    result = risk_service.risk(session, area, date(year, 12, 31), 30, cell_km)
+    m, side = result.model, result.grid.cell_m
+    known = m.walked & (result.patrols >= 3)
+    cells = [
+        (
+            float(result.centre_x[k] - side / 2),
+            float(result.centre_y[k] - side / 2),
+            float(side),
+            float(m.setting_rate[k]) if known[k] else float("nan"),
+        )
+        for k in range(result.ix.size)
+    ]
+    return charts.cell_map(
+        cells,
+        f"Predicted snare setting per km² per 30 days from {year + 1}-01-01, {cell_km:g} km cells",
+    )
 
 
 def _report_charts(data: dict, area: ConservationArea) -> dict:
@@ -201,6 +234,35 @@ def _report_charts(data: dict, area: ConservationArea) -> dict:
             f"Zones shaded by smoothed snares per 100 km, {data['year']}",
         ),
     }
+
+
+@bp.get("/units/<code>/briefing")
+@page_for("ranger", "coordinator", "admin")
+def unit_briefing(code: str):
+    """One printable A4 page per unit and day: the route's map, and each target with its
+    expected snares and when it was last patrolled."""
+    session = get_session()
+    me = current_user()
+    unit = session.scalar(sa.select(Unit).where(Unit.code == code))
+    if unit is None or unit.area_id not in me.area_ids:
+        raise NotFound(f"No unit {code} among yours.")
+    if me.role == "ranger" and unit.id != me.unit_id:
+        raise Forbidden("Rangers see their own unit's briefing.")
+    raw = request.args.get("date")
+    try:
+        day = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise ValidationFailed(
+            "The date is not valid.", errors=[FieldError("/date", "a date YYYY-MM-DD")]
+        ) from None
+    route = risk_service.day_route(session, unit.area, unit, day)
+    chart = charts.route_map(
+        route.cells,
+        route.base_xy,
+        route.stops_xy,
+        f"{unit.code} day route, {route.day.isoformat()}: cells shaded by expected snares",
+    )
+    return render_template("briefing.html", r=route, unit=unit, chart=chart)
 
 
 @bp.get("/exports")

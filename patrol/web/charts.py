@@ -8,7 +8,7 @@ import numpy as np
 import shapely
 from markupsafe import Markup, escape
 
-__all__ = ["bar_line_chart", "hbar_chart", "zone_map"]
+__all__ = ["bar_line_chart", "cell_map", "hbar_chart", "route_map", "zone_map"]
 
 PALETTE = ["#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"]
 
@@ -162,6 +162,83 @@ def zone_map(
             f'<rect x="{x}" y="{height + 6}" width="14" height="12" fill="{fill}" '
             f'stroke="#333"/><text x="{x + 18}" y="{height + 16}">'
             f"{edges[i]:.2f}–{edges[i + 1]:.2f}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def cell_map(
+    cells: Sequence[tuple[float, float, float, float]], title: str, width: int = 560
+) -> Markup:
+    """Grid cells (metric squares: lower-left x, y, side, value) shaded in five classes of
+    their value; a NaN value (unknown, or suppressed) is grey."""
+    return route_map(cells, None, (), title, width, "cellmap")
+
+
+def route_map(
+    cells: Sequence[tuple[float, float, float, float]],
+    base_xy: tuple[float, float] | None,
+    stops_xy: Sequence[tuple[float, float]],
+    title: str,
+    width: int = 560,
+    kind: str = "routemap",
+) -> Markup:
+    """A day route over the cells around the base (metric squares shaded in five classes of
+    expected finds), the base as a square and the stops numbered in walking order."""
+    extra = [base_xy] if base_xy else []
+    xs = [c[0] for c in cells] + [c[0] + c[2] for c in cells] + [p[0] for p in extra]
+    ys = [c[1] for c in cells] + [c[1] + c[2] for c in cells] + [p[1] for p in extra]
+    minx, maxx, miny, maxy = min(xs), max(xs), min(ys), max(ys)
+    scale = (width - 20) / max(maxx - minx, 1.0)
+    height = int((maxy - miny) * scale) + 20
+    known = sorted(c[3] for c in cells if np.isfinite(c[3]))
+    breaks = [known[int(q * (len(known) - 1))] for q in (0.2, 0.4, 0.6, 0.8)] if known else []
+
+    def px(x: float, y: float) -> tuple[float, float]:
+        return 10 + (x - minx) * scale, 10 + (maxy - y) * scale
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 30}" '
+        f'role="img" aria-label="{escape(title)}" class="chart {kind}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for x0, y0, side, value in cells:
+        fill = (
+            "#eeeeee"
+            if not np.isfinite(value)
+            else PALETTE[int(np.searchsorted(breaks, value, side="right"))]
+        )
+        left, top = px(x0, y0 + side)
+        parts.append(
+            f'<rect x="{left:.1f}" y="{top:.1f}" width="{side * scale:.1f}" '
+            f'height="{side * scale:.1f}" fill="{fill}" stroke="#fff" stroke-width="0.3"/>'
+        )
+    if base_xy is not None:
+        path = [px(*base_xy), *(px(*p) for p in stops_xy), px(*base_xy)]
+        parts.append(
+            '<polyline fill="none" stroke="#b30000" stroke-width="2" points="'
+            + " ".join(f"{x:.1f},{y:.1f}" for x, y in path)
+            + '"/>'
+        )
+        bx, by = px(*base_xy)
+        parts.append(
+            f'<rect x="{bx - 5:.1f}" y="{by - 5:.1f}" width="10" height="10" fill="#000"/>'
+            f'<text x="{bx + 8:.1f}" y="{by - 6:.1f}" class="label">base</text>'
+        )
+    for k, p in enumerate(stops_xy, start=1):
+        x, y = px(*p)
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8" fill="#fff" stroke="#b30000" '
+            f'stroke-width="2"/><text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" '
+            f'class="label">{k}</text>'
+        )
+    edges = [known[0], *breaks, known[-1]] if known else []
+    for i, fill in enumerate(PALETTE if known else []):
+        x = 10 + i * 105
+        parts.append(
+            f'<rect x="{x}" y="{height + 6}" width="14" height="12" fill="{fill}" '
+            f'stroke="#333"/><text x="{x + 18}" y="{height + 16}">'
+            f"{edges[i]:.2g}–{edges[i + 1]:.2g}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

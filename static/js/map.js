@@ -43,6 +43,7 @@
     routes: L.featureGroup(),
     finds: L.markerClusterGroup({ chunkedLoading: true }),
     observations: L.featureGroup(),
+    risk: L.featureGroup(),
   };
   layers.zones.addTo(map);
   layers.cells.addTo(map);
@@ -52,6 +53,7 @@
     "Patrol routes": layers.routes,
     "Snare finds": layers.finds,
     "Observations": layers.observations,
+    "Predicted setting (next 30 days)": layers.risk,
   }, { collapsed: false }).addTo(map);
   control.getContainer().setAttribute("aria-label", "Map layers");
 
@@ -59,7 +61,9 @@
   legend.onAdd = () => el("div", { class: "legend", "data-testid": "legend" });
   legend.addTo(map);
 
-  let loaded = { routes: null, finds: null, observations: null };
+  let loaded = { routes: null, finds: null, observations: null, risk: null };
+  const RISK_COLOURS = ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"];
+  let riskBreaks = null;
   let fitted = false;
 
   function query() {
@@ -136,6 +140,67 @@
     }
   }
 
+  // Small rates keep two significant digits: 0.0031, not 0.
+  const sig = (v) => (v !== null && v !== undefined && Math.abs(v) < 0.1 ? Number(v.toPrecision(2)).toString() : fmt(v, 2));
+
+  function riskPopup(p) {
+    const known = p.walked;
+    return el("div", { "data-testid": "risk-popup" },
+      el("strong", { text: `Cell ${p.ix}, ${p.iy}: predicted setting` }),
+      popupTable([
+        ["Setting rate per km² per 30 days", known ? sig(p.setting_rate) : "not walked: unknown"],
+        ["90 % interval", known ? `${sig(p.setting_rate_low)} – ${sig(p.setting_rate_high)}` : "–"],
+        ["Neighbourhood and covariates say", `${sig(p.prior_setting_rate)}${known ? "" : ` (${sig(p.prior_setting_rate_low)} – ${sig(p.prior_setting_rate_high)})`}`],
+        ["Snares standing now (expected)", sig(p.standing_stock)],
+        ["Expected finds, 5 km search", sig(p.expected_finds_5km)],
+        ["Risk rank (1 = highest)", fmt(p.risk_rank, 2)],
+        ["Patrols, effort km (year)", `${fmt(p.inputs.patrols, 0)}, ${fmt(p.inputs.effort_km)}`],
+        ["Last patrolled", p.inputs.last_patrolled || "never"],
+      ]));
+  }
+
+  function drawRiskLegend() {
+    const box = legend.getContainer();
+    box.querySelector(".risk-legend")?.remove();
+    if (!riskBreaks || !map.hasLayer(layers.risk)) return;
+    const part = el("div", { class: "risk-legend" }, el("strong", { text: "Predicted setting per km² per 30 days" }));
+    riskBreaks.forEach((b, i) => part.append(el("div", { class: "key" },
+      el("span", { class: "swatch", style: `background:${RISK_COLOURS[i]}` }),
+      el("span", { text: i === riskBreaks.length - 1 ? `≥ ${sig(b)}` : `${sig(b)} – ${sig(riskBreaks[i + 1])}` }))));
+    part.append(el("div", { class: "key" },
+      el("span", { class: "swatch", style: "background:#f0f0f0;border-style:dashed" }),
+      el("span", { text: "Not walked in the year: unknown" })));
+    box.append(part);
+  }
+
+  async function loadRisk() {
+    const q = new URLSearchParams();
+    if (inputs.area.value) q.set("area", inputs.area.value);
+    if (inputs.to.value) q.set("until", inputs.to.value);
+    if (inputs.cell.value !== "1") q.set("cell_km", inputs.cell.value);
+    const key = q.toString();
+    if (loaded.risk === key) return;
+    loaded.risk = key;
+    const doc = await getJSON(`/api/v1/risk?${key}`);
+    const rates = doc.features.map((f) => f.properties.setting_rate).filter((v) => v !== null && v !== undefined).sort((a, b) => a - b);
+    riskBreaks = [0, 0.2, 0.4, 0.6, 0.8].map((k) => rates.length ? rates[Math.floor(k * (rates.length - 1))] : 0);
+    const colour = (v) => {
+      let k = 0;
+      riskBreaks.forEach((b, i) => { if (v >= b) k = i; });
+      return RISK_COLOURS[k];
+    };
+    layers.risk.clearLayers();
+    layers.risk.addLayer(L.geoJSON(doc, {
+      style: (f) => {
+        const p = f.properties;
+        if (p.suppressed || !p.walked) return { color: "#999", weight: 0.3, dashArray: "2 2", fillColor: "#f0f0f0", fillOpacity: 0.3, className: "risk risk-unknown" };
+        return { color: "#666", weight: 0.3, fillColor: colour(p.setting_rate), fillOpacity: 0.7, className: "risk risk-known" };
+      },
+      onEachFeature: (f, layer) => { if (!f.properties.suppressed) layer.bindPopup(() => riskPopup(f.properties)); },
+    }));
+    drawRiskLegend();
+  }
+
   function renderZones(doc) {
     layers.zones.clearLayers();
     const rates = doc.features.map((f) => f.properties.eb_rate_per_100km).filter((v) => v !== null).sort((a, b) => a - b);
@@ -155,6 +220,7 @@
       },
     }));
     drawLegend(breaks);
+    drawRiskLegend();
     if (!fitted && layers.zones.getLayers().length) {
       map.fitBounds(layers.zones.getBounds());
       fitted = true;
@@ -270,9 +336,11 @@
 
   map.on("overlayadd", (event) => {
     const run = event.layer === layers.routes ? loadRoutes : event.layer === layers.finds ? loadFinds
-      : event.layer === layers.observations ? loadObservations : null;
+      : event.layer === layers.observations ? loadObservations
+      : event.layer === layers.risk ? () => loadRisk().then(drawRiskLegend) : null;
     if (run) run().catch((err) => { status.textContent = `Could not load: ${err.message}`; });
   });
+  map.on("overlayremove", (event) => { if (event.layer === layers.risk) drawRiskLegend(); });
 
   async function load() {
     status.textContent = "Loading…";
@@ -296,10 +364,11 @@
       renderZones(zones);
       renderCells(hot);
       renderDispatch(dispatch);
-      loaded = { routes: null, finds: null, observations: null };
+      loaded = { routes: null, finds: null, observations: null, risk: null };
       if (map.hasLayer(layers.routes)) await loadRoutes();
       if (map.hasLayer(layers.finds)) await loadFinds();
       if (map.hasLayer(layers.observations)) await loadObservations();
+      if (map.hasLayer(layers.risk)) await loadRisk();
       const counts = {};
       hot.features.forEach((f) => { counts[f.properties.hotspot_class] = (counts[f.properties.hotspot_class] || 0) + 1; });
       status.textContent = `${hot.window}: ${(counts.hot_99 || 0) + (counts.hot_95 || 0)} significant hot cells of ${hot.cell_km} km, ${counts.under_patrolled || 0} under-patrolled.`;

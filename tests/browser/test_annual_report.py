@@ -34,7 +34,8 @@ def test_annual_report_prints_to_a4(open_session, client, world, two_years, tmp_
         "Methods",
     ):
         assert title in s.page.inner_text("main")
-    assert s.page.locator("svg.chart").count() == 3
+    assert s.page.locator("svg.chart").count() == 4  # with the setting-rate map
+    assert s.page.locator("svg.cellmap rect").count() >= 16
     assert s.page.locator("svg.zonemap path.zone").count() == 4
     s.shot("annual-report-desktop")
     s.page.emulate_media(media="print")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -98,6 +99,46 @@ def test_map_cells_zones_dispatch(open_session, client, world):
     s.page.select_option("#preset", "30")
     s.page.wait_for_function("() => document.querySelector('#from').value === '2026-02-20'")
     s.shot("map-desktop")
+    assert_no_console_errors(s)
+
+
+def test_map_predicted_setting_layer(open_session, client, world):
+    sweep_month(client, world)
+    api = client.get("/api/v1/risk?until=2026-03-21", headers=world.auth("coord")).get_json()
+    cells = {
+        (f["properties"]["ix"], f["properties"]["iy"]): f["properties"] for f in api["features"]
+    }
+    s = open_session()
+    s.login("coord")
+    s.page.wait_for_selector("#map[data-ready='1']")
+    s.page.get_by_role("checkbox", name="Hotspot cells").uncheck()
+    s.page.get_by_role("checkbox", name="Predicted setting (next 30 days)").check()
+    s.page.wait_for_selector("path.risk-known")
+    legend = s.page.inner_text("[data-testid=legend]")
+    assert "Predicted setting per km² per 30 days" in legend and "unknown" in legend
+    s.page.locator("path.risk-known").first.click(force=True)
+    popup = s.page.wait_for_selector("[data-testid=risk-popup]").inner_text()
+    ix, iy = (int(v) for v in popup.split(":")[0].replace("Cell", "").split(","))
+    props = cells[(ix, iy)]
+    assert props["walked"] and "90 % interval" in popup
+    assert f"{props['standing_stock']:.2g}".lstrip("0") in popup
+    s.shot("map-predicted-setting")
+    assert_no_console_errors(s)
+
+
+def test_unit_briefing_prints_on_one_page(open_session, client, world, tmp_path):
+    sweep_month(client, world)
+    s = open_session()
+    s.login("ranger1")
+    s.page.goto("/units/T-01/briefing?date=2026-04-01")
+    s.page.wait_for_selector("[data-testid=briefing] svg")
+    s.page.emulate_media(media="print")
+    pdf = s.page.pdf(format="A4", print_background=True)
+    (tmp_path / "briefing.pdf").write_bytes(pdf)
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", pdf)
+    assert len(boxes) == 1  # one A4 page
+    s.page.emulate_media(media="screen")
+    s.shot("unit-briefing")
     assert_no_console_errors(s)
 
 

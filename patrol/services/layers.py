@@ -1,0 +1,113 @@
+"""An area's reference layers (roads, settlements, rivers): imported whole, per kind, by the CLI.
+
+They orient a map and are covariates of the setting-rate model: snares are carried in from
+settlements and set within walking distance of roads.
+"""
+
+from __future__ import annotations
+
+import json
+
+import shapely
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from shapely.geometry import mapping, shape
+
+from patrol.errors import FieldError, ValidationFailed
+from patrol.geo.report import Problems, load_json
+from patrol.geo.shapes import project
+from patrol.store.db import begin_write
+from patrol.store.models import LAYER_KINDS, AreaLayer, ConservationArea
+
+__all__ = ["import_layer", "layer_geometries", "layers_document"]
+
+GEOMETRY_TYPES = {
+    "roads": ("LineString", "MultiLineString"),
+    "rivers": ("LineString", "MultiLineString"),
+    "settlements": ("Point", "MultiPoint", "Polygon", "MultiPolygon"),
+}
+MAX_FEATURES = 20_000
+
+
+def import_layer(
+    session: so.Session, area: ConservationArea, kind: str, data: bytes | str | dict
+) -> int:
+    """Replace the area's layer of this kind with a GeoJSON FeatureCollection (WGS84)."""
+    if kind not in LAYER_KINDS:
+        raise ValidationFailed(
+            "Unknown layer.", errors=[FieldError("/kind", f"one of {', '.join(LAYER_KINDS)}")]
+        )
+    doc = data if isinstance(data, dict) else load_json(data)
+    problems = Problems()
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        problems.add("/features", "a layer comes as a GeoJSON FeatureCollection")
+        problems.raise_if_any(f"{kind} file")
+    if len(features) > MAX_FEATURES:
+        problems.add("/features", f"at most {MAX_FEATURES} features")
+        problems.raise_if_any(f"{kind} file")
+    rows = []
+    for i, f in enumerate(features):
+        where = f"/features/{i}"
+        geometry = f.get("geometry") if isinstance(f, dict) else None
+        if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES[kind]:
+            problems.add(f"{where}/geometry", f"{kind} are {' or '.join(GEOMETRY_TYPES[kind])}")
+            continue
+        try:
+            geom = shape(geometry)
+        except (ValueError, TypeError, AttributeError, IndexError):
+            problems.add(f"{where}/geometry", "is not a valid GeoJSON geometry")
+            continue
+        minx, miny, maxx, maxy = shapely.bounds(geom)
+        if geom.is_empty or not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            problems.add(f"{where}/geometry", "needs longitude/latitude positions in range")
+            continue
+        props = f.get("properties") if isinstance(f.get("properties"), dict) else {}
+        name = str(props.get("name") or f.get("id") or f"{kind} {i + 1}")[:200]
+        rows.append((name, json.dumps(mapping(geom))))
+    problems.raise_if_any(f"{kind} file")
+    begin_write(session)
+    session.execute(
+        sa.delete(AreaLayer).where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
+    )
+    session.add_all(
+        AreaLayer(area_id=area.id, kind=kind, name=name, geometry_geojson=g) for name, g in rows
+    )
+    session.commit()
+    return len(rows)
+
+
+def layer_geometries(
+    session: so.Session, area: ConservationArea, kind: str
+) -> shapely.Geometry | None:
+    """The layer's features as one geometry in the area's metric CRS (None when empty)."""
+    texts = session.scalars(
+        sa.select(AreaLayer.geometry_geojson)
+        .where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
+        .order_by(AreaLayer.id)
+    ).all()
+    if not texts:
+        return None
+    return project(shapely.union_all([shape(json.loads(t)) for t in texts]), area.epsg)
+
+
+def layers_document(session: so.Session, area: ConservationArea, kind: str) -> dict:
+    rows = session.scalars(
+        sa.select(AreaLayer)
+        .where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
+        .order_by(AreaLayer.id)
+    ).all()
+    return {
+        "type": "FeatureCollection",
+        "area": area.slug,
+        "kind": kind,
+        "features": [
+            {
+                "type": "Feature",
+                "id": r.id,
+                "geometry": json.loads(r.geometry_geojson),
+                "properties": {"name": r.name},
+            }
+            for r in rows
+        ],
+    }
