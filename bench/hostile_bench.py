@@ -34,7 +34,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest_bench import walk  # noqa: E402
+from bench.ingest_bench import route_report, walk  # noqa: E402
 from patrol import create_app  # noqa: E402
 from patrol.demo.build import DATA  # noqa: E402
 from patrol.geo.effort import allocate_cells  # noqa: E402
@@ -46,32 +46,6 @@ from patrol.services.patrols import ingest_report  # noqa: E402
 from patrol.store import upgrade  # noqa: E402
 
 PATROLS = 300
-
-
-def route_report(xy: np.ndarray, epsg: int, start: datetime, step_s: float = 10.0) -> dict:
-    lon, lat = to_wgs84(xy[:, 0], xy[:, 1], epsg)
-    times = [(start + timedelta(seconds=step_s * k)).isoformat() for k in range(len(xy))]
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "id": str(uuid.uuid4()),
-                "geometry": {
-                    "type": "LineString",
-                    "coordinates": np.round(np.column_stack([lon, lat]), 7).tolist(),
-                },
-                "properties": {
-                    "kind": "route",
-                    "unit": "MU-01",
-                    "transport": "foot",
-                    "started_at": times[0],
-                    "ended_at": times[-1],
-                    "coordTimes": times,
-                },
-            }
-        ],
-    }
 
 
 def main() -> None:

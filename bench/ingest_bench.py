@@ -54,11 +54,12 @@ def walk(
     return folded + np.array(start_xy)
 
 
-def report(n: int, rng, area_ctx: AreaContext, start_xy) -> dict:
-    xy = walk(n, rng, start_xy)
-    lon, lat = to_wgs84(xy[:, 0], xy[:, 1], area_ctx.epsg)
-    t0 = datetime(2025, 6, 1, 0, tzinfo=UTC)
-    times = [(t0 + timedelta(seconds=10 * k)).isoformat() for k in range(n)]
+def route_report(
+    xy: np.ndarray, epsg: int, start: datetime, step_s: float = 10.0, unit: str = "MU-01"
+) -> dict:
+    """A foot patrol report along metric positions ``xy``, one fix every ``step_s``."""
+    lon, lat = to_wgs84(xy[:, 0], xy[:, 1], epsg)
+    times = [(start + timedelta(seconds=step_s * k)).isoformat() for k in range(len(xy))]
     return {
         "type": "FeatureCollection",
         "features": [
@@ -71,7 +72,7 @@ def report(n: int, rng, area_ctx: AreaContext, start_xy) -> dict:
                 },
                 "properties": {
                     "kind": "route",
-                    "unit": "MU-01",
+                    "unit": unit,
                     "transport": "foot",
                     "started_at": times[0],
                     "ended_at": times[-1],
@@ -80,6 +81,10 @@ def report(n: int, rng, area_ctx: AreaContext, start_xy) -> dict:
             }
         ],
     }
+
+
+def report(n: int, rng, area_ctx: AreaContext, start_xy) -> dict:
+    return route_report(walk(n, rng, start_xy), area_ctx.epsg, datetime(2025, 6, 1, 0, tzinfo=UTC))
 
 
 def peer_allocation(segments, grid) -> float:
