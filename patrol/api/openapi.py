@@ -204,7 +204,9 @@ SPEC: dict[str, Any] = {
             ),
         },
         "/jobs/{id}": {
-            "parameters": _path_param("id", {"type": "integer", "minimum": 1}),
+            "parameters": _path_param(
+                "id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+            ),
             "get": _op(
                 "A recompute job's progress (coordinators); a stalled job is resumed",
                 content=_JSON,

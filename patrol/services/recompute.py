@@ -85,7 +85,9 @@ def active_job(session: so.Session, area_id: int) -> RecomputeJob | None:
 def get_job(session: so.Session, principal: Principal, job_id: int) -> RecomputeJob:
     """A job of one of the caller's areas (coordinators and admins)."""
     principal.require_role("coordinator", "admin")
-    job = session.get(RecomputeJob, job_id)
+    # Ids are 32-bit integers on every backend; a larger one names no job (and PostgreSQL
+    # would refuse to compare it).
+    job = session.get(RecomputeJob, job_id) if 0 < job_id < 2**31 else None
     if job is None or job.area_id not in principal.area_ids:
         raise NotFound(f"No job {job_id} among yours.")
     return job

@@ -143,7 +143,9 @@ def test_ngo_cells_follow_the_ngo_rule(client, world, tmp_path):
 
 
 def test_finds_and_routes_geopackages(client, world, session, tmp_path):
-    epsg = session.scalar(sa.select(ConservationArea.epsg))
+    epsg = session.scalar(
+        sa.select(ConservationArea.epsg).where(ConservationArea.slug == "test-area")
+    )
     in_2026 = Patrol.start_date >= date(2026, 1, 1)
     finds = session.scalar(
         sa.select(sa.func.count()).select_from(SnareFind).join(Patrol).where(in_2026)
@@ -201,7 +203,9 @@ def test_cli_writes_a_geopackage_with_every_cell(world, runner, tmp_path):
 )
 def test_ogrinfo_opens_each_geopackage(client, world, session, tmp_path, who, path, expected):
     """GDAL opens the file without a warning; each layer has its count and the area's CRS."""
-    epsg = session.scalar(sa.select(ConservationArea.epsg))
+    epsg = session.scalar(
+        sa.select(ConservationArea.epsg).where(ConservationArea.slug == "test-area")
+    )
     file = download(client, world, path, who, tmp_path)
     r = subprocess.run(
         ["ogrinfo", "-ro", "-so", "-al", str(file)], capture_output=True, text=True, timeout=120

@@ -86,7 +86,17 @@ def test_raw_body_without_a_gpx_type_is_sniffed(client, world, session):
         f"unit=T-01&id={given}",
         content_type="application/octet-stream",
     )
-    assert r.status_code == 201, r.get_json()
+    # Uploaded as a foot patrol (the default), the drive is refused as too fast...
+    assert r.status_code == 422
+    assert "faster than a foot patrol" in r.get_json()["errors"][0]["detail"]
+    r = post(
+        client,
+        world,
+        fixture("gpx10-vehicle.gpx"),
+        f"unit=T-01&id={given}&transport=vehicle",
+        content_type="application/octet-stream",
+    )
+    assert r.status_code == 201, r.get_json()  # ... and taken as what it is
     assert r.get_json()["id"] == given
     assert session.scalar(sa.select(Patrol.uuid)) == given
 
@@ -140,7 +150,7 @@ def test_multipart_without_a_file_is_refused(client, world):
     [
         (b"  \n", GPX, 400, "The body is empty."),
         (fixture("gpx10-vehicle.gpx"), "text/plain", 415, "application/gpx+xml"),
-        (b"PK\x03\x04 a zip", "application/octet-stream", 415, "neither GeoJSON nor GPX"),
+        (b"PK\x03\x04 a zip", "application/octet-stream", 415, "neither GeoJSON, GPX nor SMART"),
     ],
 )
 def test_unreadable_uploads(client, world, session, data, content_type, status, words):

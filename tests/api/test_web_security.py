@@ -61,6 +61,7 @@ def test_secure_cookie_outside_development(app):
         {"ENV": "production", "SECRET_KEY": "x" * 32, "DATABASE_URL": app.config["DATABASE_URL"]}
     )
     assert prod.config["SESSION_COOKIE_SECURE"] is True
+    prod.extensions["patrol.engine"].dispose()  # it looked for demo users: close its pool
     with pytest.raises(RuntimeError, match="PATROL_SECRET_KEY"):
         create_app({"ENV": "production", "DATABASE_URL": app.config["DATABASE_URL"]})
 
