@@ -1,11 +1,12 @@
 """The collections patrol offers through OGC API - Features, read from the same services.
 
-Each conservation area the caller may see gives up to five collections, named
-``{area}-zones``, ``{area}-cells``, ``{area}-bases``, ``{area}-routes`` and ``{area}-finds``.
-Their features are exactly what ``/api/v1`` answers (zone statistics, visible grid cells,
-units, patrols and finds) with the same role rules, because they come from the same
-functions; nothing here keeps a copy of the data. No Flask: the blueprint in
-``patrol.ogc`` parses the request and renders the answer.
+Each conservation area the caller may see gives up to six collections, named
+``{area}-zones``, ``{area}-cells``, ``{area}-bases``, ``{area}-routes``, ``{area}-finds`` and
+``{area}-observations``. Their features are exactly what ``/api/v1`` answers (zone
+statistics, visible grid cells, units, patrols, finds and
+observations) with the same role rules, because they come from the same functions; nothing
+here keeps a copy of the data. No Flask: the blueprint in ``patrol.ogc`` parses the request
+and renders the answer.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, InvalidParameter, NotFound
 from patrol.geo.projection import to_metric, to_wgs84
-from patrol.services import areas, exports, hotspots, queries
+from patrol.services import areas, exports, hotspots, observations, queries
 from patrol.services.auth import Principal
 from patrol.services.patrols import find_feature, route_feature
-from patrol.store.models import ConservationArea, Patrol, SnareFind
+from patrol.store.models import ConservationArea, Observation, Patrol, SnareFind
 
 __all__ = [
     "CRS84",
@@ -48,8 +49,8 @@ __all__ = [
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"
 # Kinds that show exact locations of people's work: never for the ngo role.
-LOCATED = ("bases", "routes", "finds")
-KINDS = ("zones", "cells", "bases", "routes", "finds")
+LOCATED = ("bases", "routes", "finds", "observations")
+KINDS = ("zones", "cells", "bases", "routes", "finds", "observations")
 
 _STR = {"type": "string"}
 _NUM = {"type": "number"}
@@ -124,6 +125,21 @@ KIND_INFO: dict[str, KindInfo] = {
         "Every snare find you may see, filtered by `datetime` on when it was found.",
         "Point",
         {"zone": {**_STR, "title": "zone code"}},
+    ),
+    "observations": KindInfo(
+        "Observations",
+        "Every SMART observation you may see (rangers: their unit's patrols), as "
+        "/api/v1/observations lists them, filtered by `datetime` on when it was observed; "
+        "`attributes` is an object of attribute key and typed value.",
+        "Point",
+        {
+            "category": {
+                **_STR,
+                "title": "category key (the category and everything under it)",
+            },
+            "zone": {**_STR, "title": "zone code"},
+            "unit": {**_STR, "title": "unit code"},
+        },
     ),
 }
 
@@ -206,6 +222,18 @@ PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
         "notes": _STR,
         "zone": _STR,
         "cell": _NUMBERS,
+    },
+    "observations": {
+        "kind": _STR,
+        "category": _STR,
+        "category_path": _STR,
+        "observed_at": _TIME,
+        "attributes": {"type": "object"},
+        "snare_find": _STR,
+        "zone": _STR,
+        "patrol": _STR,
+        "cell": _NUMBERS,
+        "smart_waypoint": _STR,
     },
 }
 
@@ -370,6 +398,20 @@ def extent(session: so.Session, principal: Principal, coll: Collection) -> dict[
             .join(Patrol, SnareFind.patrol_id == Patrol.id)
             .where(*cond)
         ).one()
+    elif coll.kind == "observations":
+        cond = queries.visible_patrols(principal, area.id)
+        row = session.execute(
+            sa.select(
+                sa.func.min(Observation.lon),
+                sa.func.min(Observation.lat),
+                sa.func.max(Observation.lon),
+                sa.func.max(Observation.lat),
+                sa.func.min(Observation.observed_at),
+                sa.func.max(Observation.observed_at),
+            )
+            .join(Patrol, Observation.patrol_id == Patrol.id)
+            .where(*cond)
+        ).one()
     elif coll.kind != "bases":
         cond = (
             queries.visible_patrols(principal, area.id)
@@ -389,7 +431,7 @@ def extent(session: so.Session, principal: Principal, coll: Collection) -> dict[
     else:
         row = None
     if row is not None and row[0] is not None:
-        if coll.kind in ("routes", "finds"):
+        if coll.kind in ("routes", "finds", "observations"):
             west, south = min(bbox[0], row[0]), min(bbox[1], row[1])
             bbox = [west, south, max(bbox[2], row[2]), max(bbox[3], row[3])]
         interval = [_iso(row[4]), _iso(row[5])]
@@ -436,7 +478,7 @@ def items(session: so.Session, principal: Principal, coll: Collection, q: ItemsQ
     for name in q.properties:
         if name not in coll.info.queryables:
             raise _bad(name, f"'{name}' is not a queryable of {coll.id}")
-    if coll.kind in ("routes", "finds"):
+    if coll.kind in ("routes", "finds", "observations"):
         return _located_page(session, principal, coll, q)
     features, about = _all_features(session, principal, coll, q)
     features = [f for f in features if _matches(f, q)]
@@ -456,6 +498,9 @@ def item(
     if coll.kind == "finds":
         find, zone = queries.get_find(session, principal, feature_id, area.id)
         return find_feature(find, zone), {}
+    if coll.kind == "observations":
+        obs, zone = observations.get_observation(session, principal, feature_id, area.id)
+        return observation_feature(obs, zone), {}
     features, about = _all_features(session, principal, coll, q)
     for feature in features:
         if str(feature["id"]) == feature_id:
@@ -565,8 +610,23 @@ def _located_page(
     if coll.kind == "routes":
         total, rows = queries.list_patrols(session, principal, f)
         return Page([route_feature(p, with_times=False) for p in rows], total)
+    if coll.kind == "observations":
+        total, seen = observations.list_observations(
+            session, principal, f, q.properties.get("category")
+        )
+        return Page([observation_feature(obs, zone) for obs, zone in seen], total)
     total, found = queries.list_finds(session, principal, f)
     return Page([find_feature(find, zone) for find, zone in found], total)
+
+
+def observation_feature(obs: Observation, zone: str | None) -> dict[str, Any]:
+    """The feature /api/v1/observations gives, with ``attributes`` as one object of key and
+    typed value: GDAL and QGIS keep an object as one JSON column, while a list of
+    key/type/value records would need unpacking by hand in every project."""
+    feature = observations.observation_feature(obs, zone)
+    props = feature["properties"]
+    props["attributes"] = {a["key"]: a["value"] for a in props["attributes"]}
+    return feature
 
 
 def reproject(geometry: dict[str, Any] | None, epsg: int | None) -> dict[str, Any] | None:

@@ -7,7 +7,7 @@ import pytest
 from tests.api.test_web_security import people, sign_in  # noqa: F401  (fixture)
 
 ROLES = ["admin", "coord", "ngo", "ranger1", "ranger2", "coord_other", "ranger_other", None]
-KINDS = ("zones", "cells", "bases", "routes", "finds")
+KINDS = ("zones", "cells", "bases", "routes", "finds", "observations")
 COLLECTIONS = {
     "admin": [f"other-area-{k}" for k in KINDS] + [f"test-area-{k}" for k in KINDS],
     "coord": [f"test-area-{k}" for k in KINDS],
