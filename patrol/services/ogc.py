@@ -3,7 +3,7 @@
 Each conservation area the caller may see gives up to six collections, named
 ``{area}-zones``, ``{area}-cells``, ``{area}-bases``, ``{area}-routes``, ``{area}-finds`` and
 ``{area}-observations``. Their features are exactly what ``/api/v1`` answers (zone
-statistics, visible grid cells, units, patrols, finds and
+statistics, visible grid cells with the predicted setting rate, units, patrols, finds and
 observations) with the same role rules, because they come from the same functions; nothing
 here keeps a copy of the data. No Flask: the blueprint in ``patrol.ogc`` parses the request
 and renders the answer.
@@ -23,7 +23,7 @@ import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, InvalidParameter, NotFound
 from patrol.geo.projection import to_metric, to_wgs84
-from patrol.services import areas, exports, hotspots, observations, queries
+from patrol.services import areas, exports, hotspots, observations, queries, risk
 from patrol.services.auth import Principal
 from patrol.services.patrols import find_feature, route_feature
 from patrol.store.models import ConservationArea, Observation, Patrol, SnareFind
@@ -51,6 +51,16 @@ EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"
 # Kinds that show exact locations of people's work: never for the ngo role.
 LOCATED = ("bases", "routes", "finds", "observations")
 KINDS = ("zones", "cells", "bases", "routes", "finds", "observations")
+# The predicted setting rate (patrol.services.risk) each cell carries, null where the model
+# has none (a cell nobody walked has no rate, only a prior) or the cell is suppressed.
+RISK_FIGURES = (
+    "setting_rate",
+    "setting_rate_low",
+    "setting_rate_high",
+    "expected_finds_5km",
+    "risk_rank",
+)
+RISK_HORIZON_DAYS = 30  # as /api/v1/risk by default
 
 _STR = {"type": "string"}
 _NUM = {"type": "number"}
@@ -66,6 +76,14 @@ class KindInfo:
     # Properties a client may filter on with ``name=value`` (equality), as JSON schemas.
     queryables: dict[str, dict[str, Any]]
 
+
+RISK_TITLES = {
+    "setting_rate": "predicted setting rate, snares per km2 per 30 days",
+    "setting_rate_low": "setting rate, lower end of the 90 % interval",
+    "setting_rate_high": "setting rate, upper end of the 90 % interval",
+    "expected_finds_5km": "expected finds of a 5 km search in the next 30 days",
+    "risk_rank": "risk rank of the cell (1: highest)",
+}
 
 KIND_INFO: dict[str, KindInfo] = {
     "zones": KindInfo(
@@ -86,7 +104,10 @@ KIND_INFO: dict[str, KindInfo] = {
         "One square per grid cell with effort, CPUE, smoothed rate, Gi* and the hotspot class, "
         "for the period given by `datetime` (default: the year up to the latest patrol) and "
         "the cell size `cell_km` (default: the area's; 5 km or more for the ngo role, and "
-        "cells patrolled fewer than 3 times are suppressed for it).",
+        "cells patrolled fewer than 3 times are suppressed for it); and the predicted setting "
+        "rate (snares per km2 per 30 days, with its 90 % interval), the expected finds of a "
+        "5 km search in the next 30 days and the risk rank, from the model fitted on the data "
+        "up to the period's last day (as /api/v1/risk?until=), null where it has no rate.",
         "Polygon",
         {
             "hotspot_class": {
@@ -105,6 +126,7 @@ KIND_INFO: dict[str, KindInfo] = {
                 ],
             },
             "trend": {**_STR, "title": "emerging hotspot category"},
+            **{name: {**_NUM, "title": title} for name, title in RISK_TITLES.items()},
         },
     ),
     "bases": KindInfo(
@@ -192,6 +214,7 @@ PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
         "trend_z": _NUM,
         "trend_p": _NUM,
         "last_patrolled": _DATE,
+        **dict.fromkeys(RISK_FIGURES, _NUM),
     },
     "bases": {"code": _STR, "name": _STR, "active": _BOOL},
     "routes": {
@@ -549,7 +572,35 @@ def _all_features(
         return _most_complete_first(features), about
     result, features = hotspots.visible_cells(session, principal, area, window, q.cell_km)
     about["cell_km"] = result.grid.cell_m / 1000
+    _add_setting_rate(session, principal, area, result, features)
     return _most_complete_first(features), about
+
+
+def _add_setting_rate(
+    session: so.Session,
+    principal: Principal,
+    area: ConservationArea,
+    cells: hotspots.HotspotResult,
+    features: list[dict[str, Any]],
+) -> None:
+    """Each cell's predicted setting rate, from the model on the data up to the last day of
+    the cells' period (``cells.window``, already whole months for NGOs), on the same grid.
+
+    Through ``risk.visible_risk``, so a figure is here exactly when /api/v1/risk gives it to
+    the caller for that ``until`` and ``cell_km``; a cell suppressed among the hotspots stays
+    all null too, so no NGO figure leaks through the prediction.
+    """
+    until = cells.window.end - timedelta(days=1)
+    result, min_patrols = risk.visible_risk(
+        session, principal, area, until, RISK_HORIZON_DAYS, cells.grid.cell_m / 1000
+    )
+    predicted = {f["id"]: f["properties"] for f in risk.risk_features(result, min_patrols)}
+    for feature in features:
+        props = feature["properties"]
+        rate = predicted.get(feature["id"], {})
+        hidden = props.get("hotspot_class") == "suppressed"
+        for name in RISK_FIGURES:
+            props[name] = None if hidden else rate.get(name)
 
 
 def _most_complete_first(features: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from patrol.services.ogc import RISK_FIGURES
 from tests.api.test_observations import imported  # noqa: F401  (fixture)
 from tests.ogc.test_roles import COLLECTIONS
 
@@ -99,6 +100,20 @@ def test_ogr2ogr_cells_equal_the_api_hotspots(client, world, month, live_url, tm
         np.testing.assert_allclose(ring, feature["geometry"]["coordinates"][0], atol=1e-6)
     classes = {f["properties"]["hotspot_class"] for f in read.values()}
     assert ("suppressed" in classes) if who == "ngo" else ({"hot_99", "hot_95"} & classes)
+    # The predicted setting rate, typed as numbers, equal to /api/v1/risk for March's end.
+    risk = client.get(
+        f"/api/v1/risk?until=2026-03-31&cell_km={5 if who == 'ngo' else 1}",
+        headers=world.auth(who),
+    ).get_json()
+    rated = 0
+    for feature in risk["features"]:
+        mine = read[feature["id"]]["properties"]
+        hidden = mine["hotspot_class"] == "suppressed"
+        for key in RISK_FIGURES:
+            wanted = None if hidden else feature["properties"].get(key)
+            assert mine.get(key) == (None if wanted is None else pytest.approx(wanted)), key
+        rated += mine.get("setting_rate") is not None
+    assert rated > 0
 
 
 @pytest.mark.parametrize("kind", ["routes", "finds", "bases", "observations"])
