@@ -78,11 +78,11 @@ class KindInfo:
 
 
 RISK_TITLES = {
-    "setting_rate": "predicted setting rate, snares per km2 per 30 days",
-    "setting_rate_low": "setting rate, lower end of the 90 % interval",
-    "setting_rate_high": "setting rate, upper end of the 90 % interval",
-    "expected_finds_5km": "expected finds of a 5 km search in the next 30 days",
-    "risk_rank": "risk rank of the cell (1: highest)",
+    "setting_rate": "predicted setting rate, snares per km2 per 30 days (null: not walked)",
+    "setting_rate_low": "setting rate, 5 % quantile (90 % interval)",
+    "setting_rate_high": "setting rate, 95 % quantile (90 % interval)",
+    "expected_finds_5km": "what a 5 km search should find, mid-way through the next 30 days",
+    "risk_rank": "rank by setting rate over the area's cells, 0 to 1 (1: the highest)",
 }
 
 KIND_INFO: dict[str, KindInfo] = {
@@ -106,8 +106,9 @@ KIND_INFO: dict[str, KindInfo] = {
         "the cell size `cell_km` (default: the area's; 5 km or more for the ngo role, and "
         "cells patrolled fewer than 3 times are suppressed for it); and the predicted setting "
         "rate (snares per km2 per 30 days, with its 90 % interval), the expected finds of a "
-        "5 km search in the next 30 days and the risk rank, from the model fitted on the data "
-        "up to the period's last day (as /api/v1/risk?until=), null where it has no rate.",
+        "5 km search in the next 30 days and the risk rank (0 to 1), from the model fitted on "
+        "the data up to the period's last day (as /api/v1/risk?until=), null where it has no "
+        "rate.",
         "Polygon",
         {
             "hotspot_class": {
