@@ -3,8 +3,6 @@ area's reference layers (roads, settlements) the prediction uses."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 from flask import Response, request
 
@@ -12,7 +10,7 @@ from patrol.api import bp
 from patrol.api.common import current_principal, date_arg, float_arg, geojson_response
 from patrol.db import get_session
 from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from patrol.services import areas, exports, layers, privacy
+from patrol.services import areas, exports, layers
 from patrol.services import risk as service
 from patrol.store.models import LAYER_KINDS, Unit
 
@@ -32,21 +30,9 @@ def risk():
     cell_km = float_arg("cell_km", problems, 0.1, 100)
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
-    min_patrols = 0
-    if principal.role == "ngo":
-        # Whole months, as for every NGO figure: data up to a month's last day (by default
-        # the last whole month before the latest patrol's), 5 km cells or multiples.
-        if until is None:
-            latest = service.resolve_until(session, area, None) + timedelta(days=1)
-            until = latest if latest.day == 1 else latest.replace(day=1)
-            until -= timedelta(days=1)
-        suppression = privacy.check_aggregate_request(
-            principal, until.replace(day=1), until + timedelta(days=1), None, cell_km,
-            area.cell_m / 1000,
-        )  # fmt: skip
-        cell_km = cell_km or suppression.atom_km
-        min_patrols = suppression.min_patrols
-    result = service.risk(session, area, until, int(horizon or 30), cell_km)
+    result, min_patrols = service.visible_risk(
+        session, principal, area, until, int(horizon or 30), cell_km
+    )
     extra = {"aggregation": exports.AGGREGATION_RULE} if principal.role == "ngo" else None
     return Response(
         service.risk_document(result, min_patrols, extra), mimetype="application/geo+json"

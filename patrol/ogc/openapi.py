@@ -53,14 +53,14 @@ def openapi_document(
         "name": "collectionId",
         "in": "path",
         "required": True,
-        "description": "{area}-zones, -cells, -bases, -routes or -finds",
+        "description": "{area}-zones, -cells, -bases, -routes, -finds or -observations",
         "schema": {"type": "string", **({"enum": collection_ids} if collection_ids else {})},
     }
     feature_id = {
         "name": "featureId",
         "in": "path",
         "required": True,
-        "description": "zone code, cell 'ix_iy', unit code, patrol or find UUID",
+        "description": "zone code, cell 'ix_iy', unit code, patrol, find or observation UUID",
         "schema": {"type": "string"},
     }
     crs = _q(
@@ -121,8 +121,9 @@ def openapi_document(
             "title": "patrol OGC API - Features",
             "version": "1.0",
             "description": (
-                "Zones, grid cells and hotspots, unit bases, patrol routes and snare finds per "
-                "conservation area, with the role rules of /api/v1."
+                "Zones, grid cells with hotspots and the predicted setting rate, unit bases, "
+                "patrol routes, snare finds and observations per conservation area, with the "
+                "role rules of /api/v1."
             ),
         },
         "servers": [{"url": base_url}],

@@ -150,9 +150,9 @@ def landing_page():
         "title": "patrol: anti-poaching patrols, snare finds and hotspots",
         "description": (
             "OGC API - Features of patrol: per conservation area, zones and grid cells with "
-            "effort-corrected figures and hotspot classes, and (for the roles that may see "
-            "them) unit bases, patrol routes and snare finds. Send 'Authorization: Bearer "
-            "<token>' or sign in."
+            "effort-corrected figures, hotspot classes and the predicted setting rate, and "
+            "(for the roles that may see them) unit bases, patrol routes, snare finds and "
+            "observations. Send 'Authorization: Bearer <token>' or sign in."
         ),
         "links": [
             *_self_links("ogc.landing_page", JSON),

@@ -12,12 +12,19 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from patrol.errors import NotFound
 from patrol.geo.report import iso_utc
 from patrol.services.auth import Principal
-from patrol.services.queries import Filters
+from patrol.services.queries import Filters, visible_patrols
 from patrol.store.models import Observation, ObservationAttribute, Patrol, Unit, Zone
 
-__all__ = ["attribute_value", "list_observations", "observation_feature", "patrol_observations"]
+__all__ = [
+    "attribute_value",
+    "get_observation",
+    "list_observations",
+    "observation_feature",
+    "patrol_observations",
+]
 
 
 def attribute_value(a: ObservationAttribute) -> Any:
@@ -57,14 +64,13 @@ def observation_feature(
     }
 
 
-def list_observations(
-    session: so.Session, principal: Principal, f: Filters, category: str | None = None
-) -> tuple[int, list[tuple[Observation, str | None]]]:
-    """Observations of the caller's areas (rangers: their unit's), filtered and paged;
-    ``category`` matches a category key and everything under it."""
-    cond = [Patrol.area_id.in_(principal.area_ids), Patrol.deleted_at.is_(None)]
-    if principal.role == "ranger":
-        cond.append(Patrol.unit_id == principal.unit_id)
+def _conditions(
+    principal: Principal, f: Filters, category: str | None
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE of every listing: the caller's visible patrols (one area if ``f.area_id``,
+    as OGC collections are per area), then the filters. One place, so /api/v1/observations
+    and the OGC collection cannot disagree."""
+    cond = list(visible_patrols(principal, f.area_id))
     if f.start is not None:
         cond.append(Observation.observed_at >= f.start)
     if f.end is not None:
@@ -89,17 +95,47 @@ def list_observations(
                 Observation.category_key.startswith(key + ".", autoescape=True),
             )
         )
-    base = sa.select(Observation).join(Patrol, Observation.patrol_id == Patrol.id).where(*cond)
-    total = session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
-    rows = session.execute(
+    return cond
+
+
+def _select(cond: list[sa.ColumnElement[bool]]) -> sa.Select:
+    return sa.select(Observation).join(Patrol, Observation.patrol_id == Patrol.id).where(*cond)
+
+
+def _with_zones(base: sa.Select) -> sa.Select:
+    return (
         base.add_columns(Zone.code)
         .outerjoin(Zone, Observation.zone_id == Zone.id)
+        .options(so.contains_eager(Observation.patrol), so.selectinload(Observation.attributes))
+    )
+
+
+def list_observations(
+    session: so.Session, principal: Principal, f: Filters, category: str | None = None
+) -> tuple[int, list[tuple[Observation, str | None]]]:
+    """Observations of the caller's areas (rangers: their unit's), filtered and paged;
+    ``category`` matches a category key and everything under it."""
+    base = _select(_conditions(principal, f, category))
+    total = session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+    rows = session.execute(
+        _with_zones(base)
         .order_by(Observation.observed_at, Observation.id)
         .offset(f.offset)
         .limit(f.limit)
-        .options(so.contains_eager(Observation.patrol), so.selectinload(Observation.attributes))
     ).all()
     return total, [(r[0], r[1]) for r in rows]
+
+
+def get_observation(
+    session: so.Session, principal: Principal, obs_uuid: str, area_id: int
+) -> tuple[Observation, str | None]:
+    """One observation of ``area_id`` with its zone code, if the caller may see its patrol
+    (the listing's own conditions, so an item is visible exactly when it is listed)."""
+    cond = _conditions(principal, Filters(area_id=area_id), None)
+    row = session.execute(_with_zones(_select([*cond, Observation.uuid == obs_uuid]))).first()
+    if row is None:
+        raise NotFound(f"No observation {obs_uuid[:80]} among those you can see.")
+    return row[0], row[1]
 
 
 def patrol_observations(session: so.Session, patrol: Patrol) -> list[dict[str, Any]]:

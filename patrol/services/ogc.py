@@ -1,11 +1,12 @@
 """The collections patrol offers through OGC API - Features, read from the same services.
 
-Each conservation area the caller may see gives up to five collections, named
-``{area}-zones``, ``{area}-cells``, ``{area}-bases``, ``{area}-routes`` and ``{area}-finds``.
-Their features are exactly what ``/api/v1`` answers (zone statistics, visible grid cells,
-units, patrols and finds) with the same role rules, because they come from the same
-functions; nothing here keeps a copy of the data. No Flask: the blueprint in
-``patrol.ogc`` parses the request and renders the answer.
+Each conservation area the caller may see gives up to six collections, named
+``{area}-zones``, ``{area}-cells``, ``{area}-bases``, ``{area}-routes``, ``{area}-finds`` and
+``{area}-observations``. Their features are exactly what ``/api/v1`` answers (zone
+statistics, visible grid cells with the predicted setting rate, units, patrols, finds and
+observations) with the same role rules, because they come from the same functions; nothing
+here keeps a copy of the data. No Flask: the blueprint in ``patrol.ogc`` parses the request
+and renders the answer.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, InvalidParameter, NotFound
 from patrol.geo.projection import to_metric, to_wgs84
-from patrol.services import areas, exports, hotspots, queries
+from patrol.services import areas, exports, hotspots, observations, queries, risk
 from patrol.services.auth import Principal
 from patrol.services.patrols import find_feature, route_feature
-from patrol.store.models import ConservationArea, Patrol, SnareFind
+from patrol.store.models import ConservationArea, Observation, Patrol, SnareFind
 
 __all__ = [
     "CRS84",
@@ -48,8 +49,18 @@ __all__ = [
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"
 # Kinds that show exact locations of people's work: never for the ngo role.
-LOCATED = ("bases", "routes", "finds")
-KINDS = ("zones", "cells", "bases", "routes", "finds")
+LOCATED = ("bases", "routes", "finds", "observations")
+KINDS = ("zones", "cells", "bases", "routes", "finds", "observations")
+# The predicted setting rate (patrol.services.risk) each cell carries, null where the model
+# has none (a cell nobody walked has no rate, only a prior) or the cell is suppressed.
+RISK_FIGURES = (
+    "setting_rate",
+    "setting_rate_low",
+    "setting_rate_high",
+    "expected_finds_5km",
+    "risk_rank",
+)
+RISK_HORIZON_DAYS = 30  # as /api/v1/risk by default
 
 _STR = {"type": "string"}
 _NUM = {"type": "number"}
@@ -65,6 +76,14 @@ class KindInfo:
     # Properties a client may filter on with ``name=value`` (equality), as JSON schemas.
     queryables: dict[str, dict[str, Any]]
 
+
+RISK_TITLES = {
+    "setting_rate": "predicted setting rate, snares per km2 per 30 days (null: not walked)",
+    "setting_rate_low": "setting rate, 5 % quantile (90 % interval)",
+    "setting_rate_high": "setting rate, 95 % quantile (90 % interval)",
+    "expected_finds_5km": "what a 5 km search should find, mid-way through the next 30 days",
+    "risk_rank": "rank by setting rate over the area's cells, 0 to 1 (1: the highest)",
+}
 
 KIND_INFO: dict[str, KindInfo] = {
     "zones": KindInfo(
@@ -85,7 +104,11 @@ KIND_INFO: dict[str, KindInfo] = {
         "One square per grid cell with effort, CPUE, smoothed rate, Gi* and the hotspot class, "
         "for the period given by `datetime` (default: the year up to the latest patrol) and "
         "the cell size `cell_km` (default: the area's; 5 km or more for the ngo role, and "
-        "cells patrolled fewer than 3 times are suppressed for it).",
+        "cells patrolled fewer than 3 times are suppressed for it); and the predicted setting "
+        "rate (snares per km2 per 30 days, with its 90 % interval), the expected finds of a "
+        "5 km search in the next 30 days and the risk rank (0 to 1), from the model fitted on "
+        "the data up to the period's last day (as /api/v1/risk?until=), null where it has no "
+        "rate.",
         "Polygon",
         {
             "hotspot_class": {
@@ -104,6 +127,7 @@ KIND_INFO: dict[str, KindInfo] = {
                 ],
             },
             "trend": {**_STR, "title": "emerging hotspot category"},
+            **{name: {**_NUM, "title": title} for name, title in RISK_TITLES.items()},
         },
     ),
     "bases": KindInfo(
@@ -124,6 +148,21 @@ KIND_INFO: dict[str, KindInfo] = {
         "Every snare find you may see, filtered by `datetime` on when it was found.",
         "Point",
         {"zone": {**_STR, "title": "zone code"}},
+    ),
+    "observations": KindInfo(
+        "Observations",
+        "Every SMART observation you may see (rangers: their unit's patrols), as "
+        "/api/v1/observations lists them, filtered by `datetime` on when it was observed; "
+        "`attributes` is an object of attribute key and typed value.",
+        "Point",
+        {
+            "category": {
+                **_STR,
+                "title": "category key (the category and everything under it)",
+            },
+            "zone": {**_STR, "title": "zone code"},
+            "unit": {**_STR, "title": "unit code"},
+        },
     ),
 }
 
@@ -176,6 +215,7 @@ PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
         "trend_z": _NUM,
         "trend_p": _NUM,
         "last_patrolled": _DATE,
+        **dict.fromkeys(RISK_FIGURES, _NUM),
     },
     "bases": {"code": _STR, "name": _STR, "active": _BOOL},
     "routes": {
@@ -206,6 +246,18 @@ PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
         "notes": _STR,
         "zone": _STR,
         "cell": _NUMBERS,
+    },
+    "observations": {
+        "kind": _STR,
+        "category": _STR,
+        "category_path": _STR,
+        "observed_at": _TIME,
+        "attributes": {"type": "object"},
+        "snare_find": _STR,
+        "zone": _STR,
+        "patrol": _STR,
+        "cell": _NUMBERS,
+        "smart_waypoint": _STR,
     },
 }
 
@@ -370,6 +422,20 @@ def extent(session: so.Session, principal: Principal, coll: Collection) -> dict[
             .join(Patrol, SnareFind.patrol_id == Patrol.id)
             .where(*cond)
         ).one()
+    elif coll.kind == "observations":
+        cond = queries.visible_patrols(principal, area.id)
+        row = session.execute(
+            sa.select(
+                sa.func.min(Observation.lon),
+                sa.func.min(Observation.lat),
+                sa.func.max(Observation.lon),
+                sa.func.max(Observation.lat),
+                sa.func.min(Observation.observed_at),
+                sa.func.max(Observation.observed_at),
+            )
+            .join(Patrol, Observation.patrol_id == Patrol.id)
+            .where(*cond)
+        ).one()
     elif coll.kind != "bases":
         cond = (
             queries.visible_patrols(principal, area.id)
@@ -389,7 +455,7 @@ def extent(session: so.Session, principal: Principal, coll: Collection) -> dict[
     else:
         row = None
     if row is not None and row[0] is not None:
-        if coll.kind in ("routes", "finds"):
+        if coll.kind in ("routes", "finds", "observations"):
             west, south = min(bbox[0], row[0]), min(bbox[1], row[1])
             bbox = [west, south, max(bbox[2], row[2]), max(bbox[3], row[3])]
         interval = [_iso(row[4]), _iso(row[5])]
@@ -436,7 +502,7 @@ def items(session: so.Session, principal: Principal, coll: Collection, q: ItemsQ
     for name in q.properties:
         if name not in coll.info.queryables:
             raise _bad(name, f"'{name}' is not a queryable of {coll.id}")
-    if coll.kind in ("routes", "finds"):
+    if coll.kind in ("routes", "finds", "observations"):
         return _located_page(session, principal, coll, q)
     features, about = _all_features(session, principal, coll, q)
     features = [f for f in features if _matches(f, q)]
@@ -456,6 +522,9 @@ def item(
     if coll.kind == "finds":
         find, zone = queries.get_find(session, principal, feature_id, area.id)
         return find_feature(find, zone), {}
+    if coll.kind == "observations":
+        obs, zone = observations.get_observation(session, principal, feature_id, area.id)
+        return observation_feature(obs, zone), {}
     features, about = _all_features(session, principal, coll, q)
     for feature in features:
         if str(feature["id"]) == feature_id:
@@ -504,7 +573,35 @@ def _all_features(
         return _most_complete_first(features), about
     result, features = hotspots.visible_cells(session, principal, area, window, q.cell_km)
     about["cell_km"] = result.grid.cell_m / 1000
+    _add_setting_rate(session, principal, area, result, features)
     return _most_complete_first(features), about
+
+
+def _add_setting_rate(
+    session: so.Session,
+    principal: Principal,
+    area: ConservationArea,
+    cells: hotspots.HotspotResult,
+    features: list[dict[str, Any]],
+) -> None:
+    """Each cell's predicted setting rate, from the model on the data up to the last day of
+    the cells' period (``cells.window``, already whole months for NGOs), on the same grid.
+
+    Through ``risk.visible_risk``, so a figure is here exactly when /api/v1/risk gives it to
+    the caller for that ``until`` and ``cell_km``; a cell suppressed among the hotspots stays
+    all null too, so no NGO figure leaks through the prediction.
+    """
+    until = cells.window.end - timedelta(days=1)
+    result, min_patrols = risk.visible_risk(
+        session, principal, area, until, RISK_HORIZON_DAYS, cells.grid.cell_m / 1000
+    )
+    predicted = {f["id"]: f["properties"] for f in risk.risk_features(result, min_patrols)}
+    for feature in features:
+        props = feature["properties"]
+        rate = predicted.get(feature["id"], {})
+        hidden = props.get("hotspot_class") == "suppressed"
+        for name in RISK_FIGURES:
+            props[name] = None if hidden else rate.get(name)
 
 
 def _most_complete_first(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -565,8 +662,23 @@ def _located_page(
     if coll.kind == "routes":
         total, rows = queries.list_patrols(session, principal, f)
         return Page([route_feature(p, with_times=False) for p in rows], total)
+    if coll.kind == "observations":
+        total, seen = observations.list_observations(
+            session, principal, f, q.properties.get("category")
+        )
+        return Page([observation_feature(obs, zone) for obs, zone in seen], total)
     total, found = queries.list_finds(session, principal, f)
     return Page([find_feature(find, zone) for find, zone in found], total)
+
+
+def observation_feature(obs: Observation, zone: str | None) -> dict[str, Any]:
+    """The feature /api/v1/observations gives, with ``attributes`` as one object of key and
+    typed value: GDAL and QGIS keep an object as one JSON column, while a list of
+    key/type/value records would need unpacking by hand in every project."""
+    feature = observations.observation_feature(obs, zone)
+    props = feature["properties"]
+    props["attributes"] = {a["key"]: a["value"] for a in props["attributes"]}
+    return feature
 
 
 def reproject(geometry: dict[str, Any] | None, epsg: int | None) -> dict[str, Any] | None:

@@ -40,6 +40,8 @@ from patrol.errors import Conflict, FieldError, ValidationFailed
 from patrol.geo.grid import Grid
 from patrol.geo.projection import to_metric
 from patrol.geo.shapes import project
+from patrol.services import privacy
+from patrol.services.auth import Principal
 from patrol.services.hotspots import AnalysisSettings, _area_cells, _grid_for
 from patrol.services.layers import layer_geometries
 from patrol.store.models import AreaLayer, ConservationArea, EffortCell, Patrol, SnareFind, Unit
@@ -55,6 +57,7 @@ __all__ = [
     "risk_features",
     "route_geojson",
     "route_gpx",
+    "visible_risk",
 ]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -179,6 +182,35 @@ def risk(
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return result
+
+
+def visible_risk(
+    session: so.Session,
+    principal: Principal,
+    area: ConservationArea,
+    until: date | None = None,
+    horizon_days: int = 30,
+    cell_km: float | None = None,
+) -> tuple[RiskResult, int]:
+    """The model as ``principal`` may see it, and the fewest patrols a cell needs to keep its
+    figures (0: all kept). One place for the role rules of the prediction, so /api/v1/risk and
+    the OGC cells collection cannot drift apart: for NGOs, data up to a month's last day (by
+    default the last whole month before the latest patrol's), 5 km cells or multiples, and
+    thinly patrolled cells suppressed, as for every NGO figure."""
+    min_patrols = 0
+    if principal.role == "ngo":
+        if until is None:
+            latest = resolve_until(session, area, None) + timedelta(days=1)
+            until = latest if latest.day == 1 else latest.replace(day=1)
+            until -= timedelta(days=1)
+        suppression = privacy.check_aggregate_request(
+            principal, until.replace(day=1), until + timedelta(days=1), None, cell_km,
+            area.cell_m / 1000,
+        )  # fmt: skip
+        if suppression is not None:  # always, for an ngo
+            cell_km = cell_km or suppression.atom_km
+            min_patrols = suppression.min_patrols
+    return risk(session, area, until, horizon_days, cell_km), min_patrols
 
 
 @dataclass

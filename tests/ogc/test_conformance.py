@@ -129,7 +129,7 @@ def test_req_core_fc_md(client, world):
     assert rels(doc)["self"][0]["type"] == "application/json"
     assert rels(doc)["alternate"][0]["type"] == "text/html"
     assert [c["id"] for c in doc["collections"]] == [
-        f"test-area-{k}" for k in ("zones", "cells", "bases", "routes", "finds")
+        f"test-area-{k}" for k in ("zones", "cells", "bases", "routes", "finds", "observations")
     ]
     for c in doc["collections"]:
         items = [x for x in c["links"] if x["rel"] == "items" and x["type"] == GEOJSON]

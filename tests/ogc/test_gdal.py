@@ -11,6 +11,8 @@ import subprocess
 import numpy as np
 import pytest
 
+from patrol.services.ogc import RISK_FIGURES
+from tests.api.test_observations import imported  # noqa: F401  (fixture)
 from tests.ogc.test_roles import COLLECTIONS
 
 pytestmark = pytest.mark.skipif(
@@ -98,9 +100,23 @@ def test_ogr2ogr_cells_equal_the_api_hotspots(client, world, month, live_url, tm
         np.testing.assert_allclose(ring, feature["geometry"]["coordinates"][0], atol=1e-6)
     classes = {f["properties"]["hotspot_class"] for f in read.values()}
     assert ("suppressed" in classes) if who == "ngo" else ({"hot_99", "hot_95"} & classes)
+    # The predicted setting rate, typed as numbers, equal to /api/v1/risk for March's end.
+    risk = client.get(
+        f"/api/v1/risk?until=2026-03-31&cell_km={5 if who == 'ngo' else 1}",
+        headers=world.auth(who),
+    ).get_json()
+    rated = 0
+    for feature in risk["features"]:
+        mine = read[feature["id"]]["properties"]
+        hidden = mine["hotspot_class"] == "suppressed"
+        for key in RISK_FIGURES:
+            wanted = None if hidden else feature["properties"].get(key)
+            assert mine.get(key) == (None if wanted is None else pytest.approx(wanted)), key
+        rated += mine.get("setting_rate") is not None
+    assert rated > 0
 
 
-@pytest.mark.parametrize("kind", ["routes", "finds", "bases"])
+@pytest.mark.parametrize("kind", ["routes", "finds", "bases", "observations"])
 def test_ngo_cannot_read_located_collections_by_name(world, live_url, kind):
     by_url = gdal(
         world, "ngo", "ogrinfo", "-ro", "-so", f"OAPIF:{live_url}/ogc/collections/test-area-{kind}"
@@ -134,3 +150,36 @@ def test_ogr2ogr_routes_of_a_ranger_are_the_units(client, world, month, live_url
     )
     assert {f["properties"]["unit"] for f in features} == {"T-01"}
     assert {f["geometry"]["type"] for f in features} == {"MultiLineString"}
+
+
+@pytest.mark.parametrize("who", ["coord", "ranger1"])
+def test_ogr2ogr_observations_equal_the_api(client, world, imported, live_url, tmp_path, who):  # noqa: F811
+    """The observations collection read by GDAL: the ids, categories and points that
+    /api/v1/observations lists for the role, the attributes as one JSON column."""
+    out = tmp_path / "observations.geojson"
+    r = gdal(
+        world,
+        who,
+        "ogr2ogr",
+        "-f",
+        "GeoJSON",
+        str(out),
+        f"OAPIF:{live_url}/ogc/collections/test-area-observations",
+        "-oo",
+        "PAGE_SIZE=1000",
+    )
+    assert r.returncode == 0, r.stderr
+    read = {f["properties"]["id"]: f for f in json.loads(out.read_text())["features"]}
+    api = client.get("/api/v1/observations?limit=1000", headers=world.auth(who)).get_json()
+    assert set(read) == {f["id"] for f in api["features"]} and len(read) == 6
+    for feature in api["features"]:
+        mine = read[feature["id"]]
+        assert mine["properties"]["category"] == feature["properties"]["category"]
+        assert mine["geometry"]["type"] == "Point"
+        np.testing.assert_allclose(
+            mine["geometry"]["coordinates"], feature["geometry"]["coordinates"], atol=1e-9
+        )
+    trap = next(f for f in read.values() if f["properties"]["category"].startswith("human"))
+    attributes = trap["properties"]["attributes"]
+    attributes = json.loads(attributes) if isinstance(attributes, str) else attributes
+    assert attributes["numberoftraps"] == 3.0
