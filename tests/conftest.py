@@ -74,6 +74,12 @@ def _wipe(engine: sa.Engine) -> None:
     tables = list(reversed(Base.metadata.sorted_tables))
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            # A connection some thread of the test left behind (a request or a job runner) must
+            # not deadlock the TRUNCATE: end them first, this database is the test's own.
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         else:

@@ -52,11 +52,17 @@ def server(app, world):
             auth.set_password(user, PASSWORD)
         s.commit()
     srv = make_server("127.0.0.1", 0, app, threaded=True)
+    # Teardown waits for the request threads still in flight (socketserver tracks them even
+    # as daemons): otherwise their queries race the wipe of the database (a TRUNCATE
+    # deadlocked with one on PostgreSQL in CI).
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{srv.server_port}"
     srv.shutdown()
     thread.join(timeout=10)
+    for request_thread in list(getattr(srv, "_threads", None) or ()):
+        request_thread.join(timeout=10)
+    srv.socket.close()
 
 
 class Session:
