@@ -33,7 +33,14 @@ from patrol import create_app
 from patrol.demo.load import DEMO_SLUG, load_demo
 from patrol.services.measure import AreaContext, measure_route
 from patrol.store import upgrade
-from patrol.store.models import ConservationArea, EffortCell, EffortZone, Patrol, SnareFind
+from patrol.store.models import (
+    ConservationArea,
+    EffortCell,
+    EffortZone,
+    Patrol,
+    PatrolTrack,
+    SnareFind,
+)
 
 TOKEN = {"Authorization": "Bearer ptl_demo_coordinator_000000000"}
 
@@ -55,8 +62,13 @@ def peer_recompute(session, year: int) -> float:
     ctx = AreaContext.load(session, area)
     rows = session.execute(
         sa.select(
-            Patrol.route_geojson, Patrol.coord_times_json, Patrol.started_at, Patrol.ended_at
-        ).where(Patrol.start_date >= date(year, 1, 1), Patrol.start_date < date(year + 1, 1, 1))
+            PatrolTrack.route_geojson,
+            PatrolTrack.coord_times_json,
+            Patrol.started_at,
+            Patrol.ended_at,
+        )
+        .join(PatrolTrack, PatrolTrack.patrol_id == Patrol.id)
+        .where(Patrol.start_date >= date(year, 1, 1), Patrol.start_date < date(year + 1, 1, 1))
     ).all()
     for route, times, start, end in rows:
         parts = [np.asarray(c, float) for c in json.loads(route)["coordinates"]]

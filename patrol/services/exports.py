@@ -371,7 +371,7 @@ def routes_document(session: so.Session, area: ConservationArea, year: int) -> d
         sa.select(Patrol)
         .where(*_year_patrols(area, year))
         .order_by(Patrol.started_at)
-        .options(so.joinedload(Patrol.unit))
+        .options(so.joinedload(Patrol.unit), so.selectinload(Patrol.track))
     ).all()
     return {
         "type": "FeatureCollection",

@@ -62,7 +62,7 @@ def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple
         .order_by(Patrol.started_at, Patrol.id)
         .offset(f.offset)
         .limit(f.limit)
-        .options(so.joinedload(Patrol.unit))
+        .options(so.joinedload(Patrol.unit), so.selectinload(Patrol.track))
     ).all()
     return total, list(rows)
 

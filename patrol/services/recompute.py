@@ -183,6 +183,7 @@ def run_job(
             .where(Patrol.area_id == area.id, Patrol.id > cursor)
             .order_by(Patrol.id)
             .limit(batch_size)
+            .options(so.selectinload(Patrol.track))
         ).all()
         if not patrols:
             _finish(session, job_id, "done")

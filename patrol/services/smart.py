@@ -983,7 +983,9 @@ def export_documents(
             Patrol.source_format != "smart",
         )
         .order_by(Patrol.started_at, Patrol.id)
-        .options(so.joinedload(Patrol.unit), so.selectinload(Patrol.finds))
+        .options(
+            so.joinedload(Patrol.unit), so.selectinload(Patrol.finds), so.selectinload(Patrol.track)
+        )
     )
     for patrol in native:
         doc = _native_doc(session, patrol, cmap, zone)

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 
 __all__ = [
     "LAYER_KINDS",
@@ -21,6 +22,7 @@ __all__ = [
     "Observation",
     "ObservationAttribute",
     "Patrol",
+    "PatrolTrack",
     "RecomputeJob",
     "SmartAreaMap",
     "SmartLeg",
@@ -239,8 +241,6 @@ class Patrol(Base):
     start_date: so.Mapped[date]
     start_month: so.Mapped[int]  # yyyymm
     days: so.Mapped[int] = so.mapped_column(default=1)
-    route_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
-    coord_times_json: so.Mapped[str | None] = so.mapped_column(sa.Text)
     vertex_count: so.Mapped[int]
     distance_km: so.Mapped[float]
     duration_h: so.Mapped[float]
@@ -265,6 +265,38 @@ class Patrol(Base):
     )
     cell_effort: so.Mapped[list[EffortCell]] = so.relationship(cascade="all, delete-orphan")
     zone_effort: so.Mapped[list[EffortZone]] = so.relationship(cascade="all, delete-orphan")
+    track: so.Mapped[PatrolTrack] = so.relationship(
+        back_populates="patrol", cascade="all, delete-orphan", single_parent=True
+    )
+
+    # The route and its vertex times live in their own table (PatrolTrack), read through these
+    # two names as if they were columns of the patrol.
+    route_geojson: AssociationProxy[str] = association_proxy(
+        "track", "route_geojson", creator=lambda v: PatrolTrack(route_geojson=v)
+    )
+    coord_times_json: AssociationProxy[str | None] = association_proxy(
+        "track", "coord_times_json", creator=lambda v: PatrolTrack(coord_times_json=v)
+    )
+
+
+class PatrolTrack(Base):
+    """A patrol's route (GeoJSON MultiLineString text) and per-vertex times (JSON epoch
+    seconds per part), one row per patrol.
+
+    Kept out of the patrol row on purpose: ~84 KB of text per patrol put every filter column
+    behind overflow pages in SQLite, so a year's figures walked the routes just to read
+    ``start_month``. Figures never read this table; only documents and recomputation do.
+    """
+
+    __tablename__ = "patrol_track"
+
+    patrol_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("patrol.id", ondelete="CASCADE"), primary_key=True
+    )
+    route_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
+    coord_times_json: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    patrol: so.Mapped[Patrol] = so.relationship(back_populates="track")
 
 
 class SnareFind(Base):

@@ -99,7 +99,10 @@ def test_migration_0002_backfills_local_dates(tmp_path):
         # Rebuilding the patrol table must not cascade into its children.
         cells = conn.exec_driver_sql("SELECT count(*) FROM effort_cell").scalar()
         finds = conn.exec_driver_sql("SELECT count(*) FROM snare_find").scalar()
+        # The route moved into patrol_track (0010) with the patrol.
+        track = conn.exec_driver_sql("SELECT patrol_id, route_geojson FROM patrol_track").all()
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert tuple(row) == ("2026-02-01", 202602, 2)
     assert (cells, finds) == (1, 1)
+    assert [tuple(t) for t in track] == [(1, "{}")]
     engine.dispose()
