@@ -83,6 +83,7 @@ def copy_years(session, years: int) -> None:
     cells = session.execute(sa.select(EffortCell.__table__)).mappings().all()
     zones = session.execute(sa.select(EffortZone.__table__)).mappings().all()
     finds = session.execute(sa.select(SnareFind.__table__)).mappings().all()
+    tracks = session.execute(sa.select(PatrolTrack.__table__)).mappings().all()
     next_id = max(p["id"] for p in patrols) + 1
     for k in range(1, years + 1):
         shift = timedelta(days=round(365.25 * k))
@@ -105,6 +106,10 @@ def copy_years(session, years: int) -> None:
             )
             next_id += 1
         session.execute(sa.insert(Patrol.__table__), rows)
+        session.execute(
+            sa.insert(PatrolTrack.__table__),
+            [dict(t) | {"patrol_id": new_id[t["patrol_id"]]} for t in tracks],
+        )
         session.execute(
             sa.insert(EffortCell.__table__),
             [dict(c) | {"patrol_id": new_id[c["patrol_id"]]} for c in cells],
