@@ -27,6 +27,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    from patrol.jsonio import FastJSONProvider
+
+    app.json = FastJSONProvider(app)
     app.config.from_mapping({k: v for k, v in settings.DEFAULTS.items()})
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
