@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import orjson
 
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
 
@@ -169,6 +170,21 @@ def iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def iso_utc_seconds(seconds: np.ndarray) -> list[str]:
+    """``iso_utc`` of many epoch seconds at once (vectorised: routes have thousands of times).
+
+    >>> iso_utc_seconds(np.array([0.0, 1.5, 1764496800.0]))
+    ['1970-01-01T00:00:00Z', '1970-01-01T00:00:01.500000Z', '2025-11-30T10:00:00Z']
+    """
+    # As datetime.fromtimestamp rounds: whole seconds and the fraction apart, half to even.
+    fraction, whole = np.modf(np.asarray(seconds, dtype=float))
+    us = whole.astype(np.int64) * 1_000_000 + np.round(fraction * 1e6).astype(np.int64)
+    stamps = us.astype("datetime64[us]")
+    whole = np.datetime_as_string(stamps, unit="s")
+    fraction = np.datetime_as_string(stamps, unit="us")
+    return np.char.add(np.where(us % 1_000_000 == 0, whole, fraction), "Z").tolist()
+
+
 def parse_time(value: Any) -> datetime:
     """An ISO 8601 time with a UTC offset, as an aware UTC datetime; ValueError otherwise.
 
@@ -246,6 +262,14 @@ def load_json(data: bytes | str) -> Any:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
         raise MalformedInput(f"The body is not UTF-8 text (byte {exc.start}).") from None
+    # orjson is strict RFC 8259 and ~5x faster; what it refuses (NaN, lone surrogates, deep
+    # nesting) goes the standard way, which decides as before. One difference is left on
+    # purpose: an integer beyond 64 bits reads as the nearest float (no field accepts either;
+    # checking the text for one first cost more than the whole parse).
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
     try:
         with _gc_paused():
             return json.loads(text, parse_constant=_reject_constant)
@@ -367,11 +391,16 @@ def check_line(arr: np.ndarray, pointer: str, problems: Problems) -> bool:
 
 
 def _fast_times(times: list) -> np.ndarray | None:
-    """Epoch seconds of UTC times written with 'Z' (what GPS converters write), vectorised."""
-    if not all(type(t) is str and t.endswith("Z") for t in times):
+    """Epoch seconds of UTC times written with 'Z' (what GPS converters write) or '+00:00'
+    (what Python's isoformat writes), vectorised; None sends them the slow way."""
+    if all(type(t) is str and t.endswith("Z") for t in times):
+        cut = 1
+    elif all(type(t) is str and t.endswith("+00:00") for t in times):
+        cut = 6
+    else:
         return None
     try:
-        stamps = np.array([t[:-1] for t in times], dtype="datetime64[us]")
+        stamps = np.array([t[:-cut] for t in times], dtype="datetime64[us]")
     except ValueError:
         return None
     if np.isnat(stamps).any():

@@ -22,6 +22,7 @@ from patrol.errors import (
     StaleRevision,
     ValidationFailed,
 )
+from patrol.geo import tracks
 from patrol.geo.plausible import route_problems
 from patrol.geo.projection import to_metric
 from patrol.geo.report import (
@@ -33,6 +34,7 @@ from patrol.geo.report import (
     check_snare,
     check_text,
     iso_utc,
+    iso_utc_seconds,
 )
 from patrol.services import audit
 from patrol.services.auth import Principal
@@ -171,7 +173,6 @@ def store_report(
     lat_min = min(float(p[:, 1].min()) for p in route)
     lon_max = max(float(p[:, 0].max()) for p in route)
     lat_max = max(float(p[:, 1].max()) for p in route)
-    geometry = {"type": "MultiLineString", "coordinates": [p.tolist() for p in route]}
     patrol = Patrol(
         uuid=report.id,
         area_id=unit.area_id,
@@ -182,10 +183,8 @@ def store_report(
         started_at=report.started_at,
         ended_at=report.ended_at,
         **local_days(report.started_at, report.ended_at, unit.area.timezone),
-        route_geojson=json.dumps(geometry, separators=(",", ":")),
-        coord_times_json=(
-            None if report.times is None else json.dumps([t.tolist() for t in report.times])
-        ),
+        route_geojson=tracks.encode_route(route),
+        coord_times_json=tracks.encode_times(report.times),
         vertex_count=report.vertex_count,
         distance_km=figures.distance_km,
         duration_h=figures.duration_h,
@@ -537,14 +536,12 @@ def route_feature(patrol: Patrol, with_times: bool = True) -> dict[str, Any]:
         "deleted_at": iso_utc(patrol.deleted_at) if patrol.deleted_at else None,
     }
     if with_times and patrol.coord_times_json:
-        parts = json.loads(patrol.coord_times_json)
-        props["coordTimes"] = [
-            [iso_utc(datetime.fromtimestamp(t, UTC)) for t in part] for part in parts
-        ]
+        parts = tracks.decode_times(patrol.coord_times_json)
+        props["coordTimes"] = [iso_utc_seconds(part) for part in parts]
     return {
         "type": "Feature",
         "id": patrol.uuid,
-        "geometry": json.loads(patrol.route_geojson),
+        "geometry": tracks.route_geometry(patrol.route_geojson),
         "properties": props,
     }
 

@@ -8,7 +8,6 @@ reports the progress, and a job whose runner died is taken up again where it sto
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import NotFound
+from patrol.geo import tracks
 from patrol.geo.projection import to_metric
 from patrol.services.auth import Principal
 from patrol.services.measure import AreaContext, measure_route
@@ -117,12 +117,8 @@ def _effort_rows(
     cell_rows: list[dict] = []
     zone_rows: list[dict] = []
     for patrol in patrols:
-        parts = [np.asarray(c, float) for c in json.loads(patrol.route_geojson)["coordinates"]]
-        times = (
-            None
-            if patrol.coord_times_json is None
-            else [np.asarray(t, float) for t in json.loads(patrol.coord_times_json)]
-        )
+        parts = tracks.decode_route(patrol.route_geojson)
+        times = tracks.decode_times(patrol.coord_times_json)
         figures = measure_route(parts, times, patrol.started_at, patrol.ended_at, context)
         if cells:
             c = figures.cells

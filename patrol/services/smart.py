@@ -30,6 +30,7 @@ from patrol.errors import (
     PatrolError,
     ValidationFailed,
 )
+from patrol.geo import tracks
 from patrol.geo.projection import to_metric
 from patrol.geo.report import Limits
 from patrol.geo.smart import (
@@ -724,13 +725,7 @@ def _obs_doc(o: Observation) -> dict[str, Any]:
 
 
 def _route(patrol: Patrol) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
-    parts = [np.asarray(c, float) for c in json.loads(patrol.route_geojson)["coordinates"]]
-    times = (
-        None
-        if patrol.coord_times_json is None
-        else [np.asarray(t, float) for t in json.loads(patrol.coord_times_json)]
-    )
-    return parts, times
+    return tracks.decode_route(patrol.route_geojson), tracks.decode_times(patrol.coord_times_json)
 
 
 def _imported_doc(
