@@ -4,6 +4,7 @@ formulas, independently of patrol's own."""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import math
@@ -60,7 +61,8 @@ def tiles_of(bounds, z: int):
 COLOURS = {8: (238, 232, 205), 9: (225, 240, 215), 10: (215, 232, 245), 11: (245, 225, 215)}
 
 
-def tile_png(z: int) -> bytes:
+@functools.cache
+def tile_png(z: int, x: int = 0, y: int = 0) -> bytes:
     return png(COLOURS.get(z, (230, 230, 230)))
 
 
@@ -92,8 +94,8 @@ def make_mbtiles(
     conn.executemany("INSERT INTO metadata VALUES (?, ?)", meta.items())
     written = {}
     for z in zooms:
-        data = tile(z)
         for x, y in tiles_of(bounds, z):
+            data = tile(z, x, y)
             conn.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, x, (1 << z) - 1 - y, data))
             written[(z, x, y)] = data
     conn.commit()
@@ -102,7 +104,7 @@ def make_mbtiles(
 
 
 def make_pmtiles(
-    path: Path, zooms=range(8, 12), bounds=BOUNDS, vector: bool = False
+    path: Path, zooms=range(8, 12), bounds=BOUNDS, vector: bool = False, tile=tile_png
 ) -> dict[tuple[int, int, int], bytes]:
     """A PMTiles v3 file written with the format authors' writer; vector tiles are gzipped
     bytes standing in for MVT (the server sends them as stored)."""
@@ -113,7 +115,7 @@ def make_pmtiles(
     for z in zooms:
         for x, y in tiles_of(bounds, z):
             tiles[(z, x, y)] = (
-                gzip.compress(f"mvt {z}/{x}/{y}".encode(), mtime=0) if vector else tile_png(z)
+                gzip.compress(f"mvt {z}/{x}/{y}".encode(), mtime=0) if vector else tile(z, x, y)
             )
     with path.open("wb") as f:
         writer = Writer(f)

@@ -76,7 +76,7 @@ def _unknown_format(path):
 
 
 def _unknown_tiles(path):
-    make_mbtiles(path, fmt=None, tile=lambda z: b"BM not a png")
+    make_mbtiles(path, fmt=None, tile=lambda z, x, y: b"BM not a png")
 
 
 def _wrong_bounds(path):
