@@ -66,6 +66,14 @@ const patrolOrientation = (() => {
     return "orientation";
   }
 
+  function positionPane(map) {
+    if (!map.getPane("orientation-position")) {
+      // "You are here" above everything drawn, the base included.
+      map.createPane("orientation-position").style.zIndex = 450;
+    }
+    return "orientation-position";
+  }
+
   function lines(map, doc, style, cls) {
     if (!doc || !doc.features || !doc.features.length) return null;
     return L.geoJSON(doc, {
@@ -117,17 +125,28 @@ const patrolOrientation = (() => {
     let dot = null;
     let here = null;
     const line = say(map, "position", "Finding your position…");
-    const centre = L.DomUtil.create("button", "orientation-centre", line);
-    centre.type = "button";
-    centre.textContent = "Centre on me";
+    // "Centre on me": a map button (48 px, gloves), shown once there is a position.
+    let centre = null;
+    const button = L.control({ position: "topright" });
+    button.onAdd = () => {
+      const bar = L.DomUtil.create("div", "leaflet-bar orientation-centre-bar");
+      centre = L.DomUtil.create("button", "orientation-centre", bar);
+      centre.type = "button";
+      centre.title = "Centre on me";
+      centre.setAttribute("aria-label", "Centre the map on my position");
+      centre.innerHTML = '<span aria-hidden="true">◎</span>';
+      L.DomEvent.disableClickPropagation(bar);
+      L.DomEvent.on(centre, "click", () => here && map.setView(here, Math.max(map.getZoom(), 14)));
+      return bar;
+    };
+    button.addTo(map);
     centre.hidden = true;
-    centre.addEventListener("click", () => here && map.setView(here, Math.max(map.getZoom(), 14)));
     const watch = navigator.geolocation.watchPosition((position) => {
       const { latitude, longitude, accuracy } = position.coords;
       here = L.latLng(latitude, longitude);
       if (!circle) {
-        circle = L.circle(here, { radius: accuracy, pane: pane(map), interactive: false, color: "#08519c", weight: 1, fillColor: "#4292c6", fillOpacity: 0.15, className: "orientation-accuracy" }).addTo(map);
-        dot = L.circleMarker(here, { radius: 7, pane: pane(map), interactive: false, color: "#fff", weight: 2, fillColor: "#08519c", fillOpacity: 1, className: "orientation-position" }).addTo(map);
+        circle = L.circle(here, { radius: accuracy, pane: positionPane(map), interactive: false, color: "#08519c", weight: 1, fillColor: "#4292c6", fillOpacity: 0.15, className: "orientation-accuracy" }).addTo(map);
+        dot = L.circleMarker(here, { radius: 7, pane: positionPane(map), interactive: false, color: "#fff", weight: 2, fillColor: "#08519c", fillOpacity: 1, className: "orientation-position" }).addTo(map);
       } else {
         circle.setLatLng(here).setRadius(accuracy);
         dot.setLatLng(here);
@@ -189,7 +208,7 @@ const patrolOrientation = (() => {
         return;
       }
       bar.remove();
-      let text = `Offline map kept on this phone: ${total} tiles, zoom ${zooms[0]}–${zooms[zooms.length - 1]}`;
+      let text = `Offline map kept: ${total} tiles, zoom ${zooms[0]}–${zooms[zooms.length - 1]}`;
       const skipped = doc.prefetch.skipped_zooms;
       if (skipped.length) text += `; closer zooms (${skipped[0]}–${skipped[skipped.length - 1]}) only with a connection (limit ${doc.prefetch.limit} tiles)`;
       if (failed) text += `; ${failed} tiles could not be fetched, tried again next time`;
