@@ -66,6 +66,56 @@ def tile_png(z: int, x: int = 0, y: int = 0) -> bytes:
     return png(COLOURS.get(z, (230, 230, 230)))
 
 
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes | int) -> bytes:
+    if isinstance(payload, int):
+        return _varint(number << 3) + _varint(payload)
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _geometry(kind: int, points: list[tuple[int, int]]) -> bytes:
+    """Mapbox Vector Tile geometry commands (spec 2.1, section 4.3) for one line or ring."""
+
+    def zigzag(v: int) -> int:
+        return (v << 1) ^ (v >> 31)
+
+    ints, (cx, cy) = [], (0, 0)
+    for i, (x, y) in enumerate(points):
+        if i == 0:
+            ints.append(1 | 1 << 3)  # MoveTo, once
+        elif i == 1:
+            ints.append(2 | (len(points) - 1) << 3)  # LineTo, for the rest
+        ints += [zigzag(x - cx), zigzag(y - cy)]
+        cx, cy = x, y
+    if kind == 3:
+        ints.append(7 | 1 << 3)  # ClosePath
+    return b"".join(_varint(v) for v in ints)
+
+
+def vector_tile(z: int = 0, x: int = 0, y: int = 0) -> bytes:
+    """A gzipped MVT: a 'landcover' polygon over the whole tile and a 'roads' diagonal, each
+    layer named in the file's vector_layers (written by hand from the MVT 2.1 protobuf)."""
+    square = [(0, 0), (4096, 0), (4096, 4096), (0, 4096)]  # clockwise, y down: an outer ring
+    layers = [("landcover", 3, square), ("roads", 2, [(0, 0), (4096, 4096)])]
+    tile = b""
+    for name, kind, points in layers:
+        feature = _field(1, 1) + _field(3, kind) + _field(4, _geometry(kind, points))
+        layer = _field(15, 2) + _field(1, name.encode()) + _field(2, feature) + _field(5, 4096)
+        tile += _field(3, layer)
+    return gzip.compress(tile, mtime=0)
+
+
+VECTOR_LAYERS = [{"id": "landcover"}, {"id": "roads"}]
+
+
 def make_mbtiles(
     path: Path,
     zooms=range(8, 12),
@@ -106,17 +156,14 @@ def make_mbtiles(
 def make_pmtiles(
     path: Path, zooms=range(8, 12), bounds=BOUNDS, vector: bool = False, tile=tile_png
 ) -> dict[tuple[int, int, int], bytes]:
-    """A PMTiles v3 file written with the format authors' writer; vector tiles are gzipped
-    bytes standing in for MVT (the server sends them as stored)."""
+    """A PMTiles v3 file written with the format authors' writer (vector: gzipped MVT)."""
     from pmtiles.tile import Compression, TileType, zxy_to_tileid
     from pmtiles.writer import Writer
 
     tiles = {}
     for z in zooms:
         for x, y in tiles_of(bounds, z):
-            tiles[(z, x, y)] = (
-                gzip.compress(f"mvt {z}/{x}/{y}".encode(), mtime=0) if vector else tile(z, x, y)
-            )
+            tiles[(z, x, y)] = vector_tile(z, x, y) if vector else tile(z, x, y)
     with path.open("wb") as f:
         writer = Writer(f)
         for (z, x, y), data in sorted(tiles.items(), key=lambda kv: zxy_to_tileid(*kv[0])):
@@ -133,7 +180,7 @@ def make_pmtiles(
                 "center_lon_e7": int((bounds[0] + bounds[2]) / 2 * 1e7),
                 "center_lat_e7": int((bounds[1] + bounds[3]) / 2 * 1e7),
             },
-            {"name": "Test PMTiles", "attribution": "Synthetic", "vector_layers": []}
+            {"name": "Test PMTiles", "attribution": "Synthetic", "vector_layers": VECTOR_LAYERS}
             if vector
             else {"name": "Test PMTiles", "attribution": "Synthetic"},
         )

@@ -47,6 +47,7 @@ def basemap_tilejson(slug: str):
         area,
         f"{url}?v={row.sha256[:16]}",
         int(current_app.config.get("BASEMAP_PREFETCH_MAX_TILES", 3000)),
+        _folder(),
     )
     response = jsonify(doc)
     response.headers["Cache-Control"] = "private, no-cache"

@@ -28,6 +28,7 @@ from patrol.services.tilesets import (
     read_file_tile,
     refuse,
     tile_range,
+    vector_layers,
 )
 from patrol.store.db import begin_write
 from patrol.store.models import AreaBasemap, ConservationArea, utcnow
@@ -246,7 +247,11 @@ def prefetch_plan(row: AreaBasemap, area: ConservationArea, limit: int) -> dict[
 
 
 def basemap_document(
-    row: AreaBasemap, area: ConservationArea, tiles_url: str, prefetch_limit: int
+    row: AreaBasemap,
+    area: ConservationArea,
+    tiles_url: str,
+    prefetch_limit: int,
+    folder: Path | None = None,
 ) -> dict[str, Any]:
     """TileJSON 3.0.0 with what a map and a phone's offline cache need besides."""
     doc: dict[str, Any] = {
@@ -268,4 +273,6 @@ def basemap_document(
     }
     if row.attribution:
         doc["attribution"] = row.attribution
+    if row.tile_format == "pbf" and folder is not None:
+        doc["vector_layers"] = vector_layers(row.container, folder / row.file_path)
     return doc

@@ -7,6 +7,7 @@ file of a header and directories, read with the ``pmtiles`` package of its autho
 
 from __future__ import annotations
 
+import json
 import math
 import mmap
 import sqlite3
@@ -24,6 +25,7 @@ __all__ = [
     "read_file_tile",
     "refuse",
     "tile_range",
+    "vector_layers",
 ]
 
 MAX_LAT = 85.0511287798
@@ -273,3 +275,36 @@ def tile_range(bounds: tuple[float, float, float, float], z: int) -> tuple[int, 
         return min(n - 1, max(0, math.floor((1 - math.asinh(math.tan(r)) / math.pi) / 2 * n)))
 
     return col(west), col(east), row(north), row(south)
+
+
+def vector_layers(container: str, path: Path) -> list[dict[str, Any]]:
+    """The layers a vector tile file names in its metadata (TileJSON ``vector_layers``): what
+    a renderer needs to draw it. Empty when the file names none."""
+    try:
+        if container == "mbtiles":
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                hit = conn.execute("SELECT value FROM metadata WHERE name = 'json'").fetchone()
+            finally:
+                conn.close()
+            meta = json.loads(hit[0]) if hit else {}
+        else:
+            with (
+                path.open("rb") as handle,
+                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m,
+            ):
+                meta = _pmtiles_reader(m).metadata()
+    except (sqlite3.Error, ValueError, OSError):
+        return []
+    layers = meta.get("vector_layers") if isinstance(meta, dict) else None
+    if not isinstance(layers, list):
+        return []
+    found = []
+    for layer in layers[:200]:
+        if isinstance(layer, dict) and isinstance(layer.get("id"), str):
+            entry = {"id": layer["id"][:100]}
+            for key in ("minzoom", "maxzoom"):
+                if isinstance(layer.get(key), int):
+                    entry[key] = layer[key]
+            found.append(entry)
+    return found

@@ -236,6 +236,61 @@ const patrolOrientation = (() => {
     await Promise.all([worker(), worker(), worker(), worker()]);
   }
 
+  // Vector tiles are drawn by protomaps-leaflet (from the npm registry at install time,
+  // served under /vendor/), loaded only when an area's basemap is vector.
+  let renderer = null;
+  function loadRenderer() {
+    if (!renderer) {
+      renderer = new Promise((resolve) => {
+        if (window.protomapsL) { resolve(window.protomapsL); return; }
+        const script = document.createElement("script");
+        script.src = "/vendor/protomaps-leaflet/protomaps-leaflet.js";
+        script.onload = () => resolve(window.protomapsL || null);
+        script.onerror = () => resolve(null);
+        document.head.append(script);
+      });
+    }
+    return renderer;
+  }
+
+  /** A plain style for any schema: each layer the file names drawn by geometry type, in
+      colours its name suggests (water blue, roads brown, land cover green, else grey). */
+  function vectorRules(P, layers) {
+    const tint = (id) => {
+      if (/water|river|lake|ocean|sea|stream/i.test(id)) return { fill: "#a6cee3", line: "#1f78b4" };
+      if (/road|transport|highway|street|track|path/i.test(id)) return { fill: "#e0c9a6", line: "#8c510a" };
+      if (/land|park|wood|forest|green|vegetation|cover/i.test(id)) return { fill: "#d9ead3", line: "#7fae6d" };
+      return { fill: "#e5e5e5", line: "#737373" };
+    };
+    const polygonsFirst = [...layers].sort((a, b) => Number(/water/i.test(a.id)) - Number(/water/i.test(b.id)));
+    const rules = [];
+    for (const { id } of polygonsFirst) {
+      const c = tint(id);
+      rules.push({ dataLayer: id, symbolizer: new P.PolygonSymbolizer({ fill: c.fill, opacity: 0.9 }), filter: (z, f) => f.geomType === 3 });
+    }
+    for (const { id } of layers) {
+      const c = tint(id);
+      rules.push({ dataLayer: id, symbolizer: new P.LineSymbolizer({ color: c.line, width: 1.5 }), filter: (z, f) => f.geomType === 2 });
+      rules.push({ dataLayer: id, symbolizer: new P.CircleSymbolizer({ radius: 2, fill: c.line }), filter: (z, f) => f.geomType === 1 });
+    }
+    return rules;
+  }
+
+  async function vectorLayer(doc, common) {
+    const P = await loadRenderer();
+    if (!P || !doc.vector_layers || !doc.vector_layers.length) return null;
+    return P.leafletLayer({
+      ...common,
+      minZoom: doc.minzoom, // nothing to draw above the file's coarsest zoom
+      url: doc.tiles[0],
+      levelDiff: 0, // one data tile per 256 px tile: the tiles asked for are the ones kept
+      maxDataZoom: doc.maxzoom,
+      paintRules: vectorRules(P, doc.vector_layers),
+      labelRules: [],
+      backgroundColor: "#f7f4ee",
+    });
+  }
+
   /** The area's offline basemap under the map's data, when one is loaded. `area` is a slug,
       or a <select> of slugs to follow. Options: user (keep the answer offline), prefetch
       (keep the area's tiles), status (say when there is none). */
@@ -258,20 +313,23 @@ const patrolOrientation = (() => {
         if (options.status) say(map, "basemap", "No offline map for this area: its outline, zones and layers show where you are.");
         return null;
       }
-      if (doc.type !== "raster") {
-        // No vector tile renderer is installed (docs/decisions.md): say so, draw nothing.
-        if (options.status) say(map, "basemap", `This area's offline map is vector tiles (${doc.name}), which this page cannot draw; the area's own layers show where you are.`);
-        return doc;
-      }
       const [w, s, e, n] = doc.bounds;
-      layer = L.tileLayer(doc.tiles[0], {
-        minNativeZoom: doc.minzoom,
-        maxNativeZoom: doc.maxzoom,
+      const common = {
         maxZoom: Math.max(18, doc.maxzoom),
         bounds: L.latLngBounds([s, w], [n, e]),
         attribution: doc.attribution || doc.name,
         className: "basemap-tiles",
-      }).addTo(map);
+      };
+      if (doc.type === "vector") {
+        layer = await vectorLayer(doc, common);
+        if (!layer) {
+          if (options.status) say(map, "basemap", `This area's offline map is vector tiles (${doc.name}), which this page cannot draw here; the area's own layers show where you are.`);
+          return doc;
+        }
+      } else {
+        layer = L.tileLayer(doc.tiles[0], { ...common, minNativeZoom: doc.minzoom, maxNativeZoom: doc.maxzoom });
+      }
+      layer.addTo(map);
       map.getContainer().dataset.basemap = doc.format;
       if (options.prefetch) prefetch(map, slug, doc).catch(() => say(map, "basemap", "The offline map could not be kept on this phone."));
       return doc;

@@ -92,6 +92,7 @@ def test_vector_tiles_keep_their_gzip(client, app, world, folder, tmp_path):
     _load(app, folder, path)
     doc = client.get("/api/v1/areas/test-area/basemap", headers=world.auth("coord")).get_json()
     assert (doc["format"], doc["type"]) == ("pbf", "vector")
+    assert doc["vector_layers"] == [{"id": "landcover"}, {"id": "roads"}]
     (z, x, y), data = next(iter(tiles.items()))
     r = client.get(f"/api/v1/areas/test-area/basemap/{z}/{x}/{y}", headers=world.auth("coord"))
     assert r.status_code == 200 and r.mimetype == "application/vnd.mapbox-vector-tile"

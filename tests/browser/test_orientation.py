@@ -141,3 +141,48 @@ def test_the_coordinators_map_shows_the_basemap(open_session, field):
     s.page.wait_for_selector("#map .basemap-tiles img.leaflet-tile-loaded", state="attached")
     assert s.page.get_attribute("#map", "data-basemap") == "png"
     assert_no_console_errors(s)
+
+
+# Pixels of the vector basemap's land cover (green over the beige background) drawn in the
+# map's canvas tiles.
+GREEN_PIXELS = """(selector) => {
+    let green = 0;
+    for (const canvas of document.querySelectorAll(selector)) {
+        if (!canvas.width) continue;
+        const ctx = canvas.getContext('2d');
+        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 0; i < data.length; i += 4 * 97) {
+            if (data[i + 3] > 200 && data[i + 1] > data[i] + 8) green += 1;
+        }
+    }
+    return green;
+}"""
+
+
+def test_a_vector_basemap_is_drawn_and_kept(open_session, app, world, server, tmp_path):
+    from tests.basemap_files import make_pmtiles
+
+    app.config["BASEMAP_DIR"] = str(tmp_path / "basemaps")
+    path = tmp_path / "park.pmtiles"
+    make_pmtiles(path, zooms=range(8, 13), vector=True)
+    with app.app_context():
+        s = get_session()
+        basemaps.load_basemap(s, areas.area_for(s, None, "test-area"), path, tmp_path / "basemaps")
+    s = open_session(PHONE)
+    s.login("ranger1")
+    s.page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    s.page.reload()
+    s.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    s.page.wait_for_selector("#route-map[data-basemap='pbf']")
+    canvases = "#route-map .basemap-tiles canvas"
+    s.page.wait_for_function(
+        "(sel) => document.querySelectorAll(sel).length > 0", arg=canvases, timeout=15000
+    )
+    s.page.wait_for_function(f"(sel) => ({GREEN_PIXELS})(sel) > 0", arg=canvases)
+    s.shot("report-orientation-vector-phone")
+    s.page.wait_for_selector("#route-map[data-basemap-kept]", timeout=30000)
+    s.context.set_offline(True)
+    s.page.reload()
+    s.page.wait_for_selector("#route-map[data-basemap='pbf']")
+    s.page.wait_for_function(f"(sel) => ({GREEN_PIXELS})(sel) > 0", arg=canvases)
+    assert_no_console_errors(s, expected="ERR_INTERNET_DISCONNECTED")
