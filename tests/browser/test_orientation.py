@@ -160,8 +160,11 @@ GREEN_PIXELS = """(selector) => {
 
 
 def test_a_vector_basemap_is_drawn_and_kept(open_session, app, world, server, tmp_path):
+    from patrol.web import VENDOR
     from tests.basemap_files import make_pmtiles
 
+    if "protomaps-leaflet" not in VENDOR:
+        pytest.fail("protomaps-leaflet is not installed: run make vendor-js (needs npm)")
     app.config["BASEMAP_DIR"] = str(tmp_path / "basemaps")
     path = tmp_path / "park.pmtiles"
     make_pmtiles(path, zooms=range(8, 13), vector=True)
