@@ -21,7 +21,7 @@ const patrolOrientation = (() => {
       this user alone, for offline use. */
   function getJSON(url, user) {
     const headers = { Accept: "application/json" };
-    if (user) headers["X-Patrol-User"] = user;
+    if (user) headers["X-Patrol-User"] = encodeURIComponent(user); // a header is Latin-1 only
     return fetch(url, { credentials: "same-origin", headers }).then((response) => {
       if (response.status === 404) return null;
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
