@@ -140,6 +140,8 @@ def test_the_coordinators_map_shows_the_basemap(open_session, field):
     s.login("coord")
     s.page.wait_for_selector("#map .basemap-tiles img.leaflet-tile-loaded", state="attached")
     assert s.page.get_attribute("#map", "data-basemap") == "png"
+    s.page.wait_for_selector("#map[data-ready='1']")
+    s.shot("map-basemap-desktop")
     assert_no_console_errors(s)
 
 
