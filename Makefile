@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install venv run test fresh-clone-test lint format bench demo-data clean
+.PHONY: install venv run test fresh-clone-test lint format bench demo-data clean vendor-js
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,22 @@ $(BIN)/activate:
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,serve]'
+	$(MAKE) --no-print-directory vendor-js
 	touch $@
+
+# Front-end code from the npm registry that PyPI has no package of, unpacked beside the venv's
+# Python packages (patrol_vendor/NAME), where /vendor/NAME/ serves it: protomaps-leaflet draws
+# vector basemaps (docs/decisions.md). Without npm the pages still work and say they cannot
+# draw vector tiles.
+NPM_VENDOR := protomaps-leaflet@5.1.0
+vendor-js: | $(BIN)/activate
+	@dest="$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/patrol_vendor"; \
+	if ! command -v npm >/dev/null; then echo "npm not found: vector basemaps will not be drawn" >&2; exit 0; fi; \
+	for spec in $(NPM_VENDOR); do \
+	  name="$${spec%@*}"; mkdir -p "$$dest/$$name" && tmp="$$(mktemp -d)" && \
+	  (cd "$$tmp" && npm pack --silent "$$spec" >/dev/null && tar xzf ./*.tgz) && \
+	  cp "$$tmp/package/LICENSE" "$$tmp"/package/dist/*.js "$$dest/$$name/" && rm -rf "$$tmp"; \
+	done
 
 # The environment only: .venv with patrol (editable) and its test and serve extras.
 install: $(VENV)/.installed

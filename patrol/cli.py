@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
+from patrol.cli_basemap import basemap_group
 from patrol.config import ConfigurationError
 from patrol.errors import PatrolError
 
@@ -681,6 +682,7 @@ COMMANDS = [
     tokens_group,
     patrols_group,
     smart_group,
+    basemap_group,
 ]
 
 

@@ -47,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Offline basemaps (MBTiles/PMTiles, `patrol basemap load`): where their files are kept
+    # (None: instance/basemaps) and how many tiles a phone keeps for its area at most.
+    "BASEMAP_DIR": None,
+    "BASEMAP_PREFETCH_MAX_TILES": 3000,
 }
 
 # Variables read from the environment, with the type each is parsed as.
@@ -65,6 +69,8 @@ _ENV_TYPES: dict[str, type] = {
     "TILE_URL": str,
     "TILE_ATTRIBUTION": str,
     "PROXY_COUNT": int,
+    "BASEMAP_DIR": str,
+    "BASEMAP_PREFETCH_MAX_TILES": int,
 }
 
 

@@ -408,6 +408,48 @@ SPEC: dict[str, Any] = {
     },
 }
 
+# An area's offline basemap (patrol/api/basemap.py): TileJSON, and its tiles as stored.
+_TILE = {"schema": {"type": "string", "format": "binary"}}
+SPEC["paths"].update(
+    {
+        "/basemaps": {
+            "get": _op(
+                "The caller's areas that have an offline basemap, with where each one's "
+                "TileJSON is (an empty list when none has)",
+                content=_JSON,
+            )
+        },
+        "/areas/{slug}/basemap": {
+            "parameters": _path_param("slug", {"type": "string"}),
+            "get": _op(
+                "The area's offline basemap as TileJSON 3.0.0: tiles URL, format, type "
+                "(raster or vector), bounds, minzoom, maxzoom, and the tiles a phone keeps "
+                "offline for the area (prefetch); 404 when none is loaded",
+                content=_JSON,
+            ),
+        },
+        "/areas/{slug}/basemap/{z}/{x}/{y}": {
+            "parameters": [
+                *_path_param("slug", {"type": "string"}),
+                *_path_param("z", {"type": "integer", "minimum": 0, "maximum": 24}),
+                *_path_param("x", {"type": "integer", "minimum": 0}),
+                *_path_param("y", {"type": "integer", "minimum": 0}),
+            ],
+            "get": _op(
+                "One basemap tile, XYZ addressing (row 0 at the north), as stored (vector "
+                "tiles with Content-Encoding: gzip); cached privately for a day, with an ETag",
+                content={
+                    "image/png": _TILE,
+                    "image/jpeg": _TILE,
+                    "image/webp": _TILE,
+                    "application/vnd.mapbox-vector-tile": _TILE,
+                },
+                extra={"204": {"description": "No tile there (inside the file's zoom levels)"}},
+            ),
+        },
+    }
+)
+
 
 @bp.get("/openapi.json")
 def openapi():

@@ -13,6 +13,7 @@ __all__ = [
     "LAYER_KINDS",
     "ROLES",
     "ApiToken",
+    "AreaBasemap",
     "AreaLayer",
     "AuditEvent",
     "Base",
@@ -563,3 +564,41 @@ class SmartAreaMap(Base):
     )
     doc_json: so.Mapped[str] = so.mapped_column(sa.Text)
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class AreaBasemap(Base):
+    """An area's offline basemap: an MBTiles or PMTiles file kept in the basemap folder, read
+    tile by tile; the row says what the file holds so no request has to open it to know."""
+
+    __tablename__ = "area_basemap"
+    __table_args__ = (
+        sa.CheckConstraint("container IN ('mbtiles', 'pmtiles')", name="container"),
+        sa.CheckConstraint("tile_format IN ('png', 'jpg', 'webp', 'pbf')", name="tile_format"),
+        sa.CheckConstraint(
+            "min_zoom >= 0 AND min_zoom <= max_zoom AND max_zoom <= 24", name="zooms"
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    area_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), unique=True
+    )
+    container: so.Mapped[str] = so.mapped_column(sa.String(8))
+    tile_format: so.Mapped[str] = so.mapped_column(sa.String(8))
+    # Relative to the basemap folder (PATROL_BASEMAP_DIR), so the folder can move.
+    file_path: so.Mapped[str] = so.mapped_column(sa.String(500))
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    attribution: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    min_lon: so.Mapped[float]
+    min_lat: so.Mapped[float]
+    max_lon: so.Mapped[float]
+    max_lat: so.Mapped[float]
+    min_zoom: so.Mapped[int]
+    max_zoom: so.Mapped[int]
+    # How the stored tiles are compressed (vector tiles are usually gzip): sent as
+    # Content-Encoding, never recompressed.
+    tile_compression: so.Mapped[str | None] = so.mapped_column(sa.String(8))
+    bytes: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    loaded_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    loaded_by: so.Mapped[str | None] = so.mapped_column(sa.String(200))

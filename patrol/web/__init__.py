@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from functools import wraps
 from pathlib import Path
@@ -54,6 +55,10 @@ VENDOR = {
     "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
     "leaflet-markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
 }
+# From the npm registry at install time (`make vendor-js`), beside the venv's packages.
+VENDOR.update(
+    {d.name: d for p in map(Path, sys.path) for d in (p / "patrol_vendor").glob("*") if d.is_dir()}
+)
 STATIC = Path(__file__).resolve().parents[2] / "static"
 
 

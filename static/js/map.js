@@ -22,6 +22,7 @@
     L.tileLayer(mapEl.dataset.tileUrl, { attribution: mapEl.dataset.tileAttribution, maxZoom: 18 }).addTo(map);
   }
   map.setView([43.1, 131.45], 9);
+  patrolOrientation.addBasemap(map, inputs.area); // the area's offline basemap, when loaded
 
   // Classes: colour, and a border pattern and a label, so colour is never the only cue.
   const CLASS_STYLE = {

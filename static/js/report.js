@@ -18,6 +18,7 @@
   const map = L.map("route-map").setView([43.1, 131.45], 9);
   const routeLayer = L.polyline([], { color: "#54278f", weight: 3, className: "draft-route" }).addTo(map);
   const snareLayer = L.layerGroup().addTo(map);
+  patrolOrientation.addOrientation(map, { user: me, unit: document.getElementById("unit") });
 
   // The ranger's area: its outline for orientation, and the view the map opens on (a route
   // drawn outside it is refused by the server).

@@ -9,9 +9,41 @@ const ASSETS = [
   "/static/js/common.js",
   "/static/js/outbox.js",
   "/static/js/report.js",
+  "/static/js/orientation.js",
   "/vendor/leaflet/leaflet.js",
   "/vendor/leaflet/leaflet.css",
 ];
+
+// Orientation (static/js/orientation.js): an area's basemap tiles, cache first (a tile of a
+// loaded file never changes: a new file has a new ?v= in its URLs); and the area's outline,
+// zones, layers, units and basemap description, network first, kept per user for offline use.
+const BASEMAP_CACHE = "patrol-basemap-"; // + area slug
+const API_CACHE = "patrol-api-v1";
+const TILE = /^\/api\/v1\/areas\/([^/]+)\/basemap\/\d+\/\d+\/\d+$/;
+
+function basemapTile(request, slug) {
+  return caches.open(BASEMAP_CACHE + decodeURIComponent(slug)).then((cache) => cache.match(request, { ignoreVary: true }).then((hit) => hit
+    || fetch(request).then((response) => {
+      if (response.ok) cache.put(request, response.clone());
+      return response;
+    })));
+}
+
+function keptForUser(request, user) {
+  const url = new URL(request.url);
+  url.searchParams.set("__user", user);
+  const key = url.toString();
+  return fetch(request).then((response) => {
+    if (response.ok) {
+      const copy = response.clone();
+      caches.open(API_CACHE).then((cache) => cache.put(key, copy));
+    }
+    return response;
+  }).catch((error) => caches.open(API_CACHE).then((cache) => cache.match(key, { ignoreVary: true })).then((hit) => {
+    if (hit) return hit;
+    throw error;
+  }));
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(ASSETS)).then(() => self.skipWaiting()));
@@ -19,13 +51,19 @@ self.addEventListener("install", (event) => {
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(caches.keys()
-    .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    .then((keys) => Promise.all(keys.filter((k) => k !== CACHE && k !== API_CACHE && !k.startsWith(BASEMAP_CACHE)).map((k) => caches.delete(k))))
     .then(() => self.clients.claim()));
 });
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
+  if (request.method === "GET" && url.origin === self.location.origin) {
+    const tile = url.pathname.match(TILE);
+    if (tile) { event.respondWith(basemapTile(request, tile[1])); return; }
+    const user = request.headers.get("X-Patrol-User");
+    if (user && url.pathname.startsWith("/api/v1/")) { event.respondWith(keptForUser(request, user)); return; }
+  }
   if (request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
   if (request.mode === "navigate") {
     // Pages: the network first (fresh sign-in state), the cached copy when offline.

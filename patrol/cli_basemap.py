@@ -1,0 +1,94 @@
+"""`patrol basemap load|list|remove`: an area's offline basemap (MBTiles or PMTiles)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from patrol.errors import PatrolError
+
+__all__ = ["basemap_group"]
+
+basemap_group = AppGroup("basemap", help="Offline basemaps of areas (MBTiles or PMTiles files).")
+
+
+def _fail(error: PatrolError) -> None:
+    click.echo(f"error: {error.detail or error.title}", err=True)
+    for item in error.errors:
+        click.echo(f"  {item.pointer or '/'}: {item.detail}", err=True)
+    sys.exit(1 if error.status < 500 else 2)
+
+
+def _context():
+    from patrol.db import get_session
+    from patrol.services.basemaps import basemap_folder
+
+    folder = basemap_folder(current_app.config.get("BASEMAP_DIR"), current_app.instance_path)
+    return get_session(), folder
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB"
+
+
+@basemap_group.command("load")
+@click.argument("area")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", "loaded_by", help="Who loads it (default: this system user).")
+def basemap_load(area: str, file: str, loaded_by: str | None) -> None:
+    """Check an MBTiles or PMTiles file and make it AREA's offline basemap (replacing one)."""
+    from patrol.services.areas import area_for
+    from patrol.services.basemaps import load_basemap
+
+    session, folder = _context()
+    try:
+        row = load_basemap(
+            session, area_for(session, None, area), file, folder, loaded_by or getpass.getuser()
+        )
+    except PatrolError as error:
+        _fail(error)
+    kind = "raster" if row.tile_format != "pbf" else "vector"
+    click.echo(
+        f"basemap loaded for {area}: {row.container} {kind} {row.tile_format}, zoom "
+        f"{row.min_zoom}-{row.max_zoom}, bounds {row.min_lon:.4f},{row.min_lat:.4f},"
+        f"{row.max_lon:.4f},{row.max_lat:.4f}, {_size(row.bytes)}, kept as {folder / row.file_path}"
+    )
+
+
+@basemap_group.command("list")
+def basemap_list() -> None:
+    """Every area's basemap: format, zooms, bounds, size, when and by whom it was loaded."""
+    from patrol.services.basemaps import list_basemaps
+
+    session, folder = _context()
+    rows = list_basemaps(session)
+    if not rows:
+        click.echo("no basemap loaded")
+        return
+    for slug, row in rows:
+        missing = "" if (folder / row.file_path).is_file() else "  FILE MISSING"
+        click.echo(
+            f"{slug:<20} {row.container:<8} {row.tile_format:<5} z{row.min_zoom}-{row.max_zoom}  "
+            f"{row.min_lon:.3f},{row.min_lat:.3f},{row.max_lon:.3f},{row.max_lat:.3f}  "
+            f"{_size(row.bytes):>9}  {row.loaded_at:%Y-%m-%d %H:%M}Z by {row.loaded_by or '?'}"
+            f"{missing}"
+        )
+
+
+@basemap_group.command("remove")
+@click.argument("area")
+def basemap_remove(area: str) -> None:
+    """Remove AREA's basemap and delete its file (phones keep their copy until they reload)."""
+    from patrol.services.areas import area_for
+    from patrol.services.basemaps import remove_basemap
+
+    session, folder = _context()
+    try:
+        row = remove_basemap(session, area_for(session, None, area), folder)
+    except PatrolError as error:
+        _fail(error)
+    click.echo(f"basemap of {area} removed ({row.file_path})")
