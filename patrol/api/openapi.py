@@ -145,6 +145,13 @@ SPEC: dict[str, Any] = {
                         "SMART: replace a stored patrol whose "
                         "content changed (coordinators; audited)",
                     ),
+                    {
+                        "name": "Prefer",
+                        "in": "header",
+                        "schema": {"type": "string"},
+                        "description": "RFC 7240: 'return=minimal' answers a receipt (id, "
+                        "revision, figures) as application/json instead of the stored report",
+                    },
                 ],
                 body={
                     "application/geo+json": {"schema": _OBJECT},
@@ -163,10 +170,11 @@ SPEC: dict[str, Any] = {
                         }
                     },
                 },
+                content=_GEOJSON | _JSON,
                 extra={
                     "200": {
                         "description": "Replay: this report is stored already",
-                        "content": _GEOJSON,
+                        "content": _GEOJSON | _JSON,
                     },
                     "409": {
                         "description": "Another report has this id, it was deleted, or it is "

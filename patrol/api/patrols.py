@@ -135,9 +135,23 @@ def submit_patrol():
     result = service.ingest_report(
         session, principal, report, area_margin_km=current_app.config["AREA_MARGIN_KM"]
     )
-    doc = service.patrol_document(session, result.patrol)
-    location = url_for("api.read_patrol", patrol_id=result.patrol.uuid)
-    return geojson_response(doc, 201 if result.created else 200, {"Location": location})
+    status = 201 if result.created else 200
+    headers = {
+        "Location": url_for("api.read_patrol", patrol_id=result.patrol.uuid),
+        "Vary": "Prefer",
+    }
+    if _prefers_minimal():
+        # The stored report echoed back is most of a large POST's answer (and its time);
+        # a client that only needs the receipt says so (the outbox, bulk senders).
+        headers["Preference-Applied"] = "return=minimal"
+        return jsonify(service.patrol_receipt(result.patrol)), status, headers
+    return geojson_response(service.patrol_document(session, result.patrol), status, headers)
+
+
+def _prefers_minimal() -> bool:
+    """Whether the request's ``Prefer`` header (RFC 7240) asks for ``return=minimal``."""
+    prefs = ",".join(request.headers.getlist("Prefer"))
+    return any(p.split(";")[0].strip().lower() == "return=minimal" for p in prefs.split(","))
 
 
 @bp.get("/patrols")

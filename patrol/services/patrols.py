@@ -570,6 +570,22 @@ def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:
     }
 
 
+def patrol_receipt(patrol: Patrol) -> dict[str, Any]:
+    """What a sender needs to know its report is stored (``Prefer: return=minimal``): the
+    id and revision, the figures, no route echoed back."""
+    found, removed = _snare_figures(patrol.finds)
+    return {
+        "id": patrol.uuid,
+        "revision": patrol.revision,
+        "figures": {
+            "distance_km": round(patrol.distance_km, 4),
+            "duration_h": round(patrol.duration_h, 4),
+            "snares_found": found,
+            "snares_removed": removed,
+        },
+    }
+
+
 def _smart_origin(session: so.Session, patrol: Patrol) -> dict[str, Any] | None:
     """The SMART patrol and leg a patrol was imported from (None for patrol's own)."""
     if patrol.source_format != "smart":

@@ -126,3 +126,27 @@ def test_multilinestring_route(client, world, session):
         )
         < 1e-3
     )
+
+
+def test_prefer_minimal_answers_a_receipt(client, world, app):
+    """RFC 7240 ``Prefer: return=minimal``: the id, revision and figures, not the report."""
+    report = make_report()
+    pid = report["features"][0]["id"]
+    headers = {**world.auth("ranger1"), "Prefer": "respond-async, return=minimal"}
+    r = client.post("/api/v1/patrols", json=report, headers=headers)
+    assert r.status_code == 201 and r.mimetype == "application/json"
+    assert r.headers["Preference-Applied"] == "return=minimal"
+    assert "Prefer" in r.headers["Vary"]
+    receipt = r.get_json()
+    assert set(receipt) == {"id", "revision", "figures"}
+    full = client.get(f"/api/v1/patrols/{pid}", headers=world.auth("ranger1")).get_json()
+    assert receipt["id"] == pid and receipt["revision"] == 1
+    assert receipt["figures"] == {k: v for k, v in full["figures"].items() if k != "zones"}
+    # A replay answers the receipt with 200; without the preference, the whole report.
+    before = row_counts(app)
+    again = client.post("/api/v1/patrols", json=report, headers=headers)
+    assert again.status_code == 200 and again.get_json() == receipt
+    plain = client.post("/api/v1/patrols", json=report, headers=world.auth("ranger1"))
+    assert plain.status_code == 200 and "Preference-Applied" not in plain.headers
+    assert plain.get_json()["features"][0]["id"] == pid
+    assert row_counts(app) == before
