@@ -43,7 +43,7 @@ from patrol.services.measure import (
     route_segments,
 )
 from patrol.services.observations import patrol_observations
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import (
     ConservationArea,
     EffortCell,

@@ -20,7 +20,7 @@ from patrol.errors import NotFound
 from patrol.geo.projection import to_metric
 from patrol.services.auth import Principal
 from patrol.services.measure import AreaContext, measure_route
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import (
     ConservationArea,
     EffortCell,

@@ -713,7 +713,7 @@ def estimate_area_detection(
         life,
     )
     if save:
-        from patrol.store.db import begin_write
+        from patrol.store.engine import begin_write
 
         begin_write(session)
         area.detection_probability = round(p, 4)

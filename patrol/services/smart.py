@@ -56,7 +56,7 @@ from patrol.services import audit
 from patrol.services.auth import Principal
 from patrol.services.measure import AreaContext
 from patrol.services.patrols import context_for, current_zones, measure_report, store_report
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import (
     ConservationArea,
     EffortCell,
