@@ -15,7 +15,7 @@ from patrol.api.common import (
 from patrol.db import get_session
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
 from patrol.geo.importers import importer_for
-from patrol.geo.report import Limits, ReportDefaults, load_json, parse_time
+from patrol.geo.report import Limits, ReportDefaults, iso_utc, load_json, parse_time
 from patrol.services import patrols, smart
 from patrol.services.audit import events_for
 from patrol.services.queries import get_patrol, list_finds, list_patrols
@@ -192,7 +192,7 @@ def delete_patrol(patrol_id: str):
     patrol = patrols.delete_patrol(session, principal, patrol_id, revision)
     return {
         "id": patrol.uuid,
-        "deleted_at": patrol.deleted_at.isoformat(),
+        "deleted_at": iso_utc(patrol.deleted_at),
         "revision": patrol.revision,
     }
 

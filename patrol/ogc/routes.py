@@ -28,6 +28,7 @@ from flask import (
 from patrol.api.common import current_principal
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired, FieldError, InvalidParameter, ValidationFailed
+from patrol.geo.report import iso_utc
 from patrol.http import wants_html
 from patrol.ogc import bp
 from patrol.ogc.openapi import openapi_document
@@ -412,7 +413,7 @@ def _query(coll: ogc.Collection, single: bool = False) -> ogc.ItemsQuery:
 
 
 def _timestamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return iso_utc(datetime.now(UTC).replace(microsecond=0))
 
 
 @bp.get("/collections/<collection_id>/items")

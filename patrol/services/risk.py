@@ -17,9 +17,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
@@ -42,6 +41,7 @@ from patrol.geo.projection import to_metric
 from patrol.geo.shapes import project
 from patrol.services import privacy
 from patrol.services.auth import Principal
+from patrol.services.days import local_midnight
 from patrol.services.hotspots import AnalysisSettings, _area_cells, _grid_for
 from patrol.services.layers import layer_geometries
 from patrol.store.models import AreaLayer, ConservationArea, EffortCell, Patrol, SnareFind, Unit
@@ -112,7 +112,7 @@ def _days(moment: datetime) -> float:
 
 
 def _end_of_day(day: date, tz: str) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(), ZoneInfo(tz)).astimezone(UTC)
+    return local_midnight(day + timedelta(days=1), tz)
 
 
 def resolve_until(session: so.Session, area: ConservationArea, until: date | None) -> date:
