@@ -22,8 +22,8 @@ __all__ = ["local_midnight", "started_in", "utc_span"]
 def local_midnight(day: date, tz: str) -> datetime:
     """The instant (aware, UTC) the local day ``day`` begins in the time zone ``tz``.
 
-    >>> local_midnight(date(2025, 1, 1), "Asia/Vladivostok").isoformat()
-    '2024-12-31T14:00:00+00:00'
+    >>> local_midnight(date(2025, 1, 1), "Asia/Vladivostok")
+    datetime.datetime(2024, 12, 31, 14, 0, tzinfo=datetime.timezone.utc)
     """
     return datetime.combine(day, time(), ZoneInfo(tz)).astimezone(UTC)
 

@@ -41,7 +41,7 @@ from patrol.geo.projection import to_metric
 from patrol.geo.shapes import project
 from patrol.services import privacy
 from patrol.services.auth import Principal
-from patrol.services.days import local_midnight
+from patrol.services.days import local_midnight, started_in
 from patrol.services.hotspots import AnalysisSettings, _area_cells, _grid_for
 from patrol.services.layers import layer_geometries
 from patrol.store.models import AreaLayer, ConservationArea, EffortCell, Patrol, SnareFind, Unit
@@ -132,7 +132,9 @@ def _fingerprint(session: so.Session, area: ConservationArea, until: date) -> tu
     (a new, deleted or corrected one changes count, max id or revisions), layers, units."""
     patrols = session.execute(
         sa.select(sa.func.count(), sa.func.max(Patrol.id), sa.func.sum(Patrol.revision)).where(
-            Patrol.area_id == area.id, Patrol.deleted_at.is_(None), Patrol.start_date <= until
+            Patrol.area_id == area.id,
+            Patrol.deleted_at.is_(None),
+            *started_in(None, until + timedelta(days=1)),
         )
     ).one()
     layers = session.execute(
@@ -241,8 +243,7 @@ def load_visits(
     cond = [
         Patrol.area_id == area.id,
         Patrol.deleted_at.is_(None),
-        Patrol.start_date >= data_from,
-        Patrol.start_date <= until,
+        *started_in(data_from, until + timedelta(days=1)),
         Patrol.transport.in_(AnalysisSettings().search_transports),
     ]
     conn = session.connection()
