@@ -140,7 +140,7 @@ def areas_create(slug, name, boundary_file, cell_km, timezone) -> None:
 )
 def areas_snares(slug: str, detection: float | None, snare_life_days: float | None) -> None:
     """Set (or show) the area's snare detection and snare life for the setting-rate model."""
-    from patrol.store.db import begin_write
+    from patrol.store.engine import begin_write
 
     session = _session()
     area = _area(slug)

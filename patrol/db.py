@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 from flask import Flask, current_app, g
 
 from patrol.config import demo_allowed
-from patrol.store.db import make_engine, make_sessionmaker
+from patrol.store.engine import make_engine, make_sessionmaker
 
 __all__ = ["get_session", "init_app"]
 

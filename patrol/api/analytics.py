@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import Response, request
 
 from patrol import jobs
@@ -23,13 +20,17 @@ from patrol.api.common import (
     geojson_response,
 )
 from patrol.db import get_session
-from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.report import printable
-from patrol.services import areas, exports, privacy, recompute
-from patrol.services import hotspots as service
+from patrol.services import areas, exports, hotspots, privacy, recompute, units
 from patrol.services.auth import Principal
-from patrol.services.formats import GeoPackageFormatter, formatter_for, located_geopackage
-from patrol.store.models import Unit
+from patrol.services.formats import (
+    GeoPackageFormatter,
+    finds_csv,
+    formatter_for,
+    located_geopackage,
+    rows_csv,
+)
 
 
 def _context(principal: Principal):
@@ -45,9 +46,7 @@ def _context(principal: Principal):
         problems.append(FieldError("/bins", "must be monthly or seasonal"))
     unit_id = None
     if request.args.get("unit"):
-        unit = session.scalar(
-            sa.select(Unit).where(Unit.code == request.args["unit"], Unit.area_id == area.id)
-        )
+        unit = units.unit_in_area(session, area, request.args["unit"])
         if unit is None:
             problems.append(FieldError("/unit", f"no unit '{request.args['unit']}' here"))
         else:
@@ -55,27 +54,21 @@ def _context(principal: Principal):
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
     end = end_day + timedelta(days=1) if end_day else None  # 'to' is the last day included
-    window = service.resolve_window(session, area, start, end)
+    window = hotspots.resolve_window(session, area, start, end)
     if principal.role == "ngo" and not (start and end_day):
-        window = service.Window(*privacy.whole_months(window.start, window.end))
+        window = hotspots.Window(*privacy.whole_months(window.start, window.end))
     suppression = privacy.check_aggregate_request(
         principal, window.start, window.end, unit_id, cell_km, area.cell_m / 1000
     )
-    settings = service.AnalysisSettings(
+    settings = hotspots.AnalysisSettings(
         min_effort_km=min_effort if min_effort is not None else 1.0, bins=bins
     )
     return session, area, window, unit_id, cell_km, settings, suppression
 
 
-def _csv(rows: list[dict], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.DictWriter(
-        out, fieldnames=list(rows[0]) if rows else ["zone"], lineterminator="\r\n"
-    )
-    writer.writeheader()
-    writer.writerows(rows)
+def _csv(text: str, filename: str) -> Response:
     return Response(
-        out.getvalue(),
+        text,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -87,9 +80,9 @@ def zones_stats():
     principal = current_principal()
     session, area, window, unit_id, _, settings, _ = _context(principal)
     fmt = choice_arg("format", ("geojson", "csv"), "geojson")
-    rows, _cells = service.zone_stats(session, area, window, unit_id, settings)
+    rows, _cells = hotspots.zone_stats(session, area, window, unit_id, settings)
     if fmt == "csv":
-        return _csv([r.figures for r in rows], f"{area.slug}-zones-{window.start}.csv")
+        return _csv(rows_csv([r.figures for r in rows]), f"{area.slug}-zones-{window.start}.csv")
     job = recompute.active_job(session, area.id)
     recomputing = {}
     if job is not None:
@@ -115,12 +108,12 @@ def zones_stats():
     )
 
 
-@bp.get("/hotspots")
-def hotspots():
+@bp.get("/hotspots", endpoint="hotspots")
+def hotspot_cells():
     """One feature per grid cell of the area: effort, CPUE, EB rate, Gi*, class, trend."""
     principal = current_principal()
     session, area, window, unit_id, cell_km, settings, _ = _context(principal)
-    result, features = service.visible_cells(
+    result, features = hotspots.visible_cells(
         session, principal, area, window, cell_km, unit_id, settings
     )
     return geojson_response(
@@ -142,8 +135,8 @@ def dispatch():
     principal = current_principal()
     principal.require_role("coordinator", "admin")
     session, area, window, _, _, settings, _ = _context(principal)
-    targets, _units = service.dispatch(session, area, window, settings)
-    return geojson_response(service.targets_geojson(targets, window))
+    targets, _units = hotspots.dispatch(session, area, window, settings)
+    return geojson_response(hotspots.targets_geojson(targets, window))
 
 
 @bp.get("/units/<code>/targets")
@@ -152,21 +145,17 @@ def unit_targets(code: str):
     principal = current_principal()
     principal.require_role("ranger", "coordinator", "admin")
     session = get_session()
-    unit = session.scalar(sa.select(Unit).where(Unit.code == code))
-    if unit is None or unit.area_id not in principal.area_ids:
-        raise NotFound(f"No unit {code} among yours.")
-    if principal.role == "ranger" and unit.id != principal.unit_id:
-        raise Forbidden("Rangers see their own unit's targets.")
+    units.visible_unit(session, principal, code, "targets")
     _, area, window, _, _, settings, _ = _context(principal)
-    targets, _ = service.dispatch(session, area, window, settings)
+    targets, _ = hotspots.dispatch(session, area, window, settings)
     mine = [t for t in targets if t.unit == code]
     if choice_arg("format", ("geojson", "gpx"), "geojson") == "gpx":
         return Response(
-            service.targets_gpx(mine, f"{code} targets {window.label}"),
+            hotspots.targets_gpx(mine, f"{code} targets {window.label}"),
             mimetype="application/gpx+xml",
             headers={"Content-Disposition": f'attachment; filename="{code}-targets.gpx"'},
         )
-    return geojson_response(service.targets_geojson(mine, window))
+    return geojson_response(hotspots.targets_geojson(mine, window))
 
 
 @bp.get("/exports/annual")
@@ -237,19 +226,7 @@ def finds_export():
         return geojson_response(
             doc, headers={"Content-Disposition": f'attachment; filename="{name}.geojson"'}
         )
-    rows = [
-        {
-            "id": f["id"],
-            "lon": f["geometry"]["coordinates"][0],
-            "lat": f["geometry"]["coordinates"][1],
-            **f["properties"],
-        }
-        for f in doc["features"]
-    ]
-    for row in rows:
-        row.pop("kind", None)
-        row["cell"] = ",".join(str(v) for v in row["cell"])
-    return _csv(rows, f"{name}.csv")
+    return _csv(finds_csv(doc), f"{name}.csv")
 
 
 @bp.get("/exports/routes")

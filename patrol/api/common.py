@@ -137,16 +137,25 @@ def choice_arg(name: str, choices: tuple[str, ...], default: str) -> str:
     return raw
 
 
-def _time_arg(name: str, value: str, problems: list[FieldError], end: bool) -> datetime | None:
+def _time_arg(
+    name: str, value: str, problems: list[FieldError], end: bool
+) -> date | datetime | None:
+    """A date (a local day of the area: services.days) or an instant with an offset."""
     try:
         if len(value) == 10:
-            day = datetime.combine(parse_day(value), time(), UTC)
             # A date alone means the whole day: 'to=2026-03-31' includes the 31st.
+            day = parse_day(value)
             return day + timedelta(days=1) if end else day
         return parse_time(value)
     except ValueError as exc:
         problems.append(FieldError(f"/{name}", f"not a date or ISO 8601 time: {exc}"))
         return None
+
+
+def _comparable(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(), UTC)
 
 
 def filters_from_request() -> Filters:
@@ -155,7 +164,7 @@ def filters_from_request() -> Filters:
     problems: list[FieldError] = []
     start = _time_arg("from", args["from"], problems, False) if args.get("from") else None
     end = _time_arg("to", args["to"], problems, True) if args.get("to") else None
-    if start and end and end <= start:
+    if start and end and _comparable(end) <= _comparable(start):
         problems.append(FieldError("/to", "must be after 'from'"))
     bbox = None
     if args.get("bbox"):
@@ -180,8 +189,20 @@ def filters_from_request() -> Filters:
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
     return Filters(
-        start, end, args.get("unit") or None, args.get("zone") or None, bbox, limit, offset
+        start=None if _is_day(start) else start,
+        end=None if _is_day(end) else end,
+        unit=args.get("unit") or None,
+        zone=args.get("zone") or None,
+        bbox=bbox,
+        limit=limit,
+        offset=offset,
+        first_day=start if _is_day(start) else None,
+        end_day=end if _is_day(end) else None,
     )
+
+
+def _is_day(value: date | datetime | None) -> bool:
+    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 def geojson_response(doc: dict[str, Any], status: int = 200, headers: dict | None = None):

@@ -43,8 +43,19 @@ def _enum(*values: str) -> dict[str, Any]:
 
 
 _FILTERS = [
-    _q("from", _DAY_OR_TIME, "date (a whole day) or ISO 8601 time with offset; inclusive"),
-    _q("to", _DAY_OR_TIME, "date (the whole day is included) or ISO 8601 time; exclusive"),
+    _q(
+        "from",
+        _DAY_OR_TIME,
+        "date (a whole day) or ISO 8601 time with offset; inclusive. A date is a local day "
+        "of the area (its time zone), and selects the patrols that started on it with their "
+        "finds, as the exports and analytics count them",
+    ),
+    _q(
+        "to",
+        _DAY_OR_TIME,
+        "date (the whole day is included) or ISO 8601 time; exclusive. A date is a local day "
+        "of the area, as for 'from'",
+    ),
     _q("unit", {"type": "string"}, "unit code"),
     _q("zone", {"type": "string"}, "zone code"),
     _q("bbox", {"type": "string"}, "west,south,east,north in degrees"),

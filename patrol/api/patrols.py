@@ -15,9 +15,8 @@ from patrol.api.common import (
 from patrol.db import get_session
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
 from patrol.geo.importers import importer_for
-from patrol.geo.report import Limits, ReportDefaults, load_json, parse_time
-from patrol.services import patrols as service
-from patrol.services import smart
+from patrol.geo.report import Limits, ReportDefaults, iso_utc, load_json, parse_time
+from patrol.services import patrols, smart
 from patrol.services.audit import events_for
 from patrol.services.queries import get_patrol, list_finds, list_patrols
 
@@ -132,7 +131,7 @@ def submit_patrol():
         raise MalformedInput("The body is empty.")
     report = importers[0].parse(data, _defaults_from_request(), _limits())
     session = get_session()
-    result = service.ingest_report(
+    result = patrols.ingest_report(
         session, principal, report, area_margin_km=current_app.config["AREA_MARGIN_KM"]
     )
     status = 201 if result.created else 200
@@ -144,8 +143,8 @@ def submit_patrol():
         # The stored report echoed back is most of a large POST's answer (and its time);
         # a client that only needs the receipt says so (the outbox, bulk senders).
         headers["Preference-Applied"] = "return=minimal"
-        return jsonify(service.patrol_receipt(result.patrol)), status, headers
-    return geojson_response(service.patrol_document(session, result.patrol), status, headers)
+        return jsonify(patrols.patrol_receipt(result.patrol)), status, headers
+    return geojson_response(patrols.patrol_document(session, result.patrol), status, headers)
 
 
 def _prefers_minimal() -> bool:
@@ -161,7 +160,7 @@ def patrols_index():
     total, rows = list_patrols(get_session(), principal, f)
     doc = {
         "type": "FeatureCollection",
-        "features": [service.route_feature(p, with_times=False) for p in rows],
+        "features": [patrols.route_feature(p, with_times=False) for p in rows],
     }
     return geojson_response(paged(doc, "api.patrols_index", total, f, len(rows)))
 
@@ -171,7 +170,7 @@ def read_patrol(patrol_id: str):
     principal = current_principal()
     session = get_session()
     patrol = get_patrol(session, principal, patrol_id, include_deleted=True)
-    doc = service.patrol_document(session, patrol)
+    doc = patrols.patrol_document(session, patrol)
     if principal.role in ("coordinator", "admin"):
         doc["audit"] = events_for(session, "patrol", patrol.uuid)
     return geojson_response(doc, headers={"ETag": f'"{patrol.revision}"'})
@@ -191,9 +190,9 @@ def correct_patrol(patrol_id: str):
     """Correct a patrol or its finds, naming the revision edited (coordinators; audited)."""
     principal = current_principal()
     session = get_session()
-    patrol = service.correct_patrol(session, principal, patrol_id, _json_body())
+    patrol = patrols.correct_patrol(session, principal, patrol_id, _json_body())
     return geojson_response(
-        service.patrol_document(session, patrol), headers={"ETag": f'"{patrol.revision}"'}
+        patrols.patrol_document(session, patrol), headers={"ETag": f'"{patrol.revision}"'}
     )
 
 
@@ -204,10 +203,10 @@ def delete_patrol(patrol_id: str):
     problems: list[FieldError] = []
     revision = int_arg("revision", None, 1, 2**31 - 1, problems)
     session = get_session()
-    patrol = service.delete_patrol(session, principal, patrol_id, revision)
+    patrol = patrols.delete_patrol(session, principal, patrol_id, revision)
     return {
         "id": patrol.uuid,
-        "deleted_at": patrol.deleted_at.isoformat(),
+        "deleted_at": iso_utc(patrol.deleted_at),
         "revision": patrol.revision,
     }
 
@@ -219,6 +218,6 @@ def snares_index():
     total, rows = list_finds(get_session(), principal, f)
     doc = {
         "type": "FeatureCollection",
-        "features": [service.find_feature(find, zone) for find, zone in rows],
+        "features": [patrols.find_feature(find, zone) for find, zone in rows],
     }
     return geojson_response(paged(doc, "api.snares_index", total, f, len(rows)))

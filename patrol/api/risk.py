@@ -3,20 +3,17 @@ area's reference layers (roads, settlements) the prediction uses."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Response, request
 
 from patrol.api import bp
 from patrol.api.common import current_principal, date_arg, float_arg, geojson_response
 from patrol.db import get_session
-from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from patrol.services import areas, exports, layers
-from patrol.services import risk as service
-from patrol.store.models import LAYER_KINDS, Unit
+from patrol.errors import FieldError, NotFound, ValidationFailed
+from patrol.services import areas, exports, layers, risk, units
 
 
-@bp.get("/risk")
-def risk():
+@bp.get("/risk", endpoint="risk")
+def risk_cells():
     """Per cell: setting rate with its 90 % interval, standing stock, expected finds of a 5 km
     search in the next period, risk rank and the model's inputs; only data up to 'until'."""
     principal = current_principal()
@@ -30,13 +27,11 @@ def risk():
     cell_km = float_arg("cell_km", problems, 0.1, 100)
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
-    result, min_patrols = service.visible_risk(
+    result, min_patrols = risk.visible_risk(
         session, principal, area, until, int(horizon or 30), cell_km
     )
     extra = {"aggregation": exports.AGGREGATION_RULE} if principal.role == "ngo" else None
-    return Response(
-        service.risk_document(result, min_patrols, extra), mimetype="application/geo+json"
-    )
+    return Response(risk.risk_document(result, min_patrols, extra), mimetype="application/geo+json")
 
 
 @bp.get("/units/<code>/route")
@@ -45,11 +40,7 @@ def unit_route(code: str):
     principal = current_principal()
     principal.require_role("ranger", "coordinator", "admin")
     session = get_session()
-    unit = session.scalar(sa.select(Unit).where(Unit.code == code))
-    if unit is None or unit.area_id not in principal.area_ids:
-        raise NotFound(f"No unit {code} among yours.")
-    if principal.role == "ranger" and unit.id != principal.unit_id:
-        raise Forbidden("Rangers see their own unit's route.")
+    unit = units.visible_unit(session, principal, code, "route")
     problems: list[FieldError] = []
     day = date_arg("date", problems)
     fmt = request.args.get("format", "geojson")
@@ -57,10 +48,10 @@ def unit_route(code: str):
         problems.append(FieldError("/format", "must be geojson or gpx"))
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
-    route = service.day_route(session, unit.area, unit, day)
+    route = risk.day_route(session, unit.area, unit, day)
     if fmt == "gpx":
         return Response(
-            service.route_gpx(route),
+            risk.route_gpx(route),
             mimetype="application/gpx+xml",
             headers={
                 "Content-Disposition": (
@@ -68,7 +59,7 @@ def unit_route(code: str):
                 )
             },
         )
-    return geojson_response(service.route_geojson(route))
+    return geojson_response(risk.route_geojson(route))
 
 
 @bp.get("/layers/<kind>")
@@ -77,6 +68,6 @@ def area_layer(kind: str):
     principal = current_principal()
     session = get_session()
     area = areas.area_for(session, principal, request.args.get("area"))
-    if kind not in LAYER_KINDS:
-        raise NotFound(f"No layer '{kind[:40]}': {', '.join(LAYER_KINDS)}.")
+    if kind not in layers.LAYER_KINDS:
+        raise NotFound(f"No layer '{kind[:40]}': {', '.join(layers.LAYER_KINDS)}.")
     return geojson_response(layers.layers_document(session, area, kind))

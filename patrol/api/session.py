@@ -7,16 +7,15 @@ from flask_wtf.csrf import generate_csrf
 from patrol.api import bp
 from patrol.api.common import current_principal
 from patrol.db import get_session
-from patrol.store.models import Unit
+from patrol.services.units import unit_code
 
 
 @bp.get("/session")
 def session_info():
     principal = current_principal()
-    unit = get_session().get(Unit, principal.unit_id) if principal.unit_id else None
     return {
         "username": principal.username,
         "role": principal.role,
-        "unit": unit.code if unit else None,
+        "unit": unit_code(get_session(), principal.unit_id),
         "csrf_token": generate_csrf(),
     }

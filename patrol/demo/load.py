@@ -16,7 +16,7 @@ from patrol.demo.simulate import SimulationSettings, build_area, simulate_patrol
 from patrol.geo.report import parse_geojson_report
 from patrol.services import areas, audit, auth, layers
 from patrol.services.patrols import ingest_report
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import ApiToken, AuditEvent, ConservationArea, User
 
 __all__ = ["DEMO_SLUG", "DEMO_USERS", "load_demo"]

@@ -166,7 +166,17 @@ class PatrolReport:
 
 
 def iso_utc(value: datetime) -> str:
-    """An aware datetime as ISO 8601 in UTC with a Z, as reports and answers write times."""
+    """A time as ISO 8601 in UTC with a Z: the one way every report and answer writes times
+    (a naive one is UTC already, as the store keeps them).
+
+    >>> from datetime import timezone
+    >>> iso_utc(datetime(2025, 12, 31, 23, 30, tzinfo=timezone(timedelta(hours=10))))
+    '2025-12-31T13:30:00Z'
+    >>> iso_utc(datetime(2025, 1, 1, 12, 0))
+    '2025-01-01T12:00:00Z'
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 

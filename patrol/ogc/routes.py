@@ -28,10 +28,11 @@ from flask import (
 from patrol.api.common import current_principal
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired, FieldError, InvalidParameter, ValidationFailed
+from patrol.geo.report import iso_utc
 from patrol.http import wants_html
 from patrol.ogc import bp
 from patrol.ogc.openapi import openapi_document
-from patrol.services import ogc as service
+from patrol.services import ogc
 from patrol.services.auth import Principal
 
 GEOJSON = "application/geo+json"
@@ -205,7 +206,7 @@ def api_definition():
     ids: list[str] = []
     if request.headers.get("Authorization") or "user_id" in session:
         try:
-            ids = [c.id for c in service.collections_for(get_session(), current_principal())]
+            ids = [c.id for c in ogc.collections_for(get_session(), current_principal())]
         except AuthenticationRequired:
             ids = []
     doc = openapi_document(
@@ -217,20 +218,20 @@ def api_definition():
     return _answer(doc, OPENAPI, "ogc/api.html")
 
 
-def _carried(coll: service.Collection) -> dict[str, str]:
+def _carried(coll: ogc.Collection) -> dict[str, str]:
     """The items parameters a collection URL may carry (zones and cells: the period, size)."""
     names = {"datetime", "cell_km"} if coll.kind == "cells" else {"datetime"}
     _allow("f", names if coll.kind in ("zones", "cells") else set())
     carried = {k: v for k, v in request.args.items() if k in names and v}
     if "datetime" in carried:
-        service.parse_datetime(carried["datetime"])
+        ogc.parse_datetime(carried["datetime"])
     if "cell_km" in carried:
         _float("cell_km", carried["cell_km"])
     return carried
 
 
 def _collection_doc(
-    coll: service.Collection, principal: Principal, carried: dict[str, str] | None = None
+    coll: ogc.Collection, principal: Principal, carried: dict[str, str] | None = None
 ) -> dict[str, Any]:
     cid = coll.id
     carried = carried or {}
@@ -240,11 +241,11 @@ def _collection_doc(
         "description": coll.info.description,
         "itemType": "feature",
         "geometryType": coll.info.geometry,
-        "extent": service.extent(get_session(), principal, coll),
-        "crs": service.collection_crs(coll),
-        "storageCrs": service.CRS84,
+        "extent": ogc.extent(get_session(), principal, coll),
+        "crs": ogc.collection_crs(coll),
+        "storageCrs": ogc.CRS84,
         "area": coll.area.slug,
-        "areaCrs": service.crs_uri(coll.area.epsg),
+        "areaCrs": ogc.crs_uri(coll.area.epsg),
         "links": [
             {
                 "rel": "items",
@@ -281,12 +282,12 @@ def _collection_doc(
 def collections():
     _allow("f")
     principal = _principal()
-    colls = service.collections_for(get_session(), principal)
+    colls = ogc.collections_for(get_session(), principal)
     doc = {
         "links": _self_links("ogc.collections", JSON),
         "collections": [_collection_doc(c, principal) for c in colls],
         # Part 2: every CRS offered by some collection (/req/crs/fc-md-crs-list).
-        "crs": sorted({crs for c in colls for crs in service.collection_crs(c)}),
+        "crs": sorted({crs for c in colls for crs in ogc.collection_crs(c)}),
     }
     return _answer(doc, JSON, "ogc/collections.html")
 
@@ -297,7 +298,7 @@ def collection(collection_id: str):
     items links, so a client given this URL (GDAL's OAPIF:…/collections/{id}?datetime=…)
     reads the period asked."""
     principal = _principal()
-    coll = service.collection_for(get_session(), principal, collection_id)
+    coll = ogc.collection_for(get_session(), principal, collection_id)
     carried = _carried(coll)
     doc = _collection_doc(coll, principal, carried)
     doc["links"] = _self_links("ogc.collection", JSON, collection_id=coll.id) + doc["links"]
@@ -308,7 +309,7 @@ def collection(collection_id: str):
 def queryables(collection_id: str):
     """The properties a client may filter on with ``name=value`` (Part 3 queryables)."""
     _allow("f")
-    coll = service.collection_for(get_session(), _principal(), collection_id)
+    coll = ogc.collection_for(get_session(), _principal(), collection_id)
     doc = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": _url("ogc.queryables", collection_id=coll.id),
@@ -324,7 +325,7 @@ def queryables(collection_id: str):
 def schema(collection_id: str):
     """Every property of the features and its type (Part 5 style), for typed columns."""
     _allow("f")
-    coll = service.collection_for(get_session(), _principal(), collection_id)
+    coll = ogc.collection_for(get_session(), _principal(), collection_id)
     geometry = {
         "format": f"geometry-{coll.info.geometry.lower()}",
         "x-ogc-role": "primary-geometry",
@@ -337,7 +338,7 @@ def schema(collection_id: str):
         "properties": {
             "id": {"type": "string", "x-ogc-role": "id"},
             "geometry": geometry,
-            **service.PROPERTIES[coll.kind],
+            **ogc.PROPERTIES[coll.kind],
         },
     }
     return _answer(doc, SCHEMA, "ogc/queryables.html", coll=coll)
@@ -353,17 +354,17 @@ def _float(name: str, raw: str) -> float:
     return value
 
 
-def _crs(coll: service.Collection, name: str) -> int | None:
+def _crs(coll: ogc.Collection, name: str) -> int | None:
     uri = request.args.get(name)
     if not uri:
         return None
-    epsg = service.epsg_of(uri, name)
-    if service.crs_uri(epsg) not in service.collection_crs(coll):
-        raise _bad(name, f"offered: {', '.join(service.collection_crs(coll))}")
+    epsg = ogc.epsg_of(uri, name)
+    if ogc.crs_uri(epsg) not in ogc.collection_crs(coll):
+        raise _bad(name, f"offered: {', '.join(ogc.collection_crs(coll))}")
     return epsg
 
 
-def _query(coll: service.Collection, single: bool = False) -> service.ItemsQuery:
+def _query(coll: ogc.Collection, single: bool = False) -> ogc.ItemsQuery:
     """The items (or one item's) query, every parameter checked (/req/core/query-param-*)."""
     queryable = set(coll.info.queryables)
     extra = {"cell_km"} if coll.kind == "cells" else set()
@@ -396,12 +397,12 @@ def _query(coll: service.Collection, single: bool = False) -> service.ItemsQuery
             raise _bad("bbox", "south must not exceed north, nor west east")
         if epsg is None and not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= n <= 90):
             raise _bad("bbox", "longitudes in [-180, 180], latitudes in [-90, 90]")
-        bbox = service.bbox_to_crs84((w, s, e, n), epsg)
+        bbox = ogc.bbox_to_crs84((w, s, e, n), epsg)
     elif "bbox-crs" in args:
         _crs(coll, "bbox-crs")
-    when = service.parse_datetime(args["datetime"]) if args.get("datetime") else None
+    when = ogc.parse_datetime(args["datetime"]) if args.get("datetime") else None
     cell_km = _float("cell_km", args["cell_km"]) if args.get("cell_km") else None
-    return service.ItemsQuery(
+    return ogc.ItemsQuery(
         bbox=bbox,
         when=when,
         limit=limit,
@@ -412,7 +413,7 @@ def _query(coll: service.Collection, single: bool = False) -> service.ItemsQuery
 
 
 def _timestamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return iso_utc(datetime.now(UTC).replace(microsecond=0))
 
 
 @bp.get("/collections/<collection_id>/items")
@@ -420,14 +421,14 @@ def items(collection_id: str):
     """A page of features: bbox, datetime, limit, queryables; next and prev links."""
     principal = _principal()
     session = get_session()
-    coll = service.collection_for(session, principal, collection_id)
+    coll = ogc.collection_for(session, principal, collection_id)
     q = _query(coll)
     epsg = _crs(coll, "crs")
     with _parameters_are_400():
-        page = service.items(session, principal, coll, q)
+        page = ogc.items(session, principal, coll, q)
     features = page.features
     if epsg is not None:
-        features = [{**f, "geometry": service.reproject(f["geometry"], epsg)} for f in features]
+        features = [{**f, "geometry": ogc.reproject(f["geometry"], epsg)} for f in features]
     args = {k: v for k, v in request.args.items() if k not in ("offset", "limit", "f")}
     fmt = {"f": "html"} if wants_html() else {}
     links = _self_links("ogc.items", GEOJSON, collection_id=coll.id)
@@ -484,7 +485,7 @@ def items(collection_id: str):
         doc,
         GEOJSON,
         "ogc/items.html",
-        headers={"Content-Crs": f"<{service.crs_uri(epsg)}>"},
+        headers={"Content-Crs": f"<{ogc.crs_uri(epsg)}>"},
         coll=coll,
         offset=q.offset,
     )
@@ -494,14 +495,14 @@ def items(collection_id: str):
 def item(collection_id: str, feature_id: str):
     principal = _principal()
     session = get_session()
-    coll = service.collection_for(session, principal, collection_id)
+    coll = ogc.collection_for(session, principal, collection_id)
     q = _query(coll, single=True)
     epsg = _crs(coll, "crs")
     with _parameters_are_400():
-        feature, about = service.item(session, principal, coll, feature_id, q)
+        feature, about = ogc.item(session, principal, coll, feature_id, q)
     doc = {
         **feature,
-        "geometry": service.reproject(feature["geometry"], epsg),
+        "geometry": ogc.reproject(feature["geometry"], epsg),
         "links": [
             *_self_links("ogc.item", GEOJSON, collection_id=coll.id, feature_id=feature_id),
             {
@@ -517,6 +518,6 @@ def item(collection_id: str, feature_id: str):
         doc,
         GEOJSON,
         "ogc/item.html",
-        headers={"Content-Crs": f"<{service.crs_uri(epsg)}>"},
+        headers={"Content-Crs": f"<{ogc.crs_uri(epsg)}>"},
         coll=coll,
     )

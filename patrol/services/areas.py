@@ -20,15 +20,17 @@ from patrol.geo.report import Problems, check_point, load_json
 from patrol.geo.shapes import dumps_geometry, parse_zones, project
 from patrol.services import audit, recompute
 from patrol.services.auth import Principal
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import ConservationArea, RecomputeJob, SnareFind, Unit, Zone
 
 __all__ = [
     "area_for",
     "areas_document",
     "boundary_document",
+    "callers_areas",
     "create_area",
     "import_units",
+    "list_areas",
     "replace_zones",
     "units_document",
     "zones_document",
@@ -310,3 +312,14 @@ def areas_document(session: so.Session, principal: Principal) -> dict[str, Any]:
         .order_by(ConservationArea.slug)
     ).all()
     return {"type": "FeatureCollection", "features": [boundary_document(a) for a in rows]}
+
+
+def list_areas(session: so.Session) -> list[ConservationArea]:
+    """Every area by name: the sign-in page names the parks this server holds."""
+    return list(session.scalars(sa.select(ConservationArea).order_by(ConservationArea.name)))
+
+
+def callers_areas(session: so.Session, principal: Principal) -> list[ConservationArea]:
+    """The caller's areas by name (the map's area picker)."""
+    query = sa.select(ConservationArea).where(ConservationArea.id.in_(principal.area_ids))
+    return list(session.scalars(query.order_by(ConservationArea.name)))

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from patrol.geo.report import iso_utc
 from patrol.store.models import AuditEvent
 
 __all__ = ["events_for", "record"]
@@ -46,7 +47,7 @@ def events_for(session: so.Session, entity: str, entity_id: str) -> list[dict[st
     ).all()
     return [
         {
-            "at": e.at.isoformat(),
+            "at": iso_utc(e.at),
             "user": e.user.username if e.user else None,
             "action": e.action,
             "before": json.loads(e.before_json) if e.before_json else None,

@@ -22,7 +22,7 @@ from patrol.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import (
     ROLES,
     ApiToken,

@@ -30,7 +30,7 @@ from patrol.services.tilesets import (
     tile_range,
     vector_layers,
 )
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import AreaBasemap, ConservationArea, utcnow
 
 __all__ = [

@@ -18,7 +18,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, ValidationFailed
+from patrol.geo.report import iso_utc
 from patrol.services.auth import Principal
+from patrol.services.days import started_in
 from patrol.services.hotspots import (
     AnalysisSettings,
     Window,
@@ -95,7 +97,7 @@ class AnnualExport:
             "period": self.period,
             "comparison_year": self.first_year - 1,
             "time_zone": self.area.timezone,
-            "produced_at": self.produced_at.isoformat().replace("+00:00", "Z"),
+            "produced_at": iso_utc(self.produced_at),
             "effort": "search effort: patrols on foot or ski",
             "aggregation": AGGREGATION_RULE,
             "notes": self.notes,
@@ -224,8 +226,7 @@ def _area_patrols(session, cond, year) -> tuple[int, int]:
     row = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Patrol.days), 0)).where(
             *cond,
-            Patrol.start_date >= date(year, 1, 1),
-            Patrol.start_date < date(year + 1, 1, 1),
+            *started_in(date(year, 1, 1), date(year + 1, 1, 1)),
             Patrol.id.in_(sa.select(EffortZone.patrol_id)),
         )
     ).one()
@@ -336,8 +337,7 @@ def _year_patrols(area: ConservationArea, year: int):
     return [
         Patrol.area_id == area.id,
         Patrol.deleted_at.is_(None),
-        Patrol.start_date >= date(year, 1, 1),
-        Patrol.start_date < date(year + 1, 1, 1),
+        *started_in(date(year, 1, 1), date(year + 1, 1, 1)),
     ]
 
 

@@ -243,3 +243,27 @@ def located_geopackage(doc: dict[str, Any], layer: str, geometry_type: str, epsg
     return write_geopackage(
         [_feature_layer(layer, doc["features"], geometry_type), about_layer(about)], epsg
     )
+
+
+def rows_csv(rows: list[dict[str, Any]], empty_header: tuple[str, ...] = ("zone",)) -> str:
+    """Rows of figures as RFC 4180 CSV (a header row, CRLF line ends); no rows, one header."""
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, fieldnames=list(rows[0]) if rows else list(empty_header), lineterminator="\r\n"
+    )
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def finds_csv(doc: dict[str, Any]) -> str:
+    """A year's finds document (``exports.finds_document``) as CSV: one row per find with its
+    id, lon and lat first, the cell as "ix,iy" (coordinators only: exact locations)."""
+    rows = []
+    for feature in doc["features"]:
+        lon, lat = feature["geometry"]["coordinates"][:2]
+        row = {"id": feature["id"], "lon": lon, "lat": lat, **feature["properties"]}
+        row.pop("kind", None)
+        row["cell"] = ",".join(str(v) for v in row["cell"])
+        rows.append(row)
+    return rows_csv(rows)

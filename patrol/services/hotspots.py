@@ -30,6 +30,7 @@ from patrol.geo.projection import to_metric, to_wgs84
 from patrol.geo.report import REMOVED_ACTIONS
 from patrol.geo.shapes import project
 from patrol.services.auth import Principal
+from patrol.services.days import started_in
 from patrol.services.privacy import Suppression, check_aggregate_request, whole_months
 from patrol.store.models import (
     ConservationArea,
@@ -116,8 +117,7 @@ def _patrol_filter(
     cond = [
         Patrol.area_id == area_id,
         Patrol.deleted_at.is_(None),
-        Patrol.start_date >= window.start,
-        Patrol.start_date < window.end,
+        *started_in(window.start, window.end),
     ]
     if unit_id is not None:
         cond.append(Patrol.unit_id == unit_id)

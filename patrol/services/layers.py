@@ -16,10 +16,10 @@ from shapely.geometry import mapping, shape
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.report import Problems, load_json
 from patrol.geo.shapes import project
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import LAYER_KINDS, AreaLayer, ConservationArea
 
-__all__ = ["import_layer", "layer_geometries", "layers_document"]
+__all__ = ["LAYER_KINDS", "import_layer", "layer_geometries", "layers_document"]
 
 GEOMETRY_TYPES = {
     "roads": ("LineString", "MultiLineString"),

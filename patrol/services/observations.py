@@ -70,7 +70,7 @@ def _conditions(
     """The WHERE of every listing: the caller's visible patrols (one area if ``f.area_id``,
     as OGC collections are per area), then the filters. One place, so /api/v1/observations
     and the OGC collection cannot disagree."""
-    cond = list(visible_patrols(principal, f.area_id))
+    cond = list(visible_patrols(principal, f.area_id)) + f.patrol_days()
     if f.start is not None:
         cond.append(Observation.observed_at >= f.start)
     if f.end is not None:

@@ -23,8 +23,10 @@ import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, InvalidParameter, NotFound
 from patrol.geo.projection import to_metric, to_wgs84
+from patrol.geo.report import iso_utc
 from patrol.services import areas, exports, hotspots, observations, queries, risk
 from patrol.services.auth import Principal
+from patrol.services.days import local_midnight
 from patrol.services.patrols import find_feature, route_feature
 from patrol.store.models import ConservationArea, Observation, Patrol, SnareFind
 
@@ -308,8 +310,7 @@ def _instant(value: date | datetime | None, tz: str, end: bool) -> datetime | No
         return None
     if isinstance(value, datetime):
         return value + timedelta(microseconds=1) if end else value
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time(), ZoneInfo(tz)).astimezone(UTC)
+    return local_midnight(value + timedelta(days=1) if end else value, tz)
 
 
 def _local_day(value: date | datetime | None, tz: str) -> date | None:
@@ -469,11 +470,7 @@ def extent(session: so.Session, principal: Principal, coll: Collection) -> dict[
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if value is None else iso_utc(value)
 
 
 @dataclass(frozen=True)

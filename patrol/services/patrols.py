@@ -45,7 +45,7 @@ from patrol.services.measure import (
     route_segments,
 )
 from patrol.services.observations import patrol_observations
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import (
     ConservationArea,
     EffortCell,
@@ -704,7 +704,7 @@ def correct_patrol(
                 problems.add(where, f"may correct only {', '.join(FIND_FIELDS)}")
                 continue
             merged = {k: getattr(find, k) for k in FIND_FIELDS} | fix
-            merged["found_at"] = find.found_at.isoformat()
+            merged["found_at"] = iso_utc(find.found_at)
             checked = check_snare(merged, find.lon, find.lat, find.uuid, where, problems)
             if checked is not None:
                 before[find_id] = {k: getattr(find, k) for k in fix}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import NotFound
 from patrol.services.auth import Principal
+from patrol.services.days import started_in
 from patrol.store.models import EffortZone, Patrol, SnareFind, Unit, Zone
 
 __all__ = ["Filters", "get_find", "get_patrol", "list_finds", "list_patrols", "visible_patrols"]
@@ -17,7 +18,12 @@ __all__ = ["Filters", "get_find", "get_patrol", "list_finds", "list_patrols", "v
 
 @dataclass(frozen=True)
 class Filters:
-    """Filters common to patrols and finds; times are aware, ``to`` exclusive."""
+    """Filters common to patrols, finds and observations, ``end`` and ``end_day`` exclusive.
+
+    ``start``/``end`` are instants (aware): a patrol overlapping them, a find or observation
+    made between them. ``first_day``/``end_day`` are local days of the area (services.days):
+    the patrols that started on them, with their finds and observations.
+    """
 
     start: datetime | None = None
     end: datetime | None = None
@@ -27,6 +33,12 @@ class Filters:
     limit: int = 100
     offset: int = 0
     area_id: int | None = None  # one of the caller's areas only (OGC collections are per area)
+    first_day: date | None = None
+    end_day: date | None = None
+
+    def patrol_days(self) -> list:
+        """Conditions on Patrol for the local days asked (none without them)."""
+        return started_in(self.first_day, self.end_day)
 
 
 def visible_patrols(principal: Principal, area_id: int | None = None) -> list:
@@ -41,7 +53,7 @@ def visible_patrols(principal: Principal, area_id: int | None = None) -> list:
 
 def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple[int, list[Patrol]]:
     principal.require_role("ranger", "coordinator", "admin")
-    cond = visible_patrols(principal, f.area_id)
+    cond = visible_patrols(principal, f.area_id) + f.patrol_days()
     if f.start is not None:
         cond.append(Patrol.ended_at >= f.start)
     if f.end is not None:
@@ -69,7 +81,7 @@ def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple
 
 def list_finds(session: so.Session, principal: Principal, f: Filters) -> tuple[int, list]:
     principal.require_role("ranger", "coordinator", "admin")
-    cond = [*visible_patrols(principal, f.area_id)]
+    cond = visible_patrols(principal, f.area_id) + f.patrol_days()
     if f.start is not None:
         cond.append(SnareFind.found_at >= f.start)
     if f.end is not None:

@@ -18,9 +18,10 @@ import sqlalchemy.orm as so
 from patrol.errors import NotFound
 from patrol.geo import tracks
 from patrol.geo.projection import to_metric
+from patrol.geo.report import iso_utc
 from patrol.services.auth import Principal
 from patrol.services.measure import AreaContext, measure_route
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import (
     ConservationArea,
     EffortCell,
@@ -101,10 +102,8 @@ def job_document(job: RecomputeJob) -> dict:
         "state": job.state,
         "done": job.done,
         "total": job.total,
-        "created_at": job.created_at.isoformat().replace("+00:00", "Z"),
-        "finished_at": job.finished_at.isoformat().replace("+00:00", "Z")
-        if job.finished_at
-        else None,
+        "created_at": iso_utc(job.created_at),
+        "finished_at": iso_utc(job.finished_at) if job.finished_at else None,
         "error": job.error,
         "stale": job.state == "running" and utcnow() - job.heartbeat_at > STALE_AFTER,
     }

@@ -17,9 +17,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
@@ -42,6 +41,7 @@ from patrol.geo.projection import to_metric
 from patrol.geo.shapes import project
 from patrol.services import privacy
 from patrol.services.auth import Principal
+from patrol.services.days import local_midnight, started_in
 from patrol.services.hotspots import AnalysisSettings, _area_cells, _grid_for
 from patrol.services.layers import layer_geometries
 from patrol.store.models import AreaLayer, ConservationArea, EffortCell, Patrol, SnareFind, Unit
@@ -112,7 +112,7 @@ def _days(moment: datetime) -> float:
 
 
 def _end_of_day(day: date, tz: str) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(), ZoneInfo(tz)).astimezone(UTC)
+    return local_midnight(day + timedelta(days=1), tz)
 
 
 def resolve_until(session: so.Session, area: ConservationArea, until: date | None) -> date:
@@ -132,7 +132,9 @@ def _fingerprint(session: so.Session, area: ConservationArea, until: date) -> tu
     (a new, deleted or corrected one changes count, max id or revisions), layers, units."""
     patrols = session.execute(
         sa.select(sa.func.count(), sa.func.max(Patrol.id), sa.func.sum(Patrol.revision)).where(
-            Patrol.area_id == area.id, Patrol.deleted_at.is_(None), Patrol.start_date <= until
+            Patrol.area_id == area.id,
+            Patrol.deleted_at.is_(None),
+            *started_in(None, until + timedelta(days=1)),
         )
     ).one()
     layers = session.execute(
@@ -241,8 +243,7 @@ def load_visits(
     cond = [
         Patrol.area_id == area.id,
         Patrol.deleted_at.is_(None),
-        Patrol.start_date >= data_from,
-        Patrol.start_date <= until,
+        *started_in(data_from, until + timedelta(days=1)),
         Patrol.transport.in_(AnalysisSettings().search_transports),
     ]
     conn = session.connection()
@@ -713,7 +714,7 @@ def estimate_area_detection(
         life,
     )
     if save:
-        from patrol.store.db import begin_write
+        from patrol.store.engine import begin_write
 
         begin_write(session)
         area.detection_probability = round(p, 4)

@@ -55,9 +55,10 @@ from patrol.geo.smart_map import (
 )
 from patrol.services import audit
 from patrol.services.auth import Principal
+from patrol.services.days import utc_span
 from patrol.services.measure import AreaContext
 from patrol.services.patrols import context_for, current_zones, measure_report, store_report
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import (
     ConservationArea,
     EffortCell,
@@ -990,10 +991,7 @@ def export_documents(
 
 def local_window(area: ConservationArea, first: date, last: date) -> tuple[datetime, datetime]:
     """[first, last] local days of the area as a UTC half-open window."""
-    zone = ZoneInfo(area.timezone)
-    start = datetime.combine(first, datetime.min.time()).replace(tzinfo=zone)
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time()).replace(tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
+    return utc_span(first, last + timedelta(days=1), area.timezone)
 
 
 def _xml_bytes(elem: ET.Element) -> bytes:

@@ -77,7 +77,7 @@ class Base(so.DeclarativeBase):
 user_area = sa.Table(
     "user_area",
     Base.metadata,
-    sa.Column("app_user.id", sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
     sa.Column(
         "area_id", sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), primary_key=True
     ),

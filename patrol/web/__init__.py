@@ -9,7 +9,6 @@ from functools import wraps
 from pathlib import Path
 from urllib.parse import urlparse
 
-import sqlalchemy as sa
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 from flask import (
@@ -32,14 +31,12 @@ from patrol.errors import (
     AuthenticationRequired,
     FieldError,
     Forbidden,
-    NotFound,
     TooManyRequests,
     ValidationFailed,
 )
 from patrol.geo.shapes import project
-from patrol.services import areas, auth, exports
+from patrol.services import areas, auth, exports, units
 from patrol.services import risk as risk_service
-from patrol.store.models import ConservationArea, Unit
 from patrol.web import charts
 
 bp = Blueprint("web", __name__)
@@ -116,8 +113,7 @@ def index():
     me = current_user()
     if me is not None:
         return redirect(url_for(LANDING[me.role]))
-    areas = get_session().scalars(sa.select(ConservationArea).order_by(ConservationArea.name))
-    return render_template("index.html", areas=list(areas))
+    return render_template("index.html", areas=areas.list_areas(get_session()))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -161,13 +157,18 @@ def logout():
 @bp.get("/map")
 @page_for("coordinator", "admin", "ranger")
 def map_page():
-    return render_template("map.html", units=_units(), areas=_areas())
+    session, me = get_session(), current_user()
+    return render_template(
+        "map.html",
+        units=units.active_units(session, me),
+        areas=areas.callers_areas(session, me),
+    )
 
 
 @bp.get("/report")
 @page_for("ranger", "coordinator", "admin")
 def report():
-    return render_template("report.html", units=_units())
+    return render_template("report.html", units=units.active_units(get_session(), current_user()))
 
 
 @bp.get("/patrols/<patrol_id>")
@@ -188,7 +189,7 @@ def annual_report(year: int):
     return render_template("annual_report.html", r=data, charts=figures)
 
 
-def _setting_map(session, area: ConservationArea, year: int):
+def _setting_map(session, area, year: int):
     """The predicted setting rate at the year's end on 5 km cells (an aggregate, as NGOs get
     it: cells walked by fewer than 3 patrols in the year, or not at all, are grey)."""
     cell_km = max(5.0, area.cell_m / 1000)
@@ -210,7 +211,7 @@ def _setting_map(session, area: ConservationArea, year: int):
     )
 
 
-def _report_charts(data: dict, area: ConservationArea) -> dict:
+def _report_charts(data: dict, area) -> dict:
     monthly = data["monthly"]
     labels = [m[5:] for m in monthly]
     zones = data["zones"]
@@ -247,12 +248,7 @@ def unit_briefing(code: str):
     """One printable A4 page per unit and day: the route's map, and each target with its
     expected snares and when it was last patrolled."""
     session = get_session()
-    me = current_user()
-    unit = session.scalar(sa.select(Unit).where(Unit.code == code))
-    if unit is None or unit.area_id not in me.area_ids:
-        raise NotFound(f"No unit {code} among yours.")
-    if me.role == "ranger" and unit.id != me.unit_id:
-        raise Forbidden("Rangers see their own unit's briefing.")
+    unit = units.visible_unit(session, current_user(), code, "briefing")
     raw = request.args.get("date")
     try:
         day = date.fromisoformat(raw) if raw else None
@@ -287,20 +283,6 @@ def exports_page():
             "Snares found and CPUE per year",
         )
     return render_template("exports.html", area=area, years=years, chart=chart)
-
-
-def _areas() -> list[ConservationArea]:
-    me = current_user()
-    query = sa.select(ConservationArea).where(ConservationArea.id.in_(me.area_ids))
-    return list(get_session().scalars(query.order_by(ConservationArea.name)))
-
-
-def _units() -> list[Unit]:
-    me = current_user()
-    query = sa.select(Unit).where(Unit.area_id.in_(me.area_ids), Unit.active.is_(True))
-    if me.role == "ranger":
-        query = query.where(Unit.id == me.unit_id)
-    return list(get_session().scalars(query.order_by(Unit.code)))
 
 
 @bp.get("/vendor/<package>/<path:filename>")

@@ -53,8 +53,11 @@ def test_rangers_see_their_units_only(client, world, imported):
         ("?category=animals", ["animals.liveanimals.", "animals.carcass."]),
         ("?category=animals.carcass.", ["animals.carcass."]),
         ("?category=anim", []),
-        # List filters take UTC days (docs/decisions.md); a time with an offset is that instant.
-        ("?from=2026-03-03&to=2026-03-03", ["animals.carcass.", "position."]),
+        # A date is a local day of the area, and an observation belongs to the day its patrol
+        # (leg) started (docs/decisions.md): leg 1 started on 2 March and walked on into the
+        # 3rd, leg 2 started on the 4th. A time with an offset is that instant.
+        ("?from=2026-03-03&to=2026-03-03", []),
+        ("?from=2026-03-04&to=2026-03-04", ["position."]),
         (
             "?from=2026-03-03T00:00:00%2B10:00&to=2026-03-04T00:00:00%2B10:00",
             ["nashi.kat7.", "animals.carcass."],

@@ -7,7 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from patrol.store.db import alembic_config, make_engine, upgrade
+from patrol.store.engine import alembic_config, make_engine, upgrade
 from patrol.store.models import Base
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import command
 
-from patrol.store.db import alembic_config, make_engine, upgrade
+from patrol.store.engine import alembic_config, make_engine, upgrade
 from patrol.store.models import Base
 
 

@@ -1,10 +1,10 @@
-"""Alembic environment: runs migrations on the URL patrol gives it (see store.db.upgrade)."""
+"""Alembic environment: runs migrations on the URL patrol gives it (see store.engine.upgrade)."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from patrol.store.db import make_engine
+from patrol.store.engine import make_engine
 from patrol.store.models import Base
 
 config = context.config

@@ -1,7 +1,7 @@
 """the patrol's route and vertex times move out of the patrol row into patrol_track
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-30 11:00:00
 
 SQLite stores a row's columns in order, and a patrol row carried ~84 KB of route and times
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
