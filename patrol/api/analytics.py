@@ -25,7 +25,7 @@ from patrol.api.common import (
 from patrol.db import get_session
 from patrol.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from patrol.geo.report import printable
-from patrol.services import areas, exports, privacy, recompute
+from patrol.services import areas, exports, privacy, recompute, target_files
 from patrol.services import hotspots as service
 from patrol.services.auth import Principal
 from patrol.services.formats import GeoPackageFormatter, formatter_for, located_geopackage
@@ -148,7 +148,8 @@ def dispatch():
 
 @bp.get("/units/<code>/targets")
 def unit_targets(code: str):
-    """One unit's prioritised targets, as GeoJSON or (format=gpx) GPX waypoints."""
+    """One unit's prioritised targets, as GeoJSON, (format=gpx) GPX waypoints or (format=csv) a
+    table."""
     principal = current_principal()
     principal.require_role("ranger", "coordinator", "admin")
     session = get_session()
@@ -160,7 +161,14 @@ def unit_targets(code: str):
     _, area, window, _, _, settings, _ = _context(principal)
     targets, _ = service.dispatch(session, area, window, settings)
     mine = [t for t in targets if t.unit == code]
-    if choice_arg("format", ("geojson", "gpx"), "geojson") == "gpx":
+    fmt = choice_arg("format", ("geojson", "gpx", "csv"), "geojson")
+    if fmt == "csv":
+        return Response(
+            target_files.targets_csv(mine),
+            content_type="text/csv; charset=utf-8; header=present",
+            headers={"Content-Disposition": f'attachment; filename="{code}-targets.csv"'},
+        )
+    if fmt == "gpx":
         return Response(
             service.targets_gpx(mine, f"{code} targets {window.label}"),
             mimetype="application/gpx+xml",

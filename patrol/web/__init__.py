@@ -36,7 +36,7 @@ from patrol.errors import (
     ValidationFailed,
 )
 from patrol.geo.shapes import project
-from patrol.services import areas, auth, exports
+from patrol.services import areas, auth, exports, periods
 from patrol.services import risk as risk_service
 from patrol.store.models import ConservationArea, Unit
 from patrol.web import charts
@@ -156,7 +156,9 @@ def logout():
 @bp.get("/map")
 @page_for("coordinator", "admin", "ranger")
 def map_page():
-    return render_template("map.html", units=_units(), areas=_areas())
+    area_list = _areas()
+    days = {a.slug: periods.area_days(get_session(), a) for a in area_list}
+    return render_template("map.html", units=_units(), areas=area_list, days=days)
 
 
 @bp.get("/report")
