@@ -28,6 +28,8 @@
   }
   map.setView([43.1, 131.45], 9);
   L.control.scale({ metric: true, imperial: false, position: "bottomleft" }).addTo(map);
+  // Roads, rivers and places lie over the zones' and cells' fills, under the markers.
+  map.createPane("context").style.zIndex = 450;
 
   // Classes: colour, and a border pattern and a label, so colour is never the only cue.
   const CLASS_STYLE = {
@@ -98,19 +100,22 @@
   let loaded = {};  // layer name -> the key of what it shows, so a layer is not drawn twice
   let dispatchDoc = { features: [] };
   let loadSeq = 0;
+  let ready = false;  // layers shown from the URL wait for the first view before loading
 
-  // ---- Answers: one request per URL and view; the newest few kept for going back and forth.
+  // ---- Answers: one request per URL and view; the newest few kept, for five minutes, for going
+  // back and forth between views (after that a view is asked for again: new reports come in).
   const answers = new Map();
+  const FRESH_MS = 5 * 60 * 1000;
   function fetchOnce(url) {
-    let answer = answers.get(url);
-    if (answer) answers.delete(url);
-    else {
-      answer = getJSON(url);
-      answer.catch(() => answers.delete(url));
+    let entry = answers.get(url);
+    if (entry) answers.delete(url);
+    if (!entry || Date.now() - entry.at > FRESH_MS) {
+      entry = { at: Date.now(), answer: getJSON(url) };
+      entry.answer.catch(() => answers.delete(url));
     }
-    answers.set(url, answer);
+    answers.set(url, entry);
     while (answers.size > 16) answers.delete(answers.keys().next().value);
-    return answer;
+    return entry.answer;
   }
 
   // ---- Periods: complete months, quarters, seasons and years before the area's today.
@@ -167,6 +172,9 @@
     const text = ym ? `${MONTHS[Number(ym.slice(5, 7)) - 1]} ${ym.slice(0, 4)}` : "";
     monthLabel.textContent = text;
     inputs.month.setAttribute("aria-valuetext", text);
+    // Greyed while another period is shown: the slider picks a month only when moved.
+    monthLabel.classList.toggle("idle", inputs.preset.value !== "pick");
+    inputs.month.disabled = !ym;
   }
 
   function monthPeriod(ym) {
@@ -232,6 +240,7 @@
       if (!inputs.from.value || !inputs.to.value) inputs.preset.value = "year";
     }
     applyPreset();
+    showSliderMonth();
     const shown = q.has("layers") ? q.get("layers").split(",") : DEFAULT_LAYERS;
     for (const [name, layer] of Object.entries(layers)) {
       if (shown.includes(name)) layer.addTo(map);
@@ -424,7 +433,7 @@
     }));
     drawLegend(breaks);
     if (!fitted && layers.zones.getLayers().length) {
-      map.fitBounds(layers.zones.getBounds());
+      map.fitBounds(layers.zones.getBounds(), { animate: false });
       fitted = true;
     }
   }
@@ -631,10 +640,11 @@
     const style = CONTEXT_STYLE[name];
     layers[name].clearLayers();
     layers[name].addLayer(L.geoJSON({ type: "FeatureCollection", features: doc.features.filter((f) => f.geometry) }, {
+      pane: "context",
       style: () => style,
       pointToLayer: (f, latlng) => (name === "bases"
-        ? L.circleMarker(latlng, { radius: 6, color: "#fff", weight: 2, fillColor: "#1d2a24", fillOpacity: 1, className: "context base" })
-        : L.circleMarker(latlng, { radius: 5, ...style })),
+        ? L.circleMarker(latlng, { pane: "context", radius: 6, color: "#fff", weight: 2, fillColor: "#1d2a24", fillOpacity: 1, className: "context base" })
+        : L.circleMarker(latlng, { pane: "context", radius: 5, ...style })),
       onEachFeature: (f, layer) => {
         const label = name === "bases" ? `${f.properties.code} base · ${f.properties.name}` : f.properties.name;
         if (label) layer.bindTooltip(label);
@@ -658,7 +668,7 @@
   });
 
   map.on("overlayadd", (event) => {
-    const run = LOADERS[layerName.get(event.layer)];
+    const run = ready && LOADERS[layerName.get(event.layer)];
     if (run) run().then(() => { if (event.layer === layers.risk) drawRiskLegend(); }).catch(failed);
     if (event.layer === layers.targets) highlight();
     writeURL();
@@ -669,6 +679,7 @@
   });
   map.on("moveend", () => { if (fitted) writeURL(); });
   map.on("zoomend", () => {
+    if (!ready) return;
     for (const name of ["routes", "unitRoutes"]) {
       if (map.hasLayer(layers[name])) LOADERS[name]().catch(failed);
     }
@@ -702,6 +713,7 @@
       renderCells(hot);
       renderDispatch(dispatch);
       renderTargets(dispatch);
+      ready = true;
       const keep = { roads: loaded.roads, rivers: loaded.rivers, settlements: loaded.settlements, bases: loaded.bases };
       loaded = keep;
       await Promise.all(Object.entries(LOADERS).filter(([name]) => map.hasLayer(layers[name])).map(([, run]) => run()));
@@ -721,6 +733,7 @@
   }
 
   inputs.preset.addEventListener("change", () => {
+    showSliderMonth();
     if (inputs.preset.value === "custom") return;
     applyPreset();
     load();
@@ -731,7 +744,12 @@
     applyPreset();
     load();
   });
-  for (const input of [inputs.from, inputs.to]) input.addEventListener("change", () => { inputs.preset.value = "custom"; });
+  for (const input of [inputs.from, inputs.to]) {
+    input.addEventListener("change", () => {
+      inputs.preset.value = "custom";
+      showSliderMonth();
+    });
+  }
   inputs.unit.addEventListener("change", () => {
     // Only a highlight: the park's cells, zones and dispatch stay as they are.
     if (inputs.unit.value && !map.hasLayer(layers.unitRoutes)) layers.unitRoutes.addTo(map);
@@ -768,14 +786,14 @@
   function beforePrint() {
     folded = [dispatchToggle, legendToggle].filter((b) => b.getAttribute("aria-expanded") !== "true");
     folded.forEach((b) => toggle(b, true));
-    map.invalidateSize({ pan: false });
+    map.invalidateSize({ animate: false });
   }
   function afterPrint() {
     folded.forEach((b) => toggle(b, false));
     folded = [];
     delete document.body.dataset.print;
     document.querySelectorAll("#dispatch .printing").forEach((s) => s.classList.remove("printing"));
-    map.invalidateSize({ pan: false });
+    map.invalidateSize({ animate: false });
   }
   window.addEventListener("beforeprint", beforePrint);
   window.addEventListener("afterprint", afterPrint);
