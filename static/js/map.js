@@ -348,7 +348,7 @@
     box.append(key("", "Target (number: the unit's rank)", "swatch target-key"));
     box.append(key(`background:${HIGHLIGHT}`, "Highlighted unit: targets and patrols"));
     box.append(el("strong", { text: "Context" }));
-    box.append(key("background:#8c6d31;height:3px;border:0", "Road"));
+    box.append(key("background:repeating-linear-gradient(90deg,#4d4030 0 5px,transparent 5px 8px);height:3px;border:0", "Road (dashed)"));
     box.append(key("background:#4292c6;height:3px;border:0", "River"));
     box.append(key("background:#fff;border-color:#333", "Settlement", "swatch dot"));
     box.append(key("background:#1d2a24", "Unit base", "swatch dot"));
@@ -624,7 +624,7 @@
 
   // The area's own layers orient the map where there is no tile server.
   const CONTEXT_STYLE = {
-    roads: { color: "#8c6d31", weight: 2, opacity: 0.9, className: "context road" },
+    roads: { color: "#4d4030", weight: 1.5, opacity: 0.9, dashArray: "5 3", className: "context road" },
     rivers: { color: "#4292c6", weight: 2, opacity: 0.9, className: "context river" },
     settlements: { color: "#333", weight: 1, fillColor: "#fff", fillOpacity: 0.9, className: "context settlement" },
   };
