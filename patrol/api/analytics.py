@@ -22,7 +22,7 @@ from patrol.api.common import (
 from patrol.db import get_session
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.report import printable
-from patrol.services import areas, exports, hotspots, privacy, recompute, units
+from patrol.services import areas, exports, hotspots, privacy, recompute, target_files, units
 from patrol.services.auth import Principal
 from patrol.services.formats import (
     GeoPackageFormatter,
@@ -141,7 +141,8 @@ def dispatch():
 
 @bp.get("/units/<code>/targets")
 def unit_targets(code: str):
-    """One unit's prioritised targets, as GeoJSON or (format=gpx) GPX waypoints."""
+    """One unit's prioritised targets, as GeoJSON, (format=gpx) GPX waypoints or (format=csv) a
+    table."""
     principal = current_principal()
     principal.require_role("ranger", "coordinator", "admin")
     session = get_session()
@@ -149,7 +150,14 @@ def unit_targets(code: str):
     _, area, window, _, _, settings, _ = _context(principal)
     targets, _ = hotspots.dispatch(session, area, window, settings)
     mine = [t for t in targets if t.unit == code]
-    if choice_arg("format", ("geojson", "gpx"), "geojson") == "gpx":
+    fmt = choice_arg("format", ("geojson", "gpx", "csv"), "geojson")
+    if fmt == "csv":
+        return Response(
+            target_files.targets_csv(mine),
+            content_type="text/csv; charset=utf-8; header=present",
+            headers={"Content-Disposition": f'attachment; filename="{code}-targets.csv"'},
+        )
+    if fmt == "gpx":
         return Response(
             hotspots.targets_gpx(mine, f"{code} targets {window.label}"),
             mimetype="application/gpx+xml",

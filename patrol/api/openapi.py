@@ -270,9 +270,9 @@ SPEC: dict[str, Any] = {
         "/units/{code}/targets": {
             "parameters": _path_param("code", {"type": "string"}),
             "get": _op(
-                "One unit's targets as GeoJSON, or GPX waypoints with format=gpx",
-                params=_AREA + _WINDOW + _ANALYSIS + [_q("format", _enum("geojson", "gpx"))],
-                content=_GEOJSON | _GPX,
+                "One unit's targets as GeoJSON, GPX waypoints (format=gpx) or CSV (format=csv)",
+                params=_AREA + _WINDOW + _ANALYSIS + [_q("format", _enum("geojson", "gpx", "csv"))],
+                content=_GEOJSON | _GPX | _CSV,
             ),
         },
         "/risk": {

@@ -35,7 +35,7 @@ from patrol.errors import (
     ValidationFailed,
 )
 from patrol.geo.shapes import project
-from patrol.services import areas, auth, exports, units
+from patrol.services import areas, auth, exports, periods, units
 from patrol.services import risk as risk_service
 from patrol.web import charts
 
@@ -158,10 +158,10 @@ def logout():
 @page_for("coordinator", "admin", "ranger")
 def map_page():
     session, me = get_session(), current_user()
+    area_list = areas.callers_areas(session, me)
+    days = {a.slug: periods.area_days(session, a) for a in area_list}
     return render_template(
-        "map.html",
-        units=units.active_units(session, me),
-        areas=areas.callers_areas(session, me),
+        "map.html", units=units.active_units(session, me), areas=area_list, days=days
     )
 
 

@@ -1,5 +1,6 @@
 /* patrol: the coordinator's map — zones by effort-corrected rate, hotspot cells, routes,
-   finds, and each unit's dispatch targets. Data comes from /api/v1 with the session cookie. */
+   finds, context layers and each unit's dispatch targets. Data comes from /api/v1 with the
+   session cookie; every filter lives in the page's URL so a view can be shared. */
 "use strict";
 
 (() => {
@@ -10,19 +11,26 @@
   const inputs = {
     area: document.getElementById("area"),
     preset: document.getElementById("preset"),
+    month: document.getElementById("month"),
     from: document.getElementById("from"),
     to: document.getElementById("to"),
     unit: document.getElementById("unit"),
     cell: document.getElementById("cell"),
     category: document.getElementById("category"),
   };
+  const monthLabel = document.getElementById("month-label");
+  const phone = window.matchMedia("(max-width: 799px)").matches;
 
-  const map = L.map(mapEl, { zoomControl: true, preferCanvas: false });
+  // A maxZoom of its own: without a tile layer Leaflet has none, and markercluster needs one.
+  const map = L.map(mapEl, { zoomControl: true, preferCanvas: false, maxZoom: 18, minZoom: 3 });
   if (mapEl.dataset.tileUrl) {
     L.tileLayer(mapEl.dataset.tileUrl, { attribution: mapEl.dataset.tileAttribution, maxZoom: 18 }).addTo(map);
   }
   map.setView([43.1, 131.45], 9);
   patrolOrientation.addBasemap(map, inputs.area); // the area's offline basemap, when loaded
+  L.control.scale({ metric: true, imperial: false, position: "bottomleft" }).addTo(map);
+  // Roads, rivers and places lie over the zones' and cells' fills, under the markers.
+  map.createPane("context").style.zIndex = 450;
 
   // Classes: colour, and a border pattern and a label, so colour is never the only cue.
   const CLASS_STYLE = {
@@ -37,58 +45,248 @@
     suppressed: { color: "#999", fillColor: "#eeeeee", fillOpacity: 0.2, weight: 0.3, dashArray: "2 2", label: "Too few patrols" },
   };
   const ZONE_COLOURS = ["#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"];
+  const HIGHLIGHT = "#ff7f00";
 
   const layers = {
     zones: L.featureGroup(),
     cells: L.featureGroup(),
+    targets: L.featureGroup(),
+    unitRoutes: L.featureGroup(),
     routes: L.featureGroup(),
     finds: L.markerClusterGroup({ chunkedLoading: true }),
     observations: L.featureGroup(),
     risk: L.featureGroup(),
+    roads: L.featureGroup(),
+    rivers: L.featureGroup(),
+    settlements: L.featureGroup(),
+    bases: L.featureGroup(),
   };
-  layers.zones.addTo(map);
-  layers.cells.addTo(map);
-  const control = L.control.layers(null, {
-    "Zones (smoothed rate)": layers.zones,
-    "Hotspot cells": layers.cells,
-    "Patrol routes": layers.routes,
-    "Snare finds": layers.finds,
-    "Observations": layers.observations,
-    "Predicted setting (next 30 days)": layers.risk,
-  }, { collapsed: false }).addTo(map);
+  const OVERLAYS = {
+    zones: "Zones (smoothed rate)",
+    cells: "Hotspot cells",
+    targets: "Dispatch targets",
+    unitRoutes: "Highlighted unit's patrols",
+    routes: "Patrol routes",
+    finds: "Snare finds",
+    observations: "Observations",
+    risk: "Predicted setting (next 30 days)",
+    roads: "Roads",
+    rivers: "Rivers",
+    settlements: "Settlements",
+    bases: "Unit bases",
+  };
+  const DEFAULT_LAYERS = ["zones", "cells", "targets", "unitRoutes", "roads", "rivers", "settlements", "bases"];
+  const layerName = new Map(Object.entries(layers).map(([k, v]) => [v, k]));
+  const control = L.control.layers(null,
+    Object.fromEntries(Object.entries(OVERLAYS).map(([k, label]) => [label, layers[k]])),
+    { collapsed: phone }).addTo(map);
   control.getContainer().setAttribute("aria-label", "Map layers");
 
+  // The legend folds away (a phone needs the map), but always prints whole.
   const legend = L.control({ position: "bottomright" });
-  legend.onAdd = () => el("div", { class: "legend", "data-testid": "legend" });
+  legend.onAdd = () => {
+    const box = el("div", { class: "legend", "data-testid": "legend" },
+      el("button", { type: "button", class: "toggle", "aria-expanded": phone ? "false" : "true", "aria-controls": "legend-body", text: "Legend" }),
+      el("div", { id: "legend-body", class: "legend-body" }));
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    return box;
+  };
   legend.addTo(map);
+  const legendBody = () => legend.getContainer().querySelector(".legend-body");
 
-  let loaded = { routes: null, finds: null, observations: null, risk: null };
   const RISK_COLOURS = ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"];
   let riskBreaks = null;
   let fitted = false;
+  let loaded = {};  // layer name -> the key of what it shows, so a layer is not drawn twice
+  let dispatchDoc = { features: [] };
+  let loadSeq = 0;
+  let ready = false;  // layers shown from the URL wait for the first view before loading
 
+  // ---- Answers: one request per URL and view; the newest few kept, for five minutes, for going
+  // back and forth between views (after that a view is asked for again: new reports come in).
+  const answers = new Map();
+  const FRESH_MS = 5 * 60 * 1000;
+  function fetchOnce(url) {
+    let entry = answers.get(url);
+    if (entry) answers.delete(url);
+    if (!entry || Date.now() - entry.at > FRESH_MS) {
+      entry = { at: Date.now(), answer: getJSON(url) };
+      entry.answer.catch(() => answers.delete(url));
+    }
+    answers.set(url, entry);
+    while (answers.size > 16) answers.delete(answers.keys().next().value);
+    return entry.answer;
+  }
+
+  // ---- Periods: complete months, quarters, seasons and years before the area's today.
+  const area = () => inputs.area.selectedOptions[0]?.dataset || {};
+  const ymd = (y, m, d) => isoDay(new Date(Date.UTC(y, m, d)));
+  const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+  function today() {
+    return area().today || isoDay(new Date());
+  }
+
+  /** First and last day of the preset's period: the last such period that has ended. */
+  function presetPeriod(kind) {
+    const t = today();
+    const y = Number(t.slice(0, 4));
+    const m = Number(t.slice(5, 7)) - 1;
+    if (kind === "month") return [ymd(y, m - 1, 1), ymd(y, m, 0)];
+    if (kind === "quarter") {
+      const q = Math.floor(m / 3) * 3;
+      return [ymd(y, q - 3, 1), ymd(y, q, 0)];
+    }
+    if (kind === "season") {
+      // Meteorological seasons: Dec-Feb, Mar-May, Jun-Aug, Sep-Nov; this one started in month s.
+      const s = m === 11 ? 11 : m - ((m + 1) % 3);
+      return [ymd(y, s - 3, 1), ymd(y, s, 0)];
+    }
+    return [ymd(y - 1, 0, 1), ymd(y - 1, 11, 31)];
+  }
+
+  /** Months the slider offers: from the area's first patrol to the last complete month. */
+  function sliderMonths() {
+    const t = today();
+    const end = Number(t.slice(0, 4)) * 12 + Number(t.slice(5, 7)) - 2;
+    const first = area().first || ymd(Number(t.slice(0, 4)) - 2, Number(t.slice(5, 7)) - 1, 1);
+    const start = Math.min(end, Number(first.slice(0, 4)) * 12 + Number(first.slice(5, 7)) - 1);
+    const months = [];
+    for (let k = start; k <= end; k += 1) months.push(`${Math.floor(k / 12)}-${String((k % 12) + 1).padStart(2, "0")}`);
+    return months;
+  }
+
+  function setupSlider(selected) {
+    const months = sliderMonths();
+    inputs.month.max = String(months.length - 1);
+    inputs.month.dataset.months = months.join(",");
+    const k = months.indexOf(selected);
+    inputs.month.value = String(k >= 0 ? k : months.length - 1);
+    showSliderMonth();
+  }
+
+  const sliderMonth = () => (inputs.month.dataset.months || "").split(",")[Number(inputs.month.value)] || "";
+
+  function showSliderMonth() {
+    const ym = sliderMonth();
+    const text = ym ? `${MONTHS[Number(ym.slice(5, 7)) - 1]} ${ym.slice(0, 4)}` : "";
+    monthLabel.textContent = text;
+    inputs.month.setAttribute("aria-valuetext", text);
+    // Greyed while another period is shown: the slider picks a month only when moved.
+    monthLabel.classList.toggle("idle", inputs.preset.value !== "pick");
+    inputs.month.disabled = !ym;
+  }
+
+  function monthPeriod(ym) {
+    const y = Number(ym.slice(0, 4));
+    const m = Number(ym.slice(5, 7)) - 1;
+    return [ymd(y, m, 1), ymd(y, m + 1, 0)];
+  }
+
+  function applyPreset() {
+    const kind = inputs.preset.value;
+    if (kind === "custom") return;
+    const [first, last] = kind === "pick" ? monthPeriod(sliderMonth()) : presetPeriod(kind);
+    inputs.from.value = first;
+    inputs.to.value = last;
+  }
+
+  function labelPresets() {
+    // Each preset names the period it stands for, so "last season" is never a guess.
+    for (const option of inputs.preset.options) {
+      if (["custom", "pick"].includes(option.value)) continue;
+      option.dataset.label ||= option.textContent;
+      const [first, last] = presetPeriod(option.value);
+      option.textContent = `${option.dataset.label} (${humanPeriod(first, last)})`;
+    }
+  }
+
+  function humanDay(d) {
+    return `${Number(d.slice(8, 10))} ${MONTHS[Number(d.slice(5, 7)) - 1]} ${d.slice(0, 4)}`;
+  }
+
+  function humanPeriod(first, last) {
+    if (!first || !last) return "";
+    const wholeMonths = first.slice(8) === "01" && ymd(Number(last.slice(0, 4)), Number(last.slice(5, 7)), 0) === last;
+    if (wholeMonths && first.slice(0, 4) === last.slice(0, 4) && first.slice(5, 7) === "01" && last.slice(5, 7) === "12") return first.slice(0, 4);
+    if (wholeMonths) {
+      const a = `${MONTHS[Number(first.slice(5, 7)) - 1]} ${first.slice(0, 4)}`;
+      const b = `${MONTHS[Number(last.slice(5, 7)) - 1]} ${last.slice(0, 4)}`;
+      return a === b ? a : `${a} – ${b}`;
+    }
+    return `${humanDay(first)} – ${humanDay(last)}`;
+  }
+
+  // ---- The URL: every filter, the layers shown and where the map looks.
+  const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+  function readURL() {
+    const q = new URLSearchParams(window.location.search);
+    const pick = (select, value) => {
+      if (value !== null && [...select.options].some((o) => o.value === value)) select.value = value;
+    };
+    pick(inputs.area, q.get("area"));
+    pick(inputs.unit, q.get("unit"));
+    pick(inputs.cell, q.get("cell"));
+    if (q.get("category")) inputs.category.value = q.get("category").slice(0, 200);
+    setupSlider(q.get("month"));
+    const from = q.get("from");
+    const to = q.get("to");
+    if (q.get("preset")) pick(inputs.preset, q.get("preset"));
+    else if (from || to) inputs.preset.value = "custom";
+    if (inputs.preset.value === "custom") {
+      if (from && DAY.test(from)) inputs.from.value = from;
+      if (to && DAY.test(to)) inputs.to.value = to;
+      if (!inputs.from.value || !inputs.to.value) inputs.preset.value = "year";
+    }
+    applyPreset();
+    showSliderMonth();
+    const shown = q.has("layers") ? q.get("layers").split(",") : DEFAULT_LAYERS;
+    for (const [name, layer] of Object.entries(layers)) {
+      if (shown.includes(name)) layer.addTo(map);
+    }
+    const at = (q.get("at") || "").split("/").map(Number);
+    if (at.length === 3 && at.every(Number.isFinite)) {
+      map.setView([at[1], at[2]], Math.max(3, Math.min(18, Math.round(at[0]))));
+      fitted = true;
+    }
+  }
+
+  function writeURL() {
+    const q = new URLSearchParams();
+    if (inputs.area.value) q.set("area", inputs.area.value);
+    q.set("preset", inputs.preset.value);
+    if (inputs.preset.value === "pick") q.set("month", sliderMonth());
+    if (inputs.preset.value === "custom") {
+      q.set("from", inputs.from.value);
+      q.set("to", inputs.to.value);
+    }
+    if (inputs.unit.value) q.set("unit", inputs.unit.value);
+    if (inputs.cell.value !== "1") q.set("cell", inputs.cell.value);
+    if (inputs.category.value.trim()) q.set("category", inputs.category.value.trim());
+    q.set("layers", Object.entries(layers).filter(([, l]) => map.hasLayer(l)).map(([k]) => k).join(","));
+    if (fitted) {
+      const c = map.getCenter();
+      q.set("at", `${map.getZoom()}/${c.lat.toFixed(4)}/${c.lng.toFixed(4)}`);
+    }
+    window.history.replaceState(null, "", `${window.location.pathname}?${q.toString().replaceAll("%2C", ",").replaceAll("%2F", "/")}`);
+  }
+
+  // ---- Queries. The park's figures never depend on the highlighted unit.
   function query() {
     const params = new URLSearchParams();
     if (inputs.area.value) params.set("area", inputs.area.value);
     if (inputs.from.value) params.set("from", inputs.from.value);
     if (inputs.to.value) params.set("to", inputs.to.value);
-    if (inputs.unit.value) params.set("unit", inputs.unit.value);
     return params;
   }
 
-  function setPreset(kind, end) {
-    const last = new Date(`${end}T00:00:00Z`);
-    let first;
-    if (kind === "30") first = new Date(last.getTime() - 29 * 86400000);
-    else if (kind === "season") {
-      // Seasons of three months: Dec-Feb, Mar-May, Jun-Aug, Sep-Nov.
-      const m = last.getUTCMonth();
-      const startMonth = m === 11 ? 11 : m - ((m + 1) % 3);
-      const year = startMonth > m ? last.getUTCFullYear() - 1 : last.getUTCFullYear();
-      first = new Date(Date.UTC(year, startMonth, 1));
-    } else first = new Date(Date.UTC(last.getUTCFullYear(), 0, 1));
-    inputs.from.value = isoDay(first);
-    inputs.to.value = end;
+  /** About one screen pixel in metres at this zoom, as a power of two (a bucket). */
+  function toleranceM() {
+    const lat = map.getCenter().lat;
+    const pixel = (40075016.686 * Math.cos((lat * Math.PI) / 180)) / 2 ** (map.getZoom() + 8);
+    return Math.min(1000, 2 ** Math.floor(Math.log2(Math.max(pixel, 0.5))));
   }
 
   function popupTable(rows) {
@@ -126,19 +324,36 @@
       ]));
   }
 
+  function key(swatchStyle, text, cls = "swatch") {
+    return el("div", { class: "key" }, el("span", { class: cls, style: swatchStyle }), el("span", { text }));
+  }
+
   function drawLegend(breaks) {
-    const box = legend.getContainer();
+    const box = legendBody();
     box.replaceChildren(el("strong", { text: "Smoothed snares per 100 km" }));
-    breaks.forEach((b, i) => box.append(el("div", { class: "key" },
-      el("span", { class: "swatch", style: `background:${ZONE_COLOURS[i]}` }),
-      el("span", { text: i === breaks.length - 1 ? `≥ ${fmt(b, 2)}` : `${fmt(b, 2)} – ${fmt(breaks[i + 1], 2)}` }))));
+    if (!breaks.length) box.append(el("div", { class: "muted", text: "No zone had patrols in this period." }));
+    else if (breaks[0] === breaks[breaks.length - 1]) box.append(key(`background:${ZONE_COLOURS[0]}`, `all zones ${fmt(breaks[0], 2)}`));
+    else {
+      breaks.forEach((b, i) => {
+        if (i < breaks.length - 1 && breaks[i + 1] === b) return;  // equal breaks: no empty band
+        box.append(key(`background:${ZONE_COLOURS[i]}`, i === breaks.length - 1 ? `≥ ${fmt(b, 2)}` : `${fmt(b, 2)} – ${fmt(breaks[i + 1], 2)}`));
+      });
+    }
+    box.append(key("background:#f0f0f0", "No patrols"));
     box.append(el("strong", { text: "Hotspot cells" }));
     for (const [cls, s] of Object.entries(CLASS_STYLE)) {
       if (cls === "suppressed") continue;
-      box.append(el("div", { class: "key" },
-        el("span", { class: `swatch cellkey ${cls}`, style: `background:${s.fillColor};border-color:${s.color};border-style:${s.dashArray ? "dashed" : "solid"}` }),
-        el("span", { text: s.label })));
+      box.append(key(`background:${s.fillColor};border-color:${s.color};border-style:${s.dashArray ? "dashed" : "solid"}`, s.label, `swatch cellkey ${cls}`));
     }
+    box.append(el("strong", { text: "Dispatch" }));
+    box.append(key("", "Target (number: the unit's rank)", "swatch target-key"));
+    box.append(key(`background:${HIGHLIGHT}`, "Highlighted unit: targets and patrols"));
+    box.append(el("strong", { text: "Context" }));
+    box.append(key("background:repeating-linear-gradient(90deg,#4d4030 0 5px,transparent 5px 8px);height:3px;border:0", "Road (dashed)"));
+    box.append(key("background:#4292c6;height:3px;border:0", "River"));
+    box.append(key("background:#fff;border-color:#333", "Settlement", "swatch dot"));
+    box.append(key("background:#1d2a24", "Unit base", "swatch dot"));
+    drawRiskLegend();
   }
 
   // Small rates keep two significant digits: 0.0031, not 0.
@@ -161,16 +376,13 @@
   }
 
   function drawRiskLegend() {
-    const box = legend.getContainer();
+    const box = legendBody();
     box.querySelector(".risk-legend")?.remove();
     if (!riskBreaks || !map.hasLayer(layers.risk)) return;
     const part = el("div", { class: "risk-legend" }, el("strong", { text: "Predicted setting per km² per 30 days" }));
-    riskBreaks.forEach((b, i) => part.append(el("div", { class: "key" },
-      el("span", { class: "swatch", style: `background:${RISK_COLOURS[i]}` }),
-      el("span", { text: i === riskBreaks.length - 1 ? `≥ ${sig(b)}` : `${sig(b)} – ${sig(riskBreaks[i + 1])}` }))));
-    part.append(el("div", { class: "key" },
-      el("span", { class: "swatch", style: "background:#f0f0f0;border-style:dashed" }),
-      el("span", { text: "Not walked in the year: unknown" })));
+    riskBreaks.forEach((b, i) => part.append(key(`background:${RISK_COLOURS[i]}`,
+      i === riskBreaks.length - 1 ? `≥ ${sig(b)}` : `${sig(b)} – ${sig(riskBreaks[i + 1])}`)));
+    part.append(key("background:#f0f0f0;border-style:dashed", "Not walked in the year: unknown"));
     box.append(part);
   }
 
@@ -179,16 +391,16 @@
     if (inputs.area.value) q.set("area", inputs.area.value);
     if (inputs.to.value) q.set("until", inputs.to.value);
     if (inputs.cell.value !== "1") q.set("cell_km", inputs.cell.value);
-    const key = q.toString();
-    if (loaded.risk === key) return;
-    loaded.risk = key;
-    const doc = await getJSON(`/api/v1/risk?${key}`);
+    const k = q.toString();
+    if (loaded.risk === k) return;
+    loaded.risk = k;
+    const doc = await fetchOnce(`/api/v1/risk?${k}`);
     const rates = doc.features.map((f) => f.properties.setting_rate).filter((v) => v !== null && v !== undefined).sort((a, b) => a - b);
-    riskBreaks = [0, 0.2, 0.4, 0.6, 0.8].map((k) => rates.length ? rates[Math.floor(k * (rates.length - 1))] : 0);
+    riskBreaks = [0, 0.2, 0.4, 0.6, 0.8].map((r) => rates.length ? rates[Math.floor(r * (rates.length - 1))] : 0);
     const colour = (v) => {
-      let k = 0;
-      riskBreaks.forEach((b, i) => { if (v >= b) k = i; });
-      return RISK_COLOURS[k];
+      let c = 0;
+      riskBreaks.forEach((b, i) => { if (v >= b) c = i; });
+      return RISK_COLOURS[c];
     };
     layers.risk.clearLayers();
     layers.risk.addLayer(L.geoJSON(doc, {
@@ -205,7 +417,7 @@
   function renderZones(doc) {
     layers.zones.clearLayers();
     const rates = doc.features.map((f) => f.properties.eb_rate_per_100km).filter((v) => v !== null).sort((a, b) => a - b);
-    const breaks = [0, 0.2, 0.4, 0.6, 0.8].map((q) => rates.length ? rates[Math.floor(q * (rates.length - 1))] : 0);
+    const breaks = rates.length ? [0, 0.2, 0.4, 0.6, 0.8].map((q) => rates[Math.floor(q * (rates.length - 1))]) : [];
     const colour = (v) => {
       if (v === null) return "#f0f0f0";
       let k = 0;
@@ -221,9 +433,8 @@
       },
     }));
     drawLegend(breaks);
-    drawRiskLegend();
     if (!fitted && layers.zones.getLayers().length) {
-      map.fitBounds(layers.zones.getBounds());
+      map.fitBounds(layers.zones.getBounds(), { animate: false });
       fitted = true;
     }
   }
@@ -232,14 +443,26 @@
     layers.cells.clearLayers();
     layers.cells.addLayer(L.geoJSON(doc, {
       style: (f) => {
-        const s = CLASS_STYLE[f.properties.hotspot_class] || CLASS_STYLE.not_significant;
-        return { color: s.color, weight: s.weight, dashArray: s.dashArray, fillColor: s.fillColor, fillOpacity: s.fillOpacity, className: `cell cell-${f.properties.hotspot_class}` };
+        const p = f.properties;
+        const s = CLASS_STYLE[p.hotspot_class] || CLASS_STYLE.not_significant;
+        return { color: s.color, weight: s.weight, dashArray: s.dashArray, fillColor: s.fillColor, fillOpacity: s.fillOpacity, className: `cell cell-${p.hotspot_class} at-${p.ix}_${p.iy}` };
       },
       onEachFeature: (f, layer) => layer.bindPopup(() => cellPopup(f.properties)),
     }));
   }
 
+  function targetLabel(p) {
+    return `cell ${p.cell.join(",")} · ${(CLASS_STYLE[p.hotspot_class] || {}).label || p.hotspot_class} · ${fmt(p.expected_snares, 1)} expected · ${fmt(p.distance_km)} km`;
+  }
+
+  function printTargets(section) {
+    document.body.dataset.print = "targets";
+    section.classList.add("printing");
+    window.print();
+  }
+
   function renderDispatch(doc) {
+    dispatchDoc = doc;
     const box = document.getElementById("dispatch");
     box.replaceChildren();
     const byUnit = new Map();
@@ -253,41 +476,80 @@
       return;
     }
     const q = query();
-    q.delete("unit");
     for (const [unit, items] of byUnit) {
       const list = el("ol", {});
+      const table = el("table", { class: "data targets-table" },
+        el("caption", { text: `${unit}: targets, ${humanPeriod(inputs.from.value, inputs.to.value)}` }),
+        el("thead", {}, el("tr", {}, ...["Rank", "Cell", "Class", "Expected snares", "From base km", "Last patrolled", "Latitude", "Longitude"].map((h) => el("th", { scope: "col", text: h })))));
+      const body = el("tbody");
       for (const f of items) {
         const p = f.properties;
-        const item = el("li", {}, el("button", { type: "button", class: "link", text: `cell ${p.cell.join(",")} · ${(CLASS_STYLE[p.hotspot_class] || {}).label || p.hotspot_class} · ${fmt(p.expected_snares, 1)} expected · ${fmt(p.distance_km)} km` }));
-        item.querySelector("button").addEventListener("click", () => map.setView([f.geometry.coordinates[1], f.geometry.coordinates[0]], 13));
+        const [lon, lat] = f.geometry.coordinates;
+        const item = el("li", {}, el("button", { type: "button", class: "link", text: targetLabel(p) }));
+        item.querySelector("button").addEventListener("click", () => map.setView([lat, lon], 13));
         list.append(item);
+        body.append(el("tr", {}, ...[p.rank, p.cell.join(","), (CLASS_STYLE[p.hotspot_class] || {}).label || p.hotspot_class,
+          fmt(p.expected_snares, 1), fmt(p.distance_km), p.last_patrolled || "never", lat.toFixed(5), lon.toFixed(5)].map((v) => el("td", { text: String(v) }))));
       }
-      const gpx = `/api/v1/units/${encodeURIComponent(unit)}/targets?${q}&format=gpx`;
-      box.append(el("section", { class: "unit", "data-unit": unit },
-        el("h3", {}, unit, " ", el("a", { href: gpx, download: `${unit}-targets.gpx`, text: "GPX" })), list));
+      table.append(body);
+      const file = (format) => `/api/v1/units/${encodeURIComponent(unit)}/targets?${q}&format=${format}`;
+      const printButton = el("button", { type: "button", class: "link", text: "Print list" });
+      const section = el("section", { class: "unit", "data-unit": unit },
+        el("h3", {}, `${unit} `,
+          el("a", { href: file("gpx"), download: `${unit}-targets.gpx`, text: "GPX" }), " · ",
+          el("a", { href: file("csv"), download: `${unit}-targets.csv`, text: "CSV" }), " · ",
+          printButton),
+        list, table);
+      printButton.addEventListener("click", () => printTargets(section));
+      box.append(section);
     }
+  }
+
+  function renderTargets(doc) {
+    layers.targets.clearLayers();
+    for (const f of doc.features) {
+      const p = f.properties;
+      const marker = L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], {
+        icon: L.divIcon({ className: "target-icon", html: `<span>${p.rank}</span>`, iconSize: [22, 22] }),
+        title: `${p.unit} target ${p.rank}`,
+        keyboard: true,
+      }).bindPopup(el("div", {}, el("strong", { text: `${p.unit} · target ${p.rank}` }), el("div", { text: targetLabel(p) })));
+      marker.unit = p.unit;
+      layers.targets.addLayer(marker);
+    }
+  }
+
+  /** The highlighted unit: its targets and dispatch list stand out, its patrols are drawn. */
+  function highlight() {
+    const unit = inputs.unit.value;
+    layers.targets.eachLayer((m) => {
+      const icon = m.getElement();
+      if (!icon) return;
+      icon.classList.toggle("highlighted", m.unit === unit);
+      icon.classList.toggle("dimmed", Boolean(unit) && m.unit !== unit);
+      if (m.unit === unit) m.setZIndexOffset(1000);
+    });
+    for (const section of document.querySelectorAll("#dispatch section.unit")) {
+      section.classList.toggle("highlighted", section.dataset.unit === unit);
+    }
+    if (map.hasLayer(layers.unitRoutes)) loadUnitRoutes().catch(failed);
   }
 
   async function pages(url, limit = 5) {
     const features = [];
     let next = url;
     for (let k = 0; next && k < limit; k += 1) {
-      const doc = await getJSON(next);
+      const doc = await fetchOnce(next);
       features.push(...doc.features);
       next = (doc.links || []).find((l) => l.rel === "next")?.href || null;
     }
     return { type: "FeatureCollection", features };
   }
 
-  async function loadRoutes() {
-    const key = query().toString();
-    if (loaded.routes === key) return;
-    loaded.routes = key;
-    const doc = await pages(`/api/v1/patrols?${key}&limit=1000`);
-    layers.routes.clearLayers();
+  function routesLayer(doc, style) {
     const link = mapEl.dataset.canOpenPatrols ? mapEl.dataset.patrolUrl : null;
-    layers.routes.addLayer(L.geoJSON(doc, {
-      style: () => ({ color: "#54278f", weight: 1.5, opacity: 0.7, className: "route" }),
+    return L.geoJSON(doc, {
+      style: () => style,
       onEachFeature: (f, layer) => {
         const p = f.properties;
         const body = el("div", {}, el("strong", { text: `${p.unit} · ${p.started_at.slice(0, 10)}` }),
@@ -295,31 +557,61 @@
         if (link) body.append(el("a", { href: link.replace("ID", f.id), text: "Open patrol" }));
         layer.bindPopup(body);
       },
-    }));
+    });
+  }
+
+  /** Routes simplified to about a pixel; a server that ignores tolerance_m sends them whole. */
+  async function loadRouteLayer(name, params, style) {
+    const tolerance = toleranceM();
+    const base = params.toString();
+    const shown = loaded[name];
+    // Zooming out keeps finer routes already here; zooming in asks again, one bucket finer.
+    if (shown && shown.base === base && shown.tolerance <= tolerance) return;
+    loaded[name] = { base, tolerance };
+    const doc = await pages(`/api/v1/patrols?${base}&limit=1000&tolerance_m=${tolerance}`);
+    if (loaded[name]?.base !== base || loaded[name].tolerance !== tolerance) return;  // overtaken
+    layers[name].clearLayers();
+    layers[name].addLayer(routesLayer(doc, style));
+  }
+
+  function loadRoutes() {
+    return loadRouteLayer("routes", query(), { color: "#54278f", weight: 1.5, opacity: 0.7, className: "route" });
+  }
+
+  function loadUnitRoutes() {
+    if (!inputs.unit.value) {
+      layers.unitRoutes.clearLayers();
+      loaded.unitRoutes = null;
+      return Promise.resolve();
+    }
+    const q = query();
+    q.set("unit", inputs.unit.value);
+    return loadRouteLayer("unitRoutes", q, { color: HIGHLIGHT, weight: 3, opacity: 0.9, className: "route unit-route" });
   }
 
   async function loadFinds() {
-    const key = query().toString();
-    if (loaded.finds === key) return;
-    loaded.finds = key;
-    const doc = await pages(`/api/v1/snares?${key}&limit=1000`);
+    const k = query().toString();
+    if (loaded.finds === k) return;
+    loaded.finds = k;
+    const doc = await pages(`/api/v1/snares?${k}&limit=1000`);
     layers.finds.clearLayers();
     const markers = doc.features.map((f) => {
       const p = f.properties;
-      return L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { radius: 5, color: "#222", weight: 1, fillColor: "#ffd92f", fillOpacity: 0.9 })
+      return L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { radius: 5, color: "#222", weight: 1, fillColor: "#ffd92f", fillOpacity: 0.9, className: "find" })
         .bindPopup(el("div", {}, el("strong", { text: `${p.count} × ${p.type}` }), el("div", { text: `${p.found_at.slice(0, 16).replace("T", " ")} · ${p.state} · ${p.action.replaceAll("_", " ")}` }), el("div", { text: p.species || "" })));
     });
     layers.finds.addLayers(markers);
+    mapEl.dataset.finds = String(markers.length);
   }
 
   async function loadObservations() {
     // What patrols recorded besides finds (SMART categories), filtered by a category key.
     const params = query();
     if (inputs.category.value.trim()) params.set("category", inputs.category.value.trim());
-    const key = params.toString();
-    if (loaded.observations === key) return;
-    loaded.observations = key;
-    const doc = await pages(`/api/v1/observations?${key}&limit=1000`);
+    const k = params.toString();
+    if (loaded.observations === k) return;
+    loaded.observations = k;
+    const doc = await pages(`/api/v1/observations?${k}&limit=1000`);
     layers.observations.clearLayers();
     for (const f of doc.features) {
       if (!f.geometry) continue; // roles without points get none
@@ -331,68 +623,188 @@
     }
   }
 
+  // The area's own layers orient the map where there is no tile server.
+  const CONTEXT_STYLE = {
+    roads: { color: "#4d4030", weight: 1.5, opacity: 0.9, dashArray: "5 3", className: "context road" },
+    rivers: { color: "#4292c6", weight: 2, opacity: 0.9, className: "context river" },
+    settlements: { color: "#333", weight: 1, fillColor: "#fff", fillOpacity: 0.9, className: "context settlement" },
+  };
+
+  async function loadContext(name) {
+    const q = new URLSearchParams();
+    if (inputs.area.value) q.set("area", inputs.area.value);
+    const k = q.toString();
+    if (loaded[name] === k) return;
+    loaded[name] = k;
+    const url = name === "bases" ? `/api/v1/units?${k}` : `/api/v1/layers/${name}?${k}`;
+    const doc = await fetchOnce(url);
+    const style = CONTEXT_STYLE[name];
+    layers[name].clearLayers();
+    layers[name].addLayer(L.geoJSON({ type: "FeatureCollection", features: doc.features.filter((f) => f.geometry) }, {
+      pane: "context",
+      style: () => style,
+      pointToLayer: (f, latlng) => (name === "bases"
+        ? L.circleMarker(latlng, { pane: "context", radius: 6, color: "#fff", weight: 2, fillColor: "#1d2a24", fillOpacity: 1, className: "context base" })
+        : L.circleMarker(latlng, { pane: "context", radius: 5, ...style })),
+      onEachFeature: (f, layer) => {
+        const label = name === "bases" ? `${f.properties.code} base · ${f.properties.name}` : f.properties.name;
+        if (label) layer.bindTooltip(label);
+      },
+    }));
+  }
+
+  const LOADERS = {
+    routes: loadRoutes, unitRoutes: loadUnitRoutes, finds: loadFinds, observations: loadObservations,
+    risk: loadRisk, roads: () => loadContext("roads"), rivers: () => loadContext("rivers"),
+    settlements: () => loadContext("settlements"), bases: () => loadContext("bases"),
+  };
+
+  function failed(err) {
+    status.textContent = `Could not load: ${err.message}`;
+  }
+
   inputs.category.addEventListener("change", () => {
-    if (map.hasLayer(layers.observations)) loadObservations().catch((err) => { status.textContent = `Could not load: ${err.message}`; });
+    if (map.hasLayer(layers.observations)) loadObservations().catch(failed);
+    writeURL();
   });
 
   map.on("overlayadd", (event) => {
-    const run = event.layer === layers.routes ? loadRoutes : event.layer === layers.finds ? loadFinds
-      : event.layer === layers.observations ? loadObservations
-      : event.layer === layers.risk ? () => loadRisk().then(drawRiskLegend) : null;
-    if (run) run().catch((err) => { status.textContent = `Could not load: ${err.message}`; });
+    const run = ready && LOADERS[layerName.get(event.layer)];
+    if (run) run().then(() => { if (event.layer === layers.risk) drawRiskLegend(); }).catch(failed);
+    if (event.layer === layers.targets) highlight();
+    writeURL();
   });
-  map.on("overlayremove", (event) => { if (event.layer === layers.risk) drawRiskLegend(); });
+  map.on("overlayremove", (event) => {
+    if (event.layer === layers.risk) drawRiskLegend();
+    writeURL();
+  });
+  map.on("moveend", () => { if (fitted) writeURL(); });
+  map.on("zoomend", () => {
+    if (!ready) return;
+    for (const name of ["routes", "unitRoutes"]) {
+      if (map.hasLayer(layers[name])) LOADERS[name]().catch(failed);
+    }
+  });
+
+  function describePeriod() {
+    const a = inputs.area.selectedOptions[0];
+    document.getElementById("map-title").textContent = `Hotspot map · ${a ? a.textContent : ""}`;
+    const unit = inputs.unit.value ? ` · unit ${inputs.unit.value} highlighted` : "";
+    document.getElementById("map-period").textContent =
+      `${humanPeriod(inputs.from.value, inputs.to.value)} · ${inputs.cell.value} km cells${unit}`;
+  }
 
   async function load() {
+    const seq = ++loadSeq;
     status.textContent = "Loading…";
+    delete mapEl.dataset.ready;
     const q = query();
     const cells = new URLSearchParams(q);
     cells.set("cell_km", inputs.cell.value);
+    describePeriod();
+    writeURL();
     try {
       const [hot, zones, dispatch] = await Promise.all([
-        getJSON(`/api/v1/hotspots?${cells}`),
-        getJSON(`/api/v1/zones/stats?${q}`),
-        mapEl.dataset.dispatchUrl ? getJSON(`${mapEl.dataset.dispatchUrl}?${q}`) : { features: [] },
+        fetchOnce(`/api/v1/hotspots?${cells}`),
+        fetchOnce(`/api/v1/zones/stats?${q}`),
+        mapEl.dataset.dispatchUrl ? fetchOnce(`${mapEl.dataset.dispatchUrl}?${q}`) : { features: [] },
       ]);
-      const [start, end] = hot.window.split("/");
-      if (!inputs.to.value) {
-        mapEl.dataset.latest = end;
-        setPreset(inputs.preset.value, end);
-        return load();
-      }
-      inputs.from.value = start;
-      inputs.to.value = end;
+      if (seq !== loadSeq) return;  // a newer view was asked for meanwhile
       renderZones(zones);
       renderCells(hot);
       renderDispatch(dispatch);
-      loaded = { routes: null, finds: null, observations: null, risk: null };
-      if (map.hasLayer(layers.routes)) await loadRoutes();
-      if (map.hasLayer(layers.finds)) await loadFinds();
-      if (map.hasLayer(layers.observations)) await loadObservations();
-      if (map.hasLayer(layers.risk)) await loadRisk();
+      renderTargets(dispatch);
+      ready = true;
+      const keep = { roads: loaded.roads, rivers: loaded.rivers, settlements: loaded.settlements, bases: loaded.bases };
+      loaded = keep;
+      await Promise.all(Object.entries(LOADERS).filter(([name]) => map.hasLayer(layers[name])).map(([, run]) => run()));
+      if (seq !== loadSeq) return;
+      highlight();
       const counts = {};
       hot.features.forEach((f) => { counts[f.properties.hotspot_class] = (counts[f.properties.hotspot_class] || 0) + 1; });
-      status.textContent = `${hot.window}: ${(counts.hot_99 || 0) + (counts.hot_95 || 0)} significant hot cells of ${hot.cell_km} km, ${counts.under_patrolled || 0} under-patrolled.`;
+      const latest = area().latest;
+      const empty = !hot.features.some((f) => f.properties.patrols > 0)
+        ? ` No patrols in this period${latest ? `; the latest was on ${latest}` : ""}.` : "";
+      status.textContent = `${hot.window}: ${(counts.hot_99 || 0) + (counts.hot_95 || 0)} significant hot cells of ${hot.cell_km} km, ${counts.under_patrolled || 0} under-patrolled.${empty}`;
       mapEl.dataset.ready = "1";
+      writeURL();
     } catch (err) {
-      status.textContent = `Could not load the map data: ${err.message}`;
+      if (seq === loadSeq) status.textContent = `Could not load the map data: ${err.message}`;
     }
   }
 
   inputs.preset.addEventListener("change", () => {
-    if (inputs.preset.value !== "custom" && mapEl.dataset.latest) {
-      setPreset(inputs.preset.value, mapEl.dataset.latest);
-      load();
-    }
+    showSliderMonth();
+    if (inputs.preset.value === "custom") return;
+    applyPreset();
+    load();
   });
-  for (const input of [inputs.from, inputs.to]) input.addEventListener("change", () => { inputs.preset.value = "custom"; });
+  inputs.month.addEventListener("input", showSliderMonth);
+  inputs.month.addEventListener("change", () => {
+    inputs.preset.value = "pick";
+    applyPreset();
+    load();
+  });
+  for (const input of [inputs.from, inputs.to]) {
+    input.addEventListener("change", () => {
+      inputs.preset.value = "custom";
+      showSliderMonth();
+    });
+  }
+  inputs.unit.addEventListener("change", () => {
+    // Only a highlight: the park's cells, zones and dispatch stay as they are.
+    if (inputs.unit.value && !map.hasLayer(layers.unitRoutes)) layers.unitRoutes.addTo(map);
+    highlight();
+    describePeriod();
+    writeURL();
+    document.querySelector(`#dispatch section.unit[data-unit="${CSS.escape(inputs.unit.value)}"]`)?.scrollIntoView({ block: "nearest" });
+  });
+  inputs.cell.addEventListener("change", load);
   inputs.area.addEventListener("change", () => {
-    // Another area: its own latest day, and fit the map to it.
-    inputs.from.value = "";
-    inputs.to.value = "";
+    // Another area: its own today and data, and fit the map to it.
     fitted = false;
+    setupSlider(null);
+    labelPresets();
+    applyPreset();
     load();
   });
   form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
+
+  // Folding parts: the legend and the dispatch list (folded on a phone to leave it the map).
+  function toggle(button, open) {
+    button.setAttribute("aria-expanded", String(open));
+    document.getElementById(button.getAttribute("aria-controls")).hidden = !open;
+  }
+  const dispatchToggle = document.querySelector("#dispatch-title .toggle");
+  const legendToggle = legend.getContainer().querySelector(".toggle");
+  for (const button of [dispatchToggle, legendToggle]) {
+    toggle(button, !phone);
+    button.addEventListener("click", () => toggle(button, button.getAttribute("aria-expanded") !== "true"));
+  }
+
+  // Printing: the map is resized for the page, so Leaflet is told; everything folded unfolds.
+  let folded = [];
+  function beforePrint() {
+    folded = [dispatchToggle, legendToggle].filter((b) => b.getAttribute("aria-expanded") !== "true");
+    folded.forEach((b) => toggle(b, true));
+    map.invalidateSize({ animate: false });
+  }
+  function afterPrint() {
+    folded.forEach((b) => toggle(b, false));
+    folded = [];
+    delete document.body.dataset.print;
+    document.querySelectorAll("#dispatch .printing").forEach((s) => s.classList.remove("printing"));
+    map.invalidateSize({ animate: false });
+  }
+  window.addEventListener("beforeprint", beforePrint);
+  window.addEventListener("afterprint", afterPrint);
+  window.matchMedia("print").addEventListener("change", (event) => (event.matches ? beforePrint() : afterPrint()));
+  document.getElementById("print-map").addEventListener("click", () => window.print());
+
+  // For another script (the offline basemap): the map and its layer control.
+  mapEl.patrolMap = { map, control };
+
+  labelPresets();
+  readURL();
   load();
 })();
