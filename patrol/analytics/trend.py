@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["emerging_category", "mann_kendall"]
+__all__ = ["emerging_categories", "emerging_category", "mann_kendall"]
 
 
 def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,3 +75,57 @@ def _category(sig: np.ndarray, other: np.ndarray, z: float, p: float, alpha: flo
     if other.any():
         return "oscillating"
     return "sporadic"
+
+
+def emerging_categories(
+    hot: np.ndarray,
+    cold: np.ndarray,
+    trend_z: np.ndarray,
+    trend_p: np.ndarray,
+    alpha: float = 0.05,
+) -> list[str]:
+    """``emerging_category`` of every column of ``hot``/``cold`` (bins x locations) at once:
+    a year's map has thousands of locations, and one call each was a fifth of its answer."""
+    hot = np.asarray(hot, bool)
+    cold = np.asarray(cold, bool)
+    z = np.asarray(trend_z, float)
+    p = np.asarray(trend_p, float)
+    labels = np.full(hot.shape[1], "no_pattern", dtype=object)
+    undecided = np.ones(hot.shape[1], bool)
+    for label, sig, other, zz in (("hot", hot, cold, z), ("cold", cold, hot, -z)):
+        category = _categories(sig, other, zz, p, alpha)
+        found = undecided & (category != "")
+        labels[found] = [f"{c}_{label}_spot" for c in category[found]]
+        undecided &= ~found
+    return labels.tolist()
+
+
+def _categories(
+    sig: np.ndarray, other: np.ndarray, z: np.ndarray, p: np.ndarray, alpha: float
+) -> np.ndarray:
+    """``_category`` of each column, as an array of strings ("" for none)."""
+    n, m = sig.shape
+    out = np.full(m, "", dtype=object)
+    if n == 0:
+        return out
+    count = sig.sum(axis=0)
+    share = count / n
+    final = sig[-1]
+    trend = p < alpha
+    mostly = share >= 0.9
+    out[~final & mostly] = "historical"
+    out[final & mostly] = "persistent"
+    out[final & mostly & trend & (z < 0)] = "diminishing"
+    out[final & mostly & trend & (z > 0)] = "intensifying"
+    rest = final & ~mostly
+    # The final uninterrupted run ends at the last bin; it starts after the last quiet bin.
+    last_quiet = np.where(~sig, np.arange(n)[:, None], -1).max(axis=0)
+    run = n - last_quiet - 1
+    new = rest & (count == 1)
+    consecutive = rest & ~new & (run >= 2) & (count == run)
+    oscillating = rest & ~new & ~consecutive & other.any(axis=0)
+    out[rest] = "sporadic"
+    out[oscillating] = "oscillating"
+    out[consecutive] = "consecutive"
+    out[new] = "new"
+    return out

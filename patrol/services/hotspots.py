@@ -23,7 +23,7 @@ from patrol.analytics.dispatch import assign_targets
 from patrol.analytics.gistar import benjamini_hochberg, queen_weights
 from patrol.analytics.hotspots import CellVerdicts, cell_verdicts, expected_by_period
 from patrol.analytics.rates import cpue, eb_rates
-from patrol.analytics.trend import emerging_category, mann_kendall
+from patrol.analytics.trend import emerging_categories, mann_kendall
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.grid import Grid
 from patrol.geo.projection import to_metric, to_wgs84
@@ -425,8 +425,10 @@ def grid_hotspots(
             cold[b] = np.isin(vb.classes, ("cold_99", "cold_95"))
         _, mz, mp = mann_kendall(series[:, tested].T)
         tz[tested], tp[tested] = mz, mp
-        for k in np.flatnonzero(tested):
-            labels[k] = emerging_category(hot[:, k], cold[:, k], tz[k], tp[k])
+        idx = np.flatnonzero(tested)
+        categories = emerging_categories(hot[:, idx], cold[:, idx], tz[idx], tp[idx])
+        for k, label in zip(idx, categories, strict=True):
+            labels[k] = label
     return HotspotResult(window, grid, f, v, labels, tz, tp, rings, clon, clat)
 
 

@@ -13,7 +13,7 @@ from scipy.optimize import linear_sum_assignment
 from patrol.analytics.dispatch import assign_targets
 from patrol.analytics.gistar import benjamini_hochberg, classify, gi_star, queen_weights
 from patrol.analytics.rates import cpue, eb_rates
-from patrol.analytics.trend import emerging_category, mann_kendall
+from patrol.analytics.trend import emerging_categories, emerging_category, mann_kendall
 
 
 def test_eb_rates_match_the_formula_written_out():
@@ -116,6 +116,26 @@ def test_mann_kendall_equals_kendall_tau_test(seed):
 )
 def test_emerging_categories(hot, cold, trend, expected):
     assert emerging_category(np.array(hot), np.array(cold), *trend) == expected
+    columns = emerging_categories(
+        np.array([hot]).T, np.array([cold]).T, np.array([trend[0]]), np.array([trend[1]])
+    )
+    assert columns == [expected]
+
+
+def test_all_columns_at_once_as_one_by_one():
+    """The vectorised categories against the one-location definition, on random histories
+    of every length (hot and cold never in the same bin, as Gi* gives)."""
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 3, 5, 12, 20):
+        m = 400
+        state = rng.choice(3, size=(n, m), p=[0.4, 0.45, 0.15])
+        state[:, : m // 4] = rng.choice(2, size=(n, m // 4), p=[0.05, 0.95])  # mostly hot
+        hot, cold = state == 1, state == 2
+        z = rng.normal(0, 2, m)
+        p = rng.choice([0.001, 0.04, 0.2, 0.9], m)
+        expected = [emerging_category(hot[:, k], cold[:, k], z[k], p[k]) for k in range(m)]
+        assert emerging_categories(hot, cold, z, p) == expected
+        assert len(set(expected)) > (1 if n < 3 else 4)  # the histories reach many categories
 
 
 def test_dispatch_is_the_optimal_assignment():
