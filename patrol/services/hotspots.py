@@ -219,8 +219,7 @@ def cell_figures(
     # (effort within the margin lies there): a table, so no two cells can share a key.
     index = np.full((int(ix.max()) + 1, int(iy.max()) + 1) if n else (0, 0), -1, np.int64)
     index[ix, iy] = np.arange(n)
-    month_index = {m: k for k, m in enumerate(_months(window))}
-    nm = len(month_index)
+    nm = len(_months(window))
     cond = _patrol_filter(area.id, window, unit_id, transports)
     cx = EffortCell.ix // factor if factor > 1 else EffortCell.ix
     cy = EffortCell.iy // factor if factor > 1 else EffortCell.iy
@@ -232,23 +231,29 @@ def cell_figures(
     month = Patrol.start_month
     conn = session.connection()  # Core rows: no ORM bookkeeping for 10^5 aggregates
 
-    def place(rows) -> tuple[np.ndarray, np.ndarray, list] | None:
+    months_ = _months(window)
+    first_month = months_[0] // 100 * 12 + months_[0] % 100 - 1
+
+    def place(rows) -> tuple[np.ndarray, np.ndarray, list[tuple]] | None:
+        """Rows of (yyyymm, cell x, cell y, figures...) as bin and cell positions, and the
+        figures' columns, rows outside the area dropped; column-wise, not row by row."""
         if not rows:
             return None
         cols = list(zip(*rows, strict=True))
+        yyyymm = np.asarray(cols[0], np.int64)
         kx, ky = np.asarray(cols[1], np.int64), np.asarray(cols[2], np.int64)
         inside = (kx >= 0) & (ky >= 0) & (kx < index.shape[0]) & (ky < index.shape[1])
         pos = np.full(kx.size, -1, np.int64)
         pos[inside] = index[kx[inside], ky[inside]]
-        months = np.array([month_index[m] for m in cols[0]], dtype=np.int64)
+        months = yyyymm // 100 * 12 + yyyymm % 100 - 1 - first_month
         ok = pos >= 0
-        return months[ok], pos[ok], [np.asarray(c, dtype=object)[ok] for c in cols[3:]]
+        return months[ok], pos[ok], [np.asarray(c)[ok] for c in cols[3:]]
 
     by_bin = {
         key: np.zeros((nm, n))
         for key in ("effort_km", "effort_h", "patrols", "snares", "removed", "finds")
     }
-    last = np.full(n, None, dtype=object)
+    last = np.full(n, np.iinfo(np.int64).min)  # days since 1970, per cell
     effort = place(
         conn.execute(
             sa.select(
@@ -270,10 +275,8 @@ def cell_figures(
         by_bin["effort_km"][m, p] = km.astype(float)
         by_bin["effort_h"][m, p] = hours.astype(float)
         by_bin["patrols"][m, p] = patrols.astype(float)
-        for cell, day in zip(p, latest, strict=True):
-            day = date.fromisoformat(day) if isinstance(day, str) else day
-            if last[cell] is None or day > last[cell]:
-                last[cell] = day
+        # ISO text on SQLite, dates on PostgreSQL: numpy reads both as days.
+        np.maximum.at(last, p, latest.astype("datetime64[D]").astype(np.int64))
     found = place(
         conn.execute(
             sa.select(month, fx, fy, sa.func.sum(SnareFind.count), removed, sa.func.count())
@@ -297,9 +300,20 @@ def cell_figures(
         totals["snares"],
         totals["removed"],
         totals["finds"],
-        list(last),
+        _days_or_none(last),
         by_bin,
     )
+
+
+def _days_or_none(days: np.ndarray) -> list[date | None]:
+    """Days since 1970 as dates, the int64 minimum (never walked) as None."""
+    walked = days > np.iinfo(np.int64).min
+    out: list[date | None] = [None] * days.size
+    for k, day in zip(
+        np.flatnonzero(walked).tolist(), days[walked].astype("datetime64[D]").tolist(), strict=True
+    ):
+        out[k] = day
+    return out
 
 
 ADDITIVE = ("effort_km", "effort_h", "snares", "removed", "finds")
