@@ -335,6 +335,7 @@
     if (!file) return;
     const text = await file.text();
     clearErrors();
+    formStatus.textContent = "";
     try {
       const keepFile = event.target.files;
       const keep = Object.fromEntries(["unit", "transport", "leader", "members"].map((k) => [k, document.getElementById(k).value]));

@@ -21,6 +21,33 @@ AREA_ZONE = ZoneInfo("Asia/Vladivostok")  # the test area's zone (tests/conftest
 SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 
 
+class FieldSession(Session):
+    """A Session whose browser context takes more options: a time zone, or service workers
+    blocked (a request a service worker controls escapes ``page.route``)."""
+
+    def __init__(self, browser, base: str, viewport: dict, **options) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport=viewport, base_url=base, **options)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+
+@pytest.fixture
+def field_session(browser, server):
+    sessions: list[Session] = []
+
+    def make(viewport: dict = DESKTOP, **options) -> Session:
+        s = FieldSession(browser, server, viewport, **options)
+        sessions.append(s)
+        return s
+
+    yield make
+    for s in sessions:
+        s.close()
+
+
 def _draw_route(s) -> None:
     """Three taps on the map in drawing mode, and an end four hours after the start."""
     s.page.wait_for_selector("#route-map[data-area='1']")
@@ -63,9 +90,7 @@ def contrast(a: str, b: str) -> float:
 
 
 @SIZES
-def test_empty_ended_is_a_field_problem_and_a_discardable_outbox_item(
-    open_session, session, size
-):
+def test_empty_ended_is_a_field_problem_and_a_discardable_outbox_item(open_session, session, size):
     s = open_session(size)
     s.login("ranger1")
     _draw_route(s)
@@ -98,9 +123,7 @@ def test_empty_ended_is_a_field_problem_and_a_discardable_outbox_item(
 
 
 @SIZES
-def test_a_server_error_is_its_own_state_tried_a_few_times_then_resent(
-    open_session, session, size
-):
+def test_a_server_error_is_its_own_state_tried_a_few_times_then_resent(open_session, session, size):
     s = open_session(size)
     s.login("ranger1")
     calls = []
@@ -151,12 +174,12 @@ def test_a_server_error_is_its_own_state_tried_a_few_times_then_resent(
     assert session.scalar(sa.select(Patrol.leader)) == "Petrov"
 
 
-def test_send_now_resends_a_failed_report(open_session, session):
-    s = open_session(PHONE)
+def test_send_now_resends_a_failed_report(field_session, session):
+    s = field_session(PHONE, service_workers="block")
     s.login("ranger1")
     s.page.route(
         "**/api/v1/patrols",
-        lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad gateway</h1>"),
+        lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad gw</h1>"),
     )
     _draw_route(s)
     s.page.evaluate("() => window.scrollTo(0, 0)")
@@ -210,34 +233,28 @@ def test_a_draft_survives_a_reload(open_session, session, size):
     assert session.scalar(sa.select(SnareFind.count)) == 4
 
 
-def test_times_are_the_areas_local_time_on_a_phone_set_elsewhere(browser, server, session, tmp_path):
+def test_times_are_the_areas_local_time_on_a_phone_set_elsewhere(field_session, session, tmp_path):
     """A phone on Berlin time reporting in Primorye: inputs and the outbox in Vladivostok time."""
-    s = Session(browser, server, PHONE)
-    s.context.close()
-    s.context = browser.new_context(viewport=PHONE, base_url=server, timezone_id="Europe/Berlin")
-    s.page = s.context.new_page()
-    try:
-        s.login("ranger1")
-        s.page.wait_for_selector("#report[data-zone='Asia/Vladivostok']")
-        path = tmp_path / "track.gpx"
-        path.write_bytes(fixture("etrex-gpx11-garmin-extensions.gpx"))
-        s.page.set_input_files("#route-file", str(path))
-        s.page.wait_for_selector("#snares .snare >> nth=3")
-        stored_start = _first_track_time("etrex-gpx11-garmin-extensions.gpx")
-        local = stored_start.astimezone(AREA_ZONE)
-        assert s.page.input_value("#started_at") == local.strftime("%Y-%m-%dT%H:%M:%S")
-        assert "Asia/Vladivostok" in s.page.inner_text("#zone-note")
-        s.page.evaluate("() => window.scrollTo(0, 0)")
-        s.page.click("#save")
-        item = s.page.locator("#outbox li[data-state=sent]")
-        item.wait_for()
-        assert f"{local.hour:02d}:{local.minute:02d} GMT+10" in item.inner_text()
-        session.rollback()
-        assert session.scalar(sa.select(Patrol.started_at)).replace(tzinfo=None) == (
-            stored_start.replace(tzinfo=None)
-        )
-    finally:
-        s.close()
+    s = field_session(PHONE, timezone_id="Europe/Berlin")
+    s.login("ranger1")
+    s.page.wait_for_selector("#report[data-zone='Asia/Vladivostok']")
+    path = tmp_path / "track.gpx"
+    path.write_bytes(fixture("etrex-gpx11-garmin-extensions.gpx"))
+    s.page.set_input_files("#route-file", str(path))
+    s.page.wait_for_selector("#snares .snare >> nth=3")
+    stored_start = _first_track_time("etrex-gpx11-garmin-extensions.gpx")
+    local = stored_start.astimezone(AREA_ZONE)
+    assert s.page.input_value("#started_at") == local.strftime("%Y-%m-%dT%H:%M:%S")
+    assert "Asia/Vladivostok" in s.page.inner_text("#zone-note")
+    s.page.evaluate("() => window.scrollTo(0, 0)")
+    s.page.click("#save")
+    item = s.page.locator("#outbox li[data-state=sent]")
+    item.wait_for()
+    assert f"{local.hour:02d}:{local.minute:02d} GMT+10" in item.inner_text()
+    session.rollback()
+    assert session.scalar(sa.select(Patrol.started_at)).replace(tzinfo=None) == (
+        stored_start.replace(tzinfo=None)
+    )
 
 
 def _first_track_time(name: str) -> datetime:
@@ -300,6 +317,12 @@ def test_gloves_and_sun(open_session, size):
         s.shot("report-form-phone")
 
 
+def _position(text: str) -> tuple[float, float]:
+    """(lat, lon) from a snare card's "At 43.20224, 131.25784 (drag ...)"."""
+    lat, lon = text.removeprefix("At ").split(" (")[0].split(", ")
+    return float(lat), float(lon)
+
+
 @SIZES
 def test_a_snare_pin_can_be_dragged_to_the_right_place(open_session, session, size):
     s = open_session(size)
@@ -320,8 +343,8 @@ def test_a_snare_pin_can_be_dragged_to_the_right_place(open_session, session, si
         "(before) => document.querySelector('#snares .snare .position').textContent !== before",
         arg=before,
     )
-    lat, lon = (float(v) for v in s.page.inner_text("#snares .snare .position")[3:].split(" (")[0].split(", "))
-    old_lat, old_lon = (float(v) for v in before[3:].split(" (")[0].split(", "))
+    lat, lon = _position(s.page.inner_text("#snares .snare .position"))
+    old_lat, old_lon = _position(before)
     assert lon > old_lon and lat < old_lat  # moved right and down, as dragged
     s.page.evaluate("() => window.scrollTo(0, 0)")
     s.page.click("#save")
@@ -332,22 +355,19 @@ def test_a_snare_pin_can_be_dragged_to_the_right_place(open_session, session, si
 
 
 @SIZES
-def test_a_gps_refusal_says_so_and_resets_the_button(browser, server, size):
-    s = Session(browser, server, size)  # no geolocation permission: the browser refuses
-    try:
-        s.login("ranger1")
-        s.page.wait_for_selector("#route-map[data-area='1']")
-        s.page.click("#record")
-        s.page.wait_for_function(
-            "() => document.querySelector('[data-error-for=route]').textContent.includes('refused')"
-        )
-        assert s.page.get_attribute("#record", "aria-pressed") == "false"
-        assert s.page.inner_text("#record") == "Record with GPS"
-        assert "No route yet" in s.page.inner_text("#route-summary")
-        s.page.click("#here-snare")
-        s.page.wait_for_function(
-            "() => document.querySelector('[data-error-for=snares]').textContent.includes('refused')"
-        )
-        assert s.page.locator("#snares .snare").count() == 0
-    finally:
-        s.close()
+def test_a_gps_refusal_says_so_and_resets_the_button(field_session, size):
+    s = field_session(size, permissions=[])  # no geolocation permission: the browser refuses
+    s.login("ranger1")
+    s.page.wait_for_selector("#route-map[data-area='1']")
+    s.page.click("#record")
+    s.page.wait_for_function(
+        "() => document.querySelector('[data-error-for=route]').textContent.includes('refused')"
+    )
+    assert s.page.get_attribute("#record", "aria-pressed") == "false"
+    assert s.page.inner_text("#record") == "Record with GPS"
+    assert "No route yet" in s.page.inner_text("#route-summary")
+    s.page.click("#here-snare")
+    s.page.wait_for_function(
+        "() => document.querySelector('[data-error-for=snares]').textContent.includes('refused')"
+    )
+    assert s.page.locator("#snares .snare").count() == 0
