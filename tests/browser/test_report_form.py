@@ -311,6 +311,11 @@ def test_gloves_and_sun(open_session, size):
     assert "Adding snares" in s.page.inner_text("#mode-hint")
     s.page.click("#tap-snare")
     assert s.page.inner_text("#mode-hint") == ""
+    # Nothing wider than the screen (a fieldset grows to its widest child by default).
+    widths = s.page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1]
     if size == PHONE:
         s.page.evaluate("() => window.scrollTo(0, 0)")
         s.page.set_viewport_size(PHONE)
