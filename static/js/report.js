@@ -485,7 +485,8 @@
     }
     const snare = snares[index - 1];
     const field = part === "properties" && name && LABELS[name] ? name : "geometry";
-    return { slot: field, snare, label: `Snare ${index} \u00b7 ${LABELS[field]}` };
+    const label = `Snare ${index} \u00b7 ${LABELS[field]}`;
+    return snare ? { slot: field, snare, label } : { slot: "form", label }; // no such card now
   }
 
   /** The server's sentence for people: field keys as labels, UTC instants as local times. */
