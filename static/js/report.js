@@ -140,7 +140,7 @@
       for (let i = 1; i < part.length; i += 1) km += map.distance([part[i - 1][1], part[i - 1][0]], [part[i][1], part[i][0]]) / 1000;
     }
     summary.textContent = n ? `Route: ${n} points, about ${patrol.fmt(km, 2)} km.` : "No route yet.";
-    if (fit && n > 1) map.fitBounds(routeLayer.getBounds(), { maxZoom: 15 });
+    if (fit && n > 1) map.fitBounds(routeLayer.getBounds(), { maxZoom: 15, animate: false });
     scheduleSave();
   }
 

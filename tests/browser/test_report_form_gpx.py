@@ -167,6 +167,7 @@ def test_a_waypoint_that_is_no_snare_can_be_dropped(open_session, tmp_path, sess
     naming no snare, and the ranger drops it."""
     s = open_session(PHONE)
     s.login("ranger1")
+    s.page.wait_for_selector("#route-map[data-area='1']")
     path = tmp_path / "etrex.gpx"
     path.write_bytes(fixture("etrex-gpx11-garmin-extensions.gpx"))
     s.page.set_input_files("#route-file", str(path))
