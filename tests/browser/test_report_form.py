@@ -325,6 +325,11 @@ def test_gloves_and_sun(open_session, size):
                       > el.closest('.card').getBoundingClientRect().right + 0.5)
       .map((el) => el.id || el.dataset.name || el.className)""")
     assert sticking_out == []
+    # A date and time is shown whole: its box is wide enough for "11/30/2026, 09:22:26 PM".
+    narrowest = s.page.evaluate("""() => Math.min(...[...document.querySelectorAll(
+        '.report-page input[type="datetime-local"]')].filter((el) => el.offsetParent !== null)
+      .map((el) => el.getBoundingClientRect().width))""")
+    assert narrowest >= 260
 
 
 def _position(text: str) -> tuple[float, float]:
