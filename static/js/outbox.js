@@ -1,11 +1,20 @@
 /* patrol: the report outbox in IndexedDB. A report stays here, under the user who wrote it,
    until the server has answered 200/201 with a body naming its id; nothing else counts as a
-   receipt (a captive portal's 200 page is not one). */
+   receipt (a captive portal's 200 page is not one).
+
+   States, each shown to the ranger as such:
+     waiting   no connection (or no patrol at the other end): sent when the connection returns;
+     sending   on its way;
+     sent      stored by the server;
+     rejected  the server refused its content (4xx problem): correct it in the form, or discard;
+     failed    the server could not take it (5xx, or an answer that is no receipt): tried again
+               MAX_TRIES times at most, then only when the ranger says so. */
 "use strict";
 
 const outbox = (() => {
   const DB = "patrol";
   const STORE = "outbox";
+  const MAX_TRIES = 3;
 
   function open() {
     return new Promise((resolve, reject) => {
@@ -28,6 +37,8 @@ const outbox = (() => {
 
   const put = (entry) => tx("readwrite", (store) => store.put({ ...entry, updated: new Date().toISOString() }));
   const all = () => tx("readonly", (store) => store.getAll());
+  const get = (id) => tx("readonly", (store) => store.get(id));
+  const remove = (id) => tx("readwrite", (store) => store.delete(id));
 
   /** Who is signed in now, and a fresh CSRF token; null when offline or signed out. */
   async function whoami() {
@@ -42,40 +53,56 @@ const outbox = (() => {
   }
 
   async function sendOne(entry, me) {
-    await put({ ...entry, state: "sending" });
+    const tries = (entry.tries || 0) + 1;
+    const tried = new Date().toISOString();
+    await put({ ...entry, state: "sending", tries, tried });
+    const base = { ...entry, tries, tried };
     let response;
     try {
       response = await patrol.send("POST", "/api/v1/patrols", entry.body, "application/geo+json", me.csrf_token);
     } catch (err) {
-      await put({ ...entry, state: "waiting", note: "No connection: will retry." });
+      await put({ ...base, state: "waiting", note: "No connection: sent when it returns." });
       return "waiting";
     }
+    const type = response.headers.get("Content-Type") || "";
     const body = await response.json().catch(() => null);
     if ((response.status === 200 || response.status === 201) && body && body.id === entry.id) {
-      await put({ ...entry, state: "sent", note: response.status === 201 ? "Stored." : "Stored already.", errors: [] });
+      await put({ ...base, state: "sent", note: response.status === 201 ? "Stored." : "Stored already.", errors: [] });
       return "sent";
     }
-    const problem = response.headers.get("Content-Type") || "";
-    if (problem.includes("application/problem+json") && body && [400, 409, 413, 415, 422].includes(response.status)) {
-      await put({ ...entry, state: "rejected", note: body.detail || body.title, errors: body.errors || [] });
+    const problem = type.includes("application/problem+json") && body;
+    if (problem && [400, 409, 413, 415, 422].includes(response.status)) {
+      await put({ ...base, state: "rejected", note: body.detail || body.title, errors: body.errors || [] });
       return "rejected";
     }
-    // 401/403 (signed out, another user), 5xx, or a page that is not our API: try again later.
-    await put({ ...entry, state: "waiting", note: `Not sent yet (HTTP ${response.status}).` });
-    return "waiting";
+    if (!problem && response.ok) {
+      // A 200 page that is not patrol's answer: a Wi-Fi sign-in page between phone and server.
+      await put({ ...base, state: "waiting", note: "The network answered with a page that is not patrol's (a Wi-Fi sign-in page?): sent when the connection is through." });
+      return "waiting";
+    }
+    const reason = problem ? (body.detail || body.title) : (response.statusText || "no reason given");
+    const more = tries < MAX_TRIES ? `tried ${tries} of ${MAX_TRIES} times` : "not tried again until you say so";
+    await put({ ...base, state: "failed", note: `The server could not take it: ${reason} (HTTP ${response.status}); ${more}.`, errors: [] });
+    return "failed";
   }
 
-  /** Send every waiting report of the signed-in user, under that user's session. */
-  async function flush() {
+  /** Whether flush sends this entry by itself. */
+  const due = (e) => e.state === "waiting" || e.state === "sending" || (e.state === "failed" && (e.tries || 0) < MAX_TRIES);
+
+  /** Send every due report of the signed-in user, under that user's session; ``skip`` names
+      reports not to send now (the one open in the form). ``only`` sends that one whatever its
+      state (the ranger's "Send now"). */
+  async function flush({ skip = [], only = null } = {}) {
     const me = await whoami();
     if (!me) return { me: null, sent: 0 };
     let sent = 0;
     for (const entry of await all()) {
-      if (entry.user !== me.username || !["waiting", "sending"].includes(entry.state)) continue;
+      if (entry.user !== me.username || skip.includes(entry.id)) continue;
+      if (only ? entry.id !== only || entry.state === "sent" : !due(entry)) continue;
       if ((await sendOne(entry, me)) === "sent") sent += 1;
     }
     return { me, sent };
   }
 
-  return { put, all, flush, whoami };
+  return { put, all, get, remove, flush, whoami, MAX_TRIES };
 })();

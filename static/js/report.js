@@ -1,21 +1,92 @@
 /* patrol: the ranger's report form. Route from a file, the phone's GPS or drawn on the map;
-   snares by tapping the map or "here". Reports go to the outbox first, then to the server. */
+   snares by tapping the map or "here". Reports go to the outbox first, then to the server.
+   Times are the area's local time (its IANA zone), whatever the phone's own zone; the form
+   is autosaved as a draft, so a reload or a flat battery loses nothing typed. */
 "use strict";
 
 (() => {
-  const { el, fmt } = patrol;
+  const { el } = patrol;
   const form = document.getElementById("report");
   const me = form.dataset.user;
   const summary = document.getElementById("route-summary");
   const formStatus = document.getElementById("form-status");
   const snareBox = document.getElementById("snares");
   const template = document.getElementById("snare-template");
+  const modeHint = document.getElementById("mode-hint");
+  const DRAFT = `patrol-draft:${me}`;
+  const ZONE = "patrol-zone";
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
   }
 
-  const map = L.map("route-map").setView([43.1, 131.45], 9);
+  // ---- The area's time zone: inputs show and take its local time. ----
+  let zone = localStorage.getItem(ZONE) || Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+  function zoneFields(date, tz = zone) {
+    const f = new Intl.DateTimeFormat("en-GB", {
+      timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit",
+    });
+    const o = {};
+    for (const p of f.formatToParts(date)) o[p.type] = p.value;
+    return o;
+  }
+  /** An instant as a datetime-local value in the area's zone (seconds only when not zero). */
+  function toZoneInput(date, tz = zone) {
+    const o = zoneFields(date, tz);
+    return `${o.year}-${o.month}-${o.day}T${o.hour}:${o.minute}${o.second !== "00" ? `:${o.second}` : ""}`;
+  }
+  /** A datetime-local value read as the area's local time, as ISO 8601 UTC; null if empty. */
+  function fromZoneInput(value, tz = zone) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value || "");
+    if (!m) return null;
+    const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+    let t = wall;
+    for (let i = 0; i < 3; i += 1) { // converges in two steps, around DST changes too
+      const o = zoneFields(new Date(t), tz);
+      t += wall - Date.UTC(+o.year, +o.month - 1, +o.day, +o.hour, +o.minute, +o.second);
+    }
+    return new Date(t).toISOString().replace(".000Z", "Z");
+  }
+  /** Set a time input from an instant, keeping the exact instant (a file's fractions of a
+      second) for as long as the ranger leaves the shown value alone. */
+  function setTime(input, iso) {
+    if (!iso) { input.value = ""; delete input.dataset.exact; return; }
+    input.value = toZoneInput(new Date(iso));
+    input.dataset.exact = iso;
+    input.dataset.shown = input.value;
+  }
+  function getTime(input) {
+    if (input.dataset.exact && input.value === input.dataset.shown) return input.dataset.exact;
+    return fromZoneInput(input.value);
+  }
+  /** An instant for people: "14 Oct 2025, 10:32 GMT+10" in the area's zone. */
+  function showTime(iso) {
+    if (!iso) return "–";
+    return new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone, day: "numeric", month: "short", year: "numeric", hour: "2-digit",
+      minute: "2-digit", hourCycle: "h23", timeZoneName: "short",
+    }).format(new Date(iso));
+  }
+  const timeInputs = () => form.querySelectorAll('input[type="datetime-local"]');
+  function setZone(next) {
+    if (!next || next === zone) return;
+    try { zoneFields(new Date(), next); } catch (err) { return; } // a zone this browser lacks
+    const values = [...timeInputs()].map((input) => [input, getTime(input)]);
+    zone = next;
+    localStorage.setItem(ZONE, zone);
+    for (const [input, iso] of values) setTime(input, iso);
+    showZone();
+    renderOutbox();
+  }
+  function showZone() {
+    document.getElementById("zone-name").textContent = zone;
+    form.dataset.zone = zone;
+  }
+
+  // ---- The map. ----
+  const map = L.map("route-map", { tap: true }).setView([43.1, 131.45], 9);
   const routeLayer = L.polyline([], { color: "#54278f", weight: 3, className: "draft-route" }).addTo(map);
   const snareLayer = L.layerGroup().addTo(map);
   patrolOrientation.addOrientation(map, { user: me, unit: document.getElementById("unit") });
@@ -26,6 +97,7 @@
     .then((r) => (r.ok ? r.json() : null))
     .then((doc) => {
       if (!doc || !doc.features || !doc.features.length) return;
+      setZone(doc.features[0].properties.timezone);
       const outline = L.geoJSON(doc.features, {
         style: { color: "#444", weight: 2, fill: false, dashArray: "6 4" },
         interactive: false,
@@ -49,46 +121,93 @@
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
 
-  const toLocalInput = (date) => new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
-  const fromLocalInput = (value) => (value ? new Date(value).toISOString() : null);
-
+  const HINTS = {
+    draw: "Drawing: each tap on the map adds a point to the route. Tap \u201cDraw on map\u201d again to stop.",
+    tap: "Adding snares: each tap on the map adds a snare there. Tap the button again to stop.",
+  };
   function setMode(next) {
     mode = mode === next ? null : next;
     document.getElementById("draw").setAttribute("aria-pressed", String(mode === "draw"));
     document.getElementById("tap-snare").setAttribute("aria-pressed", String(mode === "tap"));
+    map.getContainer().classList.toggle("placing", mode !== null);
+    modeHint.textContent = mode ? HINTS[mode] : "";
   }
 
-  function redrawRoute() {
+  function redrawRoute(fit = true) {
     routeLayer.setLatLngs(route.parts.map((part) => part.map(([lon, lat]) => [lat, lon])));
     const n = route.parts.reduce((sum, p) => sum + p.length, 0);
     let km = 0;
     for (const part of route.parts) {
       for (let i = 1; i < part.length; i += 1) km += map.distance([part[i - 1][1], part[i - 1][0]], [part[i][1], part[i][0]]) / 1000;
     }
-    summary.textContent = n ? `Route: ${n} points, about ${fmt(km, 2)} km.` : "No route yet.";
-    if (n > 1) map.fitBounds(routeLayer.getBounds(), { maxZoom: 15 });
+    summary.textContent = n ? `Route: ${n} points, about ${patrol.fmt(km, 2)} km.` : "No route yet.";
+    if (fit && n > 1) map.fitBounds(routeLayer.getBounds(), { maxZoom: 15, animate: false });
+    scheduleSave();
   }
 
-  function addSnare({ lon, lat, found_at = null, props = {} }) {
-    const node = template.content.firstElementChild.cloneNode(true);
-    const index = snares.length;
-    for (const field of node.querySelectorAll("[data-name]")) {
-      const id = `snare-${reportId.slice(0, 8)}-${index}-${field.dataset.name}`;
-      field.id = id;
-      node.querySelector(`label[data-for="${field.dataset.name}"]`).setAttribute("for", id);
-      if (props[field.dataset.name] !== undefined && props[field.dataset.name] !== null) field.value = props[field.dataset.name];
-    }
-    node.querySelector('[data-name="found_at"]').value = toLocalInput(found_at ? new Date(found_at) : defaultFoundAt(lon, lat));
-    node.querySelector(".position").textContent = `At ${lat.toFixed(5)}, ${lon.toFixed(5)}`;
-    const marker = L.circleMarker([lat, lon], { radius: 7, color: "#222", fillColor: "#ffd92f", fillOpacity: 1 }).addTo(snareLayer);
-    const snare = { id: newId(), lon, lat, node, marker };
-    node.querySelector(".remove").addEventListener("click", () => {
-      snares = snares.filter((s) => s !== snare);
-      node.remove();
-      snareLayer.removeLayer(marker);
+  // ---- Snares. ----
+  const pin = (n) => L.divIcon({ className: "snare-pin", html: `<span>${n}</span>`, iconSize: [48, 48], iconAnchor: [24, 24] });
+
+  function renumber() {
+    snares.forEach((s, i) => {
+      s.node.querySelector(".snare-title").textContent = `Snare ${i + 1}`;
+      s.marker.setIcon(pin(i + 1));
+      s.marker.options.title = `Snare ${i + 1}: drag to move it`;
     });
+    const strays = snares.filter((s) => s.waypoint && !s.waypoint.namesSnare);
+    const drop = document.getElementById("drop-strays");
+    drop.hidden = !strays.length;
+    drop.textContent = strays.length === 1
+      ? "Drop the 1 waypoint that names no snare"
+      : `Drop the ${strays.length} waypoints that name no snare`;
+  }
+
+  function showPosition(snare) {
+    snare.node.querySelector(".position").textContent = `At ${snare.lat.toFixed(5)}, ${snare.lon.toFixed(5)} (drag its pin on the map to move it)`;
+  }
+
+  function removeSnare(snare) {
+    snares = snares.filter((s) => s !== snare);
+    snare.node.remove();
+    snareLayer.removeLayer(snare.marker);
+    renumber();
+    scheduleSave();
+  }
+
+  function addSnare({ lon, lat, found_at = null, props = {}, id = null, waypoint = null }) {
+    const node = template.content.firstElementChild.cloneNode(true);
+    const key = newId().slice(0, 8);
+    for (const field of node.querySelectorAll("[data-name]")) {
+      const fieldId = `snare-${key}-${field.dataset.name}`;
+      field.id = fieldId;
+      node.querySelector(`label[data-for="${field.dataset.name}"]`).setAttribute("for", fieldId);
+      if (field.dataset.name !== "found_at" && props[field.dataset.name] !== undefined && props[field.dataset.name] !== null) field.value = props[field.dataset.name];
+    }
+    const found = node.querySelector('[data-name="found_at"]');
+    if (found_at) setTime(found, found_at);
+    else if (!waypoint) setTime(found, defaultFoundAt(lon, lat));
+    const marker = L.marker([lat, lon], { draggable: true, autoPan: true, keyboard: true, icon: pin(snares.length + 1) }).addTo(snareLayer);
+    const snare = { id: id || newId(), lon, lat, node, marker, waypoint };
+    marker.on("dragend", () => {
+      const p = marker.getLatLng();
+      snare.lon = p.lng;
+      snare.lat = p.lat;
+      showPosition(snare);
+      scheduleSave();
+    });
+    showPosition(snare);
+    if (waypoint && !waypoint.namesSnare) {
+      const note = node.querySelector(".stray");
+      note.hidden = false;
+      note.textContent = `The waypoint \u201c${waypoint.label}\u201d names no snare: drop it if it is not one (a camp, a rest stop).`;
+      node.querySelector(".remove").textContent = "Drop this waypoint";
+    }
+    node.querySelector(".remove").addEventListener("click", () => removeSnare(snare));
     snares.push(snare);
     snareBox.append(node);
+    renumber();
+    scheduleSave();
+    return snare;
   }
 
   /** When a snare tapped on the map was found: when the route passed nearest to it, else
@@ -101,9 +220,8 @@
       const d = (x - lon) ** 2 + (y - lat) ** 2;
       if (time && d < bestDistance) { best = time; bestDistance = d; }
     }));
-    if (best) return new Date(best);
-    const start = document.getElementById("started_at").value;
-    return start ? new Date(start) : new Date();
+    if (best) return best;
+    return getTime(document.getElementById("started_at")) || new Date().toISOString();
   }
 
   function clearForm() {
@@ -112,73 +230,121 @@
     snares.forEach((s) => s.node.remove());
     snares = [];
     snareLayer.clearLayers();
+    renumber();
     document.getElementById("route-file").value = "";
-    document.getElementById("ended_at").value = "";
-    document.getElementById("started_at").value = toLocalInput(new Date());
+    for (const name of ["leader", "members"]) document.getElementById(name).value = "";
+    setTime(document.getElementById("ended_at"), null);
+    setTime(document.getElementById("started_at"), new Date().toISOString());
+    redrawRoute();
+    localStorage.removeItem(DRAFT);
+  }
+
+  function loadTrack({ parts, times }) {
+    route = { parts, times: times.length ? times : parts.map((p) => p.map(() => null)) };
     redrawRoute();
   }
 
-  function parseGPX(text) {
-    const doc = new DOMParser().parseFromString(text, "application/xml");
-    if (doc.getElementsByTagName("parsererror").length) throw new Error("The file is not a GPX (XML) file.");
-    const pick = (node, name) => node.getElementsByTagNameNS("*", name)[0]?.textContent.trim() || null;
-    const parts = [];
-    const times = [];
-    for (const seg of doc.getElementsByTagNameNS("*", "trkseg")) {
-      const points = [...seg.getElementsByTagNameNS("*", "trkpt")];
-      if (points.length < 2) continue; // handhelds write empty and one-point segments
-      parts.push(points.map((p) => [Number(p.getAttribute("lon")), Number(p.getAttribute("lat"))]));
-      times.push(points.map((p) => pick(p, "time")));
+  function loadGPX(text) {
+    const read = patrolGPX.parse(text);
+    loadTrack(read);
+    // The track's first and last points date the patrol, as the API reads the file.
+    setTime(document.getElementById("started_at"), read.startedAt);
+    setTime(document.getElementById("ended_at"), read.endedAt);
+    if (!read.startedAt) showError("started_at", "The track's first point has no time: enter when the patrol started.");
+    if (!read.endedAt) showError("ended_at", "The track's last point has no time: enter when the patrol ended.");
+    for (const w of read.waypoints) {
+      addSnare({ lon: w.lon, lat: w.lat, found_at: w.found_at, props: w.props, waypoint: { label: w.label, namesSnare: w.namesSnare } });
     }
-    if (!parts.length) throw new Error("The GPX file has no recorded track (a planned <rte> is not one).");
-    const waypoints = [...doc.getElementsByTagNameNS("*", "wpt")].map((w) => ({
-      lon: Number(w.getAttribute("lon")), lat: Number(w.getAttribute("lat")),
-      found_at: pick(w, "time"), props: { notes: [pick(w, "name"), pick(w, "desc")].filter(Boolean).join(" / ") || null },
-    }));
-    return { parts, times, waypoints };
   }
 
-  function loadTrack({ parts, times, waypoints = [] }) {
-    route = { parts, times };
-    const flat = times.flat();
-    if (flat[0]) document.getElementById("started_at").value = toLocalInput(new Date(flat[0]));
-    if (flat[flat.length - 1]) document.getElementById("ended_at").value = toLocalInput(new Date(flat[flat.length - 1]));
-    waypoints.forEach(addSnare);
-    redrawRoute();
-  }
-
-  function loadReport(doc) {
+  function loadReport(doc, extra = {}) {
     clearForm();
     const routeFeature = doc.features.find((f) => f.properties && f.properties.kind === "route");
     if (!routeFeature) throw new Error("The GeoJSON has no feature with \"kind\": \"route\".");
     const g = routeFeature.geometry;
     const parts = g.type === "MultiLineString" ? g.coordinates : [g.coordinates];
     const p = routeFeature.properties;
-    const times = p.coordTimes ? (g.type === "MultiLineString" ? p.coordTimes : [p.coordTimes]) : parts.map((part) => part.map(() => null));
+    const times = extra.times || (p.coordTimes ? (g.type === "MultiLineString" ? p.coordTimes : [p.coordTimes]) : parts.map((part) => part.map(() => null)));
     if (routeFeature.id) reportId = routeFeature.id;
     for (const name of ["unit", "transport", "leader"]) if (p[name]) document.getElementById(name).value = p[name];
     if (p.members) document.getElementById("members").value = p.members.join(", ");
     loadTrack({ parts: parts.map((part) => part.map((c) => [c[0], c[1]])), times });
-    if (p.started_at) document.getElementById("started_at").value = toLocalInput(new Date(p.started_at));
-    if (p.ended_at) document.getElementById("ended_at").value = toLocalInput(new Date(p.ended_at));
-    for (const f of doc.features) {
-      if (!f.properties || f.properties.kind !== "snare") continue;
-      addSnare({ lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1], found_at: f.properties.found_at, props: f.properties });
-      if (f.id) snares[snares.length - 1].id = f.id;
-    }
+    setTime(document.getElementById("started_at"), p.started_at || null);
+    setTime(document.getElementById("ended_at"), p.ended_at || null);
+    doc.features.forEach((f) => {
+      if (!f.properties || f.properties.kind !== "snare") return;
+      addSnare({
+        lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1], found_at: f.properties.found_at,
+        props: f.properties, id: f.id || null, waypoint: (extra.waypoints || {})[f.id] || null,
+      });
+    });
   }
 
+  // ---- The draft: every change is kept in this browser until the report is in the outbox. ----
+  let saveTimer = null;
+  function scheduleSave() {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(saveDraft, 300);
+  }
+  function isEmpty() {
+    return !route.parts.some((p) => p.length) && !snares.length
+      && !["leader", "members", "ended_at"].some((name) => document.getElementById(name).value.trim());
+  }
+  function saveDraft() {
+    clearTimeout(saveTimer);
+    if (restoring) return;
+    if (isEmpty()) { localStorage.removeItem(DRAFT); return; }
+    const waypoints = {};
+    for (const s of snares) if (s.waypoint) waypoints[s.id] = s.waypoint;
+    try {
+      localStorage.setItem(DRAFT, JSON.stringify({
+        saved: new Date().toISOString(), doc: buildReport(), times: route.times, waypoints,
+        counts: snares.map((s) => s.node.querySelector('[data-name="count"]').value),
+      }));
+    } catch (err) {
+      formStatus.textContent = `The draft could not be kept on this phone (${err.name}): save it to the outbox.`;
+    }
+  }
+  let restoring = false;
+  function restoreDraft() {
+    const raw = localStorage.getItem(DRAFT);
+    if (!raw) return false;
+    try {
+      const draft = JSON.parse(raw);
+      restoring = true;
+      loadReport(draft.doc, { times: draft.times, waypoints: draft.waypoints });
+      // A count typed as "" or "0" stays as typed (the server says what is wrong with it).
+      snares.forEach((s, i) => { if (draft.counts && draft.counts[i] !== undefined) s.node.querySelector('[data-name="count"]').value = draft.counts[i]; });
+      formStatus.textContent = `Draft restored (last changed ${showTime(draft.saved)}).`;
+      restoring = false;
+      saveDraft(); // loading cleared the stored copy: keep it through the next reload too
+      return true;
+    } catch (err) {
+      return false;
+    } finally {
+      restoring = false;
+    }
+  }
+  form.addEventListener("input", scheduleSave);
+  form.addEventListener("change", scheduleSave);
+  window.addEventListener("pagehide", saveDraft);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") saveDraft(); });
+
+  // ---- Route and snare tools. ----
   document.getElementById("route-file").addEventListener("change", async (event) => {
     const file = event.target.files[0];
     if (!file) return;
     const text = await file.text();
     clearErrors();
+    formStatus.textContent = "";
     try {
-      if (/\.gpx$/i.test(file.name) || text.trimStart().startsWith("<")) {
-        const keepFile = event.target.files;
+      const keepFile = event.target.files;
+      const keep = Object.fromEntries(["unit", "transport", "leader", "members"].map((k) => [k, document.getElementById(k).value]));
+      if (/\.gpx$/i.test(file.name) || text.replace(/^\uFEFF/, "").trimStart().startsWith("<")) {
         clearForm();
+        Object.entries(keep).forEach(([k, v]) => { document.getElementById(k).value = v; });
         event.target.files = keepFile;
-        loadTrack(parseGPX(text));
+        loadGPX(text);
       } else {
         const doc = JSON.parse(text);
         if (doc.type === "FeatureCollection") loadReport(doc);
@@ -189,6 +355,7 @@
       }
     } catch (err) {
       showError("route", err.message);
+      focusFirstProblem();
     }
   });
 
@@ -197,9 +364,18 @@
   document.getElementById("undo").addEventListener("click", () => {
     const last = route.parts[route.parts.length - 1];
     if (last) { last.pop(); route.times[route.times.length - 1].pop(); if (!last.length) { route.parts.pop(); route.times.pop(); } }
-    redrawRoute();
+    redrawRoute(false);
   });
   document.getElementById("clear").addEventListener("click", () => { route = { parts: [], times: [] }; redrawRoute(); });
+  document.getElementById("drop-strays").addEventListener("click", () => {
+    snares.filter((s) => s.waypoint && !s.waypoint.namesSnare).forEach(removeSnare);
+  });
+  document.getElementById("new-report").addEventListener("click", () => {
+    if (!isEmpty() && !window.confirm("Clear the form? What it holds is not in the outbox and will be lost.")) return;
+    clearErrors();
+    clearForm();
+    formStatus.textContent = "A new, empty report.";
+  });
 
   map.on("click", (event) => {
     const { lat, lng } = event.latlng;
@@ -207,50 +383,70 @@
       if (!route.parts.length) { route.parts.push([]); route.times.push([]); }
       route.parts[route.parts.length - 1].push([lng, lat]);
       route.times[route.times.length - 1].push(null);
-      redrawRoute();
+      redrawRoute(false);
     } else if (mode === "tap") {
       addSnare({ lon: lng, lat });
     }
   });
 
-  document.getElementById("record").addEventListener("click", (event) => {
-    const button = event.currentTarget;
+  /** A GPS error in words; a refusal says how to allow it. */
+  function gpsProblem(err) {
+    if (err.code === 1) return "GPS access is refused for this page: allow location for this site in the browser's settings, or draw the route on the map.";
+    if (err.code === 3) return "GPS: no position in time (under trees or indoors?). Try again in the open.";
+    return `GPS: no position (${err.message || "the device gave no reason"}).`;
+  }
+
+  const recordButton = document.getElementById("record");
+  function stopRecording() {
+    if (watch !== null) navigator.geolocation.clearWatch(watch);
+    watch = null;
+    recordButton.setAttribute("aria-pressed", "false");
+    recordButton.textContent = "Record with GPS";
+    const last = route.parts[route.parts.length - 1];
+    if (last && !last.length) { route.parts.pop(); route.times.pop(); }
+  }
+  recordButton.addEventListener("click", () => {
     if (watch !== null) {
-      navigator.geolocation.clearWatch(watch);
-      watch = null;
-      button.setAttribute("aria-pressed", "false");
-      button.textContent = "Record with GPS";
-      document.getElementById("ended_at").value = toLocalInput(new Date());
+      stopRecording();
+      setTime(document.getElementById("ended_at"), new Date().toISOString());
+      scheduleSave();
       return;
     }
+    showError("route", "");
     if (!navigator.geolocation) { showError("route", "This device has no GPS access."); return; }
     route.parts.push([]);
     route.times.push([]);
-    document.getElementById("started_at").value = toLocalInput(new Date());
+    setTime(document.getElementById("started_at"), new Date().toISOString());
     watch = navigator.geolocation.watchPosition((pos) => {
       route.parts[route.parts.length - 1].push([pos.coords.longitude, pos.coords.latitude]);
       route.times[route.times.length - 1].push(new Date(pos.timestamp).toISOString());
       redrawRoute();
-    }, (err) => showError("route", `GPS: ${err.message}`), { enableHighAccuracy: true, maximumAge: 0 });
-    button.setAttribute("aria-pressed", "true");
-    button.textContent = "Stop recording";
+    }, (err) => {
+      clearErrors("route");
+      showError("route", gpsProblem(err));
+      if (err.code === 1) stopRecording(); // refused: nothing will come, say so and reset
+    }, { enableHighAccuracy: true, maximumAge: 0 });
+    recordButton.setAttribute("aria-pressed", "true");
+    recordButton.textContent = "Stop recording";
   });
 
   document.getElementById("here-snare").addEventListener("click", () => {
-    if (!navigator.geolocation) { showError("form", "This device has no GPS access."); return; }
+    clearErrors("snares");
+    if (!navigator.geolocation) { showError("snares", "This device has no GPS access."); return; }
     navigator.geolocation.getCurrentPosition(
       (pos) => addSnare({ lon: pos.coords.longitude, lat: pos.coords.latitude, found_at: new Date(pos.timestamp).toISOString() }),
-      (err) => showError("form", `GPS: ${err.message}`), { enableHighAccuracy: true, timeout: 20000 });
+      (err) => showError("snares", gpsProblem(err)), { enableHighAccuracy: true, timeout: 20000 });
   });
 
   function buildReport() {
     const value = (id) => document.getElementById(id).value.trim();
     const parts = route.parts.filter((p) => p.length);
+    const startedAt = getTime(document.getElementById("started_at"));
     const props = {
       kind: "route", unit: value("unit"), transport: value("transport"),
       leader: value("leader") || null,
       members: value("members") ? value("members").split(",").map((m) => m.trim()).filter(Boolean) : [],
-      started_at: fromLocalInput(value("started_at")), ended_at: fromLocalInput(value("ended_at")),
+      started_at: startedAt, ended_at: getTime(document.getElementById("ended_at")),
     };
     const times = route.times.filter((t, i) => route.parts[i].length);
     if (times.length && times.every((t) => t.every(Boolean))) props.coordTimes = parts.length > 1 ? times : times[0];
@@ -261,8 +457,9 @@
       features.push({
         type: "Feature", id: s.id, geometry: { type: "Point", coordinates: [s.lon, s.lat] },
         properties: {
-          kind: "snare", found_at: fromLocalInput(get("found_at")), type: get("type"),
-          count: Number(get("count")), state: get("state"), action: get("action"),
+          // An empty "Found" is the patrol's start, as the API fills an untimed waypoint.
+          kind: "snare", found_at: getTime(s.node.querySelector('[data-name="found_at"]')) || startedAt,
+          type: get("type"), count: Number(get("count")), state: get("state"), action: get("action"),
           species: get("species") || null, notes: get("notes") || null,
         },
       });
@@ -270,36 +467,152 @@
     return { type: "FeatureCollection", features };
   }
 
-  function clearErrors() {
-    form.querySelectorAll(".field-error").forEach((p) => { p.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach((i) => i.removeAttribute("aria-invalid"));
+  // ---- Problems: in plain words, with the field's label, next to the field. ----
+  const LABELS = {
+    unit: "Unit", transport: "Transport", leader: "Leader", members: "Members", started_at: "Started",
+    ended_at: "Ended", coordTimes: "Route times", geometry: "Position", type: "Type", count: "Count",
+    state: "State", action: "Action", found_at: "Found", species: "Target species", notes: "Notes",
+  };
+
+  /** Where a JSON pointer of the report lands: its slot, the snare (if any) and a label. */
+  function place(pointer) {
+    const m = /^\/features\/(\d+)(?:\/([^/]+)(?:\/([^/]+))?)?/.exec(pointer || "");
+    if (!m) return { slot: "form", label: "Report" };
+    const index = Number(m[1]);
+    const [part, name] = [m[2], m[3]];
+    if (index === 0) {
+      if (part === "properties" && name && LABELS[name] && name !== "coordTimes") return { slot: name, label: LABELS[name] };
+      return { slot: "route", label: part === "properties" && name === "coordTimes" ? "Route times" : "Route" };
+    }
+    const snare = snares[index - 1];
+    const field = part === "properties" && name && LABELS[name] ? name : "geometry";
+    const label = `Snare ${index} \u00b7 ${LABELS[field]}`;
+    return snare ? { slot: field, snare, label } : { slot: "form", label }; // no such card now
+  }
+
+  /** The server's sentence for people: field keys as labels, UTC instants as local times. */
+  function plain(detail) {
+    return String(detail || "")
+      .replace(/\s*\(or give coordTimes\)/g, "")
+      .replace(/\b(started_at|ended_at|found_at)\b/g, (k) => LABELS[k])
+      .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z/g, (iso) => showTime(iso));
+  }
+
+  function clearErrors(slot = null) {
+    const sel = slot ? `[data-error-for="${slot}"]` : ".field-error";
+    form.querySelectorAll(sel).forEach((p) => { p.replaceChildren(); });
+    if (!slot) form.querySelectorAll("[aria-invalid]").forEach((i) => i.removeAttribute("aria-invalid"));
   }
 
   function showError(slot, detail, root = form) {
     const target = root.querySelector(`[data-error-for="${slot}"]`) || form.querySelector('[data-error-for="form"]');
+    if (!detail) { target.replaceChildren(); return; }
     target.textContent = target.textContent ? `${target.textContent} ${detail}` : detail;
     const input = root.querySelector(`#${slot}`) || root.querySelector(`[data-name="${slot}"]`);
     if (input) input.setAttribute("aria-invalid", "true");
   }
 
-  /** Put each problem next to the field its JSON pointer names. */
+  /** The first problem on the page, in reading order, scrolled to the middle and focused. */
+  function focusFirstProblem() {
+    const first = [...form.querySelectorAll('[aria-invalid="true"], .field-error:not(:empty)')][0];
+    if (!first) return;
+    if (first.matches(".field-error")) first.setAttribute("tabindex", "-1");
+    first.scrollIntoView({ block: "center" });
+    first.focus({ preventScroll: true });
+  }
+
+  /** Put each problem next to the field its JSON pointer names, and list them at the top. */
   function showErrors(errors, detail) {
     clearErrors();
-    if (detail) showError("form", detail);
-    for (const { pointer, detail: text } of errors) {
-      const m = /^\/features\/(\d+)(?:\/([^/]+)(?:\/([^/]+))?)?/.exec(pointer);
-      if (!m) { showError("form", `${pointer || "report"}: ${text}`); continue; }
-      const index = Number(m[1]);
-      const [part, name] = [m[2], m[3]];
-      if (index === 0) {
-        if (part === "properties" && name && name !== "coordTimes" && name !== "kind") showError(name, text);
-        else showError("route", text);
-      } else {
-        const snare = snares[index - 1];
-        if (!snare) { showError("form", `${pointer}: ${text}`); continue; }
-        showError(part === "properties" && name ? name : "geometry", text, snare.node);
-      }
+    const top = form.querySelector('[data-error-for="form"]');
+    const list = el("ul", {});
+    for (const { pointer, detail: text } of errors || []) {
+      const where = place(pointer);
+      const words = plain(text);
+      list.append(el("li", { text: `${where.label}: ${words}` }));
+      if (where.slot === "form") continue;
+      if (where.snare) showError(where.slot, words, where.snare.node);
+      else showError(where.slot, words);
     }
+    top.replaceChildren(el("span", { text: plain(detail) || "The server refused the report." }), list);
+    // The top summary is not a field: the first field with a problem takes the focus.
+    const field = form.querySelector('[aria-invalid="true"], .field-error:not(:empty):not([data-error-for="form"])');
+    if (!field) { focusFirstProblem(); return; }
+    if (field.matches(".field-error")) field.setAttribute("tabindex", "-1");
+    field.scrollIntoView({ block: "center" });
+    field.focus({ preventScroll: true });
+  }
+
+  // ---- The outbox. ----
+  const STATE_WORDS = {
+    waiting: "Waiting for a connection", sending: "Sending", sent: "Sent",
+    rejected: "Refused: needs correcting", failed: "The server could not take it",
+  };
+
+  async function openEntry(e) {
+    if (!isEmpty() && reportId !== e.id && !window.confirm("The form holds a report that is not in the outbox. Replace it?")) return;
+    clearErrors();
+    loadReport(JSON.parse(e.body), { waypoints: e.waypoints });
+    saveDraft();
+    if (e.state === "rejected") showErrors(e.errors || [], e.note);
+    else {
+      formStatus.textContent = "Opened from the outbox: correct it and tap \u201cSave and send\u201d.";
+      form.scrollIntoView();
+      document.getElementById("unit").focus({ preventScroll: true });
+    }
+    renderOutbox();
+  }
+
+  function entryItem(e) {
+    const mine = e.user === me;
+    const owner = mine ? "" : ` \u2014 by ${e.user}: sent when ${e.user} signs in`;
+    const item = el("li", { "data-id": e.id, "data-state": e.state, class: "card" },
+      el("span", { class: `state state-${e.state}`, text: STATE_WORDS[e.state] || e.state }), " ",
+      el("span", { class: "what", text: `${e.summary.unit} \u00b7 ${showTime(e.summary.started_at)} \u00b7 ${e.summary.snares} snare find(s)${owner}` }));
+    if (e.id === reportId && e.state !== "sent") item.append(el("p", { class: "muted", text: "Open in the form above." }));
+    if (e.note) item.append(el("p", { class: "note", text: plain(e.note) }));
+    const tried = e.tried ? `Last tried ${showTime(e.tried)}${e.tries ? ` (${e.tries} time${e.tries === 1 ? "" : "s"})` : ""}.` : `Saved ${showTime(e.created)}.`;
+    if (e.state !== "sent") item.append(el("p", { class: "muted", text: tried }));
+    if (e.state === "rejected" && (e.errors || []).length) {
+      const reasons = el("ul", { class: "problems" });
+      for (const err of e.errors) reasons.append(el("li", { text: `${placeForEntry(err.pointer)}: ${plain(err.detail)}` }));
+      item.append(reasons);
+    }
+    if (!mine || e.state === "sent" || e.state === "sending") return item;
+    const actions = el("div", { class: "actions" });
+    const open = el("button", { type: "button", class: "secondary", "data-action": "open", text: e.state === "rejected" ? "Correct in the form" : "Open in the form" });
+    open.addEventListener("click", () => openEntry(e));
+    actions.append(open);
+    if (e.state === "waiting" || e.state === "failed") {
+      const again = el("button", { type: "button", class: "secondary", "data-action": "send", text: "Send now" });
+      again.addEventListener("click", async () => { await outbox.put({ ...e, tries: 0 }); await flush({ only: e.id }); });
+      actions.append(again);
+    }
+    const discard = el("button", { type: "button", class: "secondary danger", "data-action": "discard", text: "Discard" });
+    const confirmBox = el("div", { class: "confirm", role: "group", "aria-label": "Discard this report?", hidden: true },
+      el("p", { text: "Discard this report? It was never stored by the server and cannot be recovered." }));
+    const yes = el("button", { type: "button", class: "danger", "data-action": "confirm-discard", text: "Yes, discard it" });
+    const no = el("button", { type: "button", class: "secondary", "data-action": "keep", text: "Keep it" });
+    yes.addEventListener("click", async () => {
+      await outbox.remove(e.id);
+      if (e.id === reportId) { clearErrors(); clearForm(); }
+      formStatus.textContent = "The report was discarded.";
+      await renderOutbox();
+    });
+    no.addEventListener("click", () => { confirmBox.hidden = true; discard.hidden = false; discard.focus(); });
+    discard.addEventListener("click", () => { confirmBox.hidden = false; discard.hidden = true; no.focus(); });
+    confirmBox.append(yes, " ", no);
+    actions.append(discard);
+    item.append(actions, confirmBox);
+    return item;
+  }
+
+  /** A pointer of a stored entry named without the form (its snares may be elsewhere). */
+  function placeForEntry(pointer) {
+    const m = /^\/features\/(\d+)(?:\/properties\/([^/]+))?/.exec(pointer || "");
+    if (!m) return "Report";
+    if (m[1] === "0") return m[2] && LABELS[m[2]] && m[2] !== "coordTimes" ? LABELS[m[2]] : "Route";
+    return `Snare ${m[1]} \u00b7 ${LABELS[m[2]] || "Position"}`;
   }
 
   async function renderOutbox() {
@@ -307,32 +620,15 @@
     const entries = (await outbox.all()).sort((a, b) => (a.created < b.created ? 1 : -1));
     list.replaceChildren();
     if (!entries.length) list.append(el("li", { class: "muted", text: "Empty." }));
-    for (const e of entries) {
-      const owner = e.user === me ? "" : ` — by ${e.user}: sent when ${e.user} signs in`;
-      const item = el("li", { "data-id": e.id, "data-state": e.state },
-        el("span", { class: `state state-${e.state}`, text: e.state }), " ",
-        `${e.summary.unit} · ${(e.summary.started_at || "").slice(0, 16).replace("T", " ")} · ${e.summary.snares} snare find(s)${owner}`);
-      if (e.note) item.append(el("div", { class: "muted", text: e.note }));
-      if (e.state === "rejected") {
-        const reasons = el("ul", {});
-        for (const err of e.errors || []) reasons.append(el("li", { text: `${err.pointer}: ${err.detail}` }));
-        item.append(reasons);
-        if (e.user === me) {
-          const fix = el("button", { type: "button", class: "secondary", text: "Correct in the form" });
-          fix.addEventListener("click", () => { loadReport(JSON.parse(e.body)); showErrors(e.errors || [], e.note); form.scrollIntoView(); });
-          item.append(fix);
-        }
-      }
-      list.append(item);
-    }
+    for (const e of entries) list.append(entryItem(e));
   }
 
   let flushing = false;
-  async function flush() {
+  async function flush(options = { skip: [reportId] }) {
     if (flushing) return;
     flushing = true;
     try {
-      await outbox.flush();
+      await outbox.flush(options);
     } finally {
       flushing = false;
       await renderOutbox();
@@ -345,24 +641,38 @@
     const doc = buildReport();
     if (!route.parts.some((p) => p.length >= 2)) {
       showError("route", "Add a route: a file, a GPS recording or at least two points drawn on the map.");
+      focusFirstProblem();
       return;
     }
+    const waypoints = {};
+    for (const s of snares) if (s.waypoint) waypoints[s.id] = s.waypoint;
     const entry = {
-      id: reportId, user: me, body: JSON.stringify(doc), state: "waiting", errors: [],
-      created: new Date().toISOString(),
+      id: reportId, user: me, body: JSON.stringify(doc), state: "waiting", errors: [], tries: 0,
+      tried: null, note: null, created: new Date().toISOString(), waypoints,
       summary: { unit: doc.features[0].properties.unit, started_at: doc.features[0].properties.started_at, snares: snares.length },
     };
     await outbox.put(entry);
+    localStorage.removeItem(DRAFT); // the outbox holds it now
     formStatus.textContent = "Saved in the outbox.";
-    await flush();
-    const mine = (await outbox.all()).find((e) => e.id === entry.id);
+    while (flushing) await new Promise((resolve) => setTimeout(resolve, 100));
+    await flush({});
+    const mine = await outbox.get(entry.id);
+    if (!mine) return;
     if (mine.state === "sent") { formStatus.textContent = "Sent and stored."; clearForm(); }
-    else if (mine.state === "rejected") { formStatus.textContent = "The server refused the report: see the problems marked below."; showErrors(mine.errors, mine.note); }
-    else { formStatus.textContent = "Saved in the outbox: it will be sent when the connection returns."; clearForm(); }
+    else if (mine.state === "rejected") {
+      saveDraft(); // still being corrected: keep it through a reload
+      showErrors(mine.errors, mine.note);
+      formStatus.textContent = "The server refused the report: correct the problems marked above and save again, or discard it in the outbox.";
+    } else if (mine.state === "failed") {
+      formStatus.textContent = `${plain(mine.note)} It is kept in the outbox below: send it again later, or open it to correct it.`;
+      clearForm();
+    } else { formStatus.textContent = "Saved in the outbox: it will be sent when the connection returns."; clearForm(); }
+    await renderOutbox();
   });
 
-  window.addEventListener("online", flush);
-  setInterval(flush, 20000);
-  document.getElementById("started_at").value = toLocalInput(new Date());
-  renderOutbox().then(flush);
+  window.addEventListener("online", () => flush());
+  setInterval(() => flush(), 20000);
+  showZone();
+  if (!restoreDraft()) setTime(document.getElementById("started_at"), new Date().toISOString());
+  renderOutbox().then(() => flush());
 })();

@@ -6,8 +6,10 @@ const CACHE = "patrol-v1";
 const ASSETS = [
   "/report",
   "/static/patrol.css",
+  "/static/report.css",
   "/static/js/common.js",
   "/static/js/outbox.js",
+  "/static/js/gpx.js",
   "/static/js/report.js",
   "/static/js/orientation.js",
   "/vendor/leaflet/leaflet.js",

@@ -228,9 +228,10 @@ def test_offline_report_waits_survives_reload_and_is_stored_once(open_session, s
     s.page.fill("#ended_at", "2099-01-01T10:00")  # fixed below: the start is now
     s.page.evaluate("""() => {
         // Four hours: the route drawn with three taps is ~15 km, a day's walk, not an hour's.
-        const end = new Date(Date.now() + 4 * 3600000);
-        const local = new Date(end.getTime() - end.getTimezoneOffset() * 60000);
-        document.querySelector('#ended_at').value = local.toISOString().slice(0, 16);
+        // The inputs are the area's wall-clock time: four hours after the start's.
+        const start = document.querySelector('#started_at').value.slice(0, 16);
+        const end = new Date(Date.parse(start + 'Z') + 4 * 3600000);
+        document.querySelector('#ended_at').value = end.toISOString().slice(0, 16);
     }""")
     s.page.click("#save")
     s.page.wait_for_selector("#outbox li[data-state=waiting]")
