@@ -8,45 +8,120 @@ import numpy as np
 import shapely
 from markupsafe import Markup, escape
 
-__all__ = ["bar_line_chart", "cell_map", "hbar_chart", "route_map", "zone_map"]
+__all__ = [
+    "bar_line_chart",
+    "cell_map",
+    "hbar_chart",
+    "nice_ticks",
+    "route_map",
+    "scale_bar",
+    "zone_map",
+]
 
 PALETTE = ["#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"]
+UNKNOWN = "#eeeeee"
+
+
+def nice_ticks(vmax: float, count: int = 5, integer: bool = False) -> list[float]:
+    """Axis ticks from 0 by a round step (1, 2, 2.5 or 5 times a power of ten) up to the first
+    tick at or above ``vmax``: ``nice_ticks(37)`` is ``[0, 10, 20, 30, 40]``. Counts
+    (``integer``) step by whole numbers; no data (``vmax`` 0) gives ``[0, 1]``, never an axis
+    of 1e-09.
+
+    >>> nice_ticks(37)
+    [0.0, 10.0, 20.0, 30.0, 40.0]
+    >>> nice_ticks(3, integer=True)
+    [0.0, 1.0, 2.0, 3.0]
+    """
+    if not np.isfinite(vmax) or vmax <= 0:
+        return [0.0, 1.0]
+    raw = vmax / max(count - 1, 1)
+    power = 10 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    if integer:
+        step = max(1.0, float(np.ceil(step)))
+    top = step * np.ceil(vmax / step - 1e-9)
+    return [float(round(step * k, 10)) for k in range(round(top / step) + 1)]
 
 
 def _num(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2g}"
+    """A tick label: thousands separated, no more decimals than the value has."""
+    if v == int(v):
+        return f"{v:,.0f}"
+    return f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def scale_bar(width_m: float, scale: float, x: float, y: float) -> str:
+    """An SVG scale bar of a round length (1, 2 or 5 times a power of ten, km or m) about a
+    quarter of the map's width, at (x, y); ``scale`` is pixels per metre."""
+    target = width_m / 4
+    power = 10 ** np.floor(np.log10(max(target, 1.0)))
+    length = max(m * power for m in (1, 2, 5) if m * power <= target * 1.0001)
+    px = length * scale
+    text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    return (
+        f'<g class="scalebar" aria-label="Scale bar: {text}">'
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{px / 2:.1f}" height="5" fill="#333"/>'
+        f'<rect x="{x + px / 2:.1f}" y="{y:.1f}" width="{px / 2:.1f}" height="5" fill="#fff" '
+        f'stroke="#333"/><text x="{x:.1f}" y="{y + 17:.1f}">0</text>'
+        f'<text x="{x + px:.1f}" y="{y + 17:.1f}" text-anchor="middle">{text}</text></g>'
+    )
+
+
+def _north(x: float, y: float) -> str:
+    return (
+        f'<g class="north" aria-label="North is up"><path d="M{x:.1f},{y:.1f} l6,16 l-6,-4 '
+        f'l-6,4 Z" fill="#333"/><text x="{x:.1f}" y="{y + 28:.1f}" text-anchor="middle">N'
+        "</text></g>"
+    )
 
 
 def bar_line_chart(
     labels: Sequence[str],
-    bars: Sequence[float],
-    line: Sequence[float],
+    bars: Sequence[float | None],
+    line: Sequence[float | None],
     bar_name: str,
     line_name: str,
     title: str,
     width: int = 640,
     height: int = 240,
+    bars_integer: bool = True,
+    note: str | None = None,
 ) -> Markup:
-    """Bars on the left axis and a line on the right axis, over the same categories."""
-    left, right, top, bottom = 48, 56, 28, 34
+    """Bars on the left axis and a line on the right axis, over the same categories, on round
+    ticks. A None (a month not yet begun) draws nothing and its label is greyed; ``note`` is
+    printed under the axis (what a partial period means)."""
+    left, right, top, bottom = 48, 56, 28, 34 + (16 if note else 0)
     w, h = width - left - right, height - top - bottom
     n = max(len(labels), 1)
-    bmax = max(max(bars, default=0), 1e-9)
-    lmax = max(max(line, default=0), 1e-9)
+    known_bars = [v for v in bars if v is not None]
+    known_line = [v for v in line if v is not None]
+    bticks = nice_ticks(max(known_bars, default=0), integer=bars_integer)
+    lticks = nice_ticks(max(known_line, default=0))
+    bmax, lmax = bticks[-1], lticks[-1]
     step = w / n
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'role="img" aria-label="{escape(title)}" class="chart">',
         f"<title>{escape(title)}</title>",
     ]
-    for k in range(5):  # gridlines and the left axis
-        y = top + h - h * k / 4
+    for t in bticks:  # gridlines on the left axis's ticks
+        y = top + h - h * t / bmax
         parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_num(t)}</text>')
+    for t in lticks:
+        y = top + h - h * t / lmax
         parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_num(bmax * k / 4)}</text>'
+            f'<text x="{left + w + 6}" y="{y + 4:.1f}" class="right-tick">{_num(t)}</text>'
         )
-        parts.append(f'<text x="{left + w + 6}" y="{y + 4:.1f}">{_num(lmax * k / 4)}</text>')
     for i, (label, value) in enumerate(zip(labels, bars, strict=True)):
+        cx = left + (i + 0.5) * step
+        if value is None:
+            parts.append(
+                f'<text x="{cx:.1f}" y="{top + h + 16}" text-anchor="middle" class="not-begun">'
+                f"{escape(label)}</text>"
+            )
+            continue
         bh = h * value / bmax
         x = left + i * step + step * 0.15
         parts.append(
@@ -55,14 +130,20 @@ def bar_line_chart(
             f"{value:g} {escape(bar_name)}</title></rect>"
         )
         parts.append(
-            f'<text x="{left + (i + 0.5) * step:.1f}" y="{top + h + 16}" '
-            f'text-anchor="middle">{escape(label)}</text>'
+            f'<text x="{cx:.1f}" y="{top + h + 16}" text-anchor="middle">{escape(label)}</text>'
         )
-    points = " ".join(
-        f"{left + (i + 0.5) * step:.1f},{top + h - h * v / lmax:.1f}" for i, v in enumerate(line)
-    )
-    parts.append(f'<polyline points="{points}" class="line"/>')
+    runs: list[list[str]] = [[]]
     for i, v in enumerate(line):
+        if v is None:
+            runs.append([])
+            continue
+        runs[-1].append(f"{left + (i + 0.5) * step:.1f},{top + h - h * v / lmax:.1f}")
+    for run in runs:
+        if len(run) > 1:
+            parts.append(f'<polyline points="{" ".join(run)}" class="line"/>')
+    for i, v in enumerate(line):
+        if v is None:
+            continue
         parts.append(
             f'<circle cx="{left + (i + 0.5) * step:.1f}" cy="{top + h - h * v / lmax:.1f}"'
             f' r="3" class="dot"><title>{escape(labels[i])}: {v:.1f} '
@@ -70,10 +151,12 @@ def bar_line_chart(
         )
     parts.append(
         f'<rect x="{left}" y="6" width="10" height="10" class="bar"/>'
-        f'<text x="{left + 14}" y="15">{escape(bar_name)} (left)</text>'
-        f'<line x1="{left + 200}" x2="{left + 220}" y1="11" y2="11" class="line"/>'
-        f'<text x="{left + 224}" y="15">{escape(line_name)} (right)</text>'
+        f'<text x="{left + 14}" y="15">{escape(bar_name)} (left axis)</text>'
+        f'<line x1="{left + 230}" x2="{left + 250}" y1="11" y2="11" class="line"/>'
+        f'<text x="{left + 254}" y="15">{escape(line_name)} (right axis)</text>'
     )
+    if note:
+        parts.append(f'<text x="{left}" y="{height - 6}" class="note">{escape(note)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -84,7 +167,8 @@ def hbar_chart(
     """Horizontal bars, one per label (no value: a dash)."""
     row, left, right = 22, 230, 120
     height = 12 + row * len(labels)
-    vmax = max([v for v in values if v is not None] or [1e-9])
+    known = [v for v in values if v is not None]
+    vmax = max(known) if known and max(known) > 0 else 1.0
     w = width - left - right
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
@@ -107,14 +191,43 @@ def hbar_chart(
     return Markup("".join(parts))
 
 
+def _legend(
+    known: Sequence[float], breaks: Sequence[float], y: float, title: str, unknown: str | None
+) -> list[str]:
+    """The key under a map: its title, five classes with their ranges, and the grey of
+    places with no value (``unknown`` says what grey means)."""
+    parts = [f'<text x="10" y="{y + 12:.1f}" class="legend-title">{escape(title)}</text>']
+    edges = [known[0], *breaks, known[-1]] if known else []
+    top = known[-1] if known else 0
+    fmt = "{:.2g}" if top < 1 else "{:.2f}" if top < 100 else "{:,.0f}"
+    for i, fill in enumerate(PALETTE if known else []):
+        x = 10 + i * 96
+        parts.append(
+            f'<rect x="{x}" y="{y + 20:.1f}" width="14" height="12" fill="{fill}" '
+            f'stroke="#333"/><text x="{x + 18}" y="{y + 30:.1f}">'
+            f"{fmt.format(edges[i])}–{fmt.format(edges[i + 1])}</text>"
+        )
+    if unknown:
+        x = 10 + 5 * 96
+        parts.append(
+            f'<rect x="{x}" y="{y + 20:.1f}" width="14" height="12" fill="{UNKNOWN}" '
+            f'stroke="#333"/><text x="{x + 18}" y="{y + 30:.1f}">{escape(unknown)}</text>'
+        )
+    return parts
+
+
 def zone_map(
     zones_m: Sequence[shapely.Geometry],
     labels: Sequence[str],
     values: Sequence[float | None],
     title: str,
     width: int = 640,
+    legend_title: str = "",
+    unknown: str = "no effort",
 ) -> Markup:
-    """Zones (metric polygons) shaded in five classes of ``values``, labelled, with a key."""
+    """Zones (metric polygons) shaded in five classes of ``values`` and labelled, with a key
+    (its title, the classes, grey for no value), a scale bar and north arrow: it reads on
+    paper without the page around it."""
     union = shapely.union_all(list(zones_m))
     minx, miny, maxx, maxy = union.bounds
     scale = (width - 20) / max(maxx - minx, 1.0)
@@ -124,7 +237,7 @@ def zone_map(
 
     def colour(v):
         if v is None:
-            return "#eeeeee"
+            return UNKNOWN
         return PALETTE[int(np.searchsorted(breaks, v, side="right"))]
 
     def path(geom) -> str:
@@ -139,7 +252,7 @@ def zone_map(
         return " ".join(out)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 30}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 78}" '
         f'role="img" aria-label="{escape(title)}" class="chart zonemap">',
         f"<title>{escape(title)}</title>",
     ]
@@ -155,24 +268,23 @@ def zone_map(
             f'y="{10 + (maxy - c.y) * scale:.1f}" text-anchor="middle" '
             f'class="label">{escape(label)}</text>'
         )
-    edges = [known[0], *breaks, known[-1]] if known else []
-    for i, fill in enumerate(PALETTE if known else []):
-        x = 10 + i * 120
-        parts.append(
-            f'<rect x="{x}" y="{height + 6}" width="14" height="12" fill="{fill}" '
-            f'stroke="#333"/><text x="{x + 18}" y="{height + 16}">'
-            f"{edges[i]:.2f}–{edges[i + 1]:.2f}</text>"
-        )
+    parts += _legend(known, breaks, height, legend_title or title, unknown)
+    parts.append(scale_bar(maxx - minx, scale, 10, height + 48))
+    parts.append(_north(width - 24, 14))
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def cell_map(
-    cells: Sequence[tuple[float, float, float, float]], title: str, width: int = 560
+    cells: Sequence[tuple[float, float, float, float]],
+    title: str,
+    width: int = 560,
+    legend_title: str = "",
+    unknown: str = "not known",
 ) -> Markup:
     """Grid cells (metric squares: lower-left x, y, side, value) shaded in five classes of
-    their value; a NaN value (unknown, or suppressed) is grey."""
-    return route_map(cells, None, (), title, width, "cellmap")
+    their value; a NaN value (unknown, or suppressed) is grey. With a key and a scale bar."""
+    return route_map(cells, None, (), title, width, "cellmap", legend_title, unknown)
 
 
 def route_map(
@@ -182,6 +294,8 @@ def route_map(
     title: str,
     width: int = 560,
     kind: str = "routemap",
+    legend_title: str = "",
+    unknown: str = "",
 ) -> Markup:
     """A day route over the cells around the base (metric squares shaded in five classes of
     expected finds), the base as a square and the stops numbered in walking order."""
@@ -198,7 +312,8 @@ def route_map(
         return 10 + (x - minx) * scale, 10 + (maxy - y) * scale
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 30}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height + (78 if legend_title else 30)}" '
         f'role="img" aria-label="{escape(title)}" class="chart {kind}">',
         f"<title>{escape(title)}</title>",
     ]
@@ -232,13 +347,17 @@ def route_map(
             f'stroke-width="2"/><text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" '
             f'class="label">{k}</text>'
         )
-    edges = [known[0], *breaks, known[-1]] if known else []
-    for i, fill in enumerate(PALETTE if known else []):
-        x = 10 + i * 105
-        parts.append(
-            f'<rect x="{x}" y="{height + 6}" width="14" height="12" fill="{fill}" '
-            f'stroke="#333"/><text x="{x + 18}" y="{height + 16}">'
-            f"{edges[i]:.2g}–{edges[i + 1]:.2g}</text>"
-        )
+    if legend_title:
+        parts += _legend(known, breaks, height, legend_title, unknown or None)
+        parts.append(scale_bar(maxx - minx, scale, 10, height + 48))
+    else:
+        edges = [known[0], *breaks, known[-1]] if known else []
+        for i, fill in enumerate(PALETTE if known else []):
+            x = 10 + i * 105
+            parts.append(
+                f'<rect x="{x}" y="{height + 6}" width="14" height="12" fill="{fill}" '
+                f'stroke="#333"/><text x="{x + 18}" y="{height + 16}">'
+                f"{edges[i]:.2g}–{edges[i + 1]:.2g}</text>"
+            )
     parts.append("</svg>")
     return Markup("".join(parts))

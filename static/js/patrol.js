@@ -1,5 +1,6 @@
-/* patrol: one patrol for coordinators — its route, finds and figures; correct a find or
-   delete the patrol (each edit names the revision it edits), and the audit trail. */
+/* patrol: one patrol for coordinators — its route, finds and figures; correct a find,
+   delete the patrol or restore a deleted one (each edit names the revision it edits), and the
+   audit trail as sentences. */
 "use strict";
 
 (() => {
@@ -57,8 +58,16 @@
   function render() {
     const route = doc.features[0];
     const p = route.properties;
-    document.getElementById("title").textContent = `Patrol of ${p.unit}, ${p.started_at.slice(0, 10)}`;
-    status.textContent = p.deleted_at ? `Deleted on ${p.deleted_at}.` : `Revision ${p.revision}.`;
+    const deleted = Boolean(p.deleted_at);
+    status.textContent = deleted ? `Deleted (revision ${p.revision}).` : `Revision ${p.revision}.`;
+    document.getElementById("deleted-notice").hidden = !deleted;
+    document.getElementById("delete-section").hidden = deleted;
+    if (deleted) {
+      const last = (doc.audit || []).filter((e) => e.action === "delete").pop();
+      document.getElementById("deleted-text").textContent = last
+        ? `${last.sentence} It is in no list or figure; it stays stored.`
+        : "It is in no list or figure; it stays stored.";
+    }
     layer.clearLayers();
     layer.addData(doc);
     map.fitBounds(layer.getBounds(), { maxZoom: 15 });
@@ -93,6 +102,8 @@
         card.append(input, el("p", { class: "field-error", "data-error-for": name }));
       }
       card.append(el("button", { type: "submit", text: "Save correction" }));
+      // A deleted patrol is restored before it is corrected (the API says so too).
+      if (p.deleted_at) card.querySelectorAll("input, select, button").forEach((c) => { c.disabled = true; });
       card.addEventListener("submit", (event) => { event.preventDefault(); correct(find.id, card); });
       finds.append(card);
     });
@@ -103,9 +114,10 @@
     const audit = document.getElementById("audit");
     audit.replaceChildren();
     for (const e of doc.audit || []) {
-      audit.append(el("li", { text: `${e.at.slice(0, 19).replace("T", " ")} · ${e.user || "system"} · ${e.action}${e.after ? ` · ${JSON.stringify(e.after)}` : ""}` }));
+      audit.append(el("li", { "data-action": e.action, text: e.sentence }));
     }
-    document.getElementById("delete").disabled = Boolean(p.deleted_at);
+    document.getElementById("delete").disabled = deleted;
+    document.getElementById("restore").disabled = !deleted;
   }
 
   async function correct(findId, card) {
@@ -136,6 +148,17 @@
     const body = await response.json();
     if (!response.ok) { status.textContent = body.detail || body.title; return; }
     await load();
+    status.textContent = `Deleted (revision ${doc.features[0].properties.revision}): restore it below if that was a mistake.`;
+    document.getElementById("restore").focus();
+  });
+
+  document.getElementById("restore").addEventListener("click", async () => {
+    const response = await send("POST", `/api/v1/patrols/${id}/restore?revision=${doc.features[0].properties.revision}`);
+    const body = await response.json();
+    if (!response.ok) { status.textContent = body.detail || body.title; return; }
+    await load();
+    status.textContent = `Restored: revision ${doc.features[0].properties.revision}; the patrol is back in every figure.`;
+    document.getElementById("delete").focus();
   });
 
   async function load() {
