@@ -71,9 +71,11 @@ def _changes(before: dict, after: dict, finds: dict, tz: str) -> list[str]:
         if isinstance(new, dict):  # a find's corrected fields
             label = _find_label(key, finds, tz)
             for field, value in new.items():
+                if (old or {}).get(field) == value:
+                    continue  # sent unchanged by a form that sends every field
                 what = f"the {FIELD_NAMES.get(field, field)} of {label}"
                 out.append(_change(what, (old or {}).get(field), value))
-        else:
+        elif old != new:
             out.append(_change(FIELD_NAMES.get(key, key.replace("_", " ")), old, new))
     return out
 

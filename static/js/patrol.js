@@ -7,6 +7,14 @@
   const { getJSON, send, el, fmt } = patrol;
   const root = document.getElementById("patrol");
   const id = root.dataset.id;
+  // Times in the area's own time zone, as the audit trail writes them ("2 Mar 2026 12:00").
+  const localTime = (iso) => {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+      timeZone: root.dataset.tz, day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+    return `${parts.day} ${parts.month} ${parts.year} ${parts.hour}:${parts.minute}`;
+  };
   const status = document.getElementById("patrol-status");
   const map = L.map("patrol-map");
   const layer = L.geoJSON(null, {
@@ -40,7 +48,7 @@
     for (const o of list) {
       const op = o.properties;
       body.append(el("tr", { "data-category": op.category },
-        el("td", { text: op.observed_at.slice(0, 16).replace("T", " ") }),
+        el("td", { text: localTime(op.observed_at) }),
         el("td", { text: op.category_path }),
         el("td", { text: op.attributes.map(attributeText).join("; ") }),
         el("td", { text: op.snare_find ? "yes" : "" })));
@@ -87,7 +95,7 @@
     doc.features.slice(1).forEach((find, k) => {
       const fp = find.properties;
       const card = el("form", { class: "card", "data-find": find.id });
-      card.append(el("p", { text: `${fp.found_at.slice(0, 16).replace("T", " ")} · zone ${fp.zone || "–"}` }));
+      card.append(el("p", { text: `Find ${k + 1}, found ${localTime(fp.found_at)} · zone ${fp.zone || "–"}` }));
       for (const name of ["type", "count", "state", "action", "species"]) {
         const fieldId = `find-${k}-${name}`;
         card.append(el("label", { for: fieldId, text: name[0].toUpperCase() + name.slice(1) }));
