@@ -51,7 +51,7 @@ def flag_in_words(reason: str | None) -> tuple[str, str]:
         notes.append(
             f"{finds} finds against {expected:.1f} expected from the whole area's finds per km "
             f"in the same months (exact Poisson test, p = {m['p']}; significant at a false "
-            f"discovery rate of {float(m['fdr']):.0%} over all zones)"
+            f"discovery rate of {100 * float(m['fdr']):g} % over all zones)"
         )
     c = _CELLS.search(reason)
     if c:
@@ -113,7 +113,7 @@ def annual_report(
         z["flag_words"], note = flag_in_words(z.get("hotspot_reason"))
         z["footnote"] = None
         if note:
-            footnotes.append(f"Zone {z['zone']} {z['name']}: {note}.")
+            footnotes.append(f"{z['zone']} {z['name']}: {note}.")
             z["footnote"] = len(footnotes)
         zones.append(z)
     return {

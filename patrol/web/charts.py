@@ -191,29 +191,93 @@ def hbar_chart(
     return Markup("".join(parts))
 
 
+def _significant(v: float) -> float:
+    return float(f"{v:.3g}")  # as precise as the tables print rates
+
+
+class Classes:
+    """Five shades for a map's values: quantile classes, or one shade per distinct value when
+    there are five or fewer (four zones with two rates get two shades, not a split of equal
+    values by their last floating-point digit)."""
+
+    def __init__(self, known: Sequence[float]) -> None:
+        self.known = sorted(_significant(v) for v in known)
+        distinct = sorted(set(self.known))
+        self.few = len(distinct) <= 5
+        if self.few:
+            self.breaks = distinct[1:]
+            self.spread = len(distinct) - 1
+        else:
+            k = self.known
+            self.breaks = [k[int(q * (len(k) - 1))] for q in (0.2, 0.4, 0.6, 0.8)]
+
+    def index(self, v: float) -> int:
+        c = int(np.searchsorted(self.breaks, _significant(v), side="right"))
+        if self.few:
+            return 2 if self.spread == 0 else round(c * 4 / self.spread)
+        return c
+
+    def colour(self, v: float | None) -> str:
+        return UNKNOWN if v is None or not np.isfinite(v) else PALETTE[self.index(v)]
+
+
+MAP_BOX = 360  # the longest side of a map with a key beside it, in viewBox units
+LEGEND_W = 250
+
+
+def _wrap(text: str, chars: int = 32) -> list[str]:
+    lines: list[str] = [""]
+    for word in text.split():
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > chars:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".strip()
+    return lines
+
+
 def _legend(
-    known: Sequence[float], breaks: Sequence[float], y: float, title: str, unknown: str | None
-) -> list[str]:
-    """The key under a map: its title, five classes with their ranges, and the grey of
-    places with no value (``unknown`` says what grey means)."""
-    parts = [f'<text x="10" y="{y + 12:.1f}" class="legend-title">{escape(title)}</text>']
-    edges = [known[0], *breaks, known[-1]] if known else []
-    top = known[-1] if known else 0
-    fmt = "{:.2g}" if top < 1 else "{:.2f}" if top < 100 else "{:,.0f}"
-    for i, fill in enumerate(PALETTE if known else []):
-        x = 10 + i * 96
-        parts.append(
-            f'<rect x="{x}" y="{y + 20:.1f}" width="14" height="12" fill="{fill}" '
-            f'stroke="#333"/><text x="{x + 18}" y="{y + 30:.1f}">'
-            f"{fmt.format(edges[i])}–{fmt.format(edges[i + 1])}</text>"
-        )
+    classes: Classes,
+    x: float,
+    y: float,
+    title: str,
+    unknown: str | None,
+    span_m: float,
+    scale: float,
+) -> tuple[list[str], float]:
+    """The key beside a map: its title, each class that holds a value with the range of the
+    values in it (few places give few classes, never "15.4–15.4" three times), the grey of
+    places with no value (``unknown`` says what grey means) and a scale bar. Returns the
+    parts and the key's height."""
+    parts = []
+    for line in _wrap(title):
+        y += 14
+        parts.append(f'<text x="{x}" y="{y:.1f}" class="legend-title">{escape(line)}</text>')
+    groups: dict[int, list[float]] = {}
+    for v in classes.known:
+        groups.setdefault(classes.index(v), []).append(v)
+    ranges = [(i, m[0], m[-1]) for i, m in sorted(groups.items())]
+    # As many significant digits as it takes for the classes' ranges to read differently.
+    for digits in range(2, 4):
+        texts = [
+            f"{lo:,.{digits}g}"
+            if f"{lo:.{digits}g}" == f"{hi:.{digits}g}"
+            else f"{lo:,.{digits}g} – {hi:,.{digits}g}"
+            for _, lo, hi in ranges
+        ]
+        if len(set(texts)) == len(texts):
+            break
+    rows = [(PALETTE[i], text) for (i, _, _), text in zip(ranges, texts, strict=True)]
     if unknown:
-        x = 10 + 5 * 96
+        rows.append((UNKNOWN, unknown))
+    for fill, text in rows:
+        y += 20
         parts.append(
-            f'<rect x="{x}" y="{y + 20:.1f}" width="14" height="12" fill="{UNKNOWN}" '
-            f'stroke="#333"/><text x="{x + 18}" y="{y + 30:.1f}">{escape(unknown)}</text>'
+            f'<rect x="{x}" y="{y - 11:.1f}" width="16" height="14" fill="{fill}" '
+            f'stroke="#333"/><text x="{x + 22}" y="{y:.1f}">{escape(text)}</text>'
         )
-    return parts
+    bar_m = min(span_m, (LEGEND_W - 40) / scale)  # the bar fits beside the map
+    parts.append(scale_bar(bar_m * 4, scale, x, y + 14))
+    return parts, y + 40
 
 
 def zone_map(
@@ -221,7 +285,7 @@ def zone_map(
     labels: Sequence[str],
     values: Sequence[float | None],
     title: str,
-    width: int = 640,
+    width: int = 640,  # without a key beside it; with one, the map's side is MAP_BOX
     legend_title: str = "",
     unknown: str = "no effort",
 ) -> Markup:
@@ -230,15 +294,13 @@ def zone_map(
     paper without the page around it."""
     union = shapely.union_all(list(zones_m))
     minx, miny, maxx, maxy = union.bounds
-    scale = (width - 20) / max(maxx - minx, 1.0)
-    height = int((maxy - miny) * scale) + 20
-    known = sorted(v for v in values if v is not None)
-    breaks = [known[int(q * (len(known) - 1))] for q in (0.2, 0.4, 0.6, 0.8)] if known else []
+    scale = MAP_BOX / max(maxx - minx, maxy - miny, 1.0)
+    map_w, height = (maxx - minx) * scale + 20, int((maxy - miny) * scale) + 20
+    width = int(map_w + LEGEND_W)
+    classes = Classes([v for v in values if v is not None])
+    key, key_h = _legend(classes, map_w + 10, 4, legend_title or title, unknown, maxx - minx, scale)
 
-    def colour(v):
-        if v is None:
-            return UNKNOWN
-        return PALETTE[int(np.searchsorted(breaks, v, side="right"))]
+    colour = classes.colour
 
     def path(geom) -> str:
         out = []
@@ -252,7 +314,7 @@ def zone_map(
         return " ".join(out)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 78}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {max(height, key_h)}" '
         f'role="img" aria-label="{escape(title)}" class="chart zonemap">',
         f"<title>{escape(title)}</title>",
     ]
@@ -268,9 +330,8 @@ def zone_map(
             f'y="{10 + (maxy - c.y) * scale:.1f}" text-anchor="middle" '
             f'class="label">{escape(label)}</text>'
         )
-    parts += _legend(known, breaks, height, legend_title or title, unknown)
-    parts.append(scale_bar(maxx - minx, scale, 10, height + 48))
-    parts.append(_north(width - 24, 14))
+    parts += key
+    parts.append(_north(map_w - 24, 14))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -304,25 +365,43 @@ def route_map(
     ys = [c[1] for c in cells] + [c[1] + c[2] for c in cells] + [p[1] for p in extra]
     minx, maxx, miny, maxy = min(xs), max(xs), min(ys), max(ys)
     scale = (width - 20) / max(maxx - minx, 1.0)
+    if legend_title:  # a key beside the map: the map fits MAP_BOX
+        scale = MAP_BOX / max(maxx - minx, maxy - miny, 1.0)
+        width = int((maxx - minx) * scale + 20 + LEGEND_W)
     height = int((maxy - miny) * scale) + 20
     known = sorted(c[3] for c in cells if np.isfinite(c[3]))
     breaks = [known[int(q * (len(known) - 1))] for q in (0.2, 0.4, 0.6, 0.8)] if known else []
+    key, key_h = [], height + 30.0
+    if legend_title:
+        classes = Classes(known)
+        key, key_h = _legend(
+            classes,
+            (maxx - minx) * scale + 30,
+            4,
+            legend_title,
+            unknown or None,
+            maxx - minx,
+            scale,
+        )
 
     def px(x: float, y: float) -> tuple[float, float]:
         return 10 + (x - minx) * scale, 10 + (maxy - y) * scale
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {width} {height + (78 if legend_title else 30)}" '
+        f'viewBox="0 0 {width} {max(height, key_h) if legend_title else height + 30}" '
         f'role="img" aria-label="{escape(title)}" class="chart {kind}">',
         f"<title>{escape(title)}</title>",
     ]
     for x0, y0, side, value in cells:
-        fill = (
-            "#eeeeee"
-            if not np.isfinite(value)
-            else PALETTE[int(np.searchsorted(breaks, value, side="right"))]
-        )
+        if legend_title:
+            fill = classes.colour(value)
+        else:
+            fill = (
+                UNKNOWN
+                if not np.isfinite(value)
+                else PALETTE[int(np.searchsorted(breaks, value, side="right"))]
+            )
         left, top = px(x0, y0 + side)
         parts.append(
             f'<rect x="{left:.1f}" y="{top:.1f}" width="{side * scale:.1f}" '
@@ -348,8 +427,7 @@ def route_map(
             f'class="label">{k}</text>'
         )
     if legend_title:
-        parts += _legend(known, breaks, height, legend_title, unknown or None)
-        parts.append(scale_bar(maxx - minx, scale, 10, height + 48))
+        parts += key
     else:
         edges = [known[0], *breaks, known[-1]] if known else []
         for i, fill in enumerate(PALETTE if known else []):
