@@ -324,13 +324,13 @@ def yearly_totals(session: so.Session, area: ConservationArea) -> list[dict[str,
         return []
     export = annual_export(session, area, first.year, last.year)
     out = [t for t in export.totals if not t["zone"] and not t["comparison"]]
+    with_patrols = set(periods.years_with_patrols(session, area))
     for t in out:
         status = export.status(t["year"])
-        t["label"], t["short_label"], t["partial"] = (
-            status.label,
-            status.short_label,
-            status.partial,
-        )
+        t["label"], t["short_label"] = status.label, status.short_label
+        t["partial"], t["has_patrols"] = status.partial, t["year"] in with_patrols
+        if not t["has_patrols"]:
+            t["label"] = f"{t['year']} (no patrols)"
     return out
 
 

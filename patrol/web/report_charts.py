@@ -4,7 +4,7 @@ maps with a key and a scale bar (the SVG itself is drawn by patrol.web.charts)."
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy.orm as so
@@ -12,6 +12,7 @@ from markupsafe import Markup
 from shapely.geometry import shape
 
 from patrol.geo.shapes import project
+from patrol.services import periods
 from patrol.services import risk as risk_service
 from patrol.store.models import ConservationArea
 from patrol.web import charts
@@ -37,11 +38,13 @@ def trend_chart(years: list[dict[str, Any]]) -> Markup | None:
     )
 
 
-def _setting_map(session: so.Session, area: ConservationArea, year: int) -> Markup:
-    """The predicted setting rate at the year's end on 5 km cells (an aggregate, as NGOs get
-    it: cells walked by fewer than 3 patrols in the year, or not at all, are grey)."""
+def _setting_map(session: so.Session, area: ConservationArea, year: int, today: date) -> Markup:
+    """The predicted setting rate at the year's end (a partial year's: today) on 5 km cells
+    (an aggregate, as NGOs get it: cells walked by fewer than 3 patrols in the year, or not at
+    all, are grey)."""
     cell_km = max(5.0, area.cell_m / 1000)
-    result = risk_service.risk(session, area, date(year, 12, 31), 30, cell_km)
+    until = min(date(year, 12, 31), today)
+    result = risk_service.risk(session, area, until, 30, cell_km)
     m, side = result.model, result.grid.cell_m
     known = m.walked & (result.patrols >= 3)
     cells = [
@@ -53,9 +56,10 @@ def _setting_map(session: so.Session, area: ConservationArea, year: int) -> Mark
         )
         for k in range(result.ix.size)
     ]
+    after = until + timedelta(days=1)
     return charts.cell_map(
         cells,
-        f"Predicted snare setting per km² per 30 days from 1 January {year + 1}, "
+        f"Predicted snare setting per km² per 30 days from {periods.day_text(after)}, "
         f"{cell_km:g} km cells",
         legend_title="Snares set per km² per 30 days (predicted)",
         unknown="fewer than 3 patrols: not known",
@@ -74,7 +78,7 @@ def annual_charts(session: so.Session, data: dict, area: ConservationArea) -> di
     note = None
     if status.partial:
         note = f"{status.label}: " + (
-            f"{not_begun[0]} to {not_begun[-1]} not yet begun."
+            f"{not_begun[0]}{f' to {not_begun[-1]}' if len(not_begun) > 1 else ''} not yet begun."
             if not_begun
             else "the last month is not over."
         )
@@ -101,5 +105,5 @@ def annual_charts(session: so.Session, data: dict, area: ConservationArea) -> di
             f"Zones shaded by smoothed snares per 100 km, {status.label}",
             legend_title="Smoothed snares per 100 km walked",
         ),
-        "setting": _setting_map(session, area, data["year"]),
+        "setting": _setting_map(session, area, data["year"], status.today),
     }
