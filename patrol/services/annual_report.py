@@ -46,7 +46,7 @@ def flag_in_words(reason: str | None) -> tuple[str, str]:
         how = "many more" if ratio >= 2 else "more"
         words.append(
             f"{how} snare finds than its patrol effort predicts "
-            f"({finds} where {expected:.0f} were expected)"
+            f"({finds:,} where {expected:,.0f} were expected)"
         )
         notes.append(
             f"{finds} finds against {expected:.1f} expected from the whole area's finds per km "

@@ -106,8 +106,12 @@ def write_workbook(export: AnnualExport) -> bytes:
     )
     if meta["synthetic"]:
         subtitle += " Synthetic demo data."
-    _sheet(book, "Totals", export.title, TOTALS_COLUMNS, export.totals, subtitle)
-    _sheet(book, "Zone months", export.title, MONTH_COLUMNS, export.rows, subtitle)
+    # People read from the top: the period before the year given for comparison, and each
+    # year's area total before its zones (sorted() is stable: zones keep their order).
+    totals = sorted(export.totals, key=lambda t: (t["comparison"], t["year"], bool(t["zone"])))
+    rows = sorted(export.rows, key=lambda r: r["comparison"])
+    _sheet(book, "Totals", export.title, TOTALS_COLUMNS, totals, subtitle)
+    _sheet(book, "Zone months", export.title, MONTH_COLUMNS, rows, subtitle)
     about = book.create_sheet("About")
     about.append([export.title])
     about["A1"].font = Font(bold=True, size=13)

@@ -136,3 +136,12 @@ def test_default_year_is_the_last_complete_one(session, world, two_years):  # no
     # A new deployment with no complete year yet: its running year, labelled partial.
     assert periods.default_year(session, area, date(2025, 12, 1)) == 2025
     assert periods.year_status(area, 2025, date(2025, 12, 1)).partial
+
+
+def test_the_period_comes_before_its_comparison_year(client, world, two_years):  # noqa: F811
+    book = load_workbook(io.BytesIO(fetch(client, world, "year=2026&format=xlsx").data))
+    totals = list(book["Totals"].iter_rows(min_row=4, values_only=True))
+    assert [r[0] for r in totals] == sorted((r[0] for r in totals), reverse=True)  # 2026 first
+    assert totals[0][1] == "all"  # the year's area total leads its zones
+    months = list(book["Zone months"].iter_rows(min_row=4, values_only=True))
+    assert months[0][0] == 2026 and months[-1][0] == 2025
