@@ -468,6 +468,14 @@ SPEC["paths"].update(
         },
     }
 )
+# Restoring a deleted patrol (issue 9): appended, so merges with other paths stay easy.
+SPEC["paths"]["/patrols/{id}/restore"] = {
+    "parameters": _path_param("id", {"type": "string", "format": "uuid"}),
+    "post": _op(
+        "Restore a soft-deleted patrol (coordinator; audited), naming the revision restored",
+        params=[_q("revision", {"type": "integer", "minimum": 1}, required=True)],
+    ),
+}
 
 
 @bp.get("/openapi.json")

@@ -1,4 +1,4 @@
-"""Patrol reports and snare finds: submit, list, read, correct, delete."""
+"""Patrol reports and snare finds: submit, list, read, correct, delete, restore."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from patrol.errors import FieldError, MalformedInput, ValidationFailed
 from patrol.geo.importers import importer_for
 from patrol.geo.report import Limits, ReportDefaults, iso_utc, load_json, parse_time
 from patrol.services import patrols, smart
-from patrol.services.audit import events_for
+from patrol.services.audit_trail import patrol_trail
 from patrol.services.queries import get_patrol, list_finds, list_patrols
+from patrol.services.restore import restore_patrol
 
 
 def _defaults_from_request() -> ReportDefaults:
@@ -172,7 +173,7 @@ def read_patrol(patrol_id: str):
     patrol = get_patrol(session, principal, patrol_id, include_deleted=True)
     doc = patrols.patrol_document(session, patrol)
     if principal.role in ("coordinator", "admin"):
-        doc["audit"] = events_for(session, "patrol", patrol.uuid)
+        doc["audit"] = patrol_trail(session, patrol)
     return geojson_response(doc, headers={"ETag": f'"{patrol.revision}"'})
 
 
@@ -209,6 +210,20 @@ def delete_patrol(patrol_id: str):
         "deleted_at": iso_utc(patrol.deleted_at),
         "revision": patrol.revision,
     }
+
+
+@bp.post("/patrols/<patrol_id>/restore")
+def restore_deleted_patrol(patrol_id: str):
+    """Bring a soft-deleted patrol back: ``?revision=N`` names the revision restored
+    (coordinators; audited). Answers the patrol as GET does."""
+    principal = current_principal()
+    problems: list[FieldError] = []
+    revision = int_arg("revision", None, 1, 2**31 - 1, problems)
+    session = get_session()
+    patrol = restore_patrol(session, principal, patrol_id, revision)
+    return geojson_response(
+        patrols.patrol_document(session, patrol), headers={"ETag": f'"{patrol.revision}"'}
+    )
 
 
 @bp.get("/snares")

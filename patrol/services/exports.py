@@ -8,7 +8,7 @@ and the year before it (for comparison). Figures are those of docs/analytics.md:
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,15 +19,14 @@ import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.report import iso_utc
+from patrol.services import periods
 from patrol.services.auth import Principal
 from patrol.services.days import started_in
 from patrol.services.hotspots import (
     AnalysisSettings,
     Window,
-    grid_hotspots,
     visible_cells,
     zone_months,
-    zone_stats,
 )
 from patrol.store.models import ConservationArea, EffortZone, Patrol, SnareFind, Zone
 
@@ -51,6 +50,8 @@ COLUMNS: dict[str, str] = {
     "cpue_per_10h": "snares found per 10 hours of effort",
     "density_per_km2": "snares found per km2 of zone (a month's density is that month's)",
     "area_km2": "zone area in km2",
+    "complete": "true when the row's month (or year) was over when the file was made; false "
+    "for a partial year's figures to date and for months not yet begun",
 }
 AGGREGATION_RULE = (
     "Aggregates only: no patrol routes and no find locations; grid cells only of 5 km or more "
@@ -80,6 +81,24 @@ class AnnualExport:
     # Grid cells of the period as the caller may see them (formats that carry a map layer).
     cells: list[dict[str, Any]] | None = None
     cell_km: float | None = None
+    # The area's local day the figures run to: a year not over by then is a partial year.
+    today: date = field(default_factory=date.today)
+
+    def status(self, year: int) -> periods.YearStatus:
+        return periods.YearStatus(year, self.today)
+
+    @property
+    def partial_years(self) -> list[int]:
+        return [
+            y for y in range(self.first_year, self.last_year + 1) if not self.status(y).complete
+        ]
+
+    @property
+    def title(self) -> str:
+        """``Snares and patrol effort, <area>, 2026 (partial year, to 30 November 2026)``."""
+        years = [self.status(y).label for y in (self.first_year, self.last_year)]
+        period = years[0] if self.first_year == self.last_year else f"{years[0]} to {years[1]}"
+        return f"Snares and patrol effort, {self.area.name}, {period}"
 
     @property
     def period(self) -> str:
@@ -95,6 +114,14 @@ class AnnualExport:
             "area_name": self.area.name,
             "synthetic": self.area.synthetic,
             "period": self.period,
+            "period_status": (
+                "partial: figures to date for "
+                + ", ".join(self.status(y).label for y in self.partial_years)
+                if self.partial_years
+                else "complete"
+            ),
+            "partial_years": self.partial_years,
+            "figures_to": self.today.isoformat(),
             "comparison_year": self.first_year - 1,
             "time_zone": self.area.timezone,
             "produced_at": iso_utc(self.produced_at),
@@ -121,10 +148,15 @@ def annual_export(
     first_year: int,
     last_year: int | None = None,
     settings: AnalysisSettings | None = None,
+    today: date | None = None,
 ) -> AnnualExport:
-    """Zone x month figures for ``first_year``..``last_year`` and the year before."""
+    """Zone x month figures for ``first_year``..``last_year`` and the year before.
+
+    A period with no patrols is a ``periods.NoPatrols`` problem (never a table of zeros); a
+    year of the period not yet over is labelled partial (``today``: the area's local day)."""
     settings = settings or AnalysisSettings()
     last_year = last_year or first_year
+    today = today or periods.local_today(area)
     if not (1990 <= first_year <= last_year <= 2100) or last_year - first_year > 30:
         raise ValidationFailed(
             "The years are not valid.",
@@ -134,6 +166,7 @@ def annual_export(
                 )
             ],
         )
+    with_patrols = periods.require_patrols(session, area, first_year, last_year)
     zones = list(
         session.scalars(sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code))
     )
@@ -148,8 +181,18 @@ def annual_export(
     rows, totals, notes = [], [], []
     if monthly["effort_km"][:, len(zones)].any() or monthly["finds"][:, len(zones)].any():
         notes.append("Finds and effort outside every zone are in the area totals only.")
+    for year in range(first_year, last_year + 1):
+        status = periods.YearStatus(year, today)
+        if year not in with_patrols:
+            notes.append(f"No patrols were recorded in {year}: its figures are all zero.")
+        elif status.partial:
+            notes.append(
+                f"{status.label}: the figures are to date, not for the whole year; months not "
+                "yet begun are zero and marked not complete."
+            )
     for y, year in enumerate(years):
         block = {key: values[12 * y : 12 * (y + 1)] for key, values in monthly.items()}
+        status = periods.YearStatus(year, today)
         base = {"year": year, "comparison": year < first_year}
         for k, zone in enumerate(zones):
             for month in range(12):
@@ -157,6 +200,7 @@ def annual_export(
                     _rates(
                         {
                             **base,
+                            "complete": status.month_complete(month + 1),
                             "month": f"{year}-{month + 1:02d}",
                             "zone": zone.code,
                             "zone_name": zone.name,
@@ -169,6 +213,7 @@ def annual_export(
                 _rates(
                     {
                         **base,
+                        "complete": status.complete,
                         "month": "",
                         "zone": zone.code,
                         "zone_name": zone.name,
@@ -182,11 +227,18 @@ def annual_export(
         area_total["patrols"], area_total["patrol_days"] = _area_patrols(session, cond, year)
         totals.append(
             _rates(
-                {**base, "month": "", "zone": "", "zone_name": area.name, **area_total},
+                {
+                    **base,
+                    "complete": status.complete,
+                    "month": "",
+                    "zone": "",
+                    "zone_name": area.name,
+                    **area_total,
+                },
                 area.area_km2,
             )
         )
-    return AnnualExport(area, first_year, last_year, rows, totals, zones, notes=notes)
+    return AnnualExport(area, first_year, last_year, rows, totals, zones, notes=notes, today=today)
 
 
 def attach_cells(
@@ -262,59 +314,6 @@ def zones_geojson(export: AnnualExport) -> dict[str, Any]:
     return {"type": "FeatureCollection", **export.meta(), "features": features}
 
 
-def annual_report(session: so.Session, area: ConservationArea, year: int) -> dict[str, Any]:
-    """What the printable annual report shows: headline figures and their change from the year
-    before, monthly snares and effort, each zone's CPUE and smoothed rate, flagged zones and the
-    trend of the hotspot cells. Aggregates only."""
-    export = annual_export(session, area, year)
-    area_rows = {t["year"]: t for t in export.totals if not t["zone"]}
-    this, before = area_rows[year], area_rows[year - 1]
-
-    def change(key):
-        a, b = this[key], before[key]
-        return None if a is None or not b else round(100 * (a - b) / b, 1)
-
-    months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    monthly = {m: {"snares_found": 0, "effort_km": 0.0, "finds": 0} for m in months}
-    for row in export.rows:
-        if row["year"] == year:
-            for key in monthly[row["month"]]:
-                monthly[row["month"]][key] += row[key]
-    window = Window(date(year, 1, 1), date(year + 1, 1, 1))
-    zones, _ = zone_stats(session, area, window)
-    cells = grid_hotspots(session, area, window)
-    hot = ("hot_99", "hot_95")
-    trend = Counter(
-        t for t, c in zip(cells.trend, cells.classes, strict=True) if t != "no_pattern" or c in hot
-    )
-    return {
-        "area": area,
-        "year": year,
-        "meta": export.meta(),
-        "headline": {
-            "snares_removed": this["snares_removed"],
-            "snares_found": this["snares_found"],
-            "finds": this["finds"],
-            "patrols": this["patrols"],
-            "patrol_days": this["patrol_days"],
-            "effort_km": this["effort_km"],
-            "effort_h": this["effort_h"],
-            "cpue_per_100km": this["cpue_per_100km"],
-            "cpue_change_pct": change("cpue_per_100km"),
-            "snares_removed_change_pct": change("snares_removed"),
-            "effort_km_change_pct": change("effort_km"),
-            "previous": before,
-        },
-        "monthly": monthly,
-        "zones": [r.figures for r in zones],
-        "zone_geometries": {r.zone.code: r.zone.geometry_geojson for r in zones},
-        "hot_cells": int(np.isin(cells.classes, hot).sum()),
-        "under_patrolled_cells": int((cells.classes == "under_patrolled").sum()),
-        "cell_km": cells.grid.cell_m / 1000,
-        "cell_trends": dict(trend.most_common()),
-    }
-
-
 def yearly_totals(session: so.Session, area: ConservationArea) -> list[dict[str, Any]]:
     """The area's totals for every year with patrols (the trend on the exports page)."""
     first = session.scalar(
@@ -330,7 +329,15 @@ def yearly_totals(session: so.Session, area: ConservationArea) -> list[dict[str,
     if first is None:
         return []
     export = annual_export(session, area, first.year, last.year)
-    return [t for t in export.totals if not t["zone"] and not t["comparison"]]
+    out = [t for t in export.totals if not t["zone"] and not t["comparison"]]
+    with_patrols = set(periods.years_with_patrols(session, area))
+    for t in out:
+        status = export.status(t["year"])
+        t["label"], t["short_label"] = status.label, status.short_label
+        t["partial"], t["has_patrols"] = status.partial, t["year"] in with_patrols
+        if not t["has_patrols"]:
+            t["label"] = f"{t['year']} (no patrols)"
+    return out
 
 
 def _year_patrols(area: ConservationArea, year: int):

@@ -101,7 +101,7 @@ class GeoJSONFormatter(Formatter):
 
 @register
 class XLSXFormatter(Formatter):
-    """Three sheets: the zone-month rows, the totals, and what every column means."""
+    """For people: totals first, headers in words with units (see services/xlsx.py)."""
 
     name = "xlsx"
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -109,46 +109,9 @@ class XLSXFormatter(Formatter):
 
     @staticmethod
     def write(export: AnnualExport) -> bytes:
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
+        from patrol.services.xlsx import write_workbook
 
-        book = Workbook()
-        rows = book.active
-        rows.title = "rows"
-        totals = book.create_sheet("totals")
-        for sheet, data in ((rows, export.rows), (totals, export.totals)):
-            sheet.append(list(COLUMNS))
-            for cell in sheet[1]:
-                cell.font = Font(bold=True)
-            for row in data:
-                sheet.append(_cells(row))
-            sheet.freeze_panes = "A2"
-        about = book.create_sheet("about")
-        meta = export.meta()
-        about.append(["patrol annual export"])
-        about["A1"].font = Font(bold=True)
-        for key in (
-            "area_name",
-            "area",
-            "period",
-            "comparison_year",
-            "time_zone",
-            "effort",
-            "aggregation",
-            "produced_at",
-        ):
-            about.append([key, str(meta[key])])
-        if meta["synthetic"]:
-            about.append(["note", "synthetic demo data"])
-        for note in meta["notes"]:
-            about.append(["note", note])
-        about.append([])
-        about.append(["column", "definition"])
-        for name, definition in COLUMNS.items():
-            about.append([name, definition])
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue()
+        return write_workbook(export)
 
 
 ABOUT_KEYS = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from functools import wraps
@@ -23,7 +22,6 @@ from flask import (
     session,
     url_for,
 )
-from shapely.geometry import shape
 
 from patrol.config import demo_allowed
 from patrol.db import get_session
@@ -34,10 +32,11 @@ from patrol.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from patrol.geo.shapes import project
+from patrol.services import annual_report as annual_report_service
 from patrol.services import areas, auth, exports, periods, units
 from patrol.services import risk as risk_service
-from patrol.web import charts
+from patrol.services.queries import get_patrol
+from patrol.web import charts, report_charts
 
 bp = Blueprint("web", __name__)
 
@@ -174,72 +173,38 @@ def report():
 @bp.get("/patrols/<patrol_id>")
 @page_for("coordinator", "admin")
 def patrol_page(patrol_id: str):
-    return render_template("patrol.html", patrol_id=patrol_id)
+    """One patrol; an id that names none of the caller's patrols is a 404 page."""
+    patrol = get_patrol(get_session(), current_user(), patrol_id, include_deleted=True)
+    return render_template("patrol.html", patrol=patrol)
+
+
+@bp.get("/reports/annual")
+@page_for("ngo", "coordinator", "admin")
+def annual_report_default():
+    """The annual report of the last complete year with patrols."""
+    session = get_session()
+    area = areas.area_for(session, current_user(), request.args.get("area"))
+    year = periods.default_year(session, area)
+    if year is None:
+        raise periods.NoPatrols(f"{area.name} has no patrols yet: there is no report to show.")
+    return redirect(url_for("web.annual_report", year=year, area=area.slug))
 
 
 @bp.get("/reports/annual/<int:year>")
 @page_for("ngo", "coordinator", "admin")
 def annual_report(year: int):
-    """The printable annual report (A4): headline figures, charts, zone map, hotspots, methods."""
+    """The printable annual report (A4): headline figures, charts, zone map, hotspots."""
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
-    data = exports.annual_report(session, area, year)
-    figures = _report_charts(data, area)
-    figures["setting"] = _setting_map(session, area, year)
+    data = annual_report_service.annual_report(session, area, year)
+    figures = report_charts.annual_charts(session, data, area)
     return render_template("annual_report.html", r=data, charts=figures)
 
 
-def _setting_map(session, area, year: int):
-    """The predicted setting rate at the year's end on 5 km cells (an aggregate, as NGOs get
-    it: cells walked by fewer than 3 patrols in the year, or not at all, are grey)."""
-    cell_km = max(5.0, area.cell_m / 1000)
-    result = risk_service.risk(session, area, date(year, 12, 31), 30, cell_km)
-    m, side = result.model, result.grid.cell_m
-    known = m.walked & (result.patrols >= 3)
-    cells = [
-        (
-            float(result.centre_x[k] - side / 2),
-            float(result.centre_y[k] - side / 2),
-            float(side),
-            float(m.setting_rate[k]) if known[k] else float("nan"),
-        )
-        for k in range(result.ix.size)
-    ]
-    return charts.cell_map(
-        cells,
-        f"Predicted snare setting per km² per 30 days from {year + 1}-01-01, {cell_km:g} km cells",
-    )
-
-
-def _report_charts(data: dict, area) -> dict:
-    monthly = data["monthly"]
-    labels = [m[5:] for m in monthly]
-    zones = data["zones"]
-    geoms = [
-        project(shape(json.loads(data["zone_geometries"][z["zone"]])), area.epsg) for z in zones
-    ]
-    return {
-        "monthly": charts.bar_line_chart(
-            labels,
-            [v["snares_found"] for v in monthly.values()],
-            [v["effort_km"] for v in monthly.values()],
-            "snares found",
-            "km walked",
-            f"Snares found and km walked per month, {data['year']}",
-        ),
-        "cpue": charts.hbar_chart(
-            [f"{z['zone']} {z['name']}" for z in zones],
-            [z["cpue_per_100km"] for z in zones],
-            "per 100 km",
-            f"Snares per 100 km of effort, by zone, {data['year']}",
-        ),
-        "map": charts.zone_map(
-            geoms,
-            [z["zone"] for z in zones],
-            [z["eb_rate_per_100km"] for z in zones],
-            f"Zones shaded by smoothed snares per 100 km, {data['year']}",
-        ),
-    }
+@bp.get("/methods")
+def methods():
+    """How the figures are made, in plain words: the page the annual report points to."""
+    return render_template("methods.html")
 
 
 @bp.get("/units/<code>/briefing")
@@ -272,17 +237,13 @@ def exports_page():
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
     years = exports.yearly_totals(session, area)
-    chart = None
-    if years:
-        chart = charts.bar_line_chart(
-            [str(y["year"]) for y in years],
-            [y["snares_found"] for y in years],
-            [y["cpue_per_100km"] or 0 for y in years],
-            "snares found",
-            "snares per 100 km",
-            "Snares found and CPUE per year",
-        )
-    return render_template("exports.html", area=area, years=years, chart=chart)
+    return render_template(
+        "exports.html",
+        area=area,
+        years=years,
+        default_year=periods.default_year(session, area),
+        chart=report_charts.trend_chart(years),
+    )
 
 
 @bp.get("/vendor/<package>/<path:filename>")

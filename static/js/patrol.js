@@ -1,11 +1,20 @@
-/* patrol: one patrol for coordinators — its route, finds and figures; correct a find or
-   delete the patrol (each edit names the revision it edits), and the audit trail. */
+/* patrol: one patrol for coordinators — its route, finds and figures; correct a find,
+   delete the patrol or restore a deleted one (each edit names the revision it edits), and the
+   audit trail as sentences. */
 "use strict";
 
 (() => {
   const { getJSON, send, el, fmt } = patrol;
   const root = document.getElementById("patrol");
   const id = root.dataset.id;
+  // Times in the area's own time zone, as the audit trail writes them ("2 Mar 2026 12:00").
+  const localTime = (iso) => {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+      timeZone: root.dataset.tz, day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+    return `${parts.day} ${parts.month} ${parts.year} ${parts.hour}:${parts.minute}`;
+  };
   const status = document.getElementById("patrol-status");
   const map = L.map("patrol-map");
   const layer = L.geoJSON(null, {
@@ -39,7 +48,7 @@
     for (const o of list) {
       const op = o.properties;
       body.append(el("tr", { "data-category": op.category },
-        el("td", { text: op.observed_at.slice(0, 16).replace("T", " ") }),
+        el("td", { text: localTime(op.observed_at) }),
         el("td", { text: op.category_path }),
         el("td", { text: op.attributes.map(attributeText).join("; ") }),
         el("td", { text: op.snare_find ? "yes" : "" })));
@@ -57,8 +66,16 @@
   function render() {
     const route = doc.features[0];
     const p = route.properties;
-    document.getElementById("title").textContent = `Patrol of ${p.unit}, ${p.started_at.slice(0, 10)}`;
-    status.textContent = p.deleted_at ? `Deleted on ${p.deleted_at}.` : `Revision ${p.revision}.`;
+    const deleted = Boolean(p.deleted_at);
+    status.textContent = deleted ? `Deleted (revision ${p.revision}).` : `Revision ${p.revision}.`;
+    document.getElementById("deleted-notice").hidden = !deleted;
+    document.getElementById("delete-section").hidden = deleted;
+    if (deleted) {
+      const last = (doc.audit || []).filter((e) => e.action === "delete").pop();
+      document.getElementById("deleted-text").textContent = last
+        ? `${last.sentence} It is in no list or figure; it stays stored.`
+        : "It is in no list or figure; it stays stored.";
+    }
     layer.clearLayers();
     layer.addData(doc);
     map.fitBounds(layer.getBounds(), { maxZoom: 15 });
@@ -78,7 +95,7 @@
     doc.features.slice(1).forEach((find, k) => {
       const fp = find.properties;
       const card = el("form", { class: "card", "data-find": find.id });
-      card.append(el("p", { text: `${fp.found_at.slice(0, 16).replace("T", " ")} · zone ${fp.zone || "–"}` }));
+      card.append(el("p", { text: `Find ${k + 1}, found ${localTime(fp.found_at)} · zone ${fp.zone || "–"}` }));
       for (const name of ["type", "count", "state", "action", "species"]) {
         const fieldId = `find-${k}-${name}`;
         card.append(el("label", { for: fieldId, text: name[0].toUpperCase() + name.slice(1) }));
@@ -93,6 +110,8 @@
         card.append(input, el("p", { class: "field-error", "data-error-for": name }));
       }
       card.append(el("button", { type: "submit", text: "Save correction" }));
+      // A deleted patrol is restored before it is corrected (the API says so too).
+      if (p.deleted_at) card.querySelectorAll("input, select, button").forEach((c) => { c.disabled = true; });
       card.addEventListener("submit", (event) => { event.preventDefault(); correct(find.id, card); });
       finds.append(card);
     });
@@ -103,9 +122,10 @@
     const audit = document.getElementById("audit");
     audit.replaceChildren();
     for (const e of doc.audit || []) {
-      audit.append(el("li", { text: `${e.at.slice(0, 19).replace("T", " ")} · ${e.user || "system"} · ${e.action}${e.after ? ` · ${JSON.stringify(e.after)}` : ""}` }));
+      audit.append(el("li", { "data-action": e.action, text: e.sentence }));
     }
-    document.getElementById("delete").disabled = Boolean(p.deleted_at);
+    document.getElementById("delete").disabled = deleted;
+    document.getElementById("restore").disabled = !deleted;
   }
 
   async function correct(findId, card) {
@@ -136,6 +156,17 @@
     const body = await response.json();
     if (!response.ok) { status.textContent = body.detail || body.title; return; }
     await load();
+    status.textContent = `Deleted (revision ${doc.features[0].properties.revision}): restore it below if that was a mistake.`;
+    document.getElementById("restore").focus();
+  });
+
+  document.getElementById("restore").addEventListener("click", async () => {
+    const response = await send("POST", `/api/v1/patrols/${id}/restore?revision=${doc.features[0].properties.revision}`);
+    const body = await response.json();
+    if (!response.ok) { status.textContent = body.detail || body.title; return; }
+    await load();
+    status.textContent = `Restored: revision ${doc.features[0].properties.revision}; the patrol is back in every figure.`;
+    document.getElementById("delete").focus();
   });
 
   async function load() {

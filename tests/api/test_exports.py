@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from patrol.services.exports import COLUMNS
+from patrol.services.xlsx import HEADERS
 from patrol.store.models import EffortZone, Patrol, SnareFind, Zone
 from tests.conftest import make_report
 
@@ -124,24 +125,24 @@ def test_csv_rows_match_the_stored_rows(client, world, two_years, session):
     )
 
 
-def test_xlsx_has_rows_totals_and_definitions(client, world, two_years):
+def test_xlsx_has_totals_months_and_definitions(client, world, two_years):
     r = fetch(client, world, "year=2026&format=xlsx")
     book = load_workbook(io.BytesIO(r.data), read_only=True)
-    assert book.sheetnames == ["rows", "totals", "about"]
-    header = [c.value for c in next(book["rows"].iter_rows(max_row=1))]
-    assert header == list(COLUMNS)
+    assert book.sheetnames == ["Totals", "Zone months", "About"]
+    header = [c.value for c in next(book["Zone months"].iter_rows(min_row=3, max_row=3))]
+    assert header == [HEADERS[c][0] for c in COLUMNS]
     csv_rows = list(csv.DictReader(io.StringIO(fetch(client, world, "year=2026").data.decode())))
-    xlsx_rows = list(book["rows"].iter_rows(min_row=2, values_only=True))
+    xlsx_rows = list(book["Zone months"].iter_rows(min_row=4, values_only=True))
     assert len(xlsx_rows) == len([r for r in csv_rows if r["month"]])
-    snares = header.index("snares_found")
+    snares = header.index("Snares found")
     assert sum(r[snares] for r in xlsx_rows) == sum(
         int(r["snares_found"]) for r in csv_rows if r["month"]
     )
-    about = {row[0]: row[1] for row in book["about"].iter_rows(values_only=True) if row and row[0]}
+    about = {row[0]: row[1] for row in book["About"].iter_rows(values_only=True) if row and row[0]}
     assert about["period"] == "2026" and about["area"] == "test-area"
     assert about["produced_at"].endswith("Z")
     for column in COLUMNS:
-        assert about[column]  # every column is defined
+        assert about[column] == HEADERS[column][0]  # every column is named and defined
 
 
 def test_json_and_geojson(client, world, two_years):
@@ -233,10 +234,20 @@ def test_ngo_never_reaches_a_route_or_a_point(client, world, two_years):
     assert any("zones/stats" in u for u in reached)
 
 
-def test_empty_year_gives_an_empty_table_and_a_readable_report(client, world):
-    rows = list(csv.DictReader(io.StringIO(fetch(client, world, "year=2031").data.decode())))
-    assert rows and all(int(r["snares_found"]) == 0 for r in rows)
-    assert all(r["cpue_per_100km"] == "" for r in rows)  # no effort: no rate, not zero
+def test_a_year_without_patrols_says_so(client, world, two_years):
+    """Not a file of zeros: a 404 problem naming the years that do have patrols."""
+    for fmt in ("csv", "xlsx", "json"):
+        r = client.get(f"/api/v1/exports/annual?year=2031&format={fmt}", headers=world.auth("ngo"))
+        assert r.status_code == 404 and r.mimetype == "application/problem+json"
+        problem = r.get_json()
+        assert problem["type"].endswith("no-patrols")
+        assert "No patrols were recorded in 2031" in problem["detail"]
+        assert problem["years_with_patrols"] == [2025, 2026]
+    # A period with patrols in some of its years: a file, whose notes name the empty ones.
+    doc = fetch(client, world, "year=2026&to_year=2027&format=json").get_json()
+    assert any("No patrols were recorded in 2027" in n for n in doc["notes"])
+    rows = [r for r in doc["rows"] if r["year"] == 2027]
+    assert rows and all(r["cpue_per_100km"] is None for r in rows)  # no effort: no rate
 
 
 def test_coordinators_export_finds_and_routes(client, world, two_years, session):
@@ -265,7 +276,7 @@ def test_the_files_state_the_aggregation_rule(client, world, two_years):
     doc = fetch(client, world, "year=2026&format=json").get_json()
     assert "3 or more patrols" in doc["aggregation"] and "5 km" in doc["aggregation"]
     book = load_workbook(io.BytesIO(fetch(client, world, "year=2026&format=xlsx").data))
-    about = {row[0]: row[1] for row in book["about"].iter_rows(values_only=True) if row and row[0]}
+    about = {row[0]: row[1] for row in book["About"].iter_rows(values_only=True) if row and row[0]}
     assert "no find locations" in about["aggregation"]
     cells = client.get(
         "/api/v1/hotspots?from=2026-01-01&to=2026-12-31", headers=world.auth("ngo")

@@ -298,7 +298,7 @@ def test_patrol_page_correct_and_delete(open_session, client, world, session):
     s.page.wait_for_function(
         "() => document.querySelector('#patrol-status').textContent.includes('revision 2')"
     )
-    assert "correct" in s.page.inner_text("[data-testid=audit]")
+    assert "changed the count of find 1" in s.page.inner_text("[data-testid=audit]")
     s.page.on("dialog", lambda d: d.accept())
     s.page.click("#delete")
     s.page.wait_for_function(

@@ -1,0 +1,56 @@
+"""Restoring a soft-deleted patrol: the exact inverse of ``patrols.delete_patrol``.
+
+A delete only stamps ``deleted_at``; every figure (zone and cell effort, finds, exports,
+hotspots, the prediction) filters on it, and the effort rows of deleted patrols are kept and
+re-measured by zone or grid recompute jobs like any other. So clearing the stamp brings the
+patrol back into every figure exactly as it would be had it never been deleted.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from patrol.errors import Conflict, NotFound
+from patrol.geo.report import iso_utc
+from patrol.services.auth import Principal
+from patrol.services.patrols import _check_revision, _commit_edit
+from patrol.store.db import begin_write
+from patrol.store.models import Patrol
+
+__all__ = ["NotDeleted", "restore_patrol"]
+
+
+class NotDeleted(Conflict):
+    code = "patrol-not-deleted"
+    title = "This patrol is not deleted"
+
+
+def restore_patrol(
+    session: so.Session, principal: Principal, patrol_uuid: str, revision: object
+) -> Patrol:
+    """Bring a deleted patrol back into every list and figure (coordinators; audited; the
+    revision goes up by one, as for any edit)."""
+    principal.require_role("coordinator", "admin")
+    begin_write(session)
+    try:
+        patrol = session.scalar(
+            sa.select(Patrol).where(Patrol.uuid == patrol_uuid).with_for_update()
+        )
+        if patrol is None or patrol.area_id not in principal.area_ids:
+            raise NotFound(f"No patrol {patrol_uuid} among those you can edit.")
+        _check_revision(patrol, revision)
+        if patrol.deleted_at is None:
+            raise NotDeleted(
+                f"Patrol {patrol_uuid} is not deleted: there is nothing to restore.",
+                extra={"revision": patrol.revision},
+            )
+        deleted_at = iso_utc(patrol.deleted_at)
+        patrol.deleted_at = None
+        _commit_edit(
+            session, principal, patrol, "restore", {"deleted_at": deleted_at}, {"deleted_at": None}
+        )
+    except Exception:
+        session.rollback()
+        raise
+    return patrol
