@@ -15,7 +15,7 @@ from patrol.errors import Conflict, NotFound
 from patrol.geo.report import iso_utc
 from patrol.services.auth import Principal
 from patrol.services.patrols import _check_revision, _commit_edit
-from patrol.store.db import begin_write
+from patrol.store.engine import begin_write
 from patrol.store.models import Patrol
 
 __all__ = ["NotDeleted", "restore_patrol"]

@@ -7,17 +7,18 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-import sqlalchemy.orm as so
 from markupsafe import Markup
 from shapely.geometry import shape
 
 from patrol.geo.shapes import project
 from patrol.services import periods
 from patrol.services import risk as risk_service
-from patrol.store.models import ConservationArea
 from patrol.web import charts
 
 __all__ = ["annual_charts", "trend_chart"]
+
+# Pages never import the store (tests/test_layers.py): the session and the area arrive from
+# the route and go on to services, so they are typed loosely here.
 
 
 def trend_chart(years: list[dict[str, Any]]) -> Markup | None:
@@ -38,7 +39,7 @@ def trend_chart(years: list[dict[str, Any]]) -> Markup | None:
     )
 
 
-def _setting_map(session: so.Session, area: ConservationArea, year: int, today: date) -> Markup:
+def _setting_map(session: Any, area: Any, year: int, today: date) -> Markup:
     """The predicted setting rate at the year's end (a partial year's: today) on 5 km cells
     (an aggregate, as NGOs get it: cells walked by fewer than 3 patrols in the year, or not at
     all, are grey)."""
@@ -66,7 +67,7 @@ def _setting_map(session: so.Session, area: ConservationArea, year: int, today: 
     )
 
 
-def annual_charts(session: so.Session, data: dict, area: ConservationArea) -> dict[str, Markup]:
+def annual_charts(session: Any, data: dict, area: Any) -> dict[str, Markup]:
     """The report's four figures from ``services.annual_report.annual_report``'s data."""
     status = data["status"]
     monthly = data["monthly"]
