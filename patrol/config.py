@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,19 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Answers compressed (Brotli or gzip) when the client accepts it; off when a proxy in
+    # front compresses already (patrol.wire).
+    "COMPRESS": True,
 }
 
+
+def _flag(raw: str) -> bool:
+    """An on/off setting: 1, true, yes or on (any case) mean on; anything else off."""
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
 # Variables read from the environment, with the type each is parsed as.
-_ENV_TYPES: dict[str, type] = {
+_ENV_TYPES: dict[str, Callable[[str], Any]] = {
     "ENV": str,
     "SECRET_KEY": str,
     "DATABASE_URL": str,
@@ -65,6 +75,7 @@ _ENV_TYPES: dict[str, type] = {
     "TILE_URL": str,
     "TILE_ATTRIBUTION": str,
     "PROXY_COUNT": int,
+    "COMPRESS": _flag,
 }
 
 

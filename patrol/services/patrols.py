@@ -519,7 +519,10 @@ def find_feature(find: SnareFind, zone_code: str | None = None) -> dict[str, Any
     }
 
 
-def route_feature(patrol: Patrol, with_times: bool = True) -> dict[str, Any]:
+def route_feature(
+    patrol: Patrol, with_times: bool = True, geometry: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The route as a Feature; ``geometry`` replaces the stored route (a map's simplified one)."""
     props: dict[str, Any] = {
         "kind": "route",
         "unit": patrol.unit.code,
@@ -544,7 +547,7 @@ def route_feature(patrol: Patrol, with_times: bool = True) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": patrol.uuid,
-        "geometry": json.loads(patrol.route_geojson),
+        "geometry": geometry or json.loads(patrol.route_geojson),
         "properties": props,
     }
 
