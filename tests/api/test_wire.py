@@ -129,11 +129,15 @@ def test_compression_can_be_switched_off(database_url, world, walked):
         app.extensions["patrol.engine"].dispose()
 
 
-def test_static_files_still_stream_compressed(client):
-    r = client.get("/vendor/leaflet/leaflet.js", headers={"Accept-Encoding": "br"})
-    assert r.status_code == 200
-    assert r.is_streamed and r.headers["Content-Encoding"] == "br"
-    assert b"Leaflet" in brotli.decompress(r.data)
+@pytest.mark.parametrize(
+    ("encoding", "decompress"), [("gzip", gzip.decompress), ("br", brotli.decompress)]
+)
+def test_files_still_stream_compressed(client, encoding, decompress):
+    plain = client.get("/vendor/leaflet/leaflet.js")
+    r = client.get("/vendor/leaflet/leaflet.js", headers={"Accept-Encoding": encoding})
+    assert r.status_code == 200 and r.is_streamed and "Content-Length" not in r.headers
+    assert r.headers["Content-Encoding"] == encoding
+    assert decompress(r.data) == plain.data and b"Leaflet" in plain.data
 
 
 # --- validators ---------------------------------------------------------------------------
