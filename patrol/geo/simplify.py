@@ -2,11 +2,17 @@
 
 A year of routes is ~11 M vertices, a GPS fix every few metres; a map shows a screen pixel of
 tens to hundreds of metres. Each route is simplified in the area's metric CRS (so the
-tolerance is in metres everywhere in the park) with GEOS's topology-preserving simplifier,
-which keeps a subset of the route's own vertices, its endpoints always among them. The kept
-vertices are returned as stored (WGS84, never reprojected back), so a route's start and end are
-exactly the recorded ones. Only what a map draws is simplified: figures (distance, effort per
-cell) always come from the stored routes.
+tolerance is in metres everywhere in the park) with Douglas-Peucker, which keeps a subset of
+the route's own vertices, each part's endpoints always among them, and leaves no recorded
+vertex farther than the tolerance from the line drawn. The kept vertices are returned as
+stored (WGS84, never reprojected back), so a route's start and end are exactly the recorded
+ones. Only what a map draws is simplified: figures (distance, effort per cell) always come
+from the stored routes.
+
+Not GEOS's topology-preserving variant: it refuses every removal that would let a line touch
+itself, and patrols walk out and back along the same trail, so on the demo year it kept 64 %
+of the vertices at 100 m where Douglas-Peucker keeps 15 %. A route drawn on a map may cross
+itself; nothing else reads these lines.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ def simplify_routes(
     indexed = shapely.set_coordinates(
         shapely.force_3d(geoms), np.column_stack([x, y, np.arange(len(original), dtype=float)])
     )
-    simple = shapely.simplify(indexed, tolerance_m, preserve_topology=True)
+    simple = shapely.simplify(indexed, tolerance_m, preserve_topology=False)
     parts, owner = shapely.get_parts(simple, return_index=True)
     kept, part_of = shapely.get_coordinates(parts, include_z=True, return_index=True)
     index = kept[:, 2].astype(np.int64)

@@ -354,6 +354,25 @@ def test_tolerance_keeps_a_multilinestring_and_each_parts_ends(client, world):
         assert kept[0] == whole[0] and kept[-1] == whole[-1] and len(kept) < len(whole)
 
 
+def test_an_out_and_back_route_is_thinned_too(client, world):
+    """Out along a trail and back on it (GPS jitter both ways), ending where it started."""
+    out = _wiggle(200, seed=3)
+    back = out[::-1] + np.random.default_rng(4).normal(0, 2, out.shape)
+    xy = np.concatenate([out, back[1:], out[:1]])
+    _post(client, world, make_report(xy_m=xy))
+    h = world.auth("coord")
+    (full,) = client.get("/api/v1/patrols", headers=h).get_json()["features"][0]["geometry"][
+        "coordinates"
+    ]
+    (kept,) = client.get("/api/v1/patrols?tolerance_m=50", headers=h).get_json()["features"][0][
+        "geometry"
+    ]["coordinates"]
+    assert len(full) == len(xy) and len(kept) < len(full) / 10
+    assert kept[0] == full[0] == kept[-1] == full[-1]
+    far = shapely.distance(shapely.LineString(_metric(kept)), shapely.points(_metric(full)))
+    assert far.max() <= 50.01
+
+
 @pytest.mark.parametrize("value", ["-1", "1000.5", "abc", "nan", "inf", "1e400", "٣", "10m"])
 def test_bad_tolerance_is_422(client, world, walked, value, app):
     before = row_counts(app)
