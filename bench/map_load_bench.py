@@ -12,9 +12,11 @@ runs), serves it twice in this process — one app with ``COMPRESS`` off, one wi
    the time to interactive (navigation until the map's data layers are drawn) for a cold
    default view (empty cache, no service worker), the "Patrol routes" layer switched on (until
    the routes are drawn), and the same view opened again with the browser's cache (revalidated
-   with ``If-None-Match``: 304s), medians of ``--runs``.
+   with ``If-None-Match``: 304s), medians of ``--runs``; on the machine's own loopback and on
+   a field office's link emulated by chromium (``--link-mbit``, default 8 Mbit/s down, 40 ms),
+   the servers interleaved so that the machine's other work falls on both alike.
 
-    python bench/map_load_bench.py [--runs 3] [--db /tmp/map-bench.sqlite3]
+    python bench/map_load_bench.py [--runs 3] [--db /tmp/map-bench.sqlite3] [--skip-api]
 
 Routes (all pages of the year) are timed once per server; everything else is a median.
 """
@@ -170,55 +172,58 @@ def _routes_on(page) -> None:
     page.wait_for_selector("path.route", state="attached", timeout=300_000)
 
 
-def browser_runs(base: str, runs: int, pw) -> dict[str, list]:
-    out: dict[str, list] = {"cold": [], "routes": [], "warm": []}
-    browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-    try:
-        for _ in range(runs):
-            context = browser.new_context(
-                viewport={"width": 1280, "height": 800}, service_workers="block"
-            )
-            page = context.new_page()
-            page.goto(f"{base}/login")
-            page.fill("#username", "coordinator")
-            page.fill("#password", "demo-coordinator")
-            page.click("form.stack button[type=submit]")
-            page.wait_for_selector("#map[data-ready='1']", timeout=120_000)
-            cdp = context.new_cdp_session(page)
-            cdp.send("Network.enable")
-            wire = Wire()
-            wire.attach(cdp)
-            # Cold: nothing cached (the sign-in above warmed the scripts; drop them).
-            cdp.send("Network.clearBrowserCache")
-            cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-            wire.reset()
-            t = time.perf_counter()
-            page.goto(f"{base}/map")
-            page.wait_for_selector("#map[data-ready='1']", timeout=120_000)
-            ready = time.perf_counter() - t
-            page.wait_for_load_state("networkidle")  # every byte of the view counted
-            out["cold"].append((ready, wire.bytes, wire.requests, 0))
-            wire.reset()
-            t = time.perf_counter()
-            _routes_on(page)
-            out["routes"].append((time.perf_counter() - t, wire.bytes, wire.requests, 0))
-            # Warm: the same view again with the browser's cache: scripts from the cache,
-            # the API's answers revalidated (304 when unchanged).
-            cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
-            page.goto(f"{base}/map")
-            page.wait_for_selector("#map[data-ready='1']", timeout=120_000)
-            page.wait_for_load_state("networkidle")
-            wire.reset()
-            t = time.perf_counter()
-            page.goto(f"{base}/map")
-            page.wait_for_selector("#map[data-ready='1']", timeout=120_000)
-            ready = time.perf_counter() - t
-            page.wait_for_load_state("networkidle")
-            out["warm"].append((ready, wire.bytes, wire.requests, wire.not_modified))
-            context.close()
-    finally:
-        browser.close()
-    return out
+def browser_run(browser, base: str, out: dict[str, list], link_mbit: float) -> None:
+    """One sign-in and the three views, into ``out``; ``link_mbit`` > 0 throttles the
+    page's downloads (Chrome's network emulation, 40 ms latency) to a field office's link."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("#username", "coordinator")
+    page.fill("#password", "demo-coordinator")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_selector("#map[data-ready='1']", timeout=120_000)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    if link_mbit:
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": 40,
+                "downloadThroughput": link_mbit * 1e6 / 8,
+                "uploadThroughput": link_mbit * 1e6 / 8 / 4,
+            },
+        )
+    wire = Wire()
+    wire.attach(cdp)
+    # Cold: nothing cached (the sign-in above warmed the scripts; drop them).
+    cdp.send("Network.clearBrowserCache")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    wire.reset()
+    t = time.perf_counter()
+    page.goto(f"{base}/map")
+    page.wait_for_selector("#map[data-ready='1']", timeout=120_000)
+    ready = time.perf_counter() - t
+    page.wait_for_load_state("networkidle")  # every byte of the view counted
+    out["cold"].append((ready, wire.bytes, wire.requests, 0))
+    wire.reset()
+    t = time.perf_counter()
+    _routes_on(page)
+    out["routes"].append((time.perf_counter() - t, wire.bytes, wire.requests, 0))
+    # Warm: the same view again with the browser's cache: scripts from the cache,
+    # the API's answers revalidated (304 when unchanged).
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
+    page.goto(f"{base}/map")
+    page.wait_for_selector("#map[data-ready='1']", timeout=120_000)
+    page.wait_for_load_state("networkidle")
+    wire.reset()
+    t = time.perf_counter()
+    page.goto(f"{base}/map")
+    page.wait_for_selector("#map[data-ready='1']", timeout=120_000)
+    ready = time.perf_counter() - t
+    page.wait_for_load_state("networkidle")
+    out["warm"].append((ready, wire.bytes, wire.requests, wire.not_modified))
+    context.close()
 
 
 def _median(samples: list, k: int) -> float:
@@ -229,6 +234,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", help="SQLite file to keep the demo year in between runs")
+    parser.add_argument("--skip-api", action="store_true", help="only the browser's figures")
+    parser.add_argument(
+        "--link-mbit",
+        type=float,
+        default=8.0,
+        help="also a link of this many Mbit/s down, 40 ms (0: only unthrottled)",
+    )
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     path = Path(args.db) if args.db else Path(tempfile.mkdtemp()) / "map.sqlite3"
@@ -246,24 +258,37 @@ def main() -> None:
         if summary.patrols_created
         else f"demo year: already in {path}"
     )
-    api_table(off, on, args.runs)
-    print(f"\n## /map in chromium, 1280x800, medians of {args.runs}\n")
-    print("| compression | view | time s | KB on the wire | requests | 304s |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    if not args.skip_api:
+        api_table(off, on, args.runs)
+    links = [0.0] + ([args.link_mbit] if args.link_mbit else [])
+    results: dict = {
+        (link, name): {"cold": [], "routes": [], "warm": []}
+        for link in links
+        for name in ("off", "on")
+    }
     with sync_playwright() as pw:
-        for name, base in (("off", off), ("on", on)):
-            results = browser_runs(base, args.runs, pw)
-            for view, label in (
-                ("cold", "default view, cold"),
-                ("routes", "+ Patrol routes on"),
-                ("warm", "default view again, cached"),
-            ):
-                samples = results[view]
-                print(
-                    f"| {name} | {label} | {_median(samples, 0):.2f} | "
-                    f"{_median(samples, 1) / 1024:,.0f} | {_median(samples, 2):.0f} | "
-                    f"{_median(samples, 3):.0f} |"
-                )
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        # Interleaved, so that what else the machine does falls on both alike.
+        for _ in range(args.runs):
+            for link in links:
+                for name, base in (("off", off), ("on", on)):
+                    browser_run(browser, base, results[link, name], link)
+        browser.close()
+    print(f"\n## /map in chromium, 1280x800, medians of {args.runs}\n")
+    print("| link | compression | view | time s | KB on the wire | requests | 304s |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for (link, name), views in results.items():
+        for view, label in (
+            ("cold", "default view, cold"),
+            ("routes", "+ Patrol routes on"),
+            ("warm", "default view again, cached"),
+        ):
+            samples = views[view]
+            print(
+                f"| {f'{link:g} Mbit/s' if link else 'local'} | {name} | {label} | "
+                f"{_median(samples, 0):.2f} | {_median(samples, 1) / 1024:,.0f} | "
+                f"{_median(samples, 2):.0f} | {_median(samples, 3):.0f} |"
+            )
     srv_on.shutdown()
     srv_off.shutdown()
     for app in (app_on, app_off):
