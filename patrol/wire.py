@@ -23,7 +23,13 @@ from flask_compress import Compress
 
 from patrol.geo.precision import round_geojson
 
-__all__ = ["COMPRESSED_MIMETYPES", "GeoJSONProvider", "conditional_get", "init_app"]
+__all__ = [
+    "COMPRESSED_MIMETYPES",
+    "GeoJSONProvider",
+    "close_streamed_body",
+    "conditional_get",
+    "init_app",
+]
 
 # Text the app sends (its own JSON flavours, CSV, GPX, pages and their scripts). Already
 # compressed formats (XLSX, GeoPackage, zip, PNG) are not listed: squeezing them again costs
@@ -100,6 +106,19 @@ def conditional_get(response: Response) -> Response:
     return response
 
 
+def close_streamed_body(response: Response) -> Response:
+    """A streamed body (a file) is closed with the answer even once compressed.
+
+    Flask-Compress replaces a streamed answer's body with a generator compressing it chunk
+    by chunk; closing the answer then closes the generator, not the file it reads, which
+    stayed open until garbage collection.
+    """
+    body = response.response
+    if response.is_streamed and hasattr(body, "close"):
+        response.call_on_close(body.close)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Wire compression, validators and rounding into ``app`` (after patrol.http)."""
     app.json = GeoJSONProvider(app)
@@ -113,6 +132,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "gzip"])
         app.config.setdefault("COMPRESS_MIN_SIZE", 500)
         Compress(app)
-    # Registered after Compress, so it runs before it (Flask runs after_request functions
+    # Registered after Compress, so they run before it (Flask runs after_request functions
     # last-registered first): the ETag is of the uncompressed body.
+    app.after_request(close_streamed_body)
     app.after_request(conditional_get)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
+import warnings
 from decimal import Decimal
 
 import brotli
@@ -138,6 +140,20 @@ def test_files_still_stream_compressed(client, encoding, decompress):
     assert r.status_code == 200 and r.is_streamed and "Content-Length" not in r.headers
     assert r.headers["Content-Encoding"] == encoding
     assert decompress(r.data) == plain.data and b"Leaflet" in plain.data
+
+
+def test_a_compressed_file_is_closed_with_its_answer(client):
+    # Flask-Compress swaps a streamed body for its compressing generator: the file under it
+    # must still be closed when the answer is (not left to the garbage collector).
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", ResourceWarning)
+        for _ in range(3):
+            r = client.get("/static/js/map.js", headers={"Accept-Encoding": "br"})
+            assert r.headers["Content-Encoding"] == "br" and brotli.decompress(r.data)
+            r.close()
+        del r
+        gc.collect()
+    assert not [w for w in seen if "map.js" in str(w.message)]
 
 
 # --- validators ---------------------------------------------------------------------------
