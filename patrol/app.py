@@ -29,7 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     from patrol.jsonio import FastJSONProvider
 
-    app.json = FastJSONProvider(app)
+    app.json = FastJSONProvider(app)  # patrol.wire replaces it with its rounding subclass
     app.config.from_mapping({k: v for k, v in settings.DEFAULTS.items()})
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -50,13 +50,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
     app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] not in ("development", "testing")
 
-    from patrol import cli, db, http
+    from patrol import cli, db, http, wire
     from patrol.api import bp as api_bp
     from patrol.ogc import bp as ogc_bp
     from patrol.web import bp as web_bp
 
     db.init_app(app)
     http.init_app(app)
+    wire.init_app(app)  # after http: its validators and compression run before the headers
     cli.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(ogc_bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,19 @@ DEFAULTS: dict[str, Any] = {
     # (None: instance/basemaps) and how many tiles a phone keeps for its area at most.
     "BASEMAP_DIR": None,
     "BASEMAP_PREFETCH_MAX_TILES": 3000,
+    # Answers compressed (Brotli or gzip) when the client accepts it; off when a proxy in
+    # front compresses already (patrol.wire).
+    "COMPRESS": True,
 }
 
+
+def _flag(raw: str) -> bool:
+    """An on/off setting: 1, true, yes or on (any case) mean on; anything else off."""
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
 # Variables read from the environment, with the type each is parsed as.
-_ENV_TYPES: dict[str, type] = {
+_ENV_TYPES: dict[str, Callable[[str], Any]] = {
     "ENV": str,
     "SECRET_KEY": str,
     "DATABASE_URL": str,
@@ -71,6 +81,7 @@ _ENV_TYPES: dict[str, type] = {
     "PROXY_COUNT": int,
     "BASEMAP_DIR": str,
     "BASEMAP_PREFETCH_MAX_TILES": int,
+    "COMPRESS": _flag,
 }
 
 

@@ -23,6 +23,10 @@ _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_PASSTH
 class FastJSONProvider(DefaultJSONProvider):
     """Flask's JSON provider with orjson for ``jsonify`` and ``app.json.dumps``."""
 
+    def prepare(self, obj: Any) -> Any:
+        """What is encoded instead of ``obj`` (a subclass may round or trim; here: itself)."""
+        return obj
+
     def _encode(self, obj: Any) -> bytes | None:
         try:
             return orjson.dumps(obj, default=self.default, option=_OPTIONS)
@@ -30,6 +34,7 @@ class FastJSONProvider(DefaultJSONProvider):
             return None
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
+        obj = self.prepare(obj)
         if not kwargs:
             encoded = self._encode(obj)
             if encoded is not None:
@@ -37,7 +42,7 @@ class FastJSONProvider(DefaultJSONProvider):
         return super().dumps(obj, **kwargs)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
-        obj = self._prepare_response_obj(args, kwargs)
+        obj = self.prepare(self._prepare_response_obj(args, kwargs))
         if self._app.debug:  # indented for people, as Flask does
             return super().response(obj)
         encoded = self._encode(obj)

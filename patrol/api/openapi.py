@@ -194,7 +194,19 @@ SPEC: dict[str, Any] = {
                     },
                 },
             ),
-            "get": _op("List patrols (routes) you may see", params=_FILTERS),
+            "get": _op(
+                "List patrols (routes) you may see",
+                params=[
+                    *_FILTERS,
+                    _q(
+                        "tolerance_m",
+                        {"type": "number", "minimum": 0, "maximum": 1000},
+                        "simplify each route for a map: vertices within this many metres of "
+                        "the line are dropped (its own vertices kept, ends always); 0 or "
+                        "absent: as stored. Figures are always those of the stored route",
+                    ),
+                ],
+            ),
         },
         "/patrols/{id}": {
             "parameters": _path_param("id", {"type": "string", "format": "uuid"}),

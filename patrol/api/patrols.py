@@ -8,6 +8,7 @@ from patrol.api import bp
 from patrol.api.common import (
     current_principal,
     filters_from_request,
+    float_arg,
     geojson_response,
     int_arg,
     paged,
@@ -18,6 +19,7 @@ from patrol.geo.importers import importer_for
 from patrol.geo.report import Limits, ReportDefaults, iso_utc, load_json, parse_time
 from patrol.services import patrols, smart
 from patrol.services.audit_trail import patrol_trail
+from patrol.services.map_routes import MAX_TOLERANCE_M, simplified_routes
 from patrol.services.queries import get_patrol, list_finds, list_patrols
 from patrol.services.restore import restore_patrol
 
@@ -156,12 +158,21 @@ def _prefers_minimal() -> bool:
 
 @bp.get("/patrols")
 def patrols_index():
+    """Routes; ``tolerance_m`` simplifies each for a map (figures stay those of the route)."""
     principal = current_principal()
+    problems: list[FieldError] = []
+    tolerance_m = float_arg("tolerance_m", problems, 0.0, MAX_TOLERANCE_M)
+    if problems:
+        raise ValidationFailed("The query parameters are not valid.", errors=problems)
     f = filters_from_request()
-    total, rows = list_patrols(get_session(), principal, f)
+    session = get_session()
+    total, rows = list_patrols(session, principal, f)
+    simple = simplified_routes(session, rows, tolerance_m) if tolerance_m else {}
     doc = {
         "type": "FeatureCollection",
-        "features": [patrols.route_feature(p, with_times=False) for p in rows],
+        "features": [
+            patrols.route_feature(p, with_times=False, geometry=simple.get(p.id)) for p in rows
+        ],
     }
     return geojson_response(paged(doc, "api.patrols_index", total, f, len(rows)))
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from patrol.errors import FieldError, ValidationFailed
+from patrol.geo.precision import round_geojson
 from patrol.geo.report import iso_utc
 from patrol.services.exports import COLUMNS, AnnualExport, zones_geojson
 from patrol.services.geopackage import Layer, write_geopackage
@@ -96,7 +97,8 @@ class GeoJSONFormatter(Formatter):
 
     @staticmethod
     def write(export: AnnualExport) -> bytes:
-        return json.dumps(zones_geojson(export), ensure_ascii=False).encode("utf-8")
+        doc = round_geojson(zones_geojson(export))
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
 @register

@@ -518,7 +518,10 @@ def find_feature(find: SnareFind, zone_code: str | None = None) -> dict[str, Any
     }
 
 
-def route_feature(patrol: Patrol, with_times: bool = True) -> dict[str, Any]:
+def route_feature(
+    patrol: Patrol, with_times: bool = True, geometry: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The route as a Feature; ``geometry`` replaces the stored route (a map's simplified one)."""
     props: dict[str, Any] = {
         "kind": "route",
         "unit": patrol.unit.code,
@@ -541,7 +544,7 @@ def route_feature(patrol: Patrol, with_times: bool = True) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": patrol.uuid,
-        "geometry": tracks.route_geometry(patrol.route_geojson),
+        "geometry": geometry or tracks.route_geometry(patrol.route_geojson),
         "properties": props,
     }
 

@@ -171,5 +171,8 @@ def test_revoked_token_is_refused(client, world, runner):
 
 
 def test_answers_are_not_cached(client, world):
+    # Only the caller's own browser may keep an answer, and must revalidate it every time
+    # (patrol.wire); answers vary with who asks.
     r = client.get("/ogc/collections", headers=world.auth("coord"))
-    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Cache-Control"] == "private, no-cache"
+    assert {"Authorization", "Cookie"} <= {v.strip() for v in r.headers["Vary"].split(",")}
