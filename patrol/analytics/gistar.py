@@ -6,7 +6,12 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
-__all__ = ["CLASSES", "benjamini_hochberg", "classify", "gi_star", "queen_weights"]
+__all__ = ["CLASSES", "CONSTANT_RTOL", "benjamini_hochberg", "classify", "gi_star", "queen_weights"]
+
+# A spread this small relative to the mean is rounding, not variation: the mean of n equal
+# numbers need not be that number exactly, which leaves an sd of 1e-17 and, divided by it,
+# z-scores of pure noise.
+CONSTANT_RTOL = 1e-9
 
 # Ordered from hottest to coldest, then the two non-verdicts.
 CLASSES = (
@@ -63,6 +68,8 @@ def gi_star(y: np.ndarray, weights: sp.spmatrix) -> tuple[np.ndarray, np.ndarray
     w = sp.csr_matrix(weights)
     ybar = y.mean()
     s = y.std()  # population sd; stable where mean(y^2) - mean(y)^2 cancels to below zero
+    if s <= CONSTANT_RTOL * abs(ybar):  # constant up to rounding (every cell at the prior)
+        s = 0.0
     wi = np.asarray(w.sum(axis=1)).ravel()
     lag = w @ y
     denom = s * np.sqrt(np.maximum(n * wi - wi**2, 0.0) / (n - 1))

@@ -21,7 +21,7 @@ from shapely.geometry import shape
 
 from patrol.analytics.dispatch import assign_targets
 from patrol.analytics.gistar import benjamini_hochberg, queen_weights
-from patrol.analytics.hotspots import CellVerdicts, cell_verdicts, expected_by_period
+from patrol.analytics.hotspots import CellVerdicts, bin_verdicts, cell_verdicts, expected_by_period
 from patrol.analytics.rates import cpue, eb_rates
 from patrol.analytics.trend import emerging_categories, mann_kendall
 from patrol.errors import FieldError, ValidationFailed
@@ -418,25 +418,14 @@ def grid_hotspots(
     nb = bins["finds"].shape[0]
     if trend and nb >= 2 and tested.sum() >= 3:
         weights = queen_weights(ix[tested], iy[tested])
-        # The space-time cube: the window's tested cells, one Gi* per time bin.
-        series = np.zeros((nb, ix.size))
-        hot = np.zeros((nb, ix.size), bool)
-        cold = np.zeros((nb, ix.size), bool)
-        for b in range(nb):
-            vb = cell_verdicts(
-                ix,
-                iy,
-                bins["snares"][b],
-                bins["finds"][b],
-                bins["effort_km"][b],
-                settings.min_effort_km,
-                settings.fdr_alpha,
-                tested=tested,
-                weights=weights,
-            )
-            series[b] = np.nan_to_num(vb.z)
-            hot[b] = np.isin(vb.classes, SIGNIFICANT_HOT)
-            cold[b] = np.isin(vb.classes, ("cold_99", "cold_95"))
+        # The space-time cube: the window's tested cells, one Gi* per time bin, all bins
+        # at once (hot and cold as the 95 % verdicts, which hold the 99 % ones).
+        z, hot, cold = bin_verdicts(
+            bins["snares"], bins["finds"], bins["effort_km"], tested, weights
+        )
+        # Rounded to 1e-9: Mann-Kendall counts ties, and months with the same figures must tie
+        # however the arithmetic ordered its sums (a difference of 1e-15 is not a trend).
+        series = np.round(np.nan_to_num(z), 9)
         _, mz, mp = mann_kendall(series[:, tested].T)
         tz[tested], tp[tested] = mz, mp
         idx = np.flatnonzero(tested)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from patrol.analytics.gistar import classify, gi_star, queen_weights
-from patrol.analytics.hotspots import cell_verdicts, eb_observed, expected_by_period
+from patrol.analytics.hotspots import bin_verdicts, cell_verdicts, eb_observed, expected_by_period
 
 SIDE = 40
 IX, IY = (a.ravel() for a in np.meshgrid(np.arange(SIDE), np.arange(SIDE), indexing="ij"))
@@ -79,3 +79,30 @@ def test_expected_by_period_is_indirect_standardisation():
     # Month 1 rate 3/15, month 2 rate 5/25, written out per cell.
     assert got.tolist() == pytest.approx([10 * 3 / 15, 20 * 5 / 25, 5 * 3 / 15 + 5 * 5 / 25])
     assert got.sum() == pytest.approx(finds.sum())
+
+
+def test_bins_at_once_as_bin_by_bin():
+    """The space-time cube's verdicts for all bins at once equal cell_verdicts bin by bin
+    (z to rounding, hot = hot_95 or hot_99, cold likewise), on sparse months with a hot
+    corner, bins with nothing walked and cells with finds but no effort."""
+    rng = np.random.default_rng(5)
+    gx, gy = np.meshgrid(np.arange(15), np.arange(12), indexing="ij")
+    ix, iy = gx.ravel(), gy.ravel()
+    n, nb = ix.size, 36
+    effort = rng.gamma(0.6, 3.0, (nb, n)) * (rng.random((nb, n)) < 0.5)
+    effort[7] = 0.0  # a month nobody walked
+    rate = 0.05 + 0.6 * ((ix < 4) & (iy < 4))
+    finds = rng.poisson(rate * effort)
+    finds[3, 10] += 2  # found where no effort was booked
+    snares = finds * rng.integers(1, 3, finds.shape)
+    tested = effort.sum(axis=0) >= 1.0
+    weights = queen_weights(ix[tested], iy[tested])
+    z, hot, cold = bin_verdicts(snares, finds, effort, tested, weights)
+    seen = set()
+    for b in range(nb):
+        v = cell_verdicts(ix, iy, snares[b], finds[b], effort[b], tested=tested, weights=weights)
+        np.testing.assert_allclose(z[b], v.z, rtol=1e-9, atol=1e-12, equal_nan=True)
+        assert (hot[b] == np.isin(v.classes, ("hot_99", "hot_95"))).all()
+        assert (cold[b] == np.isin(v.classes, ("cold_99", "cold_95"))).all()
+        seen.update(v.classes.tolist())
+    assert {"hot_99", "not_significant"} <= seen  # the cube holds verdicts worth comparing

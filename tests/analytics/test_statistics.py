@@ -159,3 +159,16 @@ def test_dispatch_is_the_optimal_assignment():
         mine = a.target[a.unit == u]
         assert list(priority[mine]) == sorted(priority[mine], reverse=True)
         assert a.rank[a.unit == u].tolist() == list(range(1, mine.size + 1))
+
+
+def test_gi_star_of_a_constant_is_no_evidence_even_after_rounding():
+    """np.full(7, 0.1).std() is 1.4e-17, not 0: Gi* must still say z = 0, p = 1, not divide
+    the rounding noise by it (a month where every cell sat at the prior gave z of +-3)."""
+    ix, iy = np.meshgrid(np.arange(7), np.arange(1), indexing="ij")
+    w = queen_weights(ix.ravel(), iy.ravel())
+    y = np.full(7, 0.1)
+    assert y.std() > 0  # the premise: numpy's sd of equal numbers is not exactly 0
+    z, p = gi_star(y, w)
+    assert (z == 0).all() and (p == 1).all()
+    z, _ = gi_star(y + np.arange(7) * 1e-6, w)  # a real, if small, spread still counts
+    assert np.abs(z).max() > 1
