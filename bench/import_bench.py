@@ -72,7 +72,9 @@ def generate(folder: Path, n: int, vertices: int, ctx: AreaContext, units: list[
             start = YEAR + timedelta(hours=float(k) * 365 * 24 / n)
             doc = route_report(xy, ctx.epsg, start, unit=units[k % len(units)])
             if k % 3 == 0:
-                for j in sorted(rng.choice(vertices, size=int(rng.integers(1, 4)), replace=False)):
+                for j in sorted(
+                    rng.choice(vertices, size=int(rng.integers(1, 4)), replace=False).tolist()
+                ):
                     lon, lat = to_wgs84(xy[j : j + 1, 0], xy[j : j + 1, 1], ctx.epsg)
                     found = start + timedelta(seconds=10.0 * int(j))
                     doc["features"].append(

@@ -424,8 +424,13 @@ def import_files(
     setup = _setup(session, defaults, limits, margin_km)
     contexts: dict[int, AreaContext] = {}
     if jobs > 1:
+        # forkserver: workers fork from a clean server that imported this module once (not
+        # from this process, which holds database connections), so each starts in
+        # milliseconds instead of importing numpy, shapely and pyproj again.
+        mp = get_context("forkserver")
+        mp.set_forkserver_preload([__name__])
         executor: Executor = ProcessPoolExecutor(
-            jobs, mp_context=get_context("forkserver"), initializer=_init_worker, initargs=(setup,)
+            jobs, mp_context=mp, initializer=_init_worker, initargs=(setup,)
         )
     else:
         _init_worker(setup)
