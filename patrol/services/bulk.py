@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -424,11 +424,11 @@ def import_files(
     setup = _setup(session, defaults, limits, margin_km)
     contexts: dict[int, AreaContext] = {}
     if jobs > 1:
-        # forkserver: workers fork from a clean server that imported this module once (not
-        # from this process, which holds database connections), so each starts in
-        # milliseconds instead of importing numpy, shapely and pyproj again.
-        mp = get_context("forkserver")
-        mp.set_forkserver_preload([__name__])
+        # fork where there is one: a worker starts in milliseconds with every module loaded
+        # (forkserver or spawn import numpy, shapely, pyproj and the app again: ~10 s of a
+        # 300-patrol import on a loaded machine). Workers never touch the parent's database
+        # connections, and leave through os._exit, so those are not closed under it.
+        mp = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
         executor: Executor = ProcessPoolExecutor(
             jobs, mp_context=mp, initializer=_init_worker, initargs=(setup,)
         )
