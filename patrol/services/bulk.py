@@ -437,7 +437,9 @@ def import_files(
         executor = _InProcess()
     try:
         pending: list[_Measured] = []
-        for item in _measured(names, executor, chunk, ahead=2 * max(jobs, 1)):
+        # Enough chunks in flight that the workers keep measuring while a batch is stored.
+        ahead = 2 * jobs + batch // chunk if jobs > 1 else 1
+        for item in _measured(names, executor, chunk, ahead=ahead):
             if isinstance(item, Outcome):
                 yield item
                 continue
