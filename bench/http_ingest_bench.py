@@ -36,6 +36,9 @@ BENCH = Path(__file__).resolve().parent
 def peer_app(environ, start_response):
     """The peer: parse the body, store it as one row, answer its id (no validation, no
     measuring): what any ingest costs at least on this server and database."""
+    if environ["REQUEST_METHOD"] != "POST":  # the readiness probe
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ready"]
     body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
     doc = orjson.loads(body)
     pid = doc["features"][0]["id"]
