@@ -12,6 +12,8 @@ GeoPackage, labelled so).
     PATROL_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         python bench/import_bench.py --patrols 300            # also PostgreSQL (a scratch DB)
 
+`--profile` runs the import in this process (one job) under cProfile instead.
+
 Peak RSS: the sum over the importing process and its workers, sampled every 50 ms from
 /proc, and resource.getrusage(RUSAGE_CHILDREN).ru_maxrss (the largest single process).
 """
@@ -253,6 +255,31 @@ def peer(folder: Path, epsg: int, pg_base: str | None) -> str:
     return f"peer (FALLBACK, no PostGIS): ogr2ogr into a GeoPackage {time.perf_counter() - t:.1f} s"
 
 
+def profile(url: str, files: list[str]) -> None:
+    """Where the time goes: the import in this process (--jobs 1) under cProfile."""
+    import cProfile
+    import pstats
+
+    from patrol.geo.report import Limits, ReportDefaults
+    from patrol.services.bulk import import_files
+
+    prepare(url)
+    app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": url})
+    with app.app_context():
+        from patrol.db import get_session
+
+        session = get_session()
+        limits = Limits(app.config["MAX_ROUTE_VERTICES"], app.config["MAX_FINDS_PER_PATROL"])
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in import_files(
+            session, files, defaults=ReportDefaults(), limits=limits, margin_km=10.0, jobs=1
+        ):
+            pass
+        profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--patrols", type=int, default=5700)
@@ -261,6 +288,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=200)
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--sqlite-only", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="cProfile the import in-process")
     args = ap.parse_args()
     pg_base = None if args.sqlite_only else os.environ.get("PATROL_BENCH_DATABASE_URL")
     tmp = Path(tempfile.mkdtemp(prefix="patrol-import-bench-"))
@@ -277,6 +305,9 @@ def main() -> None:
             f"{size / 2**20:.0f} MiB of GeoJSON (generated in {time.perf_counter() - t:.0f} s); "
             f"jobs {args.jobs}, batch {args.batch}; load {os.getloadavg()[0]:.1f}"
         )
+        if args.profile:
+            profile(f"sqlite:///{tmp}/profile.sqlite3", files)
+            return
         targets = [("sqlite", f"sqlite:///{tmp}/bench.sqlite3", None)]
         if pg_base:
             name, url = scratch_pg(pg_base)
