@@ -201,3 +201,15 @@ def test_a_refused_batch_is_stored_patrol_by_patrol(runner, world, tmp_path, ses
     assert session.scalar(sa.select(sa.func.count()).select_from(Patrol)) == 6
     patrol_events = sa.select(sa.func.count()).select_from(AuditEvent)
     assert session.scalar(patrol_events.where(AuditEvent.entity == "patrol")) == 6
+
+
+def test_quiet_keeps_rejections_and_the_summary(runner, world, tmp_path):
+    files, _ = _bad_batch(tmp_path)
+    result = runner.invoke(args=["patrols", "import", "--quiet", "--jobs", "1", *files])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        line for line in result.stdout.splitlines() if line.startswith("6 stored,")
+    ]
+    assert len(result.stdout.splitlines()) == 1
+    assert "conflict.geojson: rejected" in result.stderr
+    assert "importing" not in result.stderr  # no progress bar: --quiet, and not a terminal
