@@ -5,9 +5,9 @@ Per report the rules are those of ``ingest_report``: the same importers and vali
 same rows (services/patrol_rows.py), a replay answered "already stored", a conflict or a bad
 report rejected alone with its reasons. What changes is the unit of work: one write
 transaction per batch of patrols, existing ids looked up in one SELECT, rows written with
-executemany, and the parsing and measuring (the CPU-bound part) done by a process pool while
-this process writes. Files are read as they are needed, a bounded number in flight, so the
-import never holds the whole park-year in memory.
+executemany, and the parsing and measuring (the CPU-bound part, services/bulk_measure.py)
+done by a process pool while this process writes. Files are read as they are needed, a
+bounded number in flight, so the import never holds the whole park-year in memory.
 
 A batch the database refuses (a race with another writer, a constraint) is rolled back and
 its patrols stored one by one through ``ingest_report``; so is a batch whose area had its
@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Executor, ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,9 +36,18 @@ from patrol.errors import (
 )
 from patrol.geo.importers import importer_for
 from patrol.geo.report import Limits, ReportDefaults, iso_utc
+from patrol.services.bulk_measure import (
+    InProcess,
+    Measured,
+    Outcome,
+    Setup,
+    init_worker,
+    measured,
+    rejected,
+)
+from patrol.services.bulk_measure import setup as make_setup
 from patrol.services.measure import AreaContext
-from patrol.services.patrol_rows import PatrolRows, check_unit, patrol_rows
-from patrol.services.patrols import ingest_report, measure_report
+from patrol.services.patrols import ingest_report
 from patrol.store.engine import begin_write
 from patrol.store.models import (
     AuditEvent,
@@ -51,172 +57,11 @@ from patrol.store.models import (
     Patrol,
     PatrolTrack,
     SnareFind,
-    Unit,
-    Zone,
 )
 
 __all__ = ["Outcome", "import_files"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Outcome:
-    """What became of one file: ``state`` is stored, already stored or rejected."""
-
-    name: str
-    state: str
-    patrol_id: str | None = None
-    distance_km: float = 0.0
-    vertices: int = 0
-    detail: str = ""
-    errors: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class _Measured:
-    """A report parsed, validated and measured, as rows ready to store."""
-
-    name: str
-    area_id: int
-    zones_version: int
-    finds: list[tuple[str, str]]  # id, JSON pointer
-    rows: PatrolRows
-
-
-def _rejected(name: str, error: PatrolError) -> Outcome:
-    return Outcome(
-        name,
-        "rejected",
-        detail=error.detail or error.title,
-        errors=[(e.pointer, e.detail) for e in error.errors],
-    )
-
-
-# --- the measuring side (a worker process, or this one with jobs=1) -------------------------
-
-
-@dataclass
-class _Setup:
-    """What measuring needs, as plain picklable data: areas (columns and zone rows) and units."""
-
-    areas: dict[int, tuple[dict[str, Any], list[tuple[int, str, str]]]]
-    units: dict[str, tuple[int, int, str, bool]]  # code -> id, area_id, code, active
-    timezones: dict[int, str]
-    defaults: ReportDefaults
-    limits: Limits
-    margin_km: float
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(setup: _Setup) -> None:
-    """Project each area's zones once per worker (the AreaContext)."""
-    contexts = {}
-    for area_id, (columns, zones) in setup.areas.items():
-        area = SimpleNamespace(**columns)
-        rows = [SimpleNamespace(id=i, code=c, geometry_geojson=g) for i, c, g in zones]
-        contexts[area_id] = AreaContext._build(area, rows)
-    _WORKER.update(setup=setup, contexts=contexts)
-
-
-def _measure_file(name: str) -> _Measured | Outcome:
-    setup: _Setup = _WORKER["setup"]
-    try:
-        data = Path(name).read_bytes()
-        importer = importer_for(None, name, data[:4096])
-        if importer.exchange:
-            raise ValidationFailed(
-                f"{name} is {importer.name.upper()} patrol XML: import it with "
-                f"'patrol {importer.name} import'.",
-                errors=[FieldError("/", "an exchange file holds whole patrols")],
-            )
-        report = importer.parse(data, setup.defaults, setup.limits)
-        del data
-        known = setup.units.get(report.unit)
-        unit = (
-            None
-            if known is None
-            else SimpleNamespace(id=known[0], area_id=known[1], code=known[2], active=known[3])
-        )
-        check_unit(report, unit)
-        context: AreaContext = _WORKER["contexts"][unit.area_id]
-        route, figures = measure_report(report, context, setup.margin_km)
-        rows = patrol_rows(
-            report,
-            unit_id=unit.id,
-            unit_code=unit.code,
-            area_id=unit.area_id,
-            timezone=setup.timezones[unit.area_id],
-            context=context,
-            route=route,
-            figures=figures,
-        )
-    except PatrolError as error:
-        return _rejected(name, error)
-    return _Measured(
-        name,
-        unit.area_id,
-        context.zones_version,
-        [(s.id, s.pointer) for s in report.snares],
-        rows,
-    )
-
-
-def _measure_chunk(names: list[str]) -> list[_Measured | Outcome]:
-    return [_measure_file(n) for n in names]
-
-
-class _InProcess(Executor):
-    """jobs=1: measure in this process, lazily, one chunk when it is asked for."""
-
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        future: Future = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future
-
-
-def _setup(session: so.Session, defaults: ReportDefaults, limits: Limits, margin_km: float):
-    areas: dict[int, tuple[dict[str, Any], list[tuple[int, str, str]]]] = {}
-    timezones = {}
-    for area in session.scalars(sa.select(ConservationArea)):
-        zones = session.execute(
-            sa.select(Zone.id, Zone.code, Zone.geometry_geojson)
-            .where(Zone.area_id == area.id)
-            .order_by(Zone.id)
-        ).all()
-        columns = {
-            k: getattr(area, k)
-            for k in (
-                "id",
-                "zones_version",
-                "epsg",
-                "grid_origin_x",
-                "grid_origin_y",
-                "cell_m",
-                "boundary_geojson",
-            )
-        }
-        areas[area.id] = (columns, [tuple(z) for z in zones])
-        timezones[area.id] = area.timezone
-    units = {u.code: (u.id, u.area_id, u.code, u.active) for u in session.scalars(sa.select(Unit))}
-    session.rollback()
-    return _Setup(areas, units, timezones, defaults, limits, margin_km)
-
-
-def _measured(
-    names: list[str], executor: Executor, chunk: int, ahead: int
-) -> Iterator[_Measured | Outcome]:
-    """Every file measured, in order, with at most ``ahead`` chunks in flight."""
-    chunks = (names[k : k + chunk] for k in range(0, len(names), chunk))
-    pending: deque[Future] = deque()
-    for part in chunks:
-        pending.append(executor.submit(_measure_chunk, part))
-        if len(pending) >= ahead:
-            yield from pending.popleft().result()
-    while pending:
-        yield from pending.popleft().result()
 
 
 # --- the storing side (this process) --------------------------------------------------------
@@ -227,7 +72,7 @@ def _in_chunks(values: list, size: int = 500) -> Iterable[list]:
         yield values[k : k + size]
 
 
-def _store_batch(session: so.Session, batch: list[_Measured]) -> list[Outcome] | None:
+def _store_batch(session: so.Session, batch: list[Measured]) -> list[Outcome] | None:
     """Store a batch in one transaction; None when it must go patrol by patrol instead."""
     begin_write(session)
     versions = dict(
@@ -262,7 +107,7 @@ def _store_batch(session: so.Session, batch: list[_Measured]) -> list[Outcome] |
             ).all()
         )
     outcomes: list[Outcome] = []
-    new: list[_Measured] = []
+    new: list[Measured] = []
     batch_hashes: dict[str, str] = {}
     for m in batch:
         uuid, digest = m.rows.patrol["uuid"], m.rows.patrol["content_hash"]
@@ -273,7 +118,7 @@ def _store_batch(session: so.Session, batch: list[_Measured]) -> list[Outcome] |
             outcomes.append(Outcome(m.name, "already stored", uuid, known_km, vertices))
             continue
         if error is not None:
-            outcomes.append(_rejected(m.name, error))
+            outcomes.append(rejected(m.name, error))
             continue
         problems = [
             FieldError(
@@ -285,7 +130,7 @@ def _store_batch(session: so.Session, batch: list[_Measured]) -> list[Outcome] |
         ]
         if problems:
             outcomes.append(
-                _rejected(
+                rejected(
                     m.name,
                     ValidationFailed(
                         "The report does not fit its area; nothing was stored.", errors=problems
@@ -329,7 +174,7 @@ def _known_id(
     return None
 
 
-def _insert(session: so.Session, new: list[_Measured]) -> None:
+def _insert(session: so.Session, new: list[Measured]) -> None:
     conn = session.connection()
     patrol = Patrol.__table__
     ids = dict(
@@ -382,7 +227,7 @@ def _insert(session: so.Session, new: list[_Measured]) -> None:
 
 
 def _one_by_one(
-    session: so.Session, batch: list[_Measured], setup: _Setup, contexts: dict
+    session: so.Session, batch: list[Measured], setup: Setup, contexts: dict
 ) -> list[Outcome]:
     """The batch again through the single-report path, each patrol in its own transaction."""
     outcomes = []
@@ -396,7 +241,7 @@ def _one_by_one(
                 session, None, report, area_margin_km=setup.margin_km, contexts=contexts
             )
         except PatrolError as error:
-            outcomes.append(_rejected(m.name, error))
+            outcomes.append(rejected(m.name, error))
             continue
         state = "stored" if result.created else "already stored"
         p = result.patrol
@@ -421,7 +266,7 @@ def import_files(
     patrols per transaction. Rejected files are yielded as soon as known, stored ones after
     their batch commits.
     """
-    setup = _setup(session, defaults, limits, margin_km)
+    setup = make_setup(session, defaults, limits, margin_km)
     contexts: dict[int, AreaContext] = {}
     if jobs > 1:
         # fork where there is one: a worker starts in milliseconds with every module loaded
@@ -430,16 +275,16 @@ def import_files(
         # connections, and leave through os._exit, so those are not closed under it.
         mp = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
         executor: Executor = ProcessPoolExecutor(
-            jobs, mp_context=mp, initializer=_init_worker, initargs=(setup,)
+            jobs, mp_context=mp, initializer=init_worker, initargs=(setup,)
         )
     else:
-        _init_worker(setup)
-        executor = _InProcess()
+        init_worker(setup)
+        executor = InProcess()
     try:
-        pending: list[_Measured] = []
+        pending: list[Measured] = []
         # Enough chunks in flight that the workers keep measuring while a batch is stored.
         ahead = 2 * jobs + batch // chunk if jobs > 1 else 1
-        for item in _measured(names, executor, chunk, ahead=ahead):
+        for item in measured(names, executor, chunk, ahead=ahead):
             if isinstance(item, Outcome):
                 yield item
                 continue
@@ -454,7 +299,7 @@ def import_files(
 
 
 def _flush(
-    session: so.Session, batch: list[_Measured], setup: _Setup, contexts: dict
+    session: so.Session, batch: list[Measured], setup: Setup, contexts: dict
 ) -> list[Outcome]:
     try:
         outcomes = _store_batch(session, batch)
