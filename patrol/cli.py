@@ -323,17 +323,19 @@ patrols_group = AppGroup("patrols", help="Patrol reports.")
 @click.option("--transport", type=click.Choice(["foot", "vehicle", "motorbike", "boat", "ski"]))
 @click.option("--started-at", help="ISO time, for GPX tracks without times.")
 @click.option("--ended-at", help="ISO time, for GPX tracks without times.")
-def patrols_import(files, unit, transport, started_at, ended_at) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(1),
+    default=None,
+    help="Processes that parse and measure (default: the CPUs; 1: this process only).",
+)
+@click.option("--batch", type=click.IntRange(1), default=200, help="Patrols per transaction.")
+@click.option("--quiet", is_flag=True, help="Only rejections and the summary; no progress bar.")
+def patrols_import(files, unit, transport, started_at, ended_at, jobs, batch, quiet) -> None:
     """Import report files (GeoJSON or GPX) with the API's validation and idempotency."""
-    from patrol.errors import FieldError, ValidationFailed
-    from patrol.geo.importers import importer_for
-    from patrol.geo.report import Limits, ReportDefaults, parse_time
-    from patrol.services.patrols import ingest_report
+    from patrol.cli_import import run_import
+    from patrol.geo.report import ReportDefaults, parse_time
 
-    session = _session()
-    limits = Limits(
-        current_app.config["MAX_ROUTE_VERTICES"], current_app.config["MAX_FINDS_PER_PATROL"]
-    )
     try:
         defaults = ReportDefaults(
             unit=unit,
@@ -343,38 +345,7 @@ def patrols_import(files, unit, transport, started_at, ended_at) -> None:
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    failed = 0
-    contexts: dict = {}
-    for name in files:
-        data = Path(name).read_bytes()
-        try:
-            importer = importer_for(None, name, data[:4096])
-            if importer.exchange:
-                raise ValidationFailed(
-                    f"{name} is {importer.name.upper()} patrol XML: import it with "
-                    f"'patrol {importer.name} import'.",
-                    errors=[FieldError("/", "an exchange file holds whole patrols")],
-                )
-            report = importer.parse(data, defaults, limits)
-            result = ingest_report(
-                session,
-                None,
-                report,
-                area_margin_km=current_app.config["AREA_MARGIN_KM"],
-                contexts=contexts,
-            )
-        except PatrolError as error:
-            failed += 1
-            click.echo(f"{name}: rejected", err=True)
-            click.echo(f"  {error.detail or error.title}", err=True)
-            for item in error.errors:
-                click.echo(f"  {item.pointer or '/'}: {item.detail}", err=True)
-            continue
-        state = "stored" if result.created else "already stored"
-        click.echo(
-            f"{name}: {state} as patrol {result.patrol.uuid} ({result.patrol.distance_km:.2f} km)"
-        )
-    if failed:
+    if run_import(_session(), list(files), defaults, jobs=jobs, batch=batch, quiet=quiet):
         sys.exit(1)
 
 

@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
@@ -45,6 +44,7 @@ from patrol.services.measure import (
     route_segments,
 )
 from patrol.services.observations import patrol_observations
+from patrol.services.patrol_rows import check_unit, patrol_rows
 from patrol.store.engine import begin_write
 from patrol.store.models import (
     ConservationArea,
@@ -103,18 +103,6 @@ def _existing(
     return IngestResult(created=False, patrol=stored)
 
 
-def local_days(started_at: datetime, ended_at: datetime, tz: str) -> dict[str, Any]:
-    """The patrol's start day and month in the area's time zone, and the local days it spans."""
-    zone = ZoneInfo(tz)
-    start = started_at.astimezone(zone).date()
-    end = ended_at.astimezone(zone).date()
-    return {
-        "start_date": start,
-        "start_month": start.year * 100 + start.month,
-        "days": (end - start).days + 1,
-    }
-
-
 def _check_place(report: PatrolReport, context: AreaContext, margin_km: float) -> list[FieldError]:
     """Every vertex and every find must lie in the unit's area, give or take ``margin_km``."""
     problems: list[FieldError] = []
@@ -169,65 +157,31 @@ def store_report(
     route: list[np.ndarray],
     figures: RouteFigures,
 ) -> Patrol:
-    lon_min = min(float(p[:, 0].min()) for p in route)
-    lat_min = min(float(p[:, 1].min()) for p in route)
-    lon_max = max(float(p[:, 0].max()) for p in route)
-    lat_max = max(float(p[:, 1].max()) for p in route)
-    patrol = Patrol(
-        uuid=report.id,
-        area_id=unit.area_id,
+    rows = patrol_rows(
+        report,
         unit_id=unit.id,
-        leader=report.leader,
-        members_json=json.dumps(report.members),
-        transport=report.transport,
-        started_at=report.started_at,
-        ended_at=report.ended_at,
-        **local_days(report.started_at, report.ended_at, unit.area.timezone),
-        route_geojson=tracks.encode_route(route),
-        coord_times_json=tracks.encode_times(report.times),
-        vertex_count=report.vertex_count,
-        distance_km=figures.distance_km,
-        duration_h=figures.duration_h,
-        min_lon=lon_min,
-        min_lat=lat_min,
-        max_lon=lon_max,
-        max_lat=lat_max,
-        content_hash=report.content_hash(),
-        source_format=report.source_format,
+        unit_code=unit.code,
+        area_id=unit.area_id,
+        timezone=unit.area.timezone,
+        context=context,
+        route=route,
+        figures=figures,
         submitted_by_id=principal.user_id if principal else None,
+    )
+    patrol = Patrol(
+        **rows.patrol,
+        route_geojson=rows.route_geojson,
+        coord_times_json=rows.coord_times_json,
     )
     session.add(patrol)
     session.flush()
-    _write_effort(session, patrol.id, figures.cells, figures.zones, context)
-    if report.snares:
-        lon = np.array([s.lon for s in report.snares])
-        lat = np.array([s.lat for s in report.snares])
-        x, y = to_metric(lon, lat, context.epsg)
-        ix, iy = context.grid.cell_of(x, y)
-        zone_ids = context.zone_of(x, y)
-        session.execute(
-            sa.insert(SnareFind),
-            [
-                {
-                    "uuid": s.id,
-                    "patrol_id": patrol.id,
-                    "area_id": unit.area_id,
-                    "found_at": s.found_at,
-                    "lon": s.lon,
-                    "lat": s.lat,
-                    "type": s.type,
-                    "count": s.count,
-                    "state": s.state,
-                    "action": s.action,
-                    "species": s.species,
-                    "notes": s.notes,
-                    "cell_ix": int(ix[k]),
-                    "cell_iy": int(iy[k]),
-                    "zone_id": zone_ids[k],
-                }
-                for k, s in enumerate(report.snares)
-            ],
-        )
+    for table, values in (
+        (EffortCell, rows.cells),
+        (EffortZone, rows.zones),
+        (SnareFind, rows.finds),
+    ):
+        if values:
+            session.execute(sa.insert(table), [v | {"patrol_id": patrol.id} for v in values])
     audit.record(
         session,
         user_id=patrol.submitted_by_id,
@@ -235,64 +189,18 @@ def store_report(
         action="create",
         entity="patrol",
         entity_id=report.id,
-        after={
-            "unit": unit.code,
-            "started_at": iso_utc(report.started_at),
-            "distance_km": round(figures.distance_km, 3),
-            "finds": len(report.snares),
-            "content_hash": patrol.content_hash,
-        },
+        after=rows.audit_after,
     )
     return patrol
 
 
-def _write_effort(session, patrol_id, cells, zones, context: AreaContext) -> None:
-    if len(cells.ix):
-        session.execute(
-            sa.insert(EffortCell),
-            [
-                {
-                    "patrol_id": patrol_id,
-                    "ix": int(a),
-                    "iy": int(b),
-                    "effort_km": float(k),
-                    "effort_h": float(h),
-                }
-                for a, b, k, h in zip(cells.ix, cells.iy, cells.km, cells.hours, strict=True)
-            ],
-        )
-    if len(zones.zone):
-        session.execute(
-            sa.insert(EffortZone),
-            [
-                {
-                    "patrol_id": patrol_id,
-                    "zone_id": int(context.zone_ids[z]),
-                    "effort_km": float(k),
-                    "effort_h": float(h),
-                }
-                for z, k, h in zip(zones.zone, zones.km, zones.hours, strict=True)
-            ],
-        )
-
-
 def _unit_for(session: so.Session, principal: Principal | None, report: PatrolReport) -> Unit:
     unit = session.scalar(sa.select(Unit).where(Unit.code == report.unit))
-    unit_pointer = (
-        f"{report.route_pointer}/properties/unit" if report.source_format == "geojson" else "/unit"
-    )
     if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
-        raise ValidationFailed(
-            "The report names an unknown unit; nothing was stored.",
-            errors=[FieldError(unit_pointer, f"no unit '{report.unit}'")],
-        )
+        check_unit(report, None)
     if principal is not None and not principal.can_submit_for(unit):
         raise Forbidden(f"You may not submit reports for unit {unit.code}.")
-    if not unit.active:
-        raise ValidationFailed(
-            "The unit is not active; nothing was stored.",
-            errors=[FieldError(unit_pointer, f"unit '{unit.code}' is retired")],
-        )
+    check_unit(report, unit)
     return unit
 
 

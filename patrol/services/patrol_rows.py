@@ -1,0 +1,213 @@
+"""What a stored patrol is, as rows: one rule shared by the single-report path (ingest_report)
+and the bulk import (services/bulk.py), so both store a report the same way."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from patrol.errors import FieldError, ValidationFailed
+from patrol.geo import tracks
+from patrol.geo.projection import to_metric
+from patrol.geo.report import PatrolReport, iso_utc
+from patrol.services.measure import AreaContext, RouteFigures
+
+__all__ = [
+    "PatrolRows",
+    "audit_after",
+    "check_unit",
+    "effort_rows",
+    "find_rows",
+    "local_days",
+    "patrol_columns",
+    "patrol_rows",
+]
+
+
+def local_days(started_at: datetime, ended_at: datetime, tz: str) -> dict[str, Any]:
+    """The patrol's start day and month in the area's time zone, and the local days it spans."""
+    zone = ZoneInfo(tz)
+    start = started_at.astimezone(zone).date()
+    end = ended_at.astimezone(zone).date()
+    return {
+        "start_date": start,
+        "start_month": start.year * 100 + start.month,
+        "days": (end - start).days + 1,
+    }
+
+
+def check_unit(report: PatrolReport, unit: Any, visible: bool = True) -> None:
+    """ValidationFailed unless ``unit`` (None when no unit has the report's code; anything
+    with ``code`` and ``active``) may carry the report; ``visible`` False hides a unit of an
+    area the sender does not belong to as if it did not exist."""
+    unit_pointer = (
+        f"{report.route_pointer}/properties/unit" if report.source_format == "geojson" else "/unit"
+    )
+    if unit is None or not visible:
+        raise ValidationFailed(
+            "The report names an unknown unit; nothing was stored.",
+            errors=[FieldError(unit_pointer, f"no unit '{report.unit}'")],
+        )
+    if not unit.active:
+        raise ValidationFailed(
+            "The unit is not active; nothing was stored.",
+            errors=[FieldError(unit_pointer, f"unit '{unit.code}' is retired")],
+        )
+
+
+def patrol_columns(
+    report: PatrolReport,
+    *,
+    unit_id: int,
+    area_id: int,
+    timezone: str,
+    route: list[np.ndarray],
+    figures: RouteFigures,
+    submitted_by_id: int | None,
+) -> dict[str, Any]:
+    """The patrol row's columns (route and times excepted: they go to patrol_track)."""
+    return {
+        "uuid": report.id,
+        "area_id": area_id,
+        "unit_id": unit_id,
+        "leader": report.leader,
+        "members_json": json.dumps(report.members),
+        "transport": report.transport,
+        "started_at": report.started_at,
+        "ended_at": report.ended_at,
+        **local_days(report.started_at, report.ended_at, timezone),
+        "vertex_count": report.vertex_count,
+        "distance_km": figures.distance_km,
+        "duration_h": figures.duration_h,
+        "min_lon": min(float(p[:, 0].min()) for p in route),
+        "min_lat": min(float(p[:, 1].min()) for p in route),
+        "max_lon": max(float(p[:, 0].max()) for p in route),
+        "max_lat": max(float(p[:, 1].max()) for p in route),
+        "content_hash": report.content_hash(),
+        "source_format": report.source_format,
+        "submitted_by_id": submitted_by_id,
+    }
+
+
+def effort_rows(
+    patrol_id: int | None, figures: RouteFigures, context: AreaContext
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The effort_cell and effort_zone rows of a measured route."""
+    cells, zones = figures.cells, figures.zones
+    cell_rows = [
+        {"patrol_id": patrol_id, "ix": a, "iy": b, "effort_km": k, "effort_h": h}
+        for a, b, k, h in zip(
+            np.asarray(cells.ix).tolist(),
+            np.asarray(cells.iy).tolist(),
+            np.asarray(cells.km, dtype=float).tolist(),
+            np.asarray(cells.hours, dtype=float).tolist(),
+            strict=True,
+        )
+    ]
+    zone_rows = [
+        {"patrol_id": patrol_id, "zone_id": int(context.zone_ids[z]), "effort_km": k, "effort_h": h}
+        for z, k, h in zip(
+            np.asarray(zones.zone).tolist(),
+            np.asarray(zones.km, dtype=float).tolist(),
+            np.asarray(zones.hours, dtype=float).tolist(),
+            strict=True,
+        )
+    ]
+    return cell_rows, zone_rows
+
+
+def find_rows(
+    report: PatrolReport, patrol_id: int | None, area_id: int, context: AreaContext
+) -> list[dict[str, Any]]:
+    """The snare_find rows of a report: each find with its grid cell and zone."""
+    if not report.snares:
+        return []
+    lon = np.array([s.lon for s in report.snares])
+    lat = np.array([s.lat for s in report.snares])
+    x, y = to_metric(lon, lat, context.epsg)
+    ix, iy = context.grid.cell_of(x, y)
+    zone_ids = context.zone_of(x, y)
+    return [
+        {
+            "uuid": s.id,
+            "patrol_id": patrol_id,
+            "area_id": area_id,
+            "found_at": s.found_at,
+            "lon": s.lon,
+            "lat": s.lat,
+            "type": s.type,
+            "count": s.count,
+            "state": s.state,
+            "action": s.action,
+            "species": s.species,
+            "notes": s.notes,
+            "cell_ix": int(ix[k]),
+            "cell_iy": int(iy[k]),
+            "zone_id": zone_ids[k],
+        }
+        for k, s in enumerate(report.snares)
+    ]
+
+
+def audit_after(
+    report: PatrolReport, unit_code: str, figures: RouteFigures, content_hash: str
+) -> dict[str, Any]:
+    """What the audit trail keeps of a created patrol."""
+    return {
+        "unit": unit_code,
+        "started_at": iso_utc(report.started_at),
+        "distance_km": round(figures.distance_km, 3),
+        "finds": len(report.snares),
+        "content_hash": content_hash,
+    }
+
+
+@dataclass
+class PatrolRows:
+    """Every row of one measured report, before the patrol has its database id."""
+
+    patrol: dict[str, Any]
+    route_geojson: str
+    coord_times_json: str | None
+    cells: list[dict[str, Any]]
+    zones: list[dict[str, Any]]
+    finds: list[dict[str, Any]]
+    audit_after: dict[str, Any]
+
+
+def patrol_rows(
+    report: PatrolReport,
+    *,
+    unit_id: int,
+    unit_code: str,
+    area_id: int,
+    timezone: str,
+    context: AreaContext,
+    route: list[np.ndarray],
+    figures: RouteFigures,
+    submitted_by_id: int | None = None,
+) -> PatrolRows:
+    columns = patrol_columns(
+        report,
+        unit_id=unit_id,
+        area_id=area_id,
+        timezone=timezone,
+        route=route,
+        figures=figures,
+        submitted_by_id=submitted_by_id,
+    )
+    cells, zones = effort_rows(None, figures, context)
+    return PatrolRows(
+        patrol=columns,
+        route_geojson=tracks.encode_route(route),
+        coord_times_json=tracks.encode_times(report.times),
+        cells=cells,
+        zones=zones,
+        finds=find_rows(report, None, area_id, context),
+        audit_after=audit_after(report, unit_code, figures, columns["content_hash"]),
+    )
