@@ -14,6 +14,7 @@ from patrol.config import demo_allowed
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired, FieldError, Forbidden, ValidationFailed
 from patrol.geo.report import parse_time, printable
+from patrol.services import areas
 from patrol.services.auth import Principal, authenticate_token, session_principal
 from patrol.services.queries import Filters
 
@@ -159,7 +160,8 @@ def _comparable(value: date | datetime) -> datetime:
 
 
 def filters_from_request() -> Filters:
-    """from, to, unit, zone, bbox, limit, offset from the query string, validated together."""
+    """area, from, to, unit, zone, bbox, limit, offset from the query string, validated
+    together."""
     args = request.args
     problems: list[FieldError] = []
     start = _time_arg("from", args["from"], problems, False) if args.get("from") else None
@@ -188,6 +190,9 @@ def filters_from_request() -> Filters:
     offset = int_arg("offset", 0, 0, 10**9, problems)
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    area_id = None
+    if args.get("area"):  # one of the caller's areas (404 for another's, as everywhere)
+        area_id = areas.area_for(get_session(), current_principal(), args["area"]).id
     return Filters(
         start=None if _is_day(start) else start,
         end=None if _is_day(end) else end,
@@ -198,6 +203,7 @@ def filters_from_request() -> Filters:
         offset=offset,
         first_day=start if _is_day(start) else None,
         end_day=end if _is_day(end) else None,
+        area_id=area_id,
     )
 
 

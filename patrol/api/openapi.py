@@ -43,6 +43,7 @@ def _enum(*values: str) -> dict[str, Any]:
 
 
 _FILTERS = [
+    _q("area", {"type": "string"}, "area slug: only this one of your areas (default: all)"),
     _q(
         "from",
         _DAY_OR_TIME,

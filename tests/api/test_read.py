@@ -39,6 +39,19 @@ def ids(response):
     return [f["id"] for f in response.get_json()["features"]]
 
 
+def test_area_filter_keeps_to_one_of_the_callers_areas(client, world, patrols):
+    """``area=<slug>`` lists that area's patrols and finds only; another's is a 404."""
+    h = world.auth("admin")  # sees both areas
+    assert ids(client.get("/api/v1/patrols?area=test-area", headers=h)) == patrols
+    assert ids(client.get("/api/v1/patrols?area=other-area", headers=h)) == []
+    assert ids(client.get("/api/v1/snares?area=other-area", headers=h)) == []
+    assert len(ids(client.get("/api/v1/snares?area=test-area", headers=h))) == len(patrols)
+    r = client.get("/api/v1/patrols?area=test-area", headers=world.auth("coord_other"))
+    assert r.status_code == 404 and r.mimetype == "application/problem+json"
+    nxt = client.get("/api/v1/patrols?area=test-area&limit=2", headers=h).get_json()
+    assert "area=test-area" in next(x["href"] for x in nxt["links"] if x["rel"] == "next")
+
+
 def test_filters(client, world, patrols):
     h = world.auth("coord")
     assert ids(client.get("/api/v1/patrols", headers=h)) == patrols
