@@ -35,6 +35,7 @@ __all__ = [
     "partition",
     "unpartition",
     "wanted",
+    "window_hint",
 ]
 
 log = logging.getLogger(__name__)
@@ -242,3 +243,35 @@ def list_partitions(conn: sa.Connection) -> list[dict]:
         n = conn.exec_driver_sql(f"SELECT count(*) FROM {_q(child)}").scalar_one()
         out.append({"table": parent, "partition": child, "rows": n})
     return out
+
+
+def window_hint(engine: sa.Engine, patrol_id: sa.ColumnElement, conditions: list) -> list:
+    """Conditions to add to a query joining a partitioned table to the patrols selected by
+    ``conditions`` (none on a plain database): ``patrol_id`` between the least and the
+    greatest id of those patrols.
+
+    PostgreSQL does not count run-time partition pruning when it costs a join, so a join of a
+    window's patrols with ``effort_cell`` is planned as a scan of every partition. The bounds
+    are sub-selects, known when the query starts: the partitions outside them are skipped
+    (``never executed``), and the window's own partition is read in one sequential pass.
+    """
+    if engine.dialect.name != "postgresql" or not _partitioned_engine(engine):
+        return []
+    from patrol.store.models import Patrol
+
+    lo = sa.select(sa.func.min(Patrol.id)).where(*conditions).scalar_subquery()
+    hi = sa.select(sa.func.max(Patrol.id)).where(*conditions).scalar_subquery()
+    return [patrol_id.between(lo, hi)]
+
+
+_known: dict[str, bool] = {}
+
+
+def _partitioned_engine(engine: sa.Engine) -> bool:
+    # Once per engine URL and process: a database is partitioned by a migration or by
+    # `patrol db partition`, and a server restarts after either.
+    key = engine.url.render_as_string(hide_password=True)
+    if key not in _known:
+        with engine.connect() as conn:
+            _known[key] = is_partitioned(conn)
+    return _known[key]

@@ -382,3 +382,48 @@ def test_sqlite_ignores_the_setting_and_the_cli_says_why(tmp_path, monkeypatch):
         assert result.exit_code != 0
         assert "partitioning is for PostgreSQL" in result.output
     engine.dispose()
+
+
+@pg_only
+def test_the_window_hint_prunes_and_changes_no_figure(stores):
+    """``window_hint`` bounds effort rows by the window's patrol ids: the same sums, the other
+    partitions skipped when the query runs, and nothing added on a plain database."""
+    from patrol.store.models import EffortCell, Patrol
+
+    sums = {}
+    for mode in MODES:
+        app, world = stores[mode]
+        engine = app.extensions["patrol.engine"]
+        cond = [
+            Patrol.area_id == world.area_id,
+            Patrol.start_date >= datetime(2026, 3, 1).date(),
+            Patrol.start_date < datetime(2026, 4, 1).date(),
+        ]
+        hint = partitioning.window_hint(engine, EffortCell.patrol_id, cond)
+        assert bool(hint) == (mode == "partitioned")
+        query = (
+            sa.select(EffortCell.ix, EffortCell.iy, sa.func.sum(EffortCell.effort_km))
+            .join(Patrol, Patrol.id == EffortCell.patrol_id)
+            .group_by(EffortCell.ix, EffortCell.iy)
+            .order_by(EffortCell.ix, EffortCell.iy)
+        )
+        with engine.connect() as conn:
+            plain = conn.execute(query.where(*cond)).all()
+            hinted = conn.execute(query.where(*cond, *hint)).all()
+            assert hinted == plain and len(plain) > 10
+            sums[mode] = plain
+            if hint:
+                sql = str(
+                    query.where(*cond, *hint).compile(
+                        engine, compile_kwargs={"literal_binds": True}
+                    )
+                )
+                plan = "\n".join(
+                    r[0]
+                    for r in conn.exec_driver_sql(
+                        "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + sql
+                    )
+                )
+                default = [line for line in plan.splitlines() if "effort_cell_default" in line]
+                assert default and all("never executed" in line for line in default), plan
+    assert sums["plain"] == sums["partitioned"]
