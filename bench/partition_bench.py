@@ -77,7 +77,8 @@ WINDOW = (
 )
 HINTED_QUERY = YEAR_QUERY.replace(
     " GROUP BY",
-    f" AND e.patrol_id BETWEEN (SELECT min(id) {WINDOW}) AND (SELECT max(id) {WINDOW}) GROUP BY",
+    f" AND e.patrol_id BETWEEN (SELECT min(id) FROM (SELECT id {WINDOW} OFFSET 0) w)"
+    f" AND (SELECT max(id) FROM (SELECT id {WINDOW} OFFSET 0) w) GROUP BY",
 )
 
 
