@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from patrol.cli_basemap import basemap_group
+from patrol.cli_db import db_group
 from patrol.config import ConfigurationError
 from patrol.errors import PatrolError
 
@@ -654,6 +655,7 @@ COMMANDS = [
     patrols_group,
     smart_group,
     basemap_group,
+    db_group,
 ]
 
 

@@ -175,6 +175,11 @@ class World:
 
 @pytest.fixture
 def world(app) -> World:
+    return make_world(app)
+
+
+def make_world(app) -> World:
+    """The test world in ``app``'s database (the ``world`` fixture, for tests with own apps)."""
     from patrol.db import get_session
     from patrol.services import areas, auth
 

@@ -189,7 +189,9 @@ def run_job(
         session.rollback()
 
         begin_write(session)
-        job = session.get(RecomputeJob, job_id, populate_existing=True)
+        # Locked (PostgreSQL; SQLite's write lock already serialises): two runners of one job
+        # on two hosts would otherwise both read the old cursor and write the same batch.
+        job = session.get(RecomputeJob, job_id, populate_existing=True, with_for_update=True)
         version = session.scalar(
             sa.select(ConservationArea.zones_version).where(ConservationArea.id == area.id)
         )

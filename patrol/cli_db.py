@@ -1,0 +1,66 @@
+"""`patrol db partition|partitions|add-partitions`: PostgreSQL partitioning by area and year."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+__all__ = ["db_group"]
+
+db_group = AppGroup("db", help="Database layout (PostgreSQL partitioning, docs/scaling.md).")
+
+
+def _engine():
+    engine = current_app.extensions["patrol.engine"]
+    if engine.dialect.name != "postgresql":
+        raise click.ClickException("partitioning is for PostgreSQL; this database is SQLite")
+    return engine
+
+
+@db_group.command("partition")
+def partition_command() -> None:
+    """Partition routes and effort rows by area and year (a migrated database, once)."""
+    from patrol.store import partitioning
+
+    with _engine().begin() as conn:
+        already = partitioning.is_partitioned(conn)
+        partitioning.partition(conn)
+    tables = ", ".join(partitioning.PARTITIONED_TABLES)
+    click.echo("already partitioned" if already else f"partitioned: {tables}")
+
+
+@db_group.command("add-partitions")
+@click.argument("area")
+@click.argument("years", nargs=-1, type=int, required=True)
+def add_partitions_command(area: str, years: tuple[int, ...]) -> None:
+    """Create AREA's partitions for YEARS ahead of their patrols (e.g. 2026 2027)."""
+    import sqlalchemy as sa
+
+    from patrol.store import partitioning
+    from patrol.store.models import ConservationArea
+
+    with _engine().begin() as conn:
+        area_id = conn.scalar(sa.select(ConservationArea.id).where(ConservationArea.slug == area))
+        if area_id is None:
+            raise click.ClickException(f"no area {area!r}")
+        try:
+            made = [partitioning.create_partition(conn, area_id, y) for y in years]
+        except (RuntimeError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+    for m in made:
+        state = "created" if m["created"] else "exists"
+        click.echo(f"{area} {m['year']}: {state} (patrol ids from {m['first_id']})")
+
+
+@db_group.command("partitions")
+def partitions_command() -> None:
+    """List the partitions and the rows in each."""
+    from patrol.store import partitioning
+
+    with _engine().connect() as conn:
+        if not partitioning.is_partitioned(conn):
+            click.echo("not partitioned")
+            return
+        for p in partitioning.list_partitions(conn):
+            click.echo(f"{p['table']:<14} {p['partition']:<32} {p['rows']:>12,}")
