@@ -41,6 +41,7 @@ from patrol.store.models import (
     Unit,
     Zone,
 )
+from patrol.store.partitioning import window_hint
 
 __all__ = [
     "AnalysisSettings",
@@ -266,7 +267,12 @@ def cell_figures(
                 sa.func.max(Patrol.start_date),
             )
             .join(Patrol, Patrol.id == EffortCell.patrol_id)
-            .where(*cond, EffortCell.ix >= 0, EffortCell.iy >= 0)
+            .where(
+                *cond,
+                *window_hint(session.get_bind(), EffortCell.patrol_id, cond),
+                EffortCell.ix >= 0,
+                EffortCell.iy >= 0,
+            )
             .group_by(month, cx, cy)
         ).all()
     )
@@ -651,7 +657,7 @@ def zone_months(
             sa.func.sum(Patrol.days),
         )
         .join(Patrol, Patrol.id == EffortZone.patrol_id)
-        .where(*cond)
+        .where(*cond, *window_hint(session.get_bind(), EffortZone.patrol_id, cond))
         .group_by(EffortZone.zone_id, month)
     ):
         at = (month_index[m], index.get(zid, outside))

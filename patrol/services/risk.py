@@ -45,6 +45,7 @@ from patrol.services.days import local_midnight, started_in
 from patrol.services.hotspots import AnalysisSettings, _area_cells, _grid_for
 from patrol.services.layers import layer_geometries
 from patrol.store.models import AreaLayer, ConservationArea, EffortCell, Patrol, SnareFind, Unit
+from patrol.store.partitioning import window_hint
 
 __all__ = [
     "DEFAULT_WALK_KM",
@@ -258,7 +259,12 @@ def load_visits(
     effort_rows = conn.execute(
         sa.select(EffortCell.patrol_id, cx, cy, sa.func.sum(EffortCell.effort_km))
         .join(Patrol, Patrol.id == EffortCell.patrol_id)
-        .where(*cond, EffortCell.ix >= 0, EffortCell.iy >= 0)
+        .where(
+            *cond,
+            *window_hint(session.get_bind(), EffortCell.patrol_id, cond),
+            EffortCell.ix >= 0,
+            EffortCell.iy >= 0,
+        )
         .group_by(EffortCell.patrol_id, cx, cy)
     ).all()
     fx = SnareFind.cell_ix // factor if factor > 1 else SnareFind.cell_ix
