@@ -79,6 +79,9 @@ def peer_recompute(session, year: int) -> float:
 
 def copy_years(session, years: int) -> None:
     """Copy every patrol of the demo year into ``years`` earlier years (dates shifted)."""
+    # End the read transaction the timings left open: a request in between noted its token's
+    # use (a write), and SQLite refuses to turn an older snapshot into a write.
+    session.commit()
     patrols = session.execute(sa.select(Patrol.__table__)).mappings().all()
     cells = session.execute(sa.select(EffortCell.__table__)).mappings().all()
     zones = session.execute(sa.select(EffortZone.__table__)).mappings().all()
