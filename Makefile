@@ -19,16 +19,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 # Front-end code from the npm registry that PyPI has no package of, unpacked beside the venv's
 # Python packages (patrol_vendor/NAME), where /vendor/NAME/ serves it: protomaps-leaflet draws
-# vector basemaps (docs/decisions.md). Without npm the pages still work and say they cannot
-# draw vector tiles.
-NPM_VENDOR := protomaps-leaflet@5.1.0
+# vector basemaps (docs/decisions.md); axe-core is the browser tests' accessibility checker.
+# Without npm the pages still work and say they cannot draw vector tiles.
+NPM_VENDOR := protomaps-leaflet@5.1.0 axe-core@4.14.1
 vendor-js: | $(BIN)/activate
 	@dest="$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/patrol_vendor"; \
 	if ! command -v npm >/dev/null; then echo "npm not found: vector basemaps will not be drawn" >&2; exit 0; fi; \
 	for spec in $(NPM_VENDOR); do \
 	  name="$${spec%@*}"; mkdir -p "$$dest/$$name" && tmp="$$(mktemp -d)" && \
 	  (cd "$$tmp" && npm pack --silent "$$spec" >/dev/null && tar xzf ./*.tgz) && \
-	  cp "$$tmp/package/LICENSE" "$$tmp"/package/dist/*.js "$$dest/$$name/" && rm -rf "$$tmp"; \
+	  cp "$$tmp/package/LICENSE" $$(ls "$$tmp"/package/dist/*.js 2>/dev/null || ls "$$tmp"/package/*.min.js) "$$dest/$$name/" && rm -rf "$$tmp"; \
 	done
 
 # The environment only: .venv with patrol (editable) and its test and serve extras.
