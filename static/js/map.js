@@ -414,6 +414,25 @@
     drawRiskLegend();
   }
 
+  // Zones and significant cells take the keyboard: Tab reaches them, Enter or Space opens
+  // their figures, and each has a name a screen reader says (WCAG 2.1.1, 4.1.2). Set on every
+  // "add": Leaflet makes a new path element each time a layer comes back on the map.
+  function keyboardReachable(layer, label) {
+    layer.on("add", () => {
+      const path = layer.getElement();
+      if (!path) return;
+      path.setAttribute("tabindex", "0");
+      path.setAttribute("role", "button");
+      path.setAttribute("aria-label", label);
+      path.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          layer.openPopup();
+        }
+      });
+    });
+  }
+
   function renderZones(doc) {
     layers.zones.clearLayers();
     const rates = doc.features.map((f) => f.properties.eb_rate_per_100km).filter((v) => v !== null).sort((a, b) => a - b);
@@ -430,6 +449,8 @@
       onEachFeature: (f, layer) => {
         layer.bindPopup(() => zonePopup(f.properties));
         layer.bindTooltip(`${f.properties.zone} ${f.properties.name}`, { sticky: true });
+        const rate = f.properties.eb_rate_per_100km;
+        keyboardReachable(layer, `Zone ${f.properties.zone} ${f.properties.name}: ${rate === null ? "no patrols" : `${fmt(rate, 2)} snares per 100 km`}`);
       },
     }));
     drawLegend(breaks);
@@ -447,7 +468,14 @@
         const s = CLASS_STYLE[p.hotspot_class] || CLASS_STYLE.not_significant;
         return { color: s.color, weight: s.weight, dashArray: s.dashArray, fillColor: s.fillColor, fillOpacity: s.fillOpacity, className: `cell cell-${p.hotspot_class} at-${p.ix}_${p.iy}` };
       },
-      onEachFeature: (f, layer) => layer.bindPopup(() => cellPopup(f.properties)),
+      onEachFeature: (f, layer) => {
+        const p = f.properties;
+        layer.bindPopup(() => cellPopup(p));
+        // Only the verdicts reach the keyboard: 2,700 plain cells would be a Tab trap.
+        if (/^(hot|cold)_/.test(p.hotspot_class)) {
+          keyboardReachable(layer, `Cell ${p.ix}, ${p.iy}: ${CLASS_STYLE[p.hotspot_class].label}`);
+        }
+      },
     }));
   }
 

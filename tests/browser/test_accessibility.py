@@ -79,3 +79,31 @@ def test_axe_finds_nothing_on_a_phone(open_session, pages):
         settle(s.page)
         assert axe_violations(s.page) == [], (who, path)
         s.logout()
+
+
+def test_zones_and_hot_cells_open_with_the_keyboard(open_session, client, world):
+    """A zone and a hot cell are reached by focus, named for screen readers, and Enter
+    opens their figures; plain cells stay out of the Tab order."""
+    sweep_month(client, world)
+    s = open_session(DESKTOP)
+    s.login("coord")
+    s.page.goto("/map?from=2026-03-01&to=2026-03-31")
+    s.page.wait_for_selector("#map[data-ready='1']")
+    zone = s.page.locator("path.zone-NW")
+    assert zone.get_attribute("tabindex") == "0" and zone.get_attribute("role") == "button"
+    assert zone.get_attribute("aria-label").startswith("Zone NW")
+    s.page.get_by_role("checkbox", name="Hotspot cells").uncheck()  # cells lie over the zones
+    s.page.get_by_role("checkbox", name="Dispatch targets").uncheck()
+    zone.focus()
+    s.page.keyboard.press("Enter")
+    assert "NW" in s.page.wait_for_selector("[data-testid=zone-popup]").inner_text()
+    s.page.keyboard.press("Escape")
+    s.page.get_by_role("checkbox", name="Hotspot cells").check()
+    hot = s.page.locator("path.cell-hot_99, path.cell-hot_95").first
+    label = hot.get_attribute("aria-label")
+    assert label.startswith("Cell ") and "Hot" in label
+    hot.focus()
+    s.page.keyboard.press(" ")
+    popup = s.page.wait_for_selector("[data-testid=cell-popup]").inner_text()
+    assert popup.startswith(label.split(":")[0])  # the cell the name promised
+    assert s.page.locator("path.cell-not_significant[tabindex]").count() == 0
