@@ -185,7 +185,9 @@ def read_patrol(patrol_id: str):
     doc = patrols.patrol_document(session, patrol)
     if principal.role in ("coordinator", "admin"):
         doc["audit"] = patrol_trail(session, patrol)
-    return geojson_response(doc, headers={"ETag": f'"{patrol.revision}"'})
+    # No revision ETag here: a coordinator's answer (with the audit trail) and a ranger's share
+    # a revision, not a body; patrol.wire tags the body (the revision is in the document).
+    return geojson_response(doc)
 
 
 def _json_body() -> dict:
