@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from patrol.geo.report import iso_utc
 from patrol.store.models import AuditEvent, Patrol
 
 __all__ = ["patrol_trail", "sentence"]
@@ -132,7 +133,7 @@ def patrol_trail(session: so.Session, patrol: Patrol) -> list[dict[str, Any]]:
     ).all()
     return [
         {
-            "at": e.at.isoformat(),
+            "at": iso_utc(e.at),
             "user": e.user.username if e.user else None,
             "role": e.user.role if e.user else None,
             "action": e.action,
