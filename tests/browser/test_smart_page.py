@@ -37,6 +37,7 @@ def test_map_layer_of_observations_filtered_by_category(open_session, client, wo
     assert post_xml(client, world, standard_patrol()).status_code == 201
     s = open_session()
     s.login("coord")
+    s.page.goto("/map?from=2026-03-01&to=2026-03-31")  # the patrol's month (default: last year)
     s.page.wait_for_selector("#map[data-ready='1']")
     s.page.get_by_role("checkbox", name="Observations").check()
     s.page.wait_for_function("() => document.querySelectorAll('path.observation').length === 6")
