@@ -186,8 +186,12 @@ def test_a_vector_basemap_is_drawn_and_kept(open_session, app, world, server, tm
     s.page.wait_for_function(f"(sel) => ({GREEN_PIXELS})(sel) > 0", arg=canvases)
     s.shot("report-orientation-vector-phone")
     s.page.wait_for_selector("#route-map[data-basemap-kept]", timeout=30000)
+    assert_no_console_errors(s)
     s.context.set_offline(True)
     s.page.reload()
     s.page.wait_for_selector("#route-map[data-basemap='pbf']")
     s.page.wait_for_function(f"(sel) => ({GREEN_PIXELS})(sel) > 0", arg=canvases)
-    assert_no_console_errors(s, expected="ERR_INTERNET_DISCONNECTED")
+    # Offline, the renderer's fetches of tiles beyond the kept ones fail (how they fail
+    # depends on timing: disconnected, or a failed fetch in protomaps-leaflet); nothing else may.
+    offline = ("ERR_INTERNET_DISCONNECTED", "ERR_FAILED", "Failed to fetch")
+    assert [e for e in s.errors if not any(k in e for k in offline)] == []
