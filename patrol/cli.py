@@ -14,6 +14,7 @@ from patrol.cli_basemap import basemap_group
 from patrol.cli_db import db_group
 from patrol.config import ConfigurationError
 from patrol.errors import PatrolError
+from patrol.vocabulary import ExportFormat, LayerKind, Role, SmartFormat, Transport, values
 
 __all__ = ["cli", "init_app"]
 
@@ -220,9 +221,7 @@ layers_group = AppGroup("layers", help="Reference layers of an area: roads, sett
 
 @layers_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--kind", type=click.Choice(["roads", "settlements", "rivers"]), required=True, help="Layer."
-)
+@click.option("--kind", type=click.Choice(values(LayerKind)), required=True, help="Layer.")
 @click.option("--area", "slug", help="Area slug (needed when there are several).")
 def layers_import(file: str, kind: str, slug: str | None) -> None:
     """Replace an area's layer of one kind with a GeoJSON file (WGS84)."""
@@ -265,7 +264,7 @@ users_group = AppGroup("users", help="People and their roles.")
 
 @users_group.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["ranger", "coordinator", "ngo", "admin"]), required=True)
+@click.option("--role", type=click.Choice(values(Role)), required=True)
 @click.option("--unit", help="Unit code (rangers).")
 @click.option("--area", "areas", multiple=True, help="Area slug; repeat for several.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
@@ -321,7 +320,7 @@ patrols_group = AppGroup("patrols", help="Patrol reports.")
 @patrols_group.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--unit", help="Unit code, for files that do not name one (GPX).")
-@click.option("--transport", type=click.Choice(["foot", "vehicle", "motorbike", "boat", "ski"]))
+@click.option("--transport", type=click.Choice(values(Transport)))
 @click.option("--started-at", help="ISO time, for GPX tracks without times.")
 @click.option("--ended-at", help="ISO time, for GPX tracks without times.")
 @click.option(
@@ -423,7 +422,7 @@ export_group = AppGroup("export", help="Exports for NGOs and donors.")
     "fmt",
     default="csv",
     show_default=True,
-    type=click.Choice(["csv", "xlsx", "json", "geojson", "gpkg"]),
+    type=click.Choice(values(ExportFormat)),
 )
 @click.option("--area", "slug", help="Area slug (needed when there are several).")
 @click.option(
@@ -549,7 +548,7 @@ def smart_import(paths, slug, unit, update, quiet) -> None:
 @click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--area", "slug", help="Area slug (needed when there are several).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["zip", "xml"]), default="zip", show_default=True
+    "--format", "fmt", type=click.Choice(values(SmartFormat)), default="zip", show_default=True
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
 def smart_export(start, end, slug, fmt, output) -> None:

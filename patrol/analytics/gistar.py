@@ -6,6 +6,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
+from patrol.vocabulary import HotspotClass, values
+
 __all__ = ["CLASSES", "CONSTANT_RTOL", "benjamini_hochberg", "classify", "gi_star", "queen_weights"]
 
 # A spread this small relative to the mean is rounding, not variation: the mean of n equal
@@ -14,16 +16,7 @@ __all__ = ["CLASSES", "CONSTANT_RTOL", "benjamini_hochberg", "classify", "gi_sta
 CONSTANT_RTOL = 1e-9
 
 # Ordered from hottest to coldest, then the two non-verdicts.
-CLASSES = (
-    "hot_99",
-    "hot_95",
-    "hot_90",
-    "not_significant",
-    "cold_90",
-    "cold_95",
-    "cold_99",
-    "under_patrolled",
-)
+CLASSES = values(HotspotClass)
 
 
 def queen_weights(ix: np.ndarray, iy: np.ndarray, include_self: bool = True) -> sp.csr_matrix:

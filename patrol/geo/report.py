@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 import orjson
 
+from patrol import vocabulary
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
+from patrol.vocabulary import Action, FindState, FindType, Transport, values
 
 __all__ = [
     "ACTIONS",
@@ -36,11 +38,11 @@ __all__ = [
     "parse_time",
 ]
 
-TRANSPORTS = ("foot", "vehicle", "motorbike", "boat", "ski")
-TYPES = ("wire", "cable", "rope", "leghold", "pit", "other")
-STATES = ("active", "inactive", "triggered")
-ACTIONS = ("removed", "destroyed", "left_in_place", "marked")
-REMOVED_ACTIONS = ("removed", "destroyed")
+TRANSPORTS = values(Transport)
+TYPES = values(FindType)
+STATES = values(FindState)
+ACTIONS = values(Action)
+REMOVED_ACTIONS = tuple(a.value for a in vocabulary.REMOVED_ACTIONS)
 
 # A find may be logged a little before the route starts or after it ends (the GPS was switched
 # on late, the last snare was noted at the car); further out it belongs to another patrol.

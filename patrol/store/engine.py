@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,7 +12,7 @@ import sqlalchemy.orm as so
 from alembic import command
 from alembic.config import Config
 
-__all__ = ["begin_write", "make_engine", "make_sessionmaker", "upgrade"]
+__all__ = ["begin_write", "make_engine", "make_sessionmaker", "upgrade", "write"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,23 @@ def begin_write(session: so.Session) -> None:
             raise RuntimeError("begin_write called with unsaved changes in the session")
         session.rollback()
     session.connection(execution_options={WRITE: True})
+
+
+@contextmanager
+def write(session: so.Session) -> Iterator[so.Session]:
+    """One write transaction: opened with ``begin_write``, committed when the block ends,
+    rolled back (and the error raised on) when it raises.
+
+    This is the house rule of who commits: the service that writes, through this block, before
+    it returns. Routes and the CLI never commit; a block either stores all it did or nothing.
+    """
+    begin_write(session)
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
 
 
 def alembic_config(url: str) -> Config:

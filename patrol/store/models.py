@@ -9,6 +9,17 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 
+from patrol.vocabulary import (
+    BasemapContainer,
+    JobKind,
+    JobState,
+    LayerKind,
+    Role,
+    TileFormat,
+    sql_in,
+    values,
+)
+
 __all__ = [
     "LAYER_KINDS",
     "ROLES",
@@ -36,7 +47,7 @@ __all__ = [
     "utcnow",
 ]
 
-ROLES = ("ranger", "coordinator", "ngo", "admin")
+ROLES = values(Role)
 
 
 def utcnow() -> datetime:
@@ -156,7 +167,7 @@ class Unit(Base):
     area: so.Mapped[ConservationArea] = so.relationship(back_populates="units")
 
 
-LAYER_KINDS = ("roads", "settlements", "rivers")
+LAYER_KINDS = values(LayerKind)
 
 
 class AreaLayer(Base):
@@ -165,7 +176,7 @@ class AreaLayer(Base):
 
     __tablename__ = "area_layer"
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('roads', 'settlements', 'rivers')", name="kind"),
+        sa.CheckConstraint(sql_in("kind", LayerKind), name="kind"),
         sa.Index("ix_area_layer_area_kind", "area_id", "kind"),
     )
 
@@ -180,9 +191,7 @@ class AreaLayer(Base):
 
 class User(Base):
     __tablename__ = "app_user"
-    __table_args__ = (
-        sa.CheckConstraint("role IN ('ranger', 'coordinator', 'ngo', 'admin')", name="role"),
-    )
+    __table_args__ = (sa.CheckConstraint(sql_in("role", Role), name="role"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
@@ -403,8 +412,8 @@ class RecomputeJob(Base):
 
     __tablename__ = "recompute_job"
     __table_args__ = (
-        sa.CheckConstraint("state IN ('running', 'done', 'failed')", name="state"),
-        sa.CheckConstraint("kind IN ('zones', 'all')", name="kind"),
+        sa.CheckConstraint(sql_in("state", JobState), name="state"),
+        sa.CheckConstraint(sql_in("kind", JobKind), name="kind"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -572,8 +581,8 @@ class AreaBasemap(Base):
 
     __tablename__ = "area_basemap"
     __table_args__ = (
-        sa.CheckConstraint("container IN ('mbtiles', 'pmtiles')", name="container"),
-        sa.CheckConstraint("tile_format IN ('png', 'jpg', 'webp', 'pbf')", name="tile_format"),
+        sa.CheckConstraint(sql_in("container", BasemapContainer), name="container"),
+        sa.CheckConstraint(sql_in("tile_format", TileFormat), name="tile_format"),
         sa.CheckConstraint(
             "min_zoom >= 0 AND min_zoom <= max_zoom AND max_zoom <= 24", name="zooms"
         ),
