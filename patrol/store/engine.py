@@ -80,7 +80,7 @@ def begin_write(session: so.Session) -> None:
 @contextmanager
 def write(session: so.Session) -> Iterator[so.Session]:
     """One write transaction: opened with ``begin_write``, committed when the block ends,
-    rolled back (and the error raised on) when it raises.
+    rolled back (and the error raised on) when the block or the commit raises.
 
     This is the house rule of who commits: the service that writes, through this block, before
     it returns. Routes and the CLI never commit; a block either stores all it did or nothing.
@@ -88,10 +88,10 @@ def write(session: so.Session) -> Iterator[so.Session]:
     begin_write(session)
     try:
         yield session
+        session.commit()
     except BaseException:
         session.rollback()
         raise
-    session.commit()
 
 
 def alembic_config(url: str) -> Config:
