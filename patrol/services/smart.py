@@ -45,14 +45,13 @@ from patrol.geo.smart import (
     to_reports,
     write_smart_patrol,
 )
-from patrol.geo.smart_map import (
+from patrol.geo.smart.category_map import (
     CategoryMap,
     SnareMatch,
     field_attribute,
-    map_from_datamodel,
-    parse_datamodel,
     validate_map,
 )
+from patrol.geo.smart.datamodel import map_from_datamodel, parse_datamodel
 from patrol.services import audit
 from patrol.services.auth import Principal
 from patrol.services.days import utc_span
