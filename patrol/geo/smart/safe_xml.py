@@ -31,12 +31,20 @@ MAX_TEXT = 10_000  # characters of any text or attribute but a track's geometry
 
 
 def local_name(tag: str) -> str:
-    """A tag without its ``{namespace}``."""
+    """A tag without its ``{namespace}``.
+
+    >>> local_name("{http://www.smartconservationsoftware.org/xml/1.3/patrol}legs")
+    'legs'
+    """
     return tag.rsplit("}", 1)[-1]
 
 
 def namespace_of(tag: str) -> str:
-    """A tag's namespace, '' when it has none."""
+    """A tag's namespace, '' when it has none.
+
+    >>> namespace_of("{urn:x}patrol"), namespace_of("patrol")
+    ('urn:x', '')
+    """
     return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
 
 

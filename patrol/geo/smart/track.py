@@ -50,7 +50,12 @@ def track_from_wkb(hex_wkb: str) -> list[np.ndarray]:
 
 
 def track_to_wkb(parts: list[np.ndarray]) -> str:
-    """Hex EWKB (big-endian, as SMART writes it) of a MultiLineString Z: lon, lat, time."""
+    """Hex EWKB (big-endian, as SMART writes it) of a MultiLineString Z: lon, lat, time.
+
+    >>> line = np.array([[30.5, 60.1, 1.7e12], [30.6, 60.2, 1.7e12 + 60_000]])
+    >>> [p.tolist() == line.tolist() for p in track_from_wkb(track_to_wkb([line]))]
+    [True]
+    """
     out = [struct.pack(">BII", 0, 0x80000005, len(parts))]
     for part in parts:
         arr = np.asarray(part, dtype=">f8")

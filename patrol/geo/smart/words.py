@@ -67,7 +67,13 @@ FIELD_KEYS = {
 
 
 def word(table: WordTable, text: str) -> str | None:
-    """The first value of ``table`` whose pattern the text matches."""
+    """The first value of ``table`` whose pattern the text matches (the table's order decides).
+
+    >>> word(STATE_WORDS, "Inactive (rusty)"), word(TRANSPORT_WORDS, "Пешком")
+    (<FindState.INACTIVE: 'inactive'>, <Transport.FOOT: 'foot'>)
+    >>> word(TYPE_WORDS, "unknown") is None
+    True
+    """
     for value, pattern in table:
         if re.search(pattern, text, re.IGNORECASE):
             return value
@@ -80,5 +86,9 @@ def looks_like_snare(key: str, names: list[str] = ()) -> bool:
 
 
 def norm_key(key: str) -> str:
-    """A category or item key without the surrounding blanks and dots SMART sometimes writes."""
+    """A category or item key without the surrounding blanks and dots SMART sometimes writes.
+
+    >>> norm_key(" humanactivity.weaponsequipment.trap. ")
+    'humanactivity.weaponsequipment.trap'
+    """
     return key.strip().strip(".")
