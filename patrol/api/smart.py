@@ -12,10 +12,13 @@ from patrol.db import get_session
 from patrol.errors import FieldError, ValidationFailed
 from patrol.services import areas, smart
 from patrol.services.observations import list_observations, observation_feature
+from patrol.vocabulary import Role, SmartFormat
+
+__all__ = ["observations_index", "smart_export"]
 
 
 @bp.get("/observations")
-def observations_index():
+def observations_index() -> Response:
     """Observations (filters from, to, unit, zone, bbox, category; paged). Points and patrols
     for rangers, coordinators and admins; NGO analysts get them without either."""
     principal = current_principal()
@@ -44,11 +47,11 @@ def _day(name: str, problems: list[FieldError]) -> date | None:
 
 
 @bp.get("/exports/smart")
-def smart_export():
+def smart_export() -> Response:
     """The area's patrols that started in [from, to] (local days) as SMART patrol XML: a zip
     of one file per patrol, or ``format=xml`` for one document (coordinators, admins)."""
     principal = current_principal()
-    principal.require_role("coordinator", "admin")
+    principal.require_role(Role.COORDINATOR, Role.ADMIN)
     session = get_session()
     area = areas.area_for(session, principal, request.args.get("area"))
     problems: list[FieldError] = []
@@ -58,7 +61,7 @@ def smart_export():
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
     data, media_type, name = smart.export_smart(
-        session, principal, area, first, last, request.args.get("format", "zip")
+        session, principal, area, first, last, request.args.get("format", SmartFormat.ZIP)
     )
     return Response(
         data,

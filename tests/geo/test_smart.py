@@ -24,7 +24,7 @@ from patrol.geo.smart import (
     write_smart_patrol,
 )
 from patrol.geo.smart import parse_xml as safe_parse
-from patrol.geo.smart_map import CategoryMap, SnareMatch, transport_of, validate_map
+from patrol.geo.smart.category_map import CategoryMap, SnareMatch, transport_of, validate_map
 from tests.smart_files import ewkb_hex, patrol_xml, read_independently, standard_patrol
 
 
