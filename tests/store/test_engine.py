@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from patrol.store.engine import alembic_config, make_engine, upgrade
+from patrol.store.engine import alembic_config, make_engine, upgrade, write
 from patrol.store.models import Base
 
 
@@ -106,3 +107,52 @@ def test_migration_0002_backfills_local_dates(tmp_path):
     assert (cells, finds) == (1, 1)
     assert [tuple(t) for t in track] == [(1, "{}")]
     engine.dispose()
+
+
+def _area(slug: str):
+    from patrol.store.models import ConservationArea
+
+    return ConservationArea(
+        slug=slug,
+        name=slug,
+        epsg=32652,
+        cell_m=1000.0,
+        grid_origin_x=0.0,
+        grid_origin_y=0.0,
+        timezone="UTC",
+        boundary_geojson="{}",
+        area_km2=1.0,
+        min_lon=0.0,
+        min_lat=0.0,
+        max_lon=1.0,
+        max_lat=1.0,
+    )
+
+
+def _slugs(session) -> set[str]:
+    from patrol.store.models import ConservationArea
+
+    session.rollback()
+    return set(session.scalars(sa.select(ConservationArea.slug)))
+
+
+def test_write_commits_the_block_or_nothing(app, session):
+    """``write()`` stores what its block did; an error in the block, or at the commit itself,
+    leaves nothing and the session usable."""
+    sessions = app.extensions["patrol.sessions"]
+    before = _slugs(session)
+    with sessions() as s, write(s):
+        s.add(_area("kept"))
+    assert _slugs(session) == before | {"kept"}
+
+    with sessions() as s:
+        with pytest.raises(RuntimeError), write(s):
+            s.add(_area("dropped"))
+            s.flush()
+            raise RuntimeError("the block failed")
+        # The commit fails (a duplicate slug): rolled back, and the session goes on.
+        with pytest.raises(sa.exc.IntegrityError), write(s):
+            s.add(_area("kept"))
+        with write(s):
+            s.add(_area("after"))
+    assert _slugs(session) == before | {"kept", "after"}
