@@ -13,7 +13,7 @@ import sqlalchemy.orm as so
 
 from patrol.demo.build import AREA_SEED, DATA
 from patrol.demo.simulate import SimulationSettings, build_area, simulate_patrols
-from patrol.geo.report import parse_geojson_report
+from patrol.geo.geojson_report import parse_geojson_report
 from patrol.services import areas, audit, auth, layers
 from patrol.services.patrols import ingest_report
 from patrol.store.engine import begin_write

@@ -18,18 +18,13 @@ import gpxpy.gpx
 import numpy as np
 
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
-from patrol.geo.report import (
-    STATES,
-    TYPES,
-    Limits,
-    PatrolReport,
-    Problems,
-    ReportDefaults,
+from patrol.geo.checks import check_line, check_positions
+from patrol.geo.problems import Problems
+from patrol.geo.report import STATES, TYPES, Limits, PatrolReport, ReportDefaults
+from patrol.geo.report_checks import (
     check_counts,
     check_find_times,
-    check_line,
     check_patrol_window,
-    check_positions,
     check_snare,
     derive_find_id,
 )

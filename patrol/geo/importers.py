@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from patrol.errors import UnsupportedMediaType
+from patrol.geo.geojson_report import parse_geojson_report
 from patrol.geo.gpx import parse_gpx_report
-from patrol.geo.report import Limits, PatrolReport, ReportDefaults, parse_geojson_report
+from patrol.geo.report import Limits, PatrolReport, ReportDefaults
 from patrol.geo.smart import is_smart_patrol, parse_smart_patrols
 
 __all__ = ["REGISTRY", "Importer", "importer_for", "register"]

@@ -9,8 +9,9 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 
+from patrol.geo.checks import check_positions
+from patrol.geo.problems import Problems
 from patrol.geo.projection import to_metric, to_wgs84
-from patrol.geo.report import Problems, check_positions
 
 __all__ = ["ZoneInput", "dumps_geometry", "parse_zones", "project", "unproject"]
 

@@ -30,18 +30,12 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse as safe_iterparse
 
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
-from patrol.geo.report import (
-    FIND_TIME_SLACK,
-    Limits,
-    PatrolReport,
-    Problems,
-    SnareReport,
-    check_line,
-    check_patrol_window,
-    check_positions,
-    iso_utc,
-)
+from patrol.geo.checks import check_line, check_positions
+from patrol.geo.problems import Problems
+from patrol.geo.report import Limits, PatrolReport, SnareReport
+from patrol.geo.report_checks import check_patrol_window
 from patrol.geo.smart_map import CategoryMap, SnareMatch, transport_of
+from patrol.geo.times import FIND_TIME_SLACK, iso_utc
 
 __all__ = [
     "PATROL_NS",
