@@ -17,7 +17,14 @@ import orjson
 
 from patrol.errors import MalformedInput
 
-__all__ = ["feature", "feature_collection", "line_string", "load_json", "point"]
+__all__ = [
+    "feature",
+    "feature_collection",
+    "line_string",
+    "load_json",
+    "multi_line_string",
+    "point",
+]
 
 
 def point(lon: float, lat: float) -> dict[str, Any]:
@@ -36,6 +43,15 @@ def line_string(coordinates: Sequence[Sequence[float]]) -> dict[str, Any]:
     {'type': 'LineString', 'coordinates': [[131.0, 43.0], [131.1, 43.0]]}
     """
     return {"type": "LineString", "coordinates": coordinates}
+
+
+def multi_line_string(coordinates: Sequence[Sequence[Sequence[float]]]) -> dict[str, Any]:
+    """A MultiLineString geometry: one list of [lon, lat] positions per line.
+
+    >>> multi_line_string([[[131.0, 43.0], [131.1, 43.0]]])["type"]
+    'MultiLineString'
+    """
+    return {"type": "MultiLineString", "coordinates": coordinates}
 
 
 def feature(
