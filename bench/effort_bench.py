@@ -24,8 +24,9 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from patrol.demo.area import build_area
 from patrol.demo.build import AREA_SEED
-from patrol.demo.simulate import SimulationSettings, build_area, simulate_tracks
+from patrol.demo.simulate import SimulationSettings, simulate_tracks
 from patrol.geo.effort import Segments, allocate_cells
 from patrol.geo.grid import Grid
 

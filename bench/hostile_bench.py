@@ -38,8 +38,8 @@ from bench.ingest_bench import route_report, walk  # noqa: E402
 from patrol import create_app  # noqa: E402
 from patrol.demo.build import DATA  # noqa: E402
 from patrol.geo.effort import allocate_cells  # noqa: E402
+from patrol.geo.geojson_report import parse_geojson_report  # noqa: E402
 from patrol.geo.projection import to_wgs84  # noqa: E402
-from patrol.geo.report import parse_geojson_report  # noqa: E402
 from patrol.services import areas, auth  # noqa: E402
 from patrol.services.measure import AreaContext, route_segments  # noqa: E402
 from patrol.services.patrols import ingest_report  # noqa: E402

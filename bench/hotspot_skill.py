@@ -35,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from patrol.analytics.gistar import benjamini_hochberg, gi_star, queen_weights
 from patrol.analytics.hotspots import cell_verdicts, expected_by_period
+from patrol.demo.area import build_area
 from patrol.demo.build import AREA_SEED, truth_cells
-from patrol.demo.simulate import SimulationSettings, build_area, simulate_tracks
+from patrol.demo.simulate import SimulationSettings, simulate_tracks
 from patrol.geo.effort import Segments, allocate_cells
 from patrol.geo.grid import Grid
 

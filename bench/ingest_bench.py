@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from patrol import create_app  # noqa: E402
 from patrol.demo.build import DATA  # noqa: E402
+from patrol.geo.geojson_report import parse_geojson_report  # noqa: E402
 from patrol.geo.projection import to_wgs84  # noqa: E402
-from patrol.geo.report import parse_geojson_report  # noqa: E402
 from patrol.services import areas  # noqa: E402
 from patrol.services.measure import AreaContext, measure_route, route_segments  # noqa: E402
 from patrol.services.patrols import ingest_report  # noqa: E402

@@ -53,8 +53,8 @@ from patrol.analytics.risk import (
     fit_setting_rate,
 )
 from patrol.analytics.route import plan_route
+from patrol.demo.area import build_area, demo_settlements
 from patrol.demo.build import AREA_SEED
-from patrol.demo.simulate import build_area, demo_settlements
 from patrol.geo.grid import Grid
 
 AREA = build_area(AREA_SEED)

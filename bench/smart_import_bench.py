@@ -31,10 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from patrol import create_app  # noqa: E402
+from patrol.demo.area import build_area  # noqa: E402
 from patrol.demo.build import AREA_SEED, DATA  # noqa: E402
 from patrol.demo.load import DEMO_SLUG  # noqa: E402
-from patrol.demo.simulate import SimulationSettings, build_area, simulate_patrols  # noqa: E402
-from patrol.geo.report import parse_geojson_report  # noqa: E402
+from patrol.demo.simulate import SimulationSettings, simulate_patrols  # noqa: E402
+from patrol.geo.geojson_report import parse_geojson_report  # noqa: E402
 from patrol.services import areas, smart  # noqa: E402
 from patrol.services.patrols import ingest_report  # noqa: E402
 from patrol.store import upgrade  # noqa: E402

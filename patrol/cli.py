@@ -113,7 +113,7 @@ areas_group = AppGroup("areas", help="Conservation areas.")
 @click.option("--timezone", default="UTC", show_default=True)
 def areas_create(slug, name, boundary_file, cell_km, timezone) -> None:
     """Create a conservation area from its boundary file."""
-    from patrol.geo.report import load_json
+    from patrol.geo.documents import load_json
     from patrol.services.areas import create_area
 
     session = _session()
@@ -334,7 +334,8 @@ patrols_group = AppGroup("patrols", help="Patrol reports.")
 def patrols_import(files, unit, transport, started_at, ended_at, jobs, batch, quiet) -> None:
     """Import report files (GeoJSON or GPX) with the API's validation and idempotency."""
     from patrol.cli_import import run_import
-    from patrol.geo.report import ReportDefaults, parse_time
+    from patrol.geo.report import ReportDefaults
+    from patrol.geo.times import parse_time
 
     try:
         defaults = ReportDefaults(

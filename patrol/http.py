@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify, make_response, render_template, requ
 from werkzeug.exceptions import HTTPException
 
 from patrol.errors import FieldError, PatrolError, PayloadTooLarge, ValidationFailed
-from patrol.geo.report import printable, text_problem
+from patrol.geo.problems import printable, text_problem
 
 __all__ = ["init_app", "problem_response", "wants_html"]
 

@@ -11,9 +11,10 @@ import shapely
 import sqlalchemy as sa
 from shapely.geometry import shape
 
+from patrol.demo.area import build_area
 from patrol.demo.build import AREA_SEED, DATA, truth_cells
 from patrol.demo.load import DEMO_SLUG, load_demo
-from patrol.demo.simulate import SimulationSettings, build_area, simulate_patrols
+from patrol.demo.simulate import SimulationSettings, simulate_patrols
 from patrol.geo.projection import GEOD
 from patrol.store.models import (
     AreaLayer,

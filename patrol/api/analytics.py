@@ -21,7 +21,7 @@ from patrol.api.common import (
 )
 from patrol.db import get_session
 from patrol.errors import FieldError, ValidationFailed
-from patrol.geo.report import printable
+from patrol.geo.problems import printable
 from patrol.services import areas, exports, hotspots, privacy, recompute, target_files, units
 from patrol.services.auth import Principal
 from patrol.services.formats import (

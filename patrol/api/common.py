@@ -13,7 +13,8 @@ from wtforms import ValidationError
 from patrol.config import demo_allowed
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired, FieldError, Forbidden, ValidationFailed
-from patrol.geo.report import parse_time, printable
+from patrol.geo.problems import printable
+from patrol.geo.times import parse_time
 from patrol.services import areas
 from patrol.services.auth import Principal, authenticate_token, session_principal
 from patrol.services.queries import Filters

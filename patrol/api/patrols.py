@@ -15,8 +15,10 @@ from patrol.api.common import (
 )
 from patrol.db import get_session
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
+from patrol.geo.documents import load_json
 from patrol.geo.importers import importer_for
-from patrol.geo.report import Limits, ReportDefaults, iso_utc, load_json, parse_time
+from patrol.geo.report import Limits, ReportDefaults
+from patrol.geo.times import iso_utc, parse_time
 from patrol.services import patrols, smart
 from patrol.services.audit_trail import patrol_trail
 from patrol.services.map_routes import MAX_TOLERANCE_M, simplified_routes

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from patrol.demo.simulate import build_area, truth_rate
+from patrol.demo.area import build_area, truth_rate
 from patrol.geo.grid import Grid
 from patrol.geo.projection import to_wgs84
 

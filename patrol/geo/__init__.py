@@ -2,3 +2,5 @@
 
 Nothing here imports Flask or the store: arrays, Shapely geometries and dicts in and out.
 """
+
+__all__: list[str] = []

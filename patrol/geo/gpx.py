@@ -18,21 +18,17 @@ import gpxpy.gpx
 import numpy as np
 
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
-from patrol.geo.report import (
-    STATES,
-    TYPES,
-    Limits,
-    PatrolReport,
-    Problems,
-    ReportDefaults,
+from patrol.geo.checks import check_line, check_positions
+from patrol.geo.problems import Problems
+from patrol.geo.report import Limits, PatrolReport, ReportDefaults, SnareReport
+from patrol.geo.report_checks import (
     check_counts,
     check_find_times,
-    check_line,
     check_patrol_window,
-    check_positions,
     check_snare,
     derive_find_id,
 )
+from patrol.vocabulary import Action, FindState, FindType, Transport
 
 __all__ = ["GPX_NAMESPACE", "parse_gpx_report", "waypoint_properties"]
 
@@ -41,14 +37,14 @@ GPX_NAMESPACE = uuid.UUID("6f1c1f3e-5d5b-4c43-9a55-2b8f4f0c8a11")
 
 _COUNT = re.compile(r"(?:\bx\s*(\d{1,4})\b|\b(\d{1,4})\s*(?:x\b|snares?\b|pcs\b))", re.I)
 _ACTION_WORDS = {
-    "destroyed": "destroyed",
-    "destroy": "destroyed",
-    "left in place": "left_in_place",
-    "left_in_place": "left_in_place",
-    "left": "left_in_place",
-    "marked": "marked",
-    "removed": "removed",
-    "remove": "removed",
+    "destroyed": Action.DESTROYED,
+    "destroy": Action.DESTROYED,
+    "left in place": Action.LEFT_IN_PLACE,
+    "left_in_place": Action.LEFT_IN_PLACE,
+    "left": Action.LEFT_IN_PLACE,
+    "marked": Action.MARKED,
+    "removed": Action.REMOVED,
+    "remove": Action.REMOVED,
 }
 
 
@@ -71,10 +67,10 @@ def waypoint_properties(wpt: gpxpy.gpx.GPXWaypoint) -> dict:
     text = " ".join(filter(None, [wpt.name, wpt.description, wpt.comment, wpt.type, wpt.symbol]))
     low = text.lower()
     props: dict = {}
-    props["type"] = next((t for t in TYPES if re.search(rf"\b{t}s?\b", low)), "other")
-    props["state"] = next((s for s in STATES if re.search(rf"\b{s}\b", low)), "active")
+    props["type"] = next((t for t in FindType if re.search(rf"\b{t}s?\b", low)), FindType.OTHER)
+    props["state"] = next((s for s in FindState if re.search(rf"\b{s}\b", low)), FindState.ACTIVE)
     props["action"] = next(
-        (a for w, a in _ACTION_WORDS.items() if re.search(rf"\b{w}\b", low)), "removed"
+        (a for w, a in _ACTION_WORDS.items() if re.search(rf"\b{w}\b", low)), Action.REMOVED
     )
     match = _COUNT.search(text)
     props["count"] = int(match.group(1) or match.group(2)) if match else 1
@@ -84,18 +80,14 @@ def waypoint_properties(wpt: gpxpy.gpx.GPXWaypoint) -> dict:
     return props
 
 
-def parse_gpx_report(
-    data: bytes, defaults: ReportDefaults | None = None, limits: Limits | None = None
-) -> PatrolReport:
-    """Read and validate a GPX file as a patrol report; every problem is reported at once."""
-    defaults = defaults or ReportDefaults()
-    limits = limits or Limits()
+def _read_gpx(data: bytes) -> gpxpy.gpx.GPX:
+    """The GPX document; MalformedInput when it is not UTF-8, XML or GPX."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise MalformedInput(f"The GPX file is not UTF-8 text (byte {exc.start}).") from None
     try:
-        gpx = gpxpy.parse(text)
+        return gpxpy.parse(text)
     except gpxpy.gpx.GPXXMLSyntaxException as exc:
         raise MalformedInput(f"The file is not well-formed XML: {str(exc)[:200]}") from None
     except gpxpy.gpx.GPXException as exc:
@@ -103,7 +95,26 @@ def parse_gpx_report(
     except ValueError as exc:
         raise MalformedInput(f"The GPX file has a value that cannot be read: {exc}") from None
 
-    problems = Problems()
+
+def _segment_times(
+    points: list[gpxpy.gpx.GPXTrackPoint], where: str, problems: Problems
+) -> np.ndarray | None:
+    """A segment's point times as epoch seconds, when every point has one (else None)."""
+    times = [_utc(p.time) for p in points]
+    if not all(times):
+        return None
+    values = np.array([tm.timestamp() for tm in times])
+    back = np.flatnonzero(np.diff(values) < 0)
+    if back.size:
+        problems.add(f"{where}/trkpt/{back[0] + 1}/time", "track point times must not go backwards")
+    return values
+
+
+def _track_parts(
+    gpx: gpxpy.gpx.GPX, problems: Problems
+) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    """The route: one part per segment of two points or more, and the parts' times when
+    every part has them."""
     parts: list[np.ndarray] = []
     part_times: list[np.ndarray | None] = []
     for t, track in enumerate(gpx.tracks):
@@ -118,18 +129,7 @@ def parse_gpx_report(
             if arr is None or not check_line(arr, where, problems):
                 continue
             parts.append(arr)
-            times = [_utc(p.time) for p in points]
-            if all(times):
-                values = np.array([tm.timestamp() for tm in times])
-                back = np.flatnonzero(np.diff(values) < 0)
-                if back.size:
-                    problems.add(
-                        f"{where}/trkpt/{back[0] + 1}/time",
-                        "track point times must not go backwards",
-                    )
-                part_times.append(values)
-            else:
-                part_times.append(None)
+            part_times.append(_segment_times(points, where, problems))
     if not parts and not problems:
         reason = (
             "has a planned route (<rte>) but no recorded track (<trk>)"
@@ -141,9 +141,14 @@ def parse_gpx_report(
             errors=[FieldError("/gpx/trk", reason)],
         )
     times = part_times if parts and all(t is not None for t in part_times) else None
+    return parts, times
 
-    # Without a time on every point, the times of the track's first and last points still
-    # bound the patrol; a few timed points mid-track do not.
+
+def _track_window(
+    gpx: gpxpy.gpx.GPX, defaults: ReportDefaults, problems: Problems
+) -> tuple[datetime | None, datetime | None]:
+    """The patrol's start and end: as the request gives them, else the times of the track's
+    first and last points (a few timed points mid-track do not bound it)."""
     points = [
         p
         for trk in gpx.tracks
@@ -163,15 +168,18 @@ def parse_gpx_report(
         problems.add(
             "/ended_at", "the track's last point has no time: give ended_at with the upload"
         )
-    check_patrol_window(times, started_at, ended_at, "", problems, limits, "/gpx/trk/time")
-    if not defaults.unit:
-        problems.add("/unit", "is required: give the unit code with the upload")
-    vertices = sum(len(p) for p in parts)
-    check_counts(vertices, len(gpx.waypoints), limits, "/gpx/trk", problems)
+    return started_at, ended_at
 
-    patrol_id = defaults.id or str(
-        uuid.uuid5(GPX_NAMESPACE, hashlib.sha256(data).hexdigest() + (defaults.unit or ""))
-    )
+
+def _waypoint_finds(
+    gpx: gpxpy.gpx.GPX,
+    parts: list[np.ndarray],
+    times: list[np.ndarray] | None,
+    patrol_id: str,
+    started_at: datetime | None,
+    problems: Problems,
+) -> list[SnareReport]:
+    """The waypoints as finds; one without a time was found when the track passed closest."""
     all_xy = np.concatenate(parts) if parts else np.zeros((0, 2))
     all_t = np.concatenate(times) if times else None
     snares = []
@@ -183,14 +191,12 @@ def parse_gpx_report(
             continue
         found_at = _utc(wpt.time)
         if found_at is None and all_t is not None and len(all_xy):
-            # No time on the waypoint: the time the track passed closest to it.
             nearest = int(np.argmin(np.hypot(*(all_xy - lonlat[0]).T)))
             found_at = datetime.fromtimestamp(float(all_t[nearest]), UTC)
         if found_at is None and started_at is None:
-            continue  # the missing started_at, reported above, is the one thing to fix
-        props = waypoint_properties(wpt)
+            continue  # the missing started_at, reported already, is the one thing to fix
         snare = check_snare(
-            props,
+            waypoint_properties(wpt),
             float(lonlat[0, 0]),
             float(lonlat[0, 1]),
             derive_find_id(patrol_id, w),
@@ -201,6 +207,28 @@ def parse_gpx_report(
         if snare is not None:
             snare.pointer = where
             snares.append(snare)
+    return snares
+
+
+def parse_gpx_report(
+    data: bytes, defaults: ReportDefaults | None = None, limits: Limits | None = None
+) -> PatrolReport:
+    """Read and validate a GPX file as a patrol report; every problem is reported at once."""
+    defaults = defaults or ReportDefaults()
+    limits = limits or Limits()
+    gpx = _read_gpx(data)
+    problems = Problems()
+    parts, times = _track_parts(gpx, problems)
+    started_at, ended_at = _track_window(gpx, defaults, problems)
+    check_patrol_window(times, started_at, ended_at, "", problems, limits, "/gpx/trk/time")
+    if not defaults.unit:
+        problems.add("/unit", "is required: give the unit code with the upload")
+    vertices = sum(len(p) for p in parts)
+    check_counts(vertices, len(gpx.waypoints), limits, "/gpx/trk", problems)
+    patrol_id = defaults.id or str(
+        uuid.uuid5(GPX_NAMESPACE, hashlib.sha256(data).hexdigest() + (defaults.unit or ""))
+    )
+    snares = _waypoint_finds(gpx, parts, times, patrol_id, started_at, problems)
     problems.raise_if_any("GPX file")
     report = PatrolReport(
         id=patrol_id,
@@ -209,7 +237,7 @@ def parse_gpx_report(
         ended_at=ended_at,
         parts=parts,
         times=times,
-        transport=defaults.transport or "foot",
+        transport=defaults.transport or Transport.FOOT,
         leader=defaults.leader,
         snares=snares,
         source_format="gpx",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from patrol.errors import UnsupportedMediaType
+from patrol.geo.geojson_report import parse_geojson_report
 from patrol.geo.gpx import parse_gpx_report
-from patrol.geo.report import Limits, PatrolReport, ReportDefaults, parse_geojson_report
+from patrol.geo.report import Limits, PatrolReport, ReportDefaults
 from patrol.geo.smart import is_smart_patrol, parse_smart_patrols
 
 __all__ = ["REGISTRY", "Importer", "importer_for", "register"]
@@ -87,27 +88,36 @@ class SmartImporter(Importer):
         return parse_smart_patrols(data, limits)
 
 
+def _claimed(media_type: str, filename: str | None, head: bytes) -> type[Importer] | None:
+    """The importer a media type names, or None when no importer claims it (but a generic
+    type, which leaves the choice to the name and the content)."""
+    media_type = media_type.split(";")[0].strip().lower()
+    claims = [cls for cls in REGISTRY.values() if media_type in cls.media_types]
+    if len(claims) == 1:
+        return claims[0]
+    # application/xml is GPX or SMART: the content says which, else the file's suffix.
+    for cls in claims:
+        if head and cls.sniff(head):
+            return cls
+    for cls in claims:
+        if filename and filename.lower().endswith(cls.suffixes):
+            return cls
+    if claims:
+        return claims[0]
+    if media_type not in ("application/octet-stream", "multipart/form-data"):
+        accepted = ", ".join(m for c in REGISTRY.values() for m in c.media_types)
+        raise UnsupportedMediaType(f"Send a report as one of: {accepted}.")
+    return None
+
+
 def importer_for(
     media_type: str | None = None, filename: str | None = None, head: bytes = b""
 ) -> type[Importer]:
     """The importer for a media type, else a file name's suffix, else the content's first bytes."""
     if media_type:
-        media_type = media_type.split(";")[0].strip().lower()
-        claims = [cls for cls in REGISTRY.values() if media_type in cls.media_types]
-        if len(claims) == 1:
-            return claims[0]
-        # application/xml is GPX or SMART: the content says which, else the file's suffix.
-        for cls in claims:
-            if head and cls.sniff(head):
-                return cls
-        for cls in claims:
-            if filename and filename.lower().endswith(cls.suffixes):
-                return cls
-        if claims:
-            return claims[0]
-        if media_type not in ("application/octet-stream", "multipart/form-data"):
-            accepted = ", ".join(m for c in REGISTRY.values() for m in c.media_types)
-            raise UnsupportedMediaType(f"Send a report as one of: {accepted}.")
+        claimed = _claimed(media_type, filename, head)
+        if claimed is not None:
+            return claimed
     if filename:
         low = filename.lower()
         for cls in REGISTRY.values():

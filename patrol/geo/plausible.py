@@ -12,15 +12,28 @@ import numpy as np
 
 from patrol.geo.effort import Segments
 from patrol.geo.grid import Grid
+from patrol.vocabulary import Transport
 
 __all__ = ["MAX_CELL_CROSSINGS", "MAX_SEGMENT_KM", "MAX_SPEED_KMH", "route_problems"]
 
 # The fastest average a patrol keeps over its whole duration, with room for a sprint, a
 # downhill run on skis or an empty forest road.
-MAX_SPEED_KMH = {"foot": 12.0, "ski": 25.0, "vehicle": 120.0, "motorbike": 120.0, "boat": 80.0}
+MAX_SPEED_KMH = {
+    Transport.FOOT: 12.0,
+    Transport.SKI: 25.0,
+    Transport.VEHICLE: 120.0,
+    Transport.MOTORBIKE: 120.0,
+    Transport.BOAT: 80.0,
+}
 # The longest straight line between two vertices: a GPS that lost the sky for hours, or a
 # route drawn on the map with a few clicks along a ridge, still puts a vertex every few km.
-MAX_SEGMENT_KM = {"foot": 25.0, "ski": 25.0, "vehicle": 100.0, "motorbike": 100.0, "boat": 100.0}
+MAX_SEGMENT_KM = {
+    Transport.FOOT: 25.0,
+    Transport.SKI: 25.0,
+    Transport.VEHICLE: 100.0,
+    Transport.MOTORBIKE: 100.0,
+    Transport.BOAT: 100.0,
+}
 # Grid lines a route may cross (each crossing is one more piece to allocate). A month of
 # driving crosses a few thousand 1 km lines; this bound is far above any real patrol.
 MAX_CELL_CROSSINGS = 200_000

@@ -9,8 +9,9 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 
+from patrol.geo.checks import check_positions
+from patrol.geo.problems import Problems
 from patrol.geo.projection import to_metric, to_wgs84
-from patrol.geo.report import Problems, check_positions
 
 __all__ = ["ZoneInput", "dumps_geometry", "parse_zones", "project", "unproject"]
 
@@ -67,6 +68,83 @@ def _check_polygon_coords(coords: Any, gtype: str, pointer: str, problems: Probl
     return ok
 
 
+def _zone_code(
+    feature: dict, props: dict, i: int, seen: dict[str, int], problems: Problems
+) -> str | None:
+    """The zone's code (its ``code`` property, else the feature's id): a short text, and
+    each code once in the file (``seen`` says where each was first)."""
+    where = f"/features/{i}/properties/code"
+    code = props.get("code", feature.get("id"))
+    if isinstance(code, int) and not isinstance(code, bool):
+        code = str(code)
+    if not isinstance(code, str) or not code.strip() or len(code) > 64:
+        problems.add(where, "each zone needs a short text code")
+        return None
+    if code in seen:
+        problems.add(where, f"duplicate zone code '{code}' (also /features/{seen[code]})")
+    else:
+        seen[code] = i
+    return code
+
+
+def _zone_geometry(feature: dict, where: str, problems: Problems) -> shapely.Geometry | None:
+    """The zone's (Multi)Polygon when its coordinates are sound and it is valid."""
+    geometry = feature.get("geometry")
+    gtype = geometry.get("type") if isinstance(geometry, dict) else None
+    if gtype not in ("Polygon", "MultiPolygon"):
+        problems.add(f"{where}/geometry", "a zone must be a Polygon or MultiPolygon")
+        return None
+    if not _check_polygon_coords(
+        geometry.get("coordinates"), gtype, f"{where}/geometry/coordinates", problems
+    ):
+        return None
+    geom = shape(geometry)
+    if not shapely.is_valid(geom):
+        problems.add(f"{where}/geometry", f"invalid polygon: {shapely.is_valid_reason(geom)}")
+        return None
+    return geom
+
+
+def _zone(feature: Any, i: int, seen: dict[str, int], problems: Problems) -> ZoneInput | None:
+    """One zone feature read, or None after adding its problems."""
+    where = f"/features/{i}"
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        problems.add(f"{where}/type", "must be a GeoJSON Feature")
+        return None
+    props = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+    code = _zone_code(feature, props, i, seen, problems)
+    name = props.get("name", code)
+    if not isinstance(name, str) or len(name) > 200:
+        problems.add(f"{where}/properties/name", "must be a text of at most 200 characters")
+    geom = _zone_geometry(feature, where, problems)
+    if geom is None or not code or not isinstance(name, str):
+        return None
+    return ZoneInput(code.strip(), name.strip() or code.strip(), geom)
+
+
+def _check_overlaps(
+    zones: list[ZoneInput], seen: dict[str, int], problems: Problems, tolerance: float
+) -> None:
+    """Zones must not overlap by more than ``tolerance`` of the smaller one's area, or
+    effort and finds would count twice (all pairs found by one STRtree query)."""
+    geoms = np.array([z.geometry for z in zones], dtype=object)
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    pairs = a < b
+    a, b = a[pairs], b[pairs]
+    if not a.size:
+        return
+    shared = shapely.area(shapely.intersection(geoms[a], geoms[b]))
+    smaller = np.minimum(shapely.area(geoms[a]), shapely.area(geoms[b]))
+    overlapping = shared > tolerance * smaller
+    for i, j in zip(a[overlapping], b[overlapping], strict=True):
+        problems.add(
+            f"/features/{seen[zones[j].code]}/geometry",
+            f"overlaps zone '{zones[i].code}': zones must not overlap, or "
+            "effort and finds would count twice",
+        )
+
+
 def parse_zones(doc: Any, problems: Problems, overlap_tolerance: float = 1e-3) -> list[ZoneInput]:
     """Validate a zones FeatureCollection (Polygon/MultiPolygon features with code and name)."""
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
@@ -76,62 +154,8 @@ def parse_zones(doc: Any, problems: Problems, overlap_tolerance: float = 1e-3) -
     if not isinstance(features, list) or not features:
         problems.add("/features", "must be a non-empty array of zone features")
         return []
-    zones: list[ZoneInput] = []
     seen: dict[str, int] = {}
-    for i, feature in enumerate(features):
-        where = f"/features/{i}"
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            problems.add(f"{where}/type", "must be a GeoJSON Feature")
-            continue
-        props = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
-        code = props.get("code", feature.get("id"))
-        if isinstance(code, int) and not isinstance(code, bool):
-            code = str(code)
-        if not isinstance(code, str) or not code.strip() or len(code) > 64:
-            problems.add(f"{where}/properties/code", "each zone needs a short text code")
-            code = None
-        elif code in seen:
-            problems.add(
-                f"{where}/properties/code",
-                f"duplicate zone code '{code}' (also /features/{seen[code]})",
-            )
-        else:
-            seen[code] = i
-        name = props.get("name", code)
-        if not isinstance(name, str) or len(name) > 200:
-            problems.add(f"{where}/properties/name", "must be a text of at most 200 characters")
-        geometry = feature.get("geometry")
-        gtype = geometry.get("type") if isinstance(geometry, dict) else None
-        if gtype not in ("Polygon", "MultiPolygon"):
-            problems.add(f"{where}/geometry", "a zone must be a Polygon or MultiPolygon")
-            continue
-        if not _check_polygon_coords(
-            geometry.get("coordinates"), gtype, f"{where}/geometry/coordinates", problems
-        ):
-            continue
-        geom = shape(geometry)
-        if not shapely.is_valid(geom):
-            problems.add(f"{where}/geometry", f"invalid polygon: {shapely.is_valid_reason(geom)}")
-            continue
-        if code and isinstance(name, str):
-            zones.append(ZoneInput(code.strip(), name.strip() or code.strip(), geom))
+    zones = [z for i, f in enumerate(features) if (z := _zone(f, i, seen, problems)) is not None]
     if len(zones) > 1 and not problems:
-        geoms = np.array([z.geometry for z in zones], dtype=object)
-        tree = shapely.STRtree(geoms)
-        a, b = tree.query(geoms, predicate="intersects")
-        pairs = a < b
-        a, b = a[pairs], b[pairs]
-        if a.size:
-            shared = shapely.area(shapely.intersection(geoms[a], geoms[b]))
-            smaller = np.minimum(shapely.area(geoms[a]), shapely.area(geoms[b]))
-            for i, j in zip(
-                a[shared > overlap_tolerance * smaller],
-                b[shared > overlap_tolerance * smaller],
-                strict=True,
-            ):
-                problems.add(
-                    f"/features/{seen[zones[j].code]}/geometry",
-                    f"overlaps zone '{zones[i].code}': zones must not overlap, or "
-                    "effort and finds would count twice",
-                )
+        _check_overlaps(zones, seen, problems, overlap_tolerance)
     return zones

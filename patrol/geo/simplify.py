@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from patrol.geo.documents import line_string, multi_line_string
 from patrol.geo.projection import to_metric
 
 __all__ = ["simplify_routes"]
@@ -73,7 +74,7 @@ def simplify_routes(
     for k, lines in enumerate(out_parts):
         kind = shapely.get_type_id(geoms[k])
         if kind == shapely.GeometryType.LINESTRING and len(lines) == 1:
-            out.append({"type": "LineString", "coordinates": lines[0]})
+            out.append(line_string(lines[0]))
         else:
-            out.append({"type": "MultiLineString", "coordinates": lines})
+            out.append(multi_line_string(lines))
     return out

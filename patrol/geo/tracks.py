@@ -24,11 +24,14 @@ from typing import Any
 import numpy as np
 import orjson
 
+from patrol.geo.documents import multi_line_string
+
 __all__ = ["decode_route", "decode_times", "encode_route", "encode_times", "route_geometry"]
 
 
 def encode_route(parts: list[np.ndarray]) -> str:
-    geometry = {"type": "MultiLineString", "coordinates": [np.asarray(p).tolist() for p in parts]}
+    """The route's parts as the text of one MultiLineString."""
+    geometry = multi_line_string([np.asarray(p).tolist() for p in parts])
     return orjson.dumps(geometry).decode()
 
 

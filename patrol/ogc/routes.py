@@ -28,7 +28,7 @@ from flask import (
 from patrol.api.common import current_principal
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired, FieldError, InvalidParameter, ValidationFailed
-from patrol.geo.report import iso_utc
+from patrol.geo.times import iso_utc
 from patrol.http import wants_html
 from patrol.ogc import bp
 from patrol.ogc.openapi import openapi_document

@@ -14,9 +14,11 @@ import sqlalchemy.orm as so
 from shapely.geometry import shape
 
 from patrol.errors import FieldError, NotFound, ValidationFailed
+from patrol.geo.checks import check_point
+from patrol.geo.documents import load_json
 from patrol.geo.grid import Grid
+from patrol.geo.problems import Problems
 from patrol.geo.projection import utm_epsg
-from patrol.geo.report import Problems, check_point, load_json
 from patrol.geo.shapes import dumps_geometry, parse_zones, project
 from patrol.services import audit, recompute
 from patrol.services.auth import Principal

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from patrol.geo.report import iso_utc
+from patrol.geo.times import iso_utc
 from patrol.store.models import AuditEvent
 
 __all__ = ["events_for", "record"]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from patrol.geo.report import iso_utc
+from patrol.geo.times import iso_utc
 from patrol.store.models import AuditEvent, Patrol
 
 __all__ = ["patrol_trail", "sentence"]

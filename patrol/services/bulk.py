@@ -35,7 +35,8 @@ from patrol.errors import (
     ValidationFailed,
 )
 from patrol.geo.importers import importer_for
-from patrol.geo.report import Limits, ReportDefaults, iso_utc
+from patrol.geo.report import Limits, ReportDefaults
+from patrol.geo.times import iso_utc
 from patrol.services.bulk_measure import (
     InProcess,
     Measured,

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, ValidationFailed
-from patrol.geo.report import iso_utc
+from patrol.geo.times import iso_utc
 from patrol.services import periods
 from patrol.services.auth import Principal
 from patrol.services.days import started_in

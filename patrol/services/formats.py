@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.precision import round_geojson
-from patrol.geo.report import iso_utc
+from patrol.geo.times import iso_utc
 from patrol.services.exports import COLUMNS, AnnualExport, zones_geojson
 from patrol.services.geopackage import Layer, write_geopackage
 

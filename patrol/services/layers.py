@@ -14,7 +14,8 @@ import sqlalchemy.orm as so
 from shapely.geometry import mapping, shape
 
 from patrol.errors import FieldError, ValidationFailed
-from patrol.geo.report import Problems, load_json
+from patrol.geo.documents import load_json
+from patrol.geo.problems import Problems
 from patrol.geo.shapes import project
 from patrol.store.engine import begin_write
 from patrol.store.models import LAYER_KINDS, AreaLayer, ConservationArea

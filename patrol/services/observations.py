@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import NotFound
-from patrol.geo.report import iso_utc
+from patrol.geo.times import iso_utc
 from patrol.services.auth import Principal
 from patrol.services.queries import Filters, visible_patrols
 from patrol.store.models import Observation, ObservationAttribute, Patrol, Unit, Zone

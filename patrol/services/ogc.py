@@ -23,7 +23,7 @@ import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, InvalidParameter, NotFound
 from patrol.geo.projection import to_metric, to_wgs84
-from patrol.geo.report import iso_utc
+from patrol.geo.times import iso_utc
 from patrol.services import areas, exports, hotspots, observations, queries, risk
 from patrol.services.auth import Principal
 from patrol.services.days import local_midnight

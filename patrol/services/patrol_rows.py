@@ -14,7 +14,8 @@ import numpy as np
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo import tracks
 from patrol.geo.projection import to_metric
-from patrol.geo.report import PatrolReport, iso_utc
+from patrol.geo.report import PatrolReport
+from patrol.geo.times import iso_utc
 from patrol.services.measure import AreaContext, RouteFigures
 
 __all__ = [

@@ -22,19 +22,13 @@ from patrol.errors import (
     ValidationFailed,
 )
 from patrol.geo import tracks
+from patrol.geo.checks import check_names, check_text
 from patrol.geo.plausible import route_problems
+from patrol.geo.problems import Problems
 from patrol.geo.projection import to_metric
-from patrol.geo.report import (
-    REMOVED_ACTIONS,
-    TRANSPORTS,
-    PatrolReport,
-    Problems,
-    check_names,
-    check_snare,
-    check_text,
-    iso_utc,
-    iso_utc_seconds,
-)
+from patrol.geo.report import REMOVED_ACTIONS, TRANSPORTS, PatrolReport
+from patrol.geo.report_checks import check_snare
+from patrol.geo.times import iso_utc, iso_utc_seconds
 from patrol.services import audit
 from patrol.services.auth import Principal
 from patrol.services.measure import (

@@ -18,7 +18,7 @@ import sqlalchemy.orm as so
 from patrol.errors import NotFound
 from patrol.geo import tracks
 from patrol.geo.projection import to_metric
-from patrol.geo.report import iso_utc
+from patrol.geo.times import iso_utc
 from patrol.services.auth import Principal
 from patrol.services.measure import AreaContext, measure_route
 from patrol.store.engine import begin_write

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import Conflict, NotFound
-from patrol.geo.report import iso_utc
+from patrol.geo.times import iso_utc
 from patrol.services.auth import Principal
 from patrol.services.patrols import _check_revision, _commit_edit
 from patrol.store.engine import begin_write

@@ -1,4 +1,4 @@
-"""Every answer writes UTC times one way, ISO 8601 with a Z (geo.report.iso_utc), never
+"""Every answer writes UTC times one way, ISO 8601 with a Z (geo.times.iso_utc), never
 '+00:00': clients parse one form, and a diff of two answers shows no spurious change."""
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ def test_zone_stats_say_while_figures_are_recomputed(app, client, world, session
 def test_a_report_measured_before_a_replacement_is_measured_again(app, world, session):
     """Measured against the old zones, stored after the new ones: it is measured against the
     new ones (on PostgreSQL the old zone ids would break a foreign key)."""
-    from patrol.geo.report import parse_geojson_report
+    from patrol.geo.geojson_report import parse_geojson_report
     from patrol.services import areas
     from patrol.services.measure import AreaContext
     from patrol.services.patrols import ingest_report

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from patrol.geo.geojson_report import parse_geojson_report
 from patrol.geo.gpx import parse_gpx_report
-from patrol.geo.report import PatrolReport, ReportDefaults, parse_geojson_report
+from patrol.geo.report import PatrolReport, ReportDefaults
 from patrol.store.models import Patrol, SnareFind
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_report_form import FieldSession

@@ -1,4 +1,4 @@
-"""Vectorised time handling against the one-at-a-time reference (patrol/geo/report.py)."""
+"""Vectorised time handling against the one-at-a-time reference (patrol/geo/times.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from patrol.geo.report import (
+from patrol.geo.documents import load_json
+from patrol.geo.problems import Problems
+from patrol.geo.times import (
     EARLIEST_TIME,
     LATEST_TIME,
-    Problems,
     check_times,
     iso_utc,
     iso_utc_seconds,
-    load_json,
     parse_time,
 )
 

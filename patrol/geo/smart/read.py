@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from patrol.errors import FieldError, ValidationFailed
-from patrol.geo.report import Limits, Problems, check_positions
+from patrol.geo.checks import check_positions
+from patrol.geo.problems import Problems
+from patrol.geo.report import Limits
 from patrol.geo.smart.model import (
     SmartDay,
     SmartLeg,

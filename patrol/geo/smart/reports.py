@@ -12,15 +12,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from patrol.errors import FieldError
-from patrol.geo.report import (
-    FIND_TIME_SLACK,
-    PatrolReport,
-    Problems,
-    SnareReport,
-    check_line,
-    check_patrol_window,
-    iso_utc,
-)
+from patrol.geo.checks import check_line
+from patrol.geo.problems import Problems
+from patrol.geo.report import PatrolReport, SnareReport
+from patrol.geo.report_checks import check_patrol_window
 from patrol.geo.smart.category_map import CategoryMap, SnareMatch, transport_of
 from patrol.geo.smart.model import (
     SmartAttribute,
@@ -31,6 +26,7 @@ from patrol.geo.smart.model import (
     SmartWaypoint,
 )
 from patrol.geo.smart.track import local_to_utc, wall_ms_to_epoch
+from patrol.geo.times import FIND_TIME_SLACK, iso_utc
 
 __all__ = [
     "SMART_NAMESPACE",

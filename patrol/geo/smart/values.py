@@ -8,7 +8,7 @@ from datetime import date, time
 
 import numpy as np
 
-from patrol.geo.report import Problems
+from patrol.geo.problems import Problems
 from patrol.geo.smart.model import SmartAttribute
 from patrol.geo.smart.safe_xml import local_name
 
