@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from patrol.demo.area import build_area, truth_rate
+from patrol.demo.area import DemoArea, build_area, truth_rate
 from patrol.geo.grid import Grid
 from patrol.geo.projection import to_wgs84
 
@@ -19,7 +19,7 @@ AREA_SEED = 7
 CELL_M = 1000.0
 
 
-def truth_cells(area) -> list[tuple[int, int, float, float, float]]:
+def truth_cells(area: DemoArea) -> list[tuple[int, int, float, float, float]]:
     """True snare density per 1 km cell of the area's grid (cell centre, snares per km2)."""
     grid = Grid.covering(shapely.bounds(area.boundary), CELL_M)
     ix, iy = grid.cells_covering(area.boundary)

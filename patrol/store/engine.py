@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,7 +42,7 @@ def make_engine(url: str, busy_timeout_s: float = 30.0, foreign_keys: bool = Tru
         engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_s})
 
         @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record):
+        def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
             # Let SQLAlchemy's begin event issue BEGIN, instead of pysqlite's implicit one.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -52,7 +53,7 @@ def make_engine(url: str, busy_timeout_s: float = 30.0, foreign_keys: bool = Tru
             cursor.close()
 
         @sa.event.listens_for(engine, "begin")
-        def _on_begin(conn):
+        def _on_begin(conn: sa.Connection) -> None:
             immediate = conn.get_execution_options().get(WRITE, False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 
+from patrol.store.types import UTCDateTime
 from patrol.vocabulary import (
     BasemapContainer,
     JobKind,
@@ -52,23 +53,6 @@ ROLES = values(Role)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class UTCDateTime(sa.types.TypeDecorator):
-    """Aware UTC datetimes on every backend (SQLite keeps no offset: store UTC, read back UTC)."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=UTC)
 
 
 NAMING = {
