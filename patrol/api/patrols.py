@@ -5,14 +5,8 @@ from __future__ import annotations
 from flask import current_app, jsonify, request, url_for
 
 from patrol.api import bp
-from patrol.api.common import (
-    current_principal,
-    filters_from_request,
-    float_arg,
-    geojson_response,
-    int_arg,
-    paged,
-)
+from patrol.api.common import current_principal, filters_from_request, geojson_response, paged
+from patrol.api.params import QueryArgs
 from patrol.db import get_session
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
 from patrol.geo.importers import importer_for
@@ -22,6 +16,7 @@ from patrol.services.audit_trail import patrol_trail
 from patrol.services.map_routes import MAX_TOLERANCE_M, simplified_routes
 from patrol.services.queries import get_patrol, list_finds, list_patrols
 from patrol.services.restore import restore_patrol
+from patrol.vocabulary import Role
 
 
 def _defaults_from_request() -> ReportDefaults:
@@ -118,7 +113,7 @@ def _submit_smart(principal, uploads):
 def submit_patrol():
     """Submit a report: 201 stored, 200 replay of the same report, 409 another one, 4xx bad."""
     principal = current_principal()
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     uploads = _uploads()
     importers = [importer_for(mime, name, data[:4096]) for name, mime, data in uploads]
     if any(i.exchange for i in importers):
@@ -160,11 +155,9 @@ def _prefers_minimal() -> bool:
 def patrols_index():
     """Routes; ``tolerance_m`` simplifies each for a map (figures stay those of the route)."""
     principal = current_principal()
-    problems: list[FieldError] = []
-    tolerance_m = float_arg("tolerance_m", problems, 0.0, MAX_TOLERANCE_M)
-    if problems:
-        raise ValidationFailed("The query parameters are not valid.", errors=problems)
-    f = filters_from_request()
+    q = QueryArgs()
+    tolerance_m = q.number("tolerance_m", 0.0, MAX_TOLERANCE_M)
+    f = filters_from_request(q)
     session = get_session()
     total, rows = list_patrols(session, principal, f)
     simple = simplified_routes(session, rows, tolerance_m) if tolerance_m else {}
@@ -183,7 +176,7 @@ def read_patrol(patrol_id: str):
     session = get_session()
     patrol = get_patrol(session, principal, patrol_id, include_deleted=True)
     doc = patrols.patrol_document(session, patrol)
-    if principal.role in ("coordinator", "admin"):
+    if principal.role in (Role.COORDINATOR, Role.ADMIN):
         doc["audit"] = patrol_trail(session, patrol)
     # No revision ETag here: a coordinator's answer (with the audit trail) and a ranger's share
     # a revision, not a body; patrol.wire tags the body (the revision is in the document).
@@ -210,12 +203,19 @@ def correct_patrol(patrol_id: str):
     )
 
 
+def _revision() -> int | None:
+    """``?revision=N``: the revision a deletion or a restore names (the service requires it)."""
+    q = QueryArgs()
+    revision = q.whole("revision", None, 1, 2**31 - 1)
+    q.check()
+    return revision
+
+
 @bp.delete("/patrols/<patrol_id>")
 def delete_patrol(patrol_id: str):
     """Soft-delete a patrol: ``?revision=N`` names the revision deleted (coordinators)."""
     principal = current_principal()
-    problems: list[FieldError] = []
-    revision = int_arg("revision", None, 1, 2**31 - 1, problems)
+    revision = _revision()
     session = get_session()
     patrol = patrols.delete_patrol(session, principal, patrol_id, revision)
     return {
@@ -230,8 +230,7 @@ def restore_deleted_patrol(patrol_id: str):
     """Bring a soft-deleted patrol back: ``?revision=N`` names the revision restored
     (coordinators; audited). Answers the patrol as GET does."""
     principal = current_principal()
-    problems: list[FieldError] = []
-    revision = int_arg("revision", None, 1, 2**31 - 1, problems)
+    revision = _revision()
     session = get_session()
     patrol = restore_patrol(session, principal, patrol_id, revision)
     return geojson_response(
