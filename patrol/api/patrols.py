@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 
 from patrol.api import bp
 from patrol.api.common import current_principal, filters_from_request, geojson_response, paged
@@ -13,6 +14,7 @@ from patrol.geo.importers import importer_for
 from patrol.geo.report import Limits, ReportDefaults, iso_utc, load_json, parse_time
 from patrol.services import patrols, smart
 from patrol.services.audit_trail import patrol_trail
+from patrol.services.auth import Principal
 from patrol.services.map_routes import MAX_TOLERANCE_M, simplified_routes
 from patrol.services.queries import get_patrol, list_finds, list_patrols
 from patrol.services.restore import restore_patrol
@@ -67,7 +69,9 @@ def _flag(name: str) -> bool:
     return value in ("1", "true", "yes")
 
 
-def _submit_smart(principal, uploads):
+def _submit_smart(
+    principal: Principal, uploads: list[tuple[str | None, str | None, bytes]]
+) -> ResponseReturnValue:
     """SMART patrol XML: one patrol answers like any report (201, 200 replay, 409, 4xx); several
     (files or patrols) answer with what happened to each: 201 when any was stored, 200 when
     all were replays, 422 problem+json when every one was rejected."""
@@ -110,7 +114,7 @@ def _submit_smart(principal, uploads):
 
 
 @bp.post("/patrols")
-def submit_patrol():
+def submit_patrol() -> ResponseReturnValue:
     """Submit a report: 201 stored, 200 replay of the same report, 409 another one, 4xx bad."""
     principal = current_principal()
     principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
@@ -152,7 +156,7 @@ def _prefers_minimal() -> bool:
 
 
 @bp.get("/patrols")
-def patrols_index():
+def patrols_index() -> ResponseReturnValue:
     """Routes; ``tolerance_m`` simplifies each for a map (figures stay those of the route)."""
     principal = current_principal()
     q = QueryArgs()
@@ -171,7 +175,7 @@ def patrols_index():
 
 
 @bp.get("/patrols/<patrol_id>")
-def read_patrol(patrol_id: str):
+def read_patrol(patrol_id: str) -> ResponseReturnValue:
     principal = current_principal()
     session = get_session()
     patrol = get_patrol(session, principal, patrol_id, include_deleted=True)
@@ -193,7 +197,7 @@ def _json_body() -> dict:
 
 
 @bp.patch("/patrols/<patrol_id>")
-def correct_patrol(patrol_id: str):
+def correct_patrol(patrol_id: str) -> ResponseReturnValue:
     """Correct a patrol or its finds, naming the revision edited (coordinators; audited)."""
     principal = current_principal()
     session = get_session()
@@ -212,7 +216,7 @@ def _revision() -> int | None:
 
 
 @bp.delete("/patrols/<patrol_id>")
-def delete_patrol(patrol_id: str):
+def delete_patrol(patrol_id: str) -> ResponseReturnValue:
     """Soft-delete a patrol: ``?revision=N`` names the revision deleted (coordinators)."""
     principal = current_principal()
     revision = _revision()
@@ -226,7 +230,7 @@ def delete_patrol(patrol_id: str):
 
 
 @bp.post("/patrols/<patrol_id>/restore")
-def restore_deleted_patrol(patrol_id: str):
+def restore_deleted_patrol(patrol_id: str) -> ResponseReturnValue:
     """Bring a soft-deleted patrol back: ``?revision=N`` names the revision restored
     (coordinators; audited). Answers the patrol as GET does."""
     principal = current_principal()
@@ -239,7 +243,7 @@ def restore_deleted_patrol(patrol_id: str):
 
 
 @bp.get("/snares")
-def snares_index():
+def snares_index() -> ResponseReturnValue:
     principal = current_principal()
     f = filters_from_request()
     total, rows = list_finds(get_session(), principal, f)

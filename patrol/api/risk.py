@@ -11,11 +11,11 @@ from patrol.api.params import QueryArgs
 from patrol.db import get_session
 from patrol.errors import NotFound
 from patrol.services import areas, exports, layers, risk, units
-from patrol.vocabulary import Role
+from patrol.vocabulary import LayerKind, Role, values
 
 
 @bp.get("/risk", endpoint="risk")
-def risk_cells():
+def risk_cells() -> Response:
     """Per cell: setting rate with its 90 % interval, standing stock, expected finds of a 5 km
     search in the next period, risk rank and the model's inputs; only data up to 'until'."""
     principal = current_principal()
@@ -36,7 +36,7 @@ def risk_cells():
 
 
 @bp.get("/units/<code>/route")
-def unit_route(code: str):
+def unit_route(code: str) -> Response:
     """The unit's day route from its base and back (GeoJSON, or format=gpx: a GPX <rte>)."""
     principal = current_principal()
     principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
@@ -61,11 +61,11 @@ def unit_route(code: str):
 
 
 @bp.get("/layers/<kind>")
-def area_layer(kind: str):
+def area_layer(kind: str) -> Response:
     """An area's reference layer (roads, settlements, rivers) as GeoJSON, for every role."""
     principal = current_principal()
     session = get_session()
     area = areas.area_for(session, principal, request.args.get("area"))
-    if kind not in layers.LAYER_KINDS:
-        raise NotFound(f"No layer '{kind[:40]}': {', '.join(layers.LAYER_KINDS)}.")
+    if kind not in values(LayerKind):
+        raise NotFound(f"No layer '{kind[:40]}': {', '.join(values(LayerKind))}.")
     return geojson_response(layers.layers_document(session, area, kind))

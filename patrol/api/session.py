@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf.csrf import generate_csrf
 
 from patrol.api import bp
@@ -11,7 +13,7 @@ from patrol.services.units import unit_code
 
 
 @bp.get("/session")
-def session_info():
+def session_info() -> dict[str, Any]:
     principal = current_principal()
     return {
         "username": principal.username,

@@ -7,7 +7,7 @@ standard asks), or the error page for people.
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import Response, current_app, request, session
 
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired
@@ -54,7 +54,7 @@ __all__ = [
 
 
 @bp.get("/")
-def landing_page():
+def landing_page() -> Response:
     """Links to the API definition, the conformance declaration and the collections."""
     allow("f")
     doc = {
@@ -103,14 +103,14 @@ def landing_page():
 
 
 @bp.get("/conformance")
-def conformance():
+def conformance() -> Response:
     allow("f")
     doc = {"conformsTo": CONFORMANCE, "links": self_links("ogc.conformance", JSON)}
     return answer(doc, JSON, "ogc/conformance.html")
 
 
 @bp.get("/api")
-def api_definition():
+def api_definition() -> Response:
     """The OpenAPI 3.0 definition of these endpoints (the caller's collections named)."""
     allow("f")
     ids: list[str] = []
@@ -129,7 +129,7 @@ def api_definition():
 
 
 @bp.get("/collections")
-def collections():
+def collections() -> Response:
     allow("f")
     principal = caller()
     colls = ogc.collections_for(get_session(), principal)
@@ -143,7 +143,7 @@ def collections():
 
 
 @bp.get("/collections/<collection_id>")
-def collection(collection_id: str):
+def collection(collection_id: str) -> Response:
     """One collection; for zones and cells, ``datetime`` and ``cell_km`` carry over into its
     items links, so a client given this URL (GDAL's OAPIF:…/collections/{id}?datetime=…)
     reads the period asked."""
@@ -156,7 +156,7 @@ def collection(collection_id: str):
 
 
 @bp.get("/collections/<collection_id>/queryables")
-def queryables(collection_id: str):
+def queryables(collection_id: str) -> Response:
     """The properties a client may filter on with ``name=value`` (Part 3 queryables)."""
     allow("f")
     coll = ogc.collection_for(get_session(), caller(), collection_id)
@@ -172,7 +172,7 @@ def queryables(collection_id: str):
 
 
 @bp.get("/collections/<collection_id>/schema")
-def schema(collection_id: str):
+def schema(collection_id: str) -> Response:
     """Every property of the features and its type (Part 5 style), for typed columns."""
     allow("f")
     coll = ogc.collection_for(get_session(), caller(), collection_id)
@@ -195,7 +195,7 @@ def schema(collection_id: str):
 
 
 @bp.get("/collections/<collection_id>/items")
-def items(collection_id: str):
+def items(collection_id: str) -> Response:
     """A page of features: bbox, datetime, limit, queryables; next and prev links."""
     principal = caller()
     session = get_session()
@@ -237,7 +237,7 @@ def items(collection_id: str):
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
-def item(collection_id: str, feature_id: str):
+def item(collection_id: str, feature_id: str) -> Response:
     principal = caller()
     session = get_session()
     coll = ogc.collection_for(session, principal, collection_id)

@@ -46,6 +46,7 @@ from patrol.services.ogc_params import (
 )
 from patrol.services.patrols import find_feature, route_feature
 from patrol.store.models import ConservationArea, Observation, Patrol, SnareFind
+from patrol.vocabulary import Role
 
 __all__ = [
     "CRS84",
@@ -207,7 +208,9 @@ def item(
     raise NotFound(f"No feature '{feature_id[:80]}' in {coll.id}.")
 
 
-def _window(session: so.Session, area: ConservationArea, when: TimeFilter | None, kind: str):
+def _window(
+    session: so.Session, area: ConservationArea, when: TimeFilter | None, kind: str
+) -> hotspots.Window:
     """The analysis window of local days: the ``datetime`` asked, else the kind's default."""
     if when is not None:
         start, end = when.days(area.timezone)
@@ -232,7 +235,7 @@ def _all_features(
         return features, about
     window = _window(session, area, q.when, coll.kind)
     about["window"] = window.label
-    if principal.role == "ngo":
+    if principal.role == Role.NGO:
         about["aggregation"] = exports.AGGREGATION_RULE
     if coll.kind == "zones":
         rows, _ = hotspots.zone_stats(session, area, window)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from patrol.store.models import ConservationArea
+from patrol.vocabulary import HotspotClass
 
 __all__ = [
     "CRS84",
@@ -89,14 +90,14 @@ KIND_INFO: dict[str, KindInfo] = {
                 **_STR,
                 "title": "hotspot class",
                 "enum": [
-                    "hot_99",
-                    "hot_95",
-                    "hot_90",
-                    "cold_99",
-                    "cold_95",
-                    "cold_90",
-                    "not_significant",
-                    "under_patrolled",
+                    HotspotClass.HOT_99,
+                    HotspotClass.HOT_95,
+                    HotspotClass.HOT_90,
+                    HotspotClass.COLD_99,
+                    HotspotClass.COLD_95,
+                    HotspotClass.COLD_90,
+                    HotspotClass.NOT_SIGNIFICANT,
+                    HotspotClass.UNDER_PATROLLED,
                     "suppressed",
                 ],
             },
