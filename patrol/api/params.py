@@ -94,6 +94,17 @@ class QueryArgs:
             self.problem(name, f"not a date or ISO 8601 time: {exc}")
             return None
 
+    def instant(self, name: str) -> datetime | None:
+        """An ISO 8601 time with its offset (``geo.report.parse_time``), or None."""
+        raw = self.args.get(name)
+        if not raw:
+            return None
+        try:
+            return parse_time(raw)
+        except ValueError as exc:
+            self.problem(name, str(exc))
+            return None
+
     def whole(self, name: str, default: int | None, lo: int, hi: int) -> int | None:
         """A whole number in [lo, hi], else ``default``."""
         raw = self.args.get(name)

@@ -11,7 +11,7 @@ from patrol.api.params import QueryArgs
 from patrol.db import get_session
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
 from patrol.geo.importers import importer_for
-from patrol.geo.report import Limits, ReportDefaults, iso_utc, load_json, parse_time
+from patrol.geo.report import Limits, ReportDefaults, iso_utc, load_json
 from patrol.services import patrols, smart
 from patrol.services.audit_trail import patrol_trail
 from patrol.services.auth import Principal
@@ -23,23 +23,16 @@ from patrol.vocabulary import Role
 
 def _defaults_from_request() -> ReportDefaults:
     """What a GPX upload needs besides the file: from the query string or the form."""
-    values = request.args.to_dict() | request.form.to_dict()
-    problems: list[FieldError] = []
-    times = {}
-    for key in ("started_at", "ended_at"):
-        if values.get(key):
-            try:
-                times[key] = parse_time(values[key])
-            except ValueError as exc:
-                problems.append(FieldError(f"/{key}", str(exc)))
-    if problems:
-        raise ValidationFailed("The upload's parameters are not valid.", errors=problems)
+    q = QueryArgs(request.args.to_dict() | request.form.to_dict())
+    started_at, ended_at = q.instant("started_at"), q.instant("ended_at")
+    q.check("The upload's parameters are not valid.")
     return ReportDefaults(
-        id=values.get("id") or None,
-        unit=values.get("unit") or None,
-        transport=values.get("transport") or None,
-        leader=values.get("leader") or None,
-        **times,
+        id=q.text("id"),
+        unit=q.text("unit"),
+        transport=q.text("transport"),
+        leader=q.text("leader"),
+        started_at=started_at,
+        ended_at=ended_at,
     )
 
 
