@@ -29,7 +29,7 @@ from patrol.ogc.answers import (
     url,
 )
 from patrol.ogc.openapi import openapi_document
-from patrol.ogc.requests import (
+from patrol.ogc.parameters import (
     allow,
     caller,
     carried_params,
