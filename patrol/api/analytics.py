@@ -23,6 +23,17 @@ from patrol.services.formats import (
 )
 from patrol.vocabulary import ExportFormat, Role, values
 
+__all__ = [
+    "BINS",
+    "annual_export",
+    "dispatch",
+    "finds_export",
+    "hotspot_cells",
+    "routes_export",
+    "unit_targets",
+    "zones_stats",
+]
+
 BINS = ("monthly", "seasonal")
 
 

@@ -12,6 +12,8 @@ from patrol.api.common import current_principal
 from patrol.db import get_session
 from patrol.services import areas, basemaps
 
+__all__ = ["TILE_CACHE", "basemap_tile", "basemap_tilejson", "basemaps_index"]
+
 # Tiles of a loaded file never change (a new file gets a new version in its URL): a day in
 # the browser's own cache, revalidated by ETag after that; never in a shared cache.
 TILE_CACHE = "private, max-age=86400"

@@ -20,6 +20,16 @@ from patrol.services.queries import get_patrol, list_finds, list_patrols
 from patrol.services.restore import restore_patrol
 from patrol.vocabulary import Role
 
+__all__ = [
+    "correct_patrol",
+    "delete_patrol",
+    "patrols_index",
+    "read_patrol",
+    "restore_deleted_patrol",
+    "snares_index",
+    "submit_patrol",
+]
+
 
 def _defaults_from_request() -> ReportDefaults:
     """What a GPX upload needs besides the file: from the query string or the form."""

@@ -13,6 +13,8 @@ from patrol.errors import NotFound
 from patrol.services import areas, exports, layers, risk, units
 from patrol.vocabulary import LayerKind, Role, values
 
+__all__ = ["area_layer", "risk_cells", "unit_route"]
+
 
 @bp.get("/risk", endpoint="risk")
 def risk_cells() -> Response:

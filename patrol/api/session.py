@@ -11,6 +11,8 @@ from patrol.api.common import current_principal
 from patrol.db import get_session
 from patrol.services.units import unit_code
 
+__all__ = ["session_info"]
+
 
 @bp.get("/session")
 def session_info() -> dict[str, Any]:

@@ -14,6 +14,8 @@ from patrol.errors import MalformedInput
 from patrol.services import areas, recompute
 from patrol.vocabulary import JobState, Role
 
+__all__ = ["areas_index", "job_status", "units_index", "zones_index", "zones_replace"]
+
 
 @bp.get("/zones")
 def zones_index() -> Response:
