@@ -6,7 +6,8 @@ Each conservation area the caller may see gives up to six collections, named
 statistics, visible grid cells with the predicted setting rate, units, patrols, finds and
 observations) with the same role rules, because they come from the same functions; nothing
 here keeps a copy of the data. No Flask: the blueprint in ``patrol.ogc`` parses the request
-and renders the answer.
+and renders the answer. The kinds and their schemas are in ``ogc_kinds``, the ``datetime`` and
+CRS values in ``ogc_params``; this module names them all as before.
 """
 
 from __future__ import annotations
