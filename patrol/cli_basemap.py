@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import getpass
-import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from patrol.errors import PatrolError
+from patrol.cli_common import reports_errors
+from patrol.vocabulary import TileFormat
+
+if TYPE_CHECKING:
+    import sqlalchemy.orm as so
 
 __all__ = ["basemap_group"]
 
 basemap_group = AppGroup("basemap", help="Offline basemaps of areas (MBTiles or PMTiles files).")
 
 
-def _fail(error: PatrolError) -> None:
-    click.echo(f"error: {error.detail or error.title}", err=True)
-    for item in error.errors:
-        click.echo(f"  {item.pointer or '/'}: {item.detail}", err=True)
-    sys.exit(1 if error.status < 500 else 2)
-
-
-def _context():
+def _context() -> tuple[so.Session, Path]:
     from patrol.db import get_session
     from patrol.services.basemaps import basemap_folder
 
@@ -39,19 +37,17 @@ def _size(n: int) -> str:
 @click.argument("area")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--by", "loaded_by", help="Who loads it (default: this system user).")
+@reports_errors
 def basemap_load(area: str, file: str, loaded_by: str | None) -> None:
     """Check an MBTiles or PMTiles file and make it AREA's offline basemap (replacing one)."""
     from patrol.services.areas import area_for
     from patrol.services.basemaps import load_basemap
 
     session, folder = _context()
-    try:
-        row = load_basemap(
-            session, area_for(session, None, area), file, folder, loaded_by or getpass.getuser()
-        )
-    except PatrolError as error:
-        _fail(error)
-    kind = "raster" if row.tile_format != "pbf" else "vector"
+    row = load_basemap(
+        session, area_for(session, None, area), file, folder, loaded_by or getpass.getuser()
+    )
+    kind = "vector" if row.tile_format == TileFormat.PBF else "raster"
     click.echo(
         f"basemap loaded for {area}: {row.container} {kind} {row.tile_format}, zoom "
         f"{row.min_zoom}-{row.max_zoom}, bounds {row.min_lon:.4f},{row.min_lat:.4f},"
@@ -60,6 +56,7 @@ def basemap_load(area: str, file: str, loaded_by: str | None) -> None:
 
 
 @basemap_group.command("list")
+@reports_errors
 def basemap_list() -> None:
     """Every area's basemap: format, zooms, bounds, size, when and by whom it was loaded."""
     from patrol.services.basemaps import list_basemaps
@@ -81,14 +78,12 @@ def basemap_list() -> None:
 
 @basemap_group.command("remove")
 @click.argument("area")
+@reports_errors
 def basemap_remove(area: str) -> None:
     """Remove AREA's basemap and delete its file (phones keep their copy until they reload)."""
     from patrol.services.areas import area_for
     from patrol.services.basemaps import remove_basemap
 
     session, folder = _context()
-    try:
-        row = remove_basemap(session, area_for(session, None, area), folder)
-    except PatrolError as error:
-        _fail(error)
+    row = remove_basemap(session, area_for(session, None, area), folder)
     click.echo(f"basemap of {area} removed ({row.file_path})")

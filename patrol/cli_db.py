@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
+
+from patrol.cli_common import reports_errors
 
 __all__ = ["db_group"]
 
 db_group = AppGroup("db", help="Database layout (PostgreSQL partitioning, docs/scaling.md).")
 
 
-def _engine():
+def _engine() -> sa.Engine:
     engine = current_app.extensions["patrol.engine"]
     if engine.dialect.name != "postgresql":
         raise click.ClickException("partitioning is for PostgreSQL; this database is SQLite")
@@ -19,6 +22,7 @@ def _engine():
 
 
 @db_group.command("partition")
+@reports_errors
 def partition_command() -> None:
     """Partition routes and effort rows by area and year (a migrated database, once)."""
     from patrol.store import partitioning
@@ -33,10 +37,9 @@ def partition_command() -> None:
 @db_group.command("add-partitions")
 @click.argument("area")
 @click.argument("years", nargs=-1, type=int, required=True)
+@reports_errors
 def add_partitions_command(area: str, years: tuple[int, ...]) -> None:
     """Create AREA's partitions for YEARS ahead of their patrols (e.g. 2026 2027)."""
-    import sqlalchemy as sa
-
     from patrol.store import partitioning
     from patrol.store.models import ConservationArea
 
@@ -54,6 +57,7 @@ def add_partitions_command(area: str, years: tuple[int, ...]) -> None:
 
 
 @db_group.command("partitions")
+@reports_errors
 def partitions_command() -> None:
     """List the partitions and the rows in each."""
     from patrol.store import partitioning

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from patrol.errors import FieldError, PatrolError, PayloadTooLarge, ValidationFailed
@@ -51,15 +52,15 @@ def problem_response(error: PatrolError) -> Response:
     return response
 
 
-def _page(error: PatrolError):
+def _page(error: PatrolError) -> tuple[str, int]:
     return render_template("error.html", error=error), error.status
 
 
-def handle_patrol_error(error: PatrolError):
+def handle_patrol_error(error: PatrolError) -> ResponseReturnValue:
     return problem_response(error) if _wants_problem() else _page(error)
 
 
-def handle_http_exception(exc: HTTPException):
+def handle_http_exception(exc: HTTPException) -> Response:
     headers = {}
     if exc.code == 405:
         # RFC 9110 15.5.6: a 405 names the methods the resource does support.
@@ -101,7 +102,7 @@ def reject_unstorable_parameters() -> None:
         raise ValidationFailed("The request's parameters are not valid.", errors=problems[:10])
 
 
-def handle_unexpected(exc: Exception):
+def handle_unexpected(exc: Exception) -> ResponseReturnValue:
     from patrol.db import close_session
 
     log.exception("unhandled error on %s %s", request.method, request.path)

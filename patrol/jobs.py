@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
 from patrol.services import recompute
+
+if TYPE_CHECKING:
+    from patrol.store.models import RecomputeJob
 
 __all__ = ["resume_if_stale", "start_runner"]
 
@@ -38,7 +42,7 @@ def start_runner(job_id: int) -> threading.Thread:
     return thread
 
 
-def resume_if_stale(job) -> bool:
+def resume_if_stale(job: RecomputeJob | None) -> bool:
     """Take over a running job nobody has advanced for a while; whether a runner started."""
     if job is not None and recompute.job_document(job)["stale"]:
         log.warning("resuming recompute job %s (no progress since %s)", job.id, job.heartbeat_at)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+__all__ = ["bp"]
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from patrol.api import (  # noqa: E402,F401  (routes)

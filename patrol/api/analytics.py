@@ -1,28 +1,18 @@
-"""Effort-corrected figures: zone stats, grid hotspots, dispatch and unit targets."""
+"""Effort-corrected figures: zone stats, grid hotspots, dispatch and unit targets, exports."""
 
 from __future__ import annotations
 
-import json
-from datetime import timedelta
+from typing import Any
 
-from flask import Response, request
+from flask import Response
 
 from patrol import jobs
 from patrol.api import bp
-from patrol.api.common import (
-    FIRST_YEAR,
-    LAST_YEAR,
-    ascii_int,
-    choice_arg,
-    current_principal,
-    date_arg,
-    float_arg,
-    geojson_response,
-)
+from patrol.api.common import attachment, current_principal, geojson_response
+from patrol.api.params import QueryArgs
 from patrol.db import get_session
-from patrol.errors import FieldError, ValidationFailed
-from patrol.geo.problems import printable
-from patrol.services import areas, exports, hotspots, privacy, recompute, target_files, units
+from patrol.services import areas, exports, hotspots, recompute, target_files, units
+from patrol.services.analysis import Analysis, analysis_for, zone_stats_document
 from patrol.services.auth import Principal
 from patrol.services.formats import (
     GeoPackageFormatter,
@@ -31,237 +21,178 @@ from patrol.services.formats import (
     located_geopackage,
     rows_csv,
 )
+from patrol.vocabulary import ExportFormat, Role, values
+
+__all__ = [
+    "BINS",
+    "annual_export",
+    "dispatch",
+    "finds_export",
+    "hotspot_cells",
+    "routes_export",
+    "unit_targets",
+    "zones_stats",
+]
+
+BINS = ("monthly", "seasonal")
 
 
-def _context(principal: Principal):
-    """Area, window, unit and settings from the query string, validated together."""
+def _analysis(principal: Principal, q: QueryArgs) -> Analysis:
+    """Area, window, unit and settings from the query string, validated together (with what
+    the route read into ``q`` before)."""
     session = get_session()
-    area = areas.area_for(session, principal, request.args.get("area"))
-    problems: list[FieldError] = []
-    start, end_day = date_arg("from", problems), date_arg("to", problems)
-    cell_km = float_arg("cell_km", problems, 0.1, 100)
-    min_effort = float_arg("min_effort_km", problems, 0.0, 1000)
-    bins = request.args.get("bins", "monthly")
-    if bins not in ("monthly", "seasonal"):
-        problems.append(FieldError("/bins", "must be monthly or seasonal"))
+    area = areas.area_for(session, principal, q.text("area"))
+    first, last = q.day("from"), q.day("to")
+    cell_km = q.number("cell_km", 0.1, 100)
+    min_effort = q.number("min_effort_km", 0.0, 1000)
+    bins = q.choice("bins", BINS, BINS[0])
     unit_id = None
-    if request.args.get("unit"):
-        unit = units.unit_in_area(session, area, request.args["unit"])
+    if q.text("unit"):
+        unit = units.unit_in_area(session, area, q.text("unit"))
         if unit is None:
-            problems.append(FieldError("/unit", f"no unit '{request.args['unit']}' here"))
+            q.problem("unit", f"no unit '{q.text('unit')}' here")
         else:
             unit_id = unit.id
-    if problems:
-        raise ValidationFailed("The query parameters are not valid.", errors=problems)
-    end = end_day + timedelta(days=1) if end_day else None  # 'to' is the last day included
-    window = hotspots.resolve_window(session, area, start, end)
-    if principal.role == "ngo" and not (start and end_day):
-        window = hotspots.Window(*privacy.whole_months(window.start, window.end))
-    suppression = privacy.check_aggregate_request(
-        principal, window.start, window.end, unit_id, cell_km, area.cell_m / 1000
-    )
+    q.check()
     settings = hotspots.AnalysisSettings(
         min_effort_km=min_effort if min_effort is not None else 1.0, bins=bins
     )
-    return session, area, window, unit_id, cell_km, settings, suppression
-
-
-def _csv(text: str, filename: str) -> Response:
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return analysis_for(session, principal, area, first, last, unit_id, cell_km, settings)
 
 
 @bp.get("/zones/stats")
-def zones_stats():
+def zones_stats() -> Response:
     """Per zone figures for a window: counts, effort, CPUE, EB rate, hotspot flag, trend."""
     principal = current_principal()
-    session, area, window, unit_id, _, settings, _ = _context(principal)
-    fmt = choice_arg("format", ("geojson", "csv"), "geojson")
-    rows, _cells = hotspots.zone_stats(session, area, window, unit_id, settings)
-    if fmt == "csv":
-        return _csv(rows_csv([r.figures for r in rows]), f"{area.slug}-zones-{window.start}.csv")
-    job = recompute.active_job(session, area.id)
-    recomputing = {}
+    q = QueryArgs()
+    fmt = q.choice("format", (ExportFormat.GEOJSON, ExportFormat.CSV), ExportFormat.GEOJSON)
+    a = _analysis(principal, q)
+    session = get_session()
+    rows, _cells = hotspots.zone_stats(session, a.area, a.window, a.unit_id, a.settings)
+    if fmt == ExportFormat.CSV:
+        name = f"{a.area.slug}-zones-{a.window.start}.csv"
+        return attachment(rows_csv([r.figures for r in rows]), name, mimetype="text/csv")
+    job = recompute.active_job(session, a.area.id)
     if job is not None:
-        # Zone figures of patrols the job has not reached yet are those of the old zones.
-        jobs.resume_if_stale(job)
-        recomputing = {"recomputing": recompute.job_document(job)}
-    return geojson_response(
-        {
-            "type": "FeatureCollection",
-            "area": area.slug,
-            "window": window.label,
-            **recomputing,
-            "features": [
-                {
-                    "type": "Feature",
-                    "id": r.zone.code,
-                    "geometry": json.loads(r.zone.geometry_geojson),
-                    "properties": r.figures,
-                }
-                for r in rows
-            ],
-        }
-    )
+        jobs.resume_if_stale(job)  # a job whose runner died is taken up again
+    return geojson_response(zone_stats_document(a, rows, job))
 
 
 @bp.get("/hotspots", endpoint="hotspots")
-def hotspot_cells():
+def hotspot_cells() -> Response:
     """One feature per grid cell of the area: effort, CPUE, EB rate, Gi*, class, trend."""
     principal = current_principal()
-    session, area, window, unit_id, cell_km, settings, _ = _context(principal)
+    a = _analysis(principal, QueryArgs())
     result, features = hotspots.visible_cells(
-        session, principal, area, window, cell_km, unit_id, settings
+        get_session(), principal, a.area, a.window, a.cell_km, a.unit_id, a.settings
     )
     return geojson_response(
         {
             "type": "FeatureCollection",
-            "area": area.slug,
-            "window": window.label,
-            **({"aggregation": exports.AGGREGATION_RULE} if principal.role == "ngo" else {}),
+            "area": a.area.slug,
+            "window": a.window.label,
+            **({"aggregation": exports.AGGREGATION_RULE} if principal.role == Role.NGO else {}),
             "cell_km": result.grid.cell_m / 1000,
-            "min_effort_km": settings.min_effort_km,
+            "min_effort_km": a.settings.min_effort_km,
             "features": features,
         }
     )
 
 
 @bp.get("/dispatch")
-def dispatch():
+def dispatch() -> Response:
     """Every active unit's targets for the window (coordinators)."""
     principal = current_principal()
-    principal.require_role("coordinator", "admin")
-    session, area, window, _, _, settings, _ = _context(principal)
-    targets, _units = hotspots.dispatch(session, area, window, settings)
-    return geojson_response(hotspots.targets_geojson(targets, window))
+    principal.require_role(Role.COORDINATOR, Role.ADMIN)
+    a = _analysis(principal, QueryArgs())
+    targets, _units = hotspots.dispatch(get_session(), a.area, a.window, a.settings)
+    return geojson_response(hotspots.targets_geojson(targets, a.window))
 
 
 @bp.get("/units/<code>/targets")
-def unit_targets(code: str):
+def unit_targets(code: str) -> Response:
     """One unit's prioritised targets, as GeoJSON, (format=gpx) GPX waypoints or (format=csv) a
     table."""
     principal = current_principal()
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     session = get_session()
     units.visible_unit(session, principal, code, "targets")
-    _, area, window, _, _, settings, _ = _context(principal)
-    targets, _ = hotspots.dispatch(session, area, window, settings)
+    q = QueryArgs()
+    fmt = q.choice("format", ("geojson", "gpx", "csv"), "geojson")
+    a = _analysis(principal, q)
+    targets, _ = hotspots.dispatch(session, a.area, a.window, a.settings)
     mine = [t for t in targets if t.unit == code]
-    fmt = choice_arg("format", ("geojson", "gpx", "csv"), "geojson")
     if fmt == "csv":
-        return Response(
+        return attachment(
             target_files.targets_csv(mine),
+            f"{code}-targets.csv",
             content_type="text/csv; charset=utf-8; header=present",
-            headers={"Content-Disposition": f'attachment; filename="{code}-targets.csv"'},
         )
     if fmt == "gpx":
-        return Response(
-            hotspots.targets_gpx(mine, f"{code} targets {window.label}"),
+        return attachment(
+            hotspots.targets_gpx(mine, f"{code} targets {a.window.label}"),
+            f"{code}-targets.gpx",
             mimetype="application/gpx+xml",
-            headers={"Content-Disposition": f'attachment; filename="{code}-targets.gpx"'},
         )
-    return geojson_response(hotspots.targets_geojson(mine, window))
+    return geojson_response(hotspots.targets_geojson(mine, a.window))
 
 
 @bp.get("/exports/annual")
-def annual_export():
+def annual_export() -> Response:
     """Zone x month snare counts and effort for a year (or years), in csv, xlsx, json or
     geojson: aggregates only, for every role that may see the area."""
     principal = current_principal()
     session = get_session()
-    area = areas.area_for(session, principal, request.args.get("area"))
-    problems: list[FieldError] = []
-    first = _year("year", problems, required=True)
-    last = _year("to_year", problems, required=False)
-    formatter = formatter_for(request.args.get("format", "csv"))
-    if problems:
-        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    q = QueryArgs()
+    area = areas.area_for(session, principal, q.text("area"))
+    first, last = q.year("year", required=True), q.year("to_year")
+    fmt = q.choice("format", values(ExportFormat), ExportFormat.CSV)
+    q.check()
+    formatter = formatter_for(fmt)
     export = exports.annual_export(session, area, first, last)
     if formatter.with_cells:
         exports.attach_cells(session, export, principal)
     name = f"{area.slug}-snares-{export.period}{formatter.suffix}"
-    return Response(
-        formatter.write(export),
-        mimetype=formatter.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(formatter.write(export), name, mimetype=formatter.media_type)
 
 
-def _year(name: str, problems: list[FieldError], required: bool) -> int | None:
-    raw = request.args.get(name, "")
-    if not raw:
-        if required:
-            problems.append(FieldError(f"/{name}", "is required: a year like 2025"))
-        return None
-    try:
-        year = ascii_int(raw) if len(raw) == 4 else None
-    except ValueError:
-        year = None
-    if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
-        problems.append(
-            FieldError(f"/{name}", f"'{printable(raw[:10])}' is not a year from 1900 to 2199")
-        )
-        return None
-    return year
-
-
-def _gpkg(doc: dict, layer: str, geometry_type: str, area, name: str) -> Response:
-    data = located_geopackage(doc, layer, geometry_type, area.epsg)
-    return Response(
-        data,
-        mimetype=GeoPackageFormatter.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}.gpkg"'},
-    )
+def _located_export(formats: tuple[str, ...]) -> tuple[Any, int, str]:
+    """Area, year and format of an export with locations: coordinators and admins only."""
+    principal = current_principal()
+    principal.require_role(Role.COORDINATOR, Role.ADMIN)
+    q = QueryArgs()
+    fmt = q.choice("format", formats, formats[0])
+    area = areas.area_for(get_session(), principal, q.text("area"))
+    year = q.year("year", required=True)
+    q.check()
+    return area, year, fmt
 
 
 @bp.get("/exports/finds")
-def finds_export():
+def finds_export() -> Response:
     """Every find of a year with its location (coordinators, admins): csv, geojson or gpkg."""
-    fmt = request.args.get("format", "csv")
-    session, area, year = _located_export(
-        []
-        if fmt in ("csv", "geojson", "gpkg")
-        else [FieldError("/format", "must be csv, geojson or gpkg")]
-    )
-    doc = exports.finds_document(session, area, year)
+    area, year, fmt = _located_export((ExportFormat.CSV, ExportFormat.GEOJSON, ExportFormat.GPKG))
+    doc = exports.finds_document(get_session(), area, year)
     name = f"{area.slug}-finds-{year}"
-    if fmt == "gpkg":
-        return _gpkg(doc, "finds", "Point", area, name)
-    if fmt == "geojson":
+    if fmt == ExportFormat.GPKG:
+        data = located_geopackage(doc, "finds", "Point", area.epsg)
+        return attachment(data, f"{name}.gpkg", mimetype=GeoPackageFormatter.media_type)
+    if fmt == ExportFormat.GEOJSON:
         return geojson_response(
             doc, headers={"Content-Disposition": f'attachment; filename="{name}.geojson"'}
         )
-    return _csv(finds_csv(doc), f"{name}.csv")
+    return attachment(finds_csv(doc), f"{name}.csv", mimetype="text/csv")
 
 
 @bp.get("/exports/routes")
-def routes_export():
+def routes_export() -> Response:
     """Every patrol route of a year (coordinators, admins), as GeoJSON or (gpkg) GeoPackage."""
-    fmt = request.args.get("format", "geojson")
-    session, area, year = _located_export(
-        [] if fmt in ("geojson", "gpkg") else [FieldError("/format", "must be geojson or gpkg")]
-    )
-    doc = exports.routes_document(session, area, year)
-    if fmt == "gpkg":
-        return _gpkg(doc, "routes", "MultiLineString", area, f"{area.slug}-routes-{year}")
+    area, year, fmt = _located_export((ExportFormat.GEOJSON, ExportFormat.GPKG))
+    doc = exports.routes_document(get_session(), area, year)
+    name = f"{area.slug}-routes-{year}"
+    if fmt == ExportFormat.GPKG:
+        data = located_geopackage(doc, "routes", "MultiLineString", area.epsg)
+        return attachment(data, f"{name}.gpkg", mimetype=GeoPackageFormatter.media_type)
     return geojson_response(
-        doc,
-        headers={
-            "Content-Disposition": f'attachment; filename="{area.slug}-routes-{year}.geojson"'
-        },
+        doc, headers={"Content-Disposition": f'attachment; filename="{name}.geojson"'}
     )
-
-
-def _located_export(problems: list[FieldError]):
-    """Session, area and year of an export with locations: coordinators and admins only."""
-    principal = current_principal()
-    principal.require_role("coordinator", "admin")
-    session = get_session()
-    area = areas.area_for(session, principal, request.args.get("area"))
-    year = _year("year", problems, required=True)
-    if problems:
-        raise ValidationFailed("The query parameters are not valid.", errors=problems)
-    return session, area, year

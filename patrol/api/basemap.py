@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from flask import Response, current_app, jsonify, request
 
 from patrol.api import bp
@@ -9,16 +12,18 @@ from patrol.api.common import current_principal
 from patrol.db import get_session
 from patrol.services import areas, basemaps
 
+__all__ = ["TILE_CACHE", "basemap_tile", "basemap_tilejson", "basemaps_index"]
+
 # Tiles of a loaded file never change (a new file gets a new version in its URL): a day in
 # the browser's own cache, revalidated by ETag after that; never in a shared cache.
 TILE_CACHE = "private, max-age=86400"
 
 
-def _folder():
+def _folder() -> Path:
     return basemaps.basemap_folder(current_app.config.get("BASEMAP_DIR"), current_app.instance_path)
 
 
-def _basemap(slug: str):
+def _basemap(slug: str) -> tuple[Any, Any]:
     principal = current_principal()
     session = get_session()
     area = areas.area_for(session, principal, slug)
@@ -26,7 +31,7 @@ def _basemap(slug: str):
 
 
 @bp.get("/basemaps")
-def basemaps_index():
+def basemaps_index() -> Response:
     """The caller's areas that have an offline basemap (an empty list when none has): pages
     ask here first, so an area without one costs no failed request."""
     principal = current_principal()
@@ -37,7 +42,7 @@ def basemaps_index():
 
 
 @bp.get("/areas/<slug>/basemap")
-def basemap_tilejson(slug: str):
+def basemap_tilejson(slug: str) -> Response:
     """The area's offline basemap as TileJSON (format, bounds, zooms) with the tiles a phone
     keeps offline; 404 when none is loaded."""
     area, row = _basemap(slug)
@@ -56,7 +61,7 @@ def basemap_tilejson(slug: str):
 
 
 @bp.get("/areas/<slug>/basemap/<int:z>/<int:x>/<int:y>")
-def basemap_tile(slug: str, z: int, x: int, y: int):
+def basemap_tile(slug: str, z: int, x: int, y: int) -> Response:
     """One tile (XYZ); 204 where the file has no tile, 404 outside its zooms."""
     _, row = _basemap(slug)
     tile = basemaps.read_tile(row, _folder(), z, x, y)

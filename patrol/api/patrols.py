@@ -3,48 +3,48 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 
 from patrol.api import bp
-from patrol.api.common import (
-    current_principal,
-    filters_from_request,
-    float_arg,
-    geojson_response,
-    int_arg,
-    paged,
-)
+from patrol.api.common import current_principal, filters_from_request, geojson_response, paged
+from patrol.api.params import QueryArgs
 from patrol.db import get_session
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
 from patrol.geo.documents import load_json
 from patrol.geo.importers import importer_for
 from patrol.geo.report import Limits, ReportDefaults
-from patrol.geo.times import iso_utc, parse_time
+from patrol.geo.times import iso_utc
 from patrol.services import patrols, smart
 from patrol.services.audit_trail import patrol_trail
+from patrol.services.auth import Principal
 from patrol.services.map_routes import MAX_TOLERANCE_M, simplified_routes
 from patrol.services.queries import get_patrol, list_finds, list_patrols
 from patrol.services.restore import restore_patrol
+from patrol.vocabulary import Role
+
+__all__ = [
+    "correct_patrol",
+    "delete_patrol",
+    "patrols_index",
+    "read_patrol",
+    "restore_deleted_patrol",
+    "snares_index",
+    "submit_patrol",
+]
 
 
 def _defaults_from_request() -> ReportDefaults:
     """What a GPX upload needs besides the file: from the query string or the form."""
-    values = request.args.to_dict() | request.form.to_dict()
-    problems: list[FieldError] = []
-    times = {}
-    for key in ("started_at", "ended_at"):
-        if values.get(key):
-            try:
-                times[key] = parse_time(values[key])
-            except ValueError as exc:
-                problems.append(FieldError(f"/{key}", str(exc)))
-    if problems:
-        raise ValidationFailed("The upload's parameters are not valid.", errors=problems)
+    q = QueryArgs(request.args.to_dict() | request.form.to_dict())
+    started_at, ended_at = q.instant("started_at"), q.instant("ended_at")
+    q.check("The upload's parameters are not valid.")
     return ReportDefaults(
-        id=values.get("id") or None,
-        unit=values.get("unit") or None,
-        transport=values.get("transport") or None,
-        leader=values.get("leader") or None,
-        **times,
+        id=q.text("id"),
+        unit=q.text("unit"),
+        transport=q.text("transport"),
+        leader=q.text("leader"),
+        started_at=started_at,
+        ended_at=ended_at,
     )
 
 
@@ -74,7 +74,9 @@ def _flag(name: str) -> bool:
     return value in ("1", "true", "yes")
 
 
-def _submit_smart(principal, uploads):
+def _submit_smart(
+    principal: Principal, uploads: list[tuple[str | None, str | None, bytes]]
+) -> ResponseReturnValue:
     """SMART patrol XML: one patrol answers like any report (201, 200 replay, 409, 4xx); several
     (files or patrols) answer with what happened to each: 201 when any was stored, 200 when
     all were replays, 422 problem+json when every one was rejected."""
@@ -117,10 +119,10 @@ def _submit_smart(principal, uploads):
 
 
 @bp.post("/patrols")
-def submit_patrol():
+def submit_patrol() -> ResponseReturnValue:
     """Submit a report: 201 stored, 200 replay of the same report, 409 another one, 4xx bad."""
     principal = current_principal()
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     uploads = _uploads()
     importers = [importer_for(mime, name, data[:4096]) for name, mime, data in uploads]
     if any(i.exchange for i in importers):
@@ -159,14 +161,12 @@ def _prefers_minimal() -> bool:
 
 
 @bp.get("/patrols")
-def patrols_index():
+def patrols_index() -> ResponseReturnValue:
     """Routes; ``tolerance_m`` simplifies each for a map (figures stay those of the route)."""
     principal = current_principal()
-    problems: list[FieldError] = []
-    tolerance_m = float_arg("tolerance_m", problems, 0.0, MAX_TOLERANCE_M)
-    if problems:
-        raise ValidationFailed("The query parameters are not valid.", errors=problems)
-    f = filters_from_request()
+    q = QueryArgs()
+    tolerance_m = q.number("tolerance_m", 0.0, MAX_TOLERANCE_M)
+    f = filters_from_request(q)
     session = get_session()
     total, rows = list_patrols(session, principal, f)
     simple = simplified_routes(session, rows, tolerance_m) if tolerance_m else {}
@@ -180,12 +180,12 @@ def patrols_index():
 
 
 @bp.get("/patrols/<patrol_id>")
-def read_patrol(patrol_id: str):
+def read_patrol(patrol_id: str) -> ResponseReturnValue:
     principal = current_principal()
     session = get_session()
     patrol = get_patrol(session, principal, patrol_id, include_deleted=True)
     doc = patrols.patrol_document(session, patrol)
-    if principal.role in ("coordinator", "admin"):
+    if principal.role in (Role.COORDINATOR, Role.ADMIN):
         doc["audit"] = patrol_trail(session, patrol)
     # No revision ETag here: a coordinator's answer (with the audit trail) and a ranger's share
     # a revision, not a body; patrol.wire tags the body (the revision is in the document).
@@ -202,7 +202,7 @@ def _json_body() -> dict:
 
 
 @bp.patch("/patrols/<patrol_id>")
-def correct_patrol(patrol_id: str):
+def correct_patrol(patrol_id: str) -> ResponseReturnValue:
     """Correct a patrol or its finds, naming the revision edited (coordinators; audited)."""
     principal = current_principal()
     session = get_session()
@@ -212,12 +212,19 @@ def correct_patrol(patrol_id: str):
     )
 
 
+def _revision() -> int | None:
+    """``?revision=N``: the revision a deletion or a restore names (the service requires it)."""
+    q = QueryArgs()
+    revision = q.whole("revision", None, 1, 2**31 - 1)
+    q.check()
+    return revision
+
+
 @bp.delete("/patrols/<patrol_id>")
-def delete_patrol(patrol_id: str):
+def delete_patrol(patrol_id: str) -> ResponseReturnValue:
     """Soft-delete a patrol: ``?revision=N`` names the revision deleted (coordinators)."""
     principal = current_principal()
-    problems: list[FieldError] = []
-    revision = int_arg("revision", None, 1, 2**31 - 1, problems)
+    revision = _revision()
     session = get_session()
     patrol = patrols.delete_patrol(session, principal, patrol_id, revision)
     return {
@@ -228,12 +235,11 @@ def delete_patrol(patrol_id: str):
 
 
 @bp.post("/patrols/<patrol_id>/restore")
-def restore_deleted_patrol(patrol_id: str):
+def restore_deleted_patrol(patrol_id: str) -> ResponseReturnValue:
     """Bring a soft-deleted patrol back: ``?revision=N`` names the revision restored
     (coordinators; audited). Answers the patrol as GET does."""
     principal = current_principal()
-    problems: list[FieldError] = []
-    revision = int_arg("revision", None, 1, 2**31 - 1, problems)
+    revision = _revision()
     session = get_session()
     patrol = restore_patrol(session, principal, patrol_id, revision)
     return geojson_response(
@@ -242,7 +248,7 @@ def restore_deleted_patrol(patrol_id: str):
 
 
 @bp.get("/snares")
-def snares_index():
+def snares_index() -> ResponseReturnValue:
     principal = current_principal()
     f = filters_from_request()
     total, rows = list_finds(get_session(), principal, f)

@@ -6,48 +6,48 @@ from __future__ import annotations
 from flask import Response, request
 
 from patrol.api import bp
-from patrol.api.common import current_principal, date_arg, float_arg, geojson_response
+from patrol.api.common import current_principal, geojson_response
+from patrol.api.params import QueryArgs
 from patrol.db import get_session
-from patrol.errors import FieldError, NotFound, ValidationFailed
+from patrol.errors import NotFound
 from patrol.services import areas, exports, layers, risk, units
+from patrol.vocabulary import LayerKind, Role, values
+
+__all__ = ["area_layer", "risk_cells", "unit_route"]
 
 
 @bp.get("/risk", endpoint="risk")
-def risk_cells():
+def risk_cells() -> Response:
     """Per cell: setting rate with its 90 % interval, standing stock, expected finds of a 5 km
     search in the next period, risk rank and the model's inputs; only data up to 'until'."""
     principal = current_principal()
     session = get_session()
-    area = areas.area_for(session, principal, request.args.get("area"))
-    problems: list[FieldError] = []
-    until = date_arg("until", problems)
-    horizon = float_arg("horizon_days", problems, 1, 365)
+    q = QueryArgs()
+    area = areas.area_for(session, principal, q.text("area"))
+    until = q.day("until")
+    horizon = q.number("horizon_days", 1, 365)
     if horizon is not None and horizon != int(horizon):
-        problems.append(FieldError("/horizon_days", "must be a whole number of days"))
-    cell_km = float_arg("cell_km", problems, 0.1, 100)
-    if problems:
-        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+        q.problem("horizon_days", "must be a whole number of days")
+    cell_km = q.number("cell_km", 0.1, 100)
+    q.check()
     result, min_patrols = risk.visible_risk(
         session, principal, area, until, int(horizon or 30), cell_km
     )
-    extra = {"aggregation": exports.AGGREGATION_RULE} if principal.role == "ngo" else None
+    extra = {"aggregation": exports.AGGREGATION_RULE} if principal.role == Role.NGO else None
     return Response(risk.risk_document(result, min_patrols, extra), mimetype="application/geo+json")
 
 
 @bp.get("/units/<code>/route")
-def unit_route(code: str):
+def unit_route(code: str) -> Response:
     """The unit's day route from its base and back (GeoJSON, or format=gpx: a GPX <rte>)."""
     principal = current_principal()
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     session = get_session()
     unit = units.visible_unit(session, principal, code, "route")
-    problems: list[FieldError] = []
-    day = date_arg("date", problems)
-    fmt = request.args.get("format", "geojson")
-    if fmt not in ("geojson", "gpx"):
-        problems.append(FieldError("/format", "must be geojson or gpx"))
-    if problems:
-        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+    q = QueryArgs()
+    day = q.day("date")
+    fmt = q.choice("format", ("geojson", "gpx"), "geojson")
+    q.check()
     route = risk.day_route(session, unit.area, unit, day)
     if fmt == "gpx":
         return Response(
@@ -63,11 +63,11 @@ def unit_route(code: str):
 
 
 @bp.get("/layers/<kind>")
-def area_layer(kind: str):
+def area_layer(kind: str) -> Response:
     """An area's reference layer (roads, settlements, rivers) as GeoJSON, for every role."""
     principal = current_principal()
     session = get_session()
     area = areas.area_for(session, principal, request.args.get("area"))
-    if kind not in layers.LAYER_KINDS:
-        raise NotFound(f"No layer '{kind[:40]}': {', '.join(layers.LAYER_KINDS)}.")
+    if kind not in values(LayerKind):
+        raise NotFound(f"No layer '{kind[:40]}': {', '.join(values(LayerKind))}.")
     return geojson_response(layers.layers_document(session, area, kind))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf.csrf import generate_csrf
 
 from patrol.api import bp
@@ -9,9 +11,11 @@ from patrol.api.common import current_principal
 from patrol.db import get_session
 from patrol.services.units import unit_code
 
+__all__ = ["session_info"]
+
 
 @bp.get("/session")
-def session_info():
+def session_info() -> dict[str, Any]:
     principal = current_principal()
     return {
         "username": principal.username,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from typing import Any
+
+from flask import Response, request, url_for
 
 from patrol import jobs
 from patrol.api import bp
@@ -10,10 +12,13 @@ from patrol.api.common import current_principal, geojson_response
 from patrol.db import get_session
 from patrol.errors import MalformedInput
 from patrol.services import areas, recompute
+from patrol.vocabulary import JobState, Role
+
+__all__ = ["areas_index", "job_status", "units_index", "zones_index", "zones_replace"]
 
 
 @bp.get("/zones")
-def zones_index():
+def zones_index() -> Response:
     principal = current_principal()
     session = get_session()
     area = areas.area_for(session, principal, request.args.get("area"))
@@ -21,11 +26,11 @@ def zones_index():
 
 
 @bp.put("/zones")
-def zones_replace():
+def zones_replace() -> Response:
     """Replace the area's zones (coordinators, admins): 202 while the figures are being
     recomputed in the background (follow the job's Location), 200 when nothing needed it."""
     principal = current_principal()
-    principal.require_role("coordinator", "admin")
+    principal.require_role(Role.COORDINATOR, Role.ADMIN)
     if request.mimetype not in ("application/geo+json", "application/json"):
         raise MalformedInput("Send the zones as application/geo+json.")
     session = get_session()
@@ -33,7 +38,7 @@ def zones_replace():
     replaced = areas.replace_zones(session, area, request.get_data(cache=False), principal)
     doc = areas.zones_document(session, area)
     doc["recompute"] = recompute.job_document(replaced.job)
-    if replaced.job.state != "running":
+    if replaced.job.state != JobState.RUNNING:
         return geojson_response(doc)
     jobs.start_runner(replaced.job.id)
     location = url_for("api.job_status", job_id=replaced.job.id)
@@ -41,7 +46,7 @@ def zones_replace():
 
 
 @bp.get("/jobs/<int:job_id>")
-def job_status(job_id: int):
+def job_status(job_id: int) -> dict[str, Any]:
     """A recompute job's progress; a job whose runner died is taken up again here."""
     principal = current_principal()
     job = recompute.get_job(get_session(), principal, job_id)
@@ -50,7 +55,7 @@ def job_status(job_id: int):
 
 
 @bp.get("/units")
-def units_index():
+def units_index() -> Response:
     principal = current_principal()
     session = get_session()
     area = areas.area_for(session, principal, request.args.get("area"))
@@ -58,6 +63,6 @@ def units_index():
 
 
 @bp.get("/areas")
-def areas_index():
+def areas_index() -> Response:
     principal = current_principal()
     return geojson_response(areas.areas_document(get_session(), principal))

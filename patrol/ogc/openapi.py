@@ -45,6 +45,145 @@ def _json_or_html(media: str = "application/json") -> dict[str, Any]:
     return {media: {"schema": {"type": "object"}}, "text/html": {"schema": {"type": "string"}}}
 
 
+_COMPONENTS = {
+    "securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+    },
+    "schemas": {
+        "Problem": {
+            "type": "object",
+            "required": ["type", "title", "status"],
+            "properties": {
+                "type": {"type": "string", "format": "uri"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+            },
+        }
+    },
+}
+_CRS = _q(
+    "crs",
+    {"type": "string", "format": "uri"},
+    "CRS of the answer: CRS84 (default) or the area's metric CRS (see the collection)",
+)
+_WINDOW = [
+    _q(
+        "datetime",
+        {"type": "string"},
+        "instant or interval (RFC 3339; dates are local days of the area); zones and cells: "
+        "the period of the figures",
+    ),
+    _q(
+        "cell_km",
+        {"type": "number", "minimum": 0.1, "maximum": 100},
+        "cells only: cell size in km, the area's or a whole multiple (ngo: 5 or more)",
+    ),
+]
+_FEATURE_ID = {
+    "name": "featureId",
+    "in": "path",
+    "required": True,
+    "description": "zone code, cell 'ix_iy', unit code, patrol, find or observation UUID",
+    "schema": {"type": "string"},
+}
+
+
+def _get(
+    summary: str,
+    operation_id: str,
+    parameters: list[dict[str, Any]],
+    responses: dict[str, Any],
+    public: bool = False,
+) -> dict[str, Any]:
+    """A GET operation; ``public`` ones need no credentials."""
+    operation = {"summary": summary, "operationId": operation_id, "parameters": parameters}
+    return {"get": operation | ({"security": []} if public else {}) | {"responses": responses}}
+
+
+def _items_params(
+    collection_id: dict[str, Any], default_limit: int, max_limit: int
+) -> list[dict[str, Any]]:
+    """The items' parameters: paging, bbox, CRS, window, and each kind's queryables."""
+    queryables: dict[str, dict[str, Any]] = {}
+    for info in KIND_INFO.values():
+        for name, schema in info.queryables.items():
+            queryables.setdefault(name, schema)
+    bbox = {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}
+    return [
+        collection_id,
+        _F,
+        _q(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit},
+            "at most this many features (larger values answer the maximum)",
+        ),
+        _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "features to skip"),
+        _q("bbox", bbox, "west,south,east,north (in bbox-crs, default CRS84)"),
+        _q("bbox-crs", {"type": "string", "format": "uri"}, "CRS of bbox"),
+        _CRS,
+        *_WINDOW,
+        *(
+            _q(name, schema, f"equals (a queryable): {schema.get('title', name)}")
+            for name, schema in sorted(queryables.items())
+        ),
+    ]
+
+
+def _paths(collection_id: dict[str, Any], items_params: list[dict[str, Any]]) -> dict[str, Any]:
+    features = _json_or_html("application/geo+json")
+    schema = _json_or_html("application/schema+json")
+    openapi = _json_or_html("application/vnd.oai.openapi+json;version=3.0")
+    one = [collection_id, _F]
+    return {
+        "/": _get(
+            "Landing page", "getLandingPage", [_F], _ok("Links to the API", _json_or_html()), True
+        ),
+        "/conformance": _get(
+            "Conformance classes implemented",
+            "getConformance",
+            [_F],
+            _ok("The conformance declaration", _json_or_html()),
+            True,
+        ),
+        "/api": _get("This definition", "getApi", [_F], _ok("OpenAPI 3.0", openapi), True),
+        "/collections": _get(
+            "The collections you may see",
+            "getCollections",
+            [_F],
+            _ok("Collections", _json_or_html()),
+        ),
+        "/collections/{collectionId}": _get(
+            "One collection: extent, CRS, links",
+            "describeCollection",
+            one,
+            _ok("The collection", _json_or_html()),
+        ),
+        "/collections/{collectionId}/queryables": _get(
+            "What the features may be filtered on", "getQueryables", one, _ok("JSON schema", schema)
+        ),
+        "/collections/{collectionId}/schema": _get(
+            "Every property of the features and its type",
+            "getSchema",
+            one,
+            _ok("JSON schema", schema),
+        ),
+        "/collections/{collectionId}/items": _get(
+            "Features of a collection, paged",
+            "getFeatures",
+            items_params,
+            _ok("A FeatureCollection", features),
+        ),
+        "/collections/{collectionId}/items/{featureId}": _get(
+            "One feature",
+            "getFeature",
+            [collection_id, _FEATURE_ID, _F, _CRS, *_WINDOW],
+            _ok("A Feature", features),
+        ),
+    }
+
+
 def openapi_document(
     base_url: str, collection_ids: list[str], default_limit: int, max_limit: int
 ) -> dict[str, Any]:
@@ -56,65 +195,6 @@ def openapi_document(
         "description": "{area}-zones, -cells, -bases, -routes, -finds or -observations",
         "schema": {"type": "string", **({"enum": collection_ids} if collection_ids else {})},
     }
-    feature_id = {
-        "name": "featureId",
-        "in": "path",
-        "required": True,
-        "description": "zone code, cell 'ix_iy', unit code, patrol, find or observation UUID",
-        "schema": {"type": "string"},
-    }
-    crs = _q(
-        "crs",
-        {"type": "string", "format": "uri"},
-        "CRS of the answer: CRS84 (default) or the area's metric CRS (see the collection)",
-    )
-    window = [
-        _q(
-            "datetime",
-            {"type": "string"},
-            "instant or interval (RFC 3339; dates are local days of the area); zones and cells: "
-            "the period of the figures",
-        ),
-        _q(
-            "cell_km",
-            {"type": "number", "minimum": 0.1, "maximum": 100},
-            "cells only: cell size in km, the area's or a whole multiple (ngo: 5 or more)",
-        ),
-    ]
-    queryables: dict[str, dict[str, Any]] = {}
-    for info in KIND_INFO.values():
-        for name, schema in info.queryables.items():
-            queryables.setdefault(name, schema)
-    items_params = [
-        collection_id,
-        _F,
-        _q(
-            "limit",
-            {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit},
-            "at most this many features (larger values answer the maximum)",
-        ),
-        _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "features to skip"),
-        {
-            **_q(
-                "bbox",
-                {
-                    "type": "array",
-                    "minItems": 4,
-                    "maxItems": 6,
-                    "items": {"type": "number"},
-                },
-                "west,south,east,north (in bbox-crs, default CRS84)",
-            ),
-        },
-        _q("bbox-crs", {"type": "string", "format": "uri"}, "CRS of bbox"),
-        crs,
-        *window,
-        *(
-            _q(name, schema, f"equals (a queryable): {schema.get('title', name)}")
-            for name, schema in sorted(queryables.items())
-        ),
-    ]
-    geojson_or_html = _json_or_html("application/geo+json")
     return {
         "openapi": "3.0.3",
         "info": {
@@ -128,102 +208,6 @@ def openapi_document(
         },
         "servers": [{"url": base_url}],
         "security": [{"bearer": []}, {"session": []}],
-        "paths": {
-            "/": {
-                "get": {
-                    "summary": "Landing page",
-                    "operationId": "getLandingPage",
-                    "parameters": [_F],
-                    "security": [],
-                    "responses": _ok("Links to the API", _json_or_html()),
-                }
-            },
-            "/conformance": {
-                "get": {
-                    "summary": "Conformance classes implemented",
-                    "operationId": "getConformance",
-                    "parameters": [_F],
-                    "security": [],
-                    "responses": _ok("The conformance declaration", _json_or_html()),
-                }
-            },
-            "/api": {
-                "get": {
-                    "summary": "This definition",
-                    "operationId": "getApi",
-                    "parameters": [_F],
-                    "security": [],
-                    "responses": _ok(
-                        "OpenAPI 3.0",
-                        _json_or_html("application/vnd.oai.openapi+json;version=3.0"),
-                    ),
-                }
-            },
-            "/collections": {
-                "get": {
-                    "summary": "The collections you may see",
-                    "operationId": "getCollections",
-                    "parameters": [_F],
-                    "responses": _ok("Collections", _json_or_html()),
-                }
-            },
-            "/collections/{collectionId}": {
-                "get": {
-                    "summary": "One collection: extent, CRS, links",
-                    "operationId": "describeCollection",
-                    "parameters": [collection_id, _F],
-                    "responses": _ok("The collection", _json_or_html()),
-                }
-            },
-            "/collections/{collectionId}/queryables": {
-                "get": {
-                    "summary": "What the features may be filtered on",
-                    "operationId": "getQueryables",
-                    "parameters": [collection_id, _F],
-                    "responses": _ok("JSON schema", _json_or_html("application/schema+json")),
-                }
-            },
-            "/collections/{collectionId}/schema": {
-                "get": {
-                    "summary": "Every property of the features and its type",
-                    "operationId": "getSchema",
-                    "parameters": [collection_id, _F],
-                    "responses": _ok("JSON schema", _json_or_html("application/schema+json")),
-                }
-            },
-            "/collections/{collectionId}/items": {
-                "get": {
-                    "summary": "Features of a collection, paged",
-                    "operationId": "getFeatures",
-                    "parameters": items_params,
-                    "responses": _ok("A FeatureCollection", geojson_or_html),
-                }
-            },
-            "/collections/{collectionId}/items/{featureId}": {
-                "get": {
-                    "summary": "One feature",
-                    "operationId": "getFeature",
-                    "parameters": [collection_id, feature_id, _F, crs, *window],
-                    "responses": _ok("A Feature", geojson_or_html),
-                }
-            },
-        },
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
-            },
-            "schemas": {
-                "Problem": {
-                    "type": "object",
-                    "required": ["type", "title", "status"],
-                    "properties": {
-                        "type": {"type": "string", "format": "uri"},
-                        "title": {"type": "string"},
-                        "status": {"type": "integer"},
-                        "detail": {"type": "string"},
-                    },
-                }
-            },
-        },
+        "paths": _paths(collection_id, _items_params(collection_id, default_limit, max_limit)),
+        "components": _COMPONENTS,
     }

@@ -13,6 +13,7 @@ from patrol.geo.precision import round_geojson
 from patrol.geo.times import iso_utc
 from patrol.services.exports import COLUMNS, AnnualExport, zones_geojson
 from patrol.services.geopackage import Layer, write_geopackage
+from patrol.vocabulary import ExportFormat
 
 __all__ = ["FORMATS", "Formatter", "formatter_for"]
 
@@ -25,6 +26,8 @@ class Formatter:
     suffix: ClassVar[str]
     # Whether the format carries a map layer of grid cells (see exports.attach_cells).
     with_cells: ClassVar[bool] = False
+    # Whether the file is binary (the CLI writes it to a file, never to a terminal).
+    binary: ClassVar[bool] = False
 
     @staticmethod
     def write(export: AnnualExport) -> bytes:
@@ -54,7 +57,7 @@ def _cells(row: dict[str, Any]) -> list[Any]:
 class CSVFormatter(Formatter):
     """RFC 4180: UTF-8, a header row, CRLF line ends, ISO months; zone-months then totals."""
 
-    name = "csv"
+    name = ExportFormat.CSV
     media_type = "text/csv"
     suffix = ".csv"
 
@@ -72,7 +75,7 @@ class CSVFormatter(Formatter):
 
 @register
 class JSONFormatter(Formatter):
-    name = "json"
+    name = ExportFormat.JSON
     media_type = "application/json"
     suffix = ".json"
 
@@ -91,7 +94,7 @@ class JSONFormatter(Formatter):
 class GeoJSONFormatter(Formatter):
     """The zones (polygons: no patrol route or find point) with their totals."""
 
-    name = "geojson"
+    name = ExportFormat.GEOJSON
     media_type = "application/geo+json"
     suffix = ".geojson"
 
@@ -105,9 +108,10 @@ class GeoJSONFormatter(Formatter):
 class XLSXFormatter(Formatter):
     """For people: totals first, headers in words with units (see services/xlsx.py)."""
 
-    name = "xlsx"
+    name = ExportFormat.XLSX
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     suffix = ".xlsx"
+    binary = True
 
     @staticmethod
     def write(export: AnnualExport) -> bytes:
@@ -153,10 +157,11 @@ class GeoPackageFormatter(Formatter):
     figures), ``totals`` (no geometry), ``cells`` (as the caller may see them) and ``about``;
     geometries in the area's metric CRS."""
 
-    name = "gpkg"
+    name = ExportFormat.GPKG
     media_type = "application/geopackage+sqlite3"
     suffix = ".gpkg"
     with_cells = True
+    binary = True
 
     @staticmethod
     def write(export: AnnualExport) -> bytes:

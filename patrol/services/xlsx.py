@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from patrol.services.exports import COLUMNS, AnnualExport
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = ["HEADERS", "write_workbook"]
 
@@ -52,7 +56,9 @@ def _value(key: str, row: dict[str, Any]) -> Any:
     return v
 
 
-def _sheet(book, name: str, title: str, columns: list[str], rows: list[dict], subtitle: str):
+def _sheet(
+    book: Workbook, name: str, title: str, columns: list[str], rows: list[dict], subtitle: str
+) -> Worksheet:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 

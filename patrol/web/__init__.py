@@ -14,7 +14,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    g,
     redirect,
     render_template,
     request,
@@ -32,6 +31,7 @@ from patrol.errors import (
     TooManyRequests,
     ValidationFailed,
 )
+from patrol.principal import signed_in
 from patrol.services import annual_report as annual_report_service
 from patrol.services import areas, auth, exports, periods, units
 from patrol.services import risk as risk_service
@@ -59,11 +59,8 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 
 
 def current_user() -> auth.Principal | None:
-    if "web_principal" not in g:
-        g.web_principal = auth.session_principal(
-            get_session(), session.get("sid"), allow_demo=demo_allowed(current_app.config["ENV"])
-        )
-    return g.web_principal
+    """The person signed in (the API's loader, ``patrol.principal``: one rule for both)."""
+    return signed_in()
 
 
 @bp.app_context_processor
