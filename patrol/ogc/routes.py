@@ -7,7 +7,7 @@ standard asks), or the error page for people.
 
 from __future__ import annotations
 
-from flask import Response, current_app, request, session
+from flask import Response, current_app, request
 
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired
@@ -37,7 +37,7 @@ from patrol.ogc.parameters import (
     items_query,
     parameters_are_400,
 )
-from patrol.principal import current_principal
+from patrol.principal import current_principal, signed_in
 from patrol.services import ogc
 
 __all__ = [
@@ -114,7 +114,7 @@ def api_definition() -> Response:
     """The OpenAPI 3.0 definition of these endpoints (the caller's collections named)."""
     allow("f")
     ids: list[str] = []
-    if request.headers.get("Authorization") or "user_id" in session:
+    if request.headers.get("Authorization") or signed_in() is not None:
         try:
             ids = [c.id for c in ogc.collections_for(get_session(), current_principal())]
         except AuthenticationRequired:

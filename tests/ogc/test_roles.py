@@ -176,3 +176,17 @@ def test_answers_are_not_cached(client, world):
     r = client.get("/ogc/collections", headers=world.auth("coord"))
     assert r.headers["Cache-Control"] == "private, no-cache"
     assert {"Authorization", "Cookie"} <= {v.strip() for v in r.headers["Vary"].split(",")}
+
+
+def test_the_definition_names_a_signed_in_persons_collections(client, world, people):  # noqa: F811
+    """A person browsing with a session (no token) reads the definition with their own
+    collections as the path's enum, as an API client with a token does."""
+
+    def enum() -> list[str] | None:
+        spec = client.get("/ogc/api").get_json()
+        params = spec["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]
+        return next(p for p in params if p.get("name") == "collectionId")["schema"].get("enum")
+
+    assert enum() is None
+    sign_in(client, "ngo")
+    assert enum() == COLLECTIONS["ngo"]
