@@ -22,7 +22,18 @@ from patrol.api.common import (
 from patrol.db import get_session
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.report import printable
-from patrol.services import areas, exports, hotspots, privacy, recompute, target_files, units
+from patrol.services import (
+    areas,
+    cell_figures,
+    exports,
+    grid_hotspots,
+    privacy,
+    recompute,
+    target_files,
+    units,
+    zone_stats,
+)
+from patrol.services import dispatch as dispatching
 from patrol.services.auth import Principal
 from patrol.services.formats import (
     GeoPackageFormatter,
@@ -54,13 +65,13 @@ def _context(principal: Principal):
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
     end = end_day + timedelta(days=1) if end_day else None  # 'to' is the last day included
-    window = hotspots.resolve_window(session, area, start, end)
+    window = cell_figures.resolve_window(session, area, start, end)
     if principal.role == "ngo" and not (start and end_day):
-        window = hotspots.Window(*privacy.whole_months(window.start, window.end))
+        window = cell_figures.Window(*privacy.whole_months(window.start, window.end))
     suppression = privacy.check_aggregate_request(
         principal, window.start, window.end, unit_id, cell_km, area.cell_m / 1000
     )
-    settings = hotspots.AnalysisSettings(
+    settings = cell_figures.AnalysisSettings(
         min_effort_km=min_effort if min_effort is not None else 1.0, bins=bins
     )
     return session, area, window, unit_id, cell_km, settings, suppression
@@ -80,7 +91,7 @@ def zones_stats():
     principal = current_principal()
     session, area, window, unit_id, _, settings, _ = _context(principal)
     fmt = choice_arg("format", ("geojson", "csv"), "geojson")
-    rows, _cells = hotspots.zone_stats(session, area, window, unit_id, settings)
+    rows, _cells = zone_stats.zone_stats(session, area, window, unit_id, settings)
     if fmt == "csv":
         return _csv(rows_csv([r.figures for r in rows]), f"{area.slug}-zones-{window.start}.csv")
     job = recompute.active_job(session, area.id)
@@ -113,7 +124,7 @@ def hotspot_cells():
     """One feature per grid cell of the area: effort, CPUE, EB rate, Gi*, class, trend."""
     principal = current_principal()
     session, area, window, unit_id, cell_km, settings, _ = _context(principal)
-    result, features = hotspots.visible_cells(
+    result, features = grid_hotspots.visible_cells(
         session, principal, area, window, cell_km, unit_id, settings
     )
     return geojson_response(
@@ -135,8 +146,8 @@ def dispatch():
     principal = current_principal()
     principal.require_role("coordinator", "admin")
     session, area, window, _, _, settings, _ = _context(principal)
-    targets, _units = hotspots.dispatch(session, area, window, settings)
-    return geojson_response(hotspots.targets_geojson(targets, window))
+    targets, _units = dispatching.dispatch(session, area, window, settings)
+    return geojson_response(dispatching.targets_geojson(targets, window))
 
 
 @bp.get("/units/<code>/targets")
@@ -148,7 +159,7 @@ def unit_targets(code: str):
     session = get_session()
     units.visible_unit(session, principal, code, "targets")
     _, area, window, _, _, settings, _ = _context(principal)
-    targets, _ = hotspots.dispatch(session, area, window, settings)
+    targets, _ = dispatching.dispatch(session, area, window, settings)
     mine = [t for t in targets if t.unit == code]
     fmt = choice_arg("format", ("geojson", "gpx", "csv"), "geojson")
     if fmt == "csv":
@@ -159,11 +170,11 @@ def unit_targets(code: str):
         )
     if fmt == "gpx":
         return Response(
-            hotspots.targets_gpx(mine, f"{code} targets {window.label}"),
+            dispatching.targets_gpx(mine, f"{code} targets {window.label}"),
             mimetype="application/gpx+xml",
             headers={"Content-Disposition": f'attachment; filename="{code}-targets.gpx"'},
         )
-    return geojson_response(hotspots.targets_geojson(mine, window))
+    return geojson_response(dispatching.targets_geojson(mine, window))
 
 
 @bp.get("/exports/annual")

@@ -13,14 +13,16 @@ import numpy as np
 import sqlalchemy.orm as so
 
 from patrol.services import periods
+from patrol.services.cell_figures import Window
 from patrol.services.exports import annual_export
-from patrol.services.hotspots import Window, grid_hotspots, zone_stats
+from patrol.services.grid_hotspots import grid_hotspots
+from patrol.services.zone_stats import zone_stats
 from patrol.store.models import ConservationArea
 
 __all__ = ["annual_report", "flag_in_words"]
 
 HOT = ("hot_99", "hot_95")
-# The reasons zone_stats gives, in its own words (see services/hotspots.py): read back here so
+# The reasons zone_stats gives, in its own words (see services/zone_stats.py): read back here so
 # the report can say them plainly and keep the statistics for a footnote.
 _POISSON = re.compile(
     r"(?P<finds>\d+) finds where the area's rate in the same months predicts "

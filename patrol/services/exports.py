@@ -21,13 +21,10 @@ from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.report import iso_utc
 from patrol.services import periods
 from patrol.services.auth import Principal
+from patrol.services.cell_figures import AnalysisSettings, Window
 from patrol.services.days import started_in
-from patrol.services.hotspots import (
-    AnalysisSettings,
-    Window,
-    visible_cells,
-    zone_months,
-)
+from patrol.services.grid_hotspots import visible_cells
+from patrol.services.zone_stats import zone_months
 from patrol.store.models import ConservationArea, EffortZone, Patrol, SnareFind, Zone
 
 __all__ = ["COLUMNS", "AnnualExport", "annual_export", "attach_cells"]

@@ -24,7 +24,16 @@ import sqlalchemy.orm as so
 from patrol.errors import FieldError, InvalidParameter, NotFound
 from patrol.geo.projection import to_metric, to_wgs84
 from patrol.geo.report import iso_utc
-from patrol.services import areas, exports, hotspots, observations, queries, risk
+from patrol.services import (
+    areas,
+    cell_figures,
+    exports,
+    grid_hotspots,
+    observations,
+    queries,
+    risk,
+    zone_stats,
+)
 from patrol.services.auth import Principal
 from patrol.services.days import local_midnight
 from patrol.services.patrols import find_feature, route_feature
@@ -533,13 +542,13 @@ def _window(session: so.Session, area: ConservationArea, when: TimeFilter | None
     """The analysis window of local days: the ``datetime`` asked, else the kind's default."""
     if when is not None:
         start, end = when.days(area.timezone)
-        return hotspots.resolve_window(session, area, start, end)
-    window = hotspots.resolve_window(session, area, None, None)
+        return cell_figures.resolve_window(session, area, start, end)
+    window = cell_figures.resolve_window(session, area, None, None)
     if kind == "zones":
         # The current year: its calendar year up to the latest patrol (for a park that
         # patrols, this year so far; for an archive or the demo, its last year with data).
         last = window.end - timedelta(days=1)
-        window = hotspots.Window(date(last.year, 1, 1), window.end)
+        window = cell_figures.Window(date(last.year, 1, 1), window.end)
     return window
 
 
@@ -557,7 +566,7 @@ def _all_features(
     if principal.role == "ngo":
         about["aggregation"] = exports.AGGREGATION_RULE
     if coll.kind == "zones":
-        rows, _ = hotspots.zone_stats(session, area, window)
+        rows, _ = zone_stats.zone_stats(session, area, window)
         features = [
             {
                 "type": "Feature",
@@ -568,7 +577,7 @@ def _all_features(
             for r in rows
         ]
         return _most_complete_first(features), about
-    result, features = hotspots.visible_cells(session, principal, area, window, q.cell_km)
+    result, features = grid_hotspots.visible_cells(session, principal, area, window, q.cell_km)
     about["cell_km"] = result.grid.cell_m / 1000
     _add_setting_rate(session, principal, area, result, features)
     return _most_complete_first(features), about
@@ -578,7 +587,7 @@ def _add_setting_rate(
     session: so.Session,
     principal: Principal,
     area: ConservationArea,
-    cells: hotspots.HotspotResult,
+    cells: grid_hotspots.HotspotResult,
     features: list[dict[str, Any]],
 ) -> None:
     """Each cell's predicted setting rate, from the model on the data up to the last day of

@@ -40,9 +40,10 @@ from patrol.geo.grid import Grid
 from patrol.geo.projection import to_metric
 from patrol.geo.shapes import project
 from patrol.services import privacy
+from patrol.services.area_grid import area_cells, area_grid, grid_for
 from patrol.services.auth import Principal
+from patrol.services.cell_figures import AnalysisSettings
 from patrol.services.days import local_midnight, started_in
-from patrol.services.hotspots import AnalysisSettings, _area_cells, _grid_for
 from patrol.services.layers import layer_geometries
 from patrol.store.models import AreaLayer, ConservationArea, EffortCell, Patrol, SnareFind, Unit
 from patrol.store.partitioning import window_hint
@@ -172,7 +173,7 @@ def risk(
 ) -> RiskResult:
     """The setting-rate model fitted on the area's search visits up to ``until``, cached."""
     until = resolve_until(session, area, until)
-    grid, factor = _grid_for(area, cell_km)
+    grid, factor = grid_for(area, cell_km)
     key = (area.id, until, horizon_days, factor, _fingerprint(session, area, until))
     with _cache_lock:
         if key in _cache:
@@ -327,9 +328,7 @@ def _compute(
     grid: Grid,
     factor: int,
 ) -> RiskResult:
-    ix, iy, rings, clon, clat = _area_cells(
-        area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
-    )
+    ix, iy, rings, clon, clat = area_cells(area, grid)
     n = ix.size
     data_from = until - timedelta(days=HISTORY_DAYS - 1)
     stored = load_visits(session, area, data_from, until, ix, iy, factor)
@@ -696,10 +695,8 @@ def estimate_area_detection(
     ``until`` (and stored as the area's setting with ``save``), and how many cells were
     visited again within a snare's mean life: the only visits that inform it."""
     until = resolve_until(session, area, until)
-    grid = Grid(area.grid_origin_x, area.grid_origin_y, area.cell_m)
-    ix, iy, *_ = _area_cells(
-        area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m
-    )
+    grid = area_grid(area)
+    ix, iy, *_ = area_cells(area, grid)
     stored = load_visits(session, area, until - timedelta(days=HISTORY_DAYS - 1), until, ix, iy)
     v = stored.visits
     life = area.snare_life_days or RiskSettings.mean_life_days
