@@ -16,8 +16,8 @@ import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, ValidationFailed
 from patrol.services.area_grid import area_cells, area_grid
-from patrol.services.days import started_in
 from patrol.services.privacy import Suppression
+from patrol.services.queries import live_patrols
 from patrol.store.models import ConservationArea, EffortCell, Patrol, SnareFind
 from patrol.store.partitioning import window_hint
 from patrol.vocabulary import REMOVED_ACTIONS, Transport
@@ -67,9 +67,7 @@ def resolve_window(
     """The window asked for; by default the year up to the area's latest patrol."""
     if end is None:
         latest = session.scalar(
-            sa.select(sa.func.max(Patrol.start_date)).where(
-                Patrol.area_id == area.id, Patrol.deleted_at.is_(None)
-            )
+            sa.select(sa.func.max(Patrol.start_date)).where(*live_patrols(area.id))
         )
         end = (latest or date.today()) + timedelta(days=1)
         if start is not None and start >= end:
@@ -92,21 +90,6 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
-
-
-def _patrol_filter(
-    area_id: int, window: Window, unit_id: int | None, transports: tuple[str, ...] | None = None
-) -> list[sa.ColumnElement[bool]]:
-    cond = [
-        Patrol.area_id == area_id,
-        Patrol.deleted_at.is_(None),
-        *started_in(window.start, window.end),
-    ]
-    if unit_id is not None:
-        cond.append(Patrol.unit_id == unit_id)
-    if transports is not None:
-        cond.append(Patrol.transport.in_(transports))
-    return cond
 
 
 def months(window: Window) -> list[int]:
@@ -258,7 +241,7 @@ def cell_figures(
     ix, iy, *_ = area_cells(area, area_grid(area, factor))
     n = ix.size
     placer = _Placer.of(ix, iy, window)
-    cond = _patrol_filter(area.id, window, unit_id, transports)
+    cond = live_patrols(area.id, window.start, window.end, unit_id, transports)
     conn = session.connection()  # Core rows: no ORM bookkeeping for 10^5 aggregates
     by_bin = {key: np.zeros((len(months(window)), n)) for key in FIGURES}
     last = np.full(n, NEVER)

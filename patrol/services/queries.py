@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,7 +14,15 @@ from patrol.services.auth import Principal
 from patrol.services.days import started_in
 from patrol.store.models import EffortZone, Patrol, SnareFind, Unit, Zone
 
-__all__ = ["Filters", "get_find", "get_patrol", "list_finds", "list_patrols", "visible_patrols"]
+__all__ = [
+    "Filters",
+    "get_find",
+    "get_patrol",
+    "list_finds",
+    "list_patrols",
+    "live_patrols",
+    "visible_patrols",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,27 @@ class Filters:
     def patrol_days(self) -> list:
         """Conditions on Patrol for the local days asked (none without them)."""
         return started_in(self.first_day, self.end_day)
+
+
+def live_patrols(
+    area_id: int,
+    first_day: date | None = None,
+    end_day: date | None = None,
+    unit_id: int | None = None,
+    transports: Iterable[str] | None = None,
+) -> list[sa.ColumnElement[bool]]:
+    """Conditions on Patrol: the area's patrols not deleted that started on a local day in
+    [first_day, end_day) (open ends None), by ``unit_id`` and ``transports`` when given.
+
+    Every figure (cells, zones, exports, the prediction) counts these patrols and no others.
+    """
+    cond = [Patrol.area_id == area_id, Patrol.deleted_at.is_(None)]
+    cond += started_in(first_day, end_day)
+    if unit_id is not None:
+        cond.append(Patrol.unit_id == unit_id)
+    if transports is not None:
+        cond.append(Patrol.transport.in_(tuple(transports)))
+    return cond
 
 
 def visible_patrols(principal: Principal, area_id: int | None = None) -> list:

@@ -43,8 +43,9 @@ from patrol.services import privacy
 from patrol.services.area_grid import area_cells, area_grid, grid_for
 from patrol.services.auth import Principal
 from patrol.services.cell_figures import AnalysisSettings
-from patrol.services.days import local_midnight, started_in
+from patrol.services.days import local_midnight
 from patrol.services.layers import layer_geometries
+from patrol.services.queries import live_patrols
 from patrol.store.models import AreaLayer, ConservationArea, EffortCell, Patrol, SnareFind, Unit
 from patrol.store.partitioning import window_hint
 
@@ -121,11 +122,7 @@ def resolve_until(session: so.Session, area: ConservationArea, until: date | Non
     """``until`` as asked, by default the day of the area's latest patrol."""
     if until is not None:
         return until
-    latest = session.scalar(
-        sa.select(sa.func.max(Patrol.start_date)).where(
-            Patrol.area_id == area.id, Patrol.deleted_at.is_(None)
-        )
-    )
+    latest = session.scalar(sa.select(sa.func.max(Patrol.start_date)).where(*live_patrols(area.id)))
     return latest or date.today()
 
 
@@ -134,9 +131,7 @@ def _fingerprint(session: so.Session, area: ConservationArea, until: date) -> tu
     (a new, deleted or corrected one changes count, max id or revisions), layers, units."""
     patrols = session.execute(
         sa.select(sa.func.count(), sa.func.max(Patrol.id), sa.func.sum(Patrol.revision)).where(
-            Patrol.area_id == area.id,
-            Patrol.deleted_at.is_(None),
-            *started_in(None, until + timedelta(days=1)),
+            *live_patrols(area.id, None, until + timedelta(days=1))
         )
     ).one()
     layers = session.execute(
@@ -242,12 +237,12 @@ def load_visits(
     # Cell index by (ix, iy): a dense table over the area's cells (both are >= 0).
     table = np.full((int(ix.max()) + 1 if n else 1, int(iy.max()) + 1 if n else 1), -1, np.int64)
     table[ix, iy] = np.arange(n)
-    cond = [
-        Patrol.area_id == area.id,
-        Patrol.deleted_at.is_(None),
-        *started_in(data_from, until + timedelta(days=1)),
-        Patrol.transport.in_(AnalysisSettings().search_transports),
-    ]
+    cond = live_patrols(
+        area.id,
+        data_from,
+        until + timedelta(days=1),
+        transports=AnalysisSettings().search_transports,
+    )
     conn = session.connection()
     starts = {
         pid: (_days(started if started.tzinfo else started.replace(tzinfo=UTC)), day)

@@ -22,11 +22,11 @@ from patrol.geo.shapes import project
 from patrol.services.cell_figures import (
     AnalysisSettings,
     Window,
-    _patrol_filter,
     group_bins,
     months,
 )
 from patrol.services.grid_hotspots import HotspotResult, grid_hotspots, num
+from patrol.services.queries import live_patrols
 from patrol.store.models import ConservationArea, EffortZone, Patrol, SnareFind, Zone
 from patrol.store.partitioning import window_hint
 from patrol.vocabulary import REMOVED_ACTIONS, SIGNIFICANT_HOT
@@ -161,7 +161,7 @@ def zone_months(
     month_index = {m: k for k, m in enumerate(months(window))}
     index = {z.id: k for k, z in enumerate(zones)}
     out = {key: np.zeros((len(month_index), len(zones) + 1)) for key in ZONE_FIGURES}
-    cond = _patrol_filter(area.id, window, unit_id, transports)
+    cond = live_patrols(area.id, window.start, window.end, unit_id, transports)
     conn = session.connection()
     for zid, m, *figures in conn.execute(_zone_effort_query(session, cond)):
         at = (month_index[m], index.get(zid, len(zones)))
