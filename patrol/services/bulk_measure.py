@@ -18,9 +18,9 @@ import sqlalchemy.orm as so
 from patrol.errors import FieldError, PatrolError, ValidationFailed
 from patrol.geo.importers import importer_for
 from patrol.geo.report import Limits, ReportDefaults
+from patrol.services.ingest_steps import measure_report
 from patrol.services.measure import AreaContext
 from patrol.services.patrol_rows import PatrolRows, check_unit, patrol_rows
-from patrol.services.patrols import measure_report
 from patrol.store.models import ConservationArea, Unit, Zone
 
 __all__ = [

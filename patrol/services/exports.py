@@ -370,7 +370,7 @@ def _year_days(year: int) -> tuple[date, date]:
 
 def finds_document(session: so.Session, area: ConservationArea, year: int) -> dict[str, Any]:
     """Every find of the year's patrols, with its location: for coordinators only."""
-    from patrol.services.patrols import find_feature
+    from patrol.services.patrol_documents import find_feature
 
     zone_codes = dict(
         session.execute(sa.select(Zone.id, Zone.code).where(Zone.area_id == area.id)).all()
@@ -392,7 +392,7 @@ def finds_document(session: so.Session, area: ConservationArea, year: int) -> di
 
 def routes_document(session: so.Session, area: ConservationArea, year: int) -> dict[str, Any]:
     """Every route of the year (without vertex times): for coordinators only."""
-    from patrol.services.patrols import route_feature
+    from patrol.services.patrol_documents import route_feature
 
     patrols = session.scalars(
         sa.select(Patrol)

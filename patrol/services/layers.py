@@ -16,7 +16,7 @@ from shapely.geometry import mapping, shape
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.report import Problems, load_json
 from patrol.geo.shapes import project
-from patrol.store.engine import begin_write
+from patrol.store.engine import write
 from patrol.store.models import LAYER_KINDS, AreaLayer, ConservationArea
 
 __all__ = ["LAYER_KINDS", "import_layer", "layer_geometries", "layers_document"]
@@ -66,14 +66,13 @@ def import_layer(
         name = str(props.get("name") or f.get("id") or f"{kind} {i + 1}")[:200]
         rows.append((name, json.dumps(mapping(geom))))
     problems.raise_if_any(f"{kind} file")
-    begin_write(session)
-    session.execute(
-        sa.delete(AreaLayer).where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
-    )
-    session.add_all(
-        AreaLayer(area_id=area.id, kind=kind, name=name, geometry_geojson=g) for name, g in rows
-    )
-    session.commit()
+    with write(session):
+        session.execute(
+            sa.delete(AreaLayer).where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
+        )
+        session.add_all(
+            AreaLayer(area_id=area.id, kind=kind, name=name, geometry_geojson=g) for name, g in rows
+        )
     return len(rows)
 
 

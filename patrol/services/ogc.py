@@ -36,7 +36,7 @@ from patrol.services import (
 )
 from patrol.services.auth import Principal
 from patrol.services.days import local_midnight
-from patrol.services.patrols import find_feature, route_feature
+from patrol.services.patrol_documents import find_feature, route_feature
 from patrol.store.models import ConservationArea, Observation, Patrol, SnareFind
 
 __all__ = [

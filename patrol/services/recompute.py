@@ -9,7 +9,9 @@ reports the progress, and a job whose runner died is taken up again where it sto
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -21,7 +23,7 @@ from patrol.geo.projection import to_metric
 from patrol.geo.report import iso_utc
 from patrol.services.auth import Principal
 from patrol.services.measure import AreaContext, measure_route
-from patrol.store.engine import begin_write
+from patrol.store.engine import write
 from patrol.store.models import (
     ConservationArea,
     EffortCell,
@@ -172,51 +174,84 @@ def run_job(
             continue
         if context is None or context.zones_version != area.zones_version:
             context = AreaContext.load(session, area)
-        cursor = job.last_patrol_id
-        patrols = session.scalars(
-            sa.select(Patrol)
-            .where(Patrol.area_id == area.id, Patrol.id > cursor)
-            .order_by(Patrol.id)
-            .limit(batch_size)
-            .options(so.selectinload(Patrol.track))
-        ).all()
-        if not patrols:
+        batch = _read_batch(session, job, area, context, batch_size)
+        if batch is None:
             _finish(session, job_id, "done")
             continue
-        ids = [p.id for p in patrols]
-        cells = job.kind == "all"
-        cell_rows, zone_rows = _effort_rows(patrols, context, cells)
         session.rollback()
+        with write(session):
+            written = _write_batch(session, job_id, batch)
+        if written is not None and progress is not None:
+            progress(written)
 
-        begin_write(session)
-        # Locked (PostgreSQL; SQLite's write lock already serialises): two runners of one job
-        # on two hosts would otherwise both read the old cursor and write the same batch.
-        job = session.get(RecomputeJob, job_id, populate_existing=True, with_for_update=True)
-        version = session.scalar(
-            sa.select(ConservationArea.zones_version).where(ConservationArea.id == area.id)
-        )
-        if (
-            job.state != "running"
-            or job.last_patrol_id != cursor
-            or version != context.zones_version
-        ):
-            continue  # another runner wrote this batch, or the zones changed: look again
-        session.execute(sa.delete(EffortZone).where(EffortZone.patrol_id.in_(ids)))
-        if zone_rows:
-            session.execute(sa.insert(EffortZone), zone_rows)
-        if cells:
-            session.execute(sa.delete(EffortCell).where(EffortCell.patrol_id.in_(ids)))
-            if cell_rows:
-                session.execute(sa.insert(EffortCell), cell_rows)
-        _place_finds(session, ids, context)
-        # Patrols stored during the job are measured by it too: the total grows with them.
-        job.done += len(ids)
-        job.total = max(job.total, job.done)
-        job.last_patrol_id = ids[-1]
-        job.heartbeat_at = utcnow()
-        session.commit()
-        if progress is not None:
-            progress(job)
+
+@dataclass(frozen=True)
+class _Batch:
+    """A batch of patrols measured again, to be written if the job's cursor is still
+    ``cursor`` and the zones are still those of ``context``."""
+
+    area_id: int
+    cursor: int
+    ids: list[int]
+    context: AreaContext
+    cells: bool
+    cell_rows: list[dict[str, Any]]
+    zone_rows: list[dict[str, Any]]
+
+
+def _read_batch(
+    session: so.Session,
+    job: RecomputeJob,
+    area: ConservationArea,
+    context: AreaContext,
+    batch_size: int,
+) -> _Batch | None:
+    """The job's next patrols, measured outside any write transaction (None: none left)."""
+    cursor = job.last_patrol_id
+    patrols = session.scalars(
+        sa.select(Patrol)
+        .where(Patrol.area_id == area.id, Patrol.id > cursor)
+        .order_by(Patrol.id)
+        .limit(batch_size)
+        .options(so.selectinload(Patrol.track))
+    ).all()
+    if not patrols:
+        return None
+    cells = job.kind == "all"
+    cell_rows, zone_rows = _effort_rows(patrols, context, cells)
+    return _Batch(area.id, cursor, [p.id for p in patrols], context, cells, cell_rows, zone_rows)
+
+
+def _write_batch(session: so.Session, job_id: int, batch: _Batch) -> RecomputeJob | None:
+    """Inside the write transaction: the batch's rows replace the stored ones and the cursor
+    moves on; None when another runner wrote this batch, or the zones changed."""
+    # Locked (PostgreSQL; SQLite's write lock already serialises): two runners of one job
+    # on two hosts would otherwise both read the old cursor and write the same batch.
+    job = session.get(RecomputeJob, job_id, populate_existing=True, with_for_update=True)
+    version = session.scalar(
+        sa.select(ConservationArea.zones_version).where(ConservationArea.id == batch.area_id)
+    )
+    if (
+        job.state != "running"
+        or job.last_patrol_id != batch.cursor
+        or version != batch.context.zones_version
+    ):
+        return None  # nothing written: the next round looks again
+    ids = batch.ids
+    session.execute(sa.delete(EffortZone).where(EffortZone.patrol_id.in_(ids)))
+    if batch.zone_rows:
+        session.execute(sa.insert(EffortZone), batch.zone_rows)
+    if batch.cells:
+        session.execute(sa.delete(EffortCell).where(EffortCell.patrol_id.in_(ids)))
+        if batch.cell_rows:
+            session.execute(sa.insert(EffortCell), batch.cell_rows)
+    _place_finds(session, ids, batch.context)
+    # Patrols stored during the job are measured by it too: the total grows with them.
+    job.done += len(ids)
+    job.total = max(job.total, job.done)
+    job.last_patrol_id = ids[-1]
+    job.heartbeat_at = utcnow()
+    return job
 
 
 def fail_job(session: so.Session, job_id: int, error: str) -> None:
@@ -225,10 +260,9 @@ def fail_job(session: so.Session, job_id: int, error: str) -> None:
 
 
 def _finish(session: so.Session, job_id: int, state: str, error: str | None = None) -> None:
-    begin_write(session)
-    job = session.get(RecomputeJob, job_id, populate_existing=True)
-    if job.state == "running":
-        job.state, job.error, job.finished_at = state, error, utcnow()
-        if state == "done":
-            job.total = job.done
-    session.commit()
+    with write(session):
+        job = session.get(RecomputeJob, job_id, populate_existing=True)
+        if job.state == "running":
+            job.state, job.error, job.finished_at = state, error, utcnow()
+            if state == "done":
+                job.total = job.done

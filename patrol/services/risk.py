@@ -46,6 +46,7 @@ from patrol.services.cell_figures import AnalysisSettings
 from patrol.services.days import local_midnight
 from patrol.services.layers import layer_geometries
 from patrol.services.queries import live_patrols
+from patrol.store.engine import write
 from patrol.store.models import AreaLayer, ConservationArea, EffortCell, Patrol, SnareFind, Unit
 from patrol.store.partitioning import window_hint
 
@@ -712,9 +713,6 @@ def estimate_area_detection(
         life,
     )
     if save:
-        from patrol.store.engine import begin_write
-
-        begin_write(session)
-        area.detection_probability = round(p, 4)
-        session.commit()
+        with write(session):
+            area.detection_probability = round(p, 4)
     return p, repeat_cells

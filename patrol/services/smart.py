@@ -56,8 +56,8 @@ from patrol.geo.smart_map import (
 from patrol.services import audit
 from patrol.services.auth import Principal
 from patrol.services.days import utc_span
+from patrol.services.ingest_steps import context_for, current_zones, measure_report, store_report
 from patrol.services.measure import AreaContext
-from patrol.services.patrols import context_for, current_zones, measure_report, store_report
 from patrol.store.engine import begin_write
 from patrol.store.models import (
     ConservationArea,
