@@ -10,6 +10,8 @@ from patrol.api.common import current_principal, date_arg, float_arg, geojson_re
 from patrol.db import get_session
 from patrol.errors import FieldError, NotFound, ValidationFailed
 from patrol.services import areas, exports, layers, risk, units
+from patrol.services import day_route as day_routes
+from patrol.services.risk_documents import risk_document
 
 
 @bp.get("/risk", endpoint="risk")
@@ -31,7 +33,7 @@ def risk_cells():
         session, principal, area, until, int(horizon or 30), cell_km
     )
     extra = {"aggregation": exports.AGGREGATION_RULE} if principal.role == "ngo" else None
-    return Response(risk.risk_document(result, min_patrols, extra), mimetype="application/geo+json")
+    return Response(risk_document(result, min_patrols, extra), mimetype="application/geo+json")
 
 
 @bp.get("/units/<code>/route")
@@ -48,10 +50,10 @@ def unit_route(code: str):
         problems.append(FieldError("/format", "must be geojson or gpx"))
     if problems:
         raise ValidationFailed("The query parameters are not valid.", errors=problems)
-    route = risk.day_route(session, unit.area, unit, day)
+    route = day_routes.day_route(session, unit.area, unit, day)
     if fmt == "gpx":
         return Response(
-            risk.route_gpx(route),
+            day_routes.route_gpx(route),
             mimetype="application/gpx+xml",
             headers={
                 "Content-Disposition": (
@@ -59,7 +61,7 @@ def unit_route(code: str):
                 )
             },
         )
-    return geojson_response(risk.route_geojson(route))
+    return geojson_response(day_routes.route_geojson(route))
 
 
 @bp.get("/layers/<kind>")

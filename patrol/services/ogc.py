@@ -37,6 +37,7 @@ from patrol.services import (
 from patrol.services.auth import Principal
 from patrol.services.days import local_midnight
 from patrol.services.patrol_documents import find_feature, route_feature
+from patrol.services.risk_documents import risk_features
 from patrol.store.models import ConservationArea, Observation, Patrol, SnareFind
 
 __all__ = [
@@ -601,7 +602,7 @@ def _add_setting_rate(
     result, min_patrols = risk.visible_risk(
         session, principal, area, until, RISK_HORIZON_DAYS, cells.grid.cell_m / 1000
     )
-    predicted = {f["id"]: f["properties"] for f in risk.risk_features(result, min_patrols)}
+    predicted = {f["id"]: f["properties"] for f in risk_features(result, min_patrols)}
     for feature in features:
         props = feature["properties"]
         rate = predicted.get(feature["id"], {})
