@@ -22,6 +22,7 @@ from patrol.geo.report import iso_utc
 from patrol.services import periods
 from patrol.services.auth import Principal
 from patrol.services.cell_figures import AnalysisSettings, Window
+from patrol.services.export_rows import figures, ints, rates, zone_month_rows, zone_row
 from patrol.services.grid_hotspots import visible_cells
 from patrol.services.queries import live_patrols
 from patrol.services.zone_stats import zone_months
@@ -128,17 +129,6 @@ class AnnualExport:
         }
 
 
-def _rates(row: dict[str, Any], area_km2: float | None) -> dict[str, Any]:
-    km, hours, snares = row["effort_km"], row["effort_h"], row["snares_found"]
-    row["effort_km"] = round(km, 3)
-    row["effort_h"] = round(hours, 3)
-    row["cpue_per_100km"] = round(100 * snares / km, 4) if km > 0 else None
-    row["cpue_per_10h"] = round(10 * snares / hours, 4) if hours > 0 else None
-    row["density_per_km2"] = round(snares / area_km2, 4) if area_km2 else None
-    row["area_km2"] = round(area_km2, 3) if area_km2 else None
-    return row
-
-
 def annual_export(
     session: so.Session,
     area: ConservationArea,
@@ -170,8 +160,8 @@ def annual_export(
         status = periods.YearStatus(year, today)
         base = {"year": year, "comparison": year < first_year}
         for k, zone in enumerate(zones):
-            rows += _zone_months(block, k, zone, base, status)
-            totals.append(_zone_row(block, None, k, zone, {**base, "complete": status.complete}))
+            rows += zone_month_rows(block, k, zone, base, status)
+            totals.append(zone_row(block, None, k, zone, {**base, "complete": status.complete}))
         totals.append(_area_row(session, area, block, base, status, settings))
     return AnnualExport(area, first_year, last_year, rows, totals, zones, notes=notes, today=today)
 
@@ -212,37 +202,6 @@ def _notes(
     return notes
 
 
-def _zone_row(
-    block: dict[str, np.ndarray], month: int | None, k: int, zone: Zone, base: dict[str, Any]
-) -> dict[str, Any]:
-    """One zone's row: a month of it, or (``month`` None) its year."""
-    label = "" if month is None else f"{base['year']}-{month + 1:02d}"
-    return _rates(
-        {
-            **base,
-            "month": label,
-            "zone": zone.code,
-            "zone_name": zone.name,
-            **_figures(block, month, k),
-        },
-        zone.area_km2,
-    )
-
-
-def _zone_months(
-    block: dict[str, np.ndarray],
-    k: int,
-    zone: Zone,
-    base: dict[str, Any],
-    status: periods.YearStatus,
-) -> list[dict[str, Any]]:
-    """The zone's twelve month rows of a year."""
-    return [
-        _zone_row(block, month, k, zone, {**base, "complete": status.month_complete(month + 1)})
-        for month in range(12)
-    ]
-
-
 def _area_row(
     session: so.Session,
     area: ConservationArea,
@@ -253,11 +212,11 @@ def _area_row(
 ) -> dict[str, Any]:
     """The area's total of a year: every column's sum, but a patrol crossing two zones
     counts once for the area."""
-    area_total = _figures(block, None, None)
+    area_total = figures(block, None, None)
     area_total["patrols"], area_total["patrol_days"] = _area_patrols(
         session, area, base["year"], settings.search_transports
     )
-    return _rates(
+    return rates(
         {
             **base,
             "complete": status.complete,
@@ -279,28 +238,6 @@ def attach_cells(
     result, export.cells = visible_cells(session, principal, export.area, window)
     export.cell_km = result.grid.cell_m / 1000
     return export
-
-
-def _figures(block: dict[str, np.ndarray], month: int | None, zone: int | None) -> dict:
-    """The export's numbers for one month (or the year) of one zone (or every column)."""
-    out = {}
-    for name, key in (
-        ("snares_found", "snares"),
-        ("snares_removed", "removed"),
-        ("finds", "finds"),
-        ("patrols", "patrols"),
-        ("patrol_days", "patrol_days"),
-        ("effort_km", "effort_km"),
-        ("effort_h", "effort_h"),
-    ):
-        values = block[key] if month is None else block[key][month : month + 1]
-        value = float(values.sum() if zone is None else values[:, zone].sum())
-        out[name] = value if name in ("effort_km", "effort_h") else round(value)
-    return out
-
-
-def _ints(values: dict[str, float]) -> dict[str, Any]:
-    return {k: (v if k in ("effort_km", "effort_h") else int(v)) for k, v in values.items()}
 
 
 def _area_patrols(
@@ -325,12 +262,12 @@ def zones_geojson(export: AnnualExport) -> dict[str, Any]:
                 sums[t["zone"]][key] += t[key]
     features = []
     for zone in export.zones:
-        props = _rates(
+        props = rates(
             {
                 "zone": zone.code,
                 "zone_name": zone.name,
                 "period": export.period,
-                **_ints(sums[zone.code]),
+                **ints(sums[zone.code]),
             },
             zone.area_km2,
         )
