@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy.orm as so
 
-from patrol.analytics.risk import detection_per_visit
+from patrol.analytics.exposure import detection_per_visit
 from patrol.analytics.route import DayRoute, plan_route
 from patrol.errors import Conflict, FieldError, ValidationFailed
 from patrol.geo.projection import to_metric

@@ -24,7 +24,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from shapely.geometry import shape
 
-from patrol.analytics.risk import RiskModel, RiskSettings, Visits, estimate_detection
+from patrol.analytics.exposure import Visits
+from patrol.analytics.risk import RiskModel, RiskSettings, estimate_detection
 from patrol.analytics.risk import fit_setting_rate as _fit
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.grid import Grid

@@ -14,7 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from patrol.analytics.risk import Visits
+from patrol.analytics.exposure import Visits
 from patrol.services.cell_figures import AnalysisSettings
 from patrol.services.queries import live_patrols
 from patrol.store.models import ConservationArea, EffortCell, Patrol, SnareFind
