@@ -22,6 +22,7 @@ from patrol.services import audit, recompute
 from patrol.services.auth import Principal
 from patrol.store.engine import write
 from patrol.store.models import ConservationArea, RecomputeJob, SnareFind, Unit, Zone
+from patrol.vocabulary import JobKind
 
 __all__ = [
     "area_for",
@@ -179,7 +180,7 @@ def replace_zones(
             )
             session.delete(gone)
         session.flush()
-        job = recompute.open_job(session, area, "zones")
+        job = recompute.open_job(session, area, JobKind.ZONES)
         audit.record(
             session,
             user_id=principal.user_id if principal else None,

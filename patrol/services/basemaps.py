@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,7 @@ def list_basemaps(session: so.Session) -> list[tuple[str, AreaBasemap]]:
     )
 
 
-def basemaps_index(session: so.Session, area_ids, api_root: str) -> dict[str, Any]:
+def basemaps_index(session: so.Session, area_ids: Iterable[int], api_root: str) -> dict[str, Any]:
     """The basemaps of these areas, each with where its TileJSON is."""
     rows = session.execute(
         sa.select(ConservationArea.slug, AreaBasemap)

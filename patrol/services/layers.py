@@ -18,13 +18,14 @@ from patrol.geo.report import Problems, load_json
 from patrol.geo.shapes import project
 from patrol.store.engine import write
 from patrol.store.models import LAYER_KINDS, AreaLayer, ConservationArea
+from patrol.vocabulary import LayerKind
 
 __all__ = ["LAYER_KINDS", "import_layer", "layer_geometries", "layers_document"]
 
 GEOMETRY_TYPES = {
-    "roads": ("LineString", "MultiLineString"),
-    "rivers": ("LineString", "MultiLineString"),
-    "settlements": ("Point", "MultiPoint", "Polygon", "MultiPolygon"),
+    LayerKind.ROADS: ("LineString", "MultiLineString"),
+    LayerKind.RIVERS: ("LineString", "MultiLineString"),
+    LayerKind.SETTLEMENTS: ("Point", "MultiPoint", "Polygon", "MultiPolygon"),
 }
 MAX_FEATURES = 20_000
 

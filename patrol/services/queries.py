@@ -13,6 +13,7 @@ from patrol.errors import NotFound
 from patrol.services.auth import Principal
 from patrol.services.days import started_in
 from patrol.store.models import EffortZone, Patrol, SnareFind, Unit, Zone
+from patrol.vocabulary import Role
 
 __all__ = [
     "Filters",
@@ -76,13 +77,13 @@ def visible_patrols(principal: Principal, area_id: int | None = None) -> list:
     cond = [Patrol.area_id.in_(principal.area_ids), Patrol.deleted_at.is_(None)]
     if area_id is not None:
         cond.append(Patrol.area_id == area_id)
-    if principal.role == "ranger":
+    if principal.role == Role.RANGER:
         cond.append(Patrol.unit_id == principal.unit_id)
     return cond
 
 
 def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple[int, list[Patrol]]:
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     cond = visible_patrols(principal, f.area_id) + f.patrol_days()
     if f.start is not None:
         cond.append(Patrol.ended_at >= f.start)
@@ -110,7 +111,7 @@ def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple
 
 
 def list_finds(session: so.Session, principal: Principal, f: Filters) -> tuple[int, list]:
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     cond = visible_patrols(principal, f.area_id) + f.patrol_days()
     if f.start is not None:
         cond.append(SnareFind.found_at >= f.start)
@@ -139,7 +140,7 @@ def list_finds(session: so.Session, principal: Principal, f: Filters) -> tuple[i
 def get_patrol(
     session: so.Session, principal: Principal, patrol_uuid: str, include_deleted: bool = False
 ) -> Patrol:
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     patrol = session.scalar(
         sa.select(Patrol)
         .where(Patrol.uuid == patrol_uuid)
@@ -148,8 +149,11 @@ def get_patrol(
     hidden = (
         patrol is None
         or patrol.area_id not in principal.area_ids
-        or (principal.role == "ranger" and patrol.unit_id != principal.unit_id)
-        or (patrol.deleted_at is not None and not (include_deleted and principal.role != "ranger"))
+        or (principal.role == Role.RANGER and patrol.unit_id != principal.unit_id)
+        or (
+            patrol.deleted_at is not None
+            and not (include_deleted and principal.role != Role.RANGER)
+        )
     )
     if hidden:
         raise NotFound(f"No patrol {patrol_uuid} among those you can see.")
@@ -158,7 +162,7 @@ def get_patrol(
 
 def get_find(session: so.Session, principal: Principal, find_uuid: str, area_id: int) -> tuple:
     """One find of ``area_id`` with its zone code, if the caller may see its patrol."""
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     row = session.execute(
         sa.select(SnareFind, Zone.code)
         .join(Patrol, SnareFind.patrol_id == Patrol.id)

@@ -33,6 +33,7 @@ from patrol.store.models import (
     SnareFind,
     utcnow,
 )
+from patrol.vocabulary import JobKind, JobState, Role
 
 __all__ = [
     "BATCH",
@@ -51,13 +52,15 @@ BATCH = 200
 STALE_AFTER = timedelta(seconds=60)
 
 
-def open_job(session: so.Session, area: ConservationArea, kind: str = "zones") -> RecomputeJob:
+def open_job(
+    session: so.Session, area: ConservationArea, kind: str = JobKind.ZONES
+) -> RecomputeJob:
     """Open a job re-measuring every patrol of ``area``, in the caller's write transaction.
 
     A zones job moves the area to a new zones version: reports measured against the old
     zones are measured again before they are stored, and an older job stops.
     """
-    if kind == "zones":
+    if kind == JobKind.ZONES:
         area.zones_version += 1
     total = session.scalar(
         sa.select(sa.func.count()).select_from(Patrol).where(Patrol.area_id == area.id)
@@ -67,7 +70,7 @@ def open_job(session: so.Session, area: ConservationArea, kind: str = "zones") -
         kind=kind,
         zones_version=area.zones_version,
         total=total,
-        state="running" if total else "done",
+        state=JobState.RUNNING if total else JobState.DONE,
         finished_at=None if total else utcnow(),
     )
     session.add(job)
@@ -79,7 +82,7 @@ def active_job(session: so.Session, area_id: int) -> RecomputeJob | None:
     """The area's running job, if figures are being recomputed now."""
     return session.scalar(
         sa.select(RecomputeJob)
-        .where(RecomputeJob.area_id == area_id, RecomputeJob.state == "running")
+        .where(RecomputeJob.area_id == area_id, RecomputeJob.state == JobState.RUNNING)
         .order_by(RecomputeJob.id.desc())
         .limit(1)
     )
@@ -87,7 +90,7 @@ def active_job(session: so.Session, area_id: int) -> RecomputeJob | None:
 
 def get_job(session: so.Session, principal: Principal, job_id: int) -> RecomputeJob:
     """A job of one of the caller's areas (coordinators and admins)."""
-    principal.require_role("coordinator", "admin")
+    principal.require_role(Role.COORDINATOR, Role.ADMIN)
     # Ids are 32-bit integers on every backend; a larger one names no job (and PostgreSQL
     # would refuse to compare it).
     job = session.get(RecomputeJob, job_id) if 0 < job_id < 2**31 else None
@@ -107,7 +110,7 @@ def job_document(job: RecomputeJob) -> dict:
         "created_at": iso_utc(job.created_at),
         "finished_at": iso_utc(job.finished_at) if job.finished_at else None,
         "error": job.error,
-        "stale": job.state == "running" and utcnow() - job.heartbeat_at > STALE_AFTER,
+        "stale": job.state == JobState.RUNNING and utcnow() - job.heartbeat_at > STALE_AFTER,
     }
 
 
@@ -166,17 +169,19 @@ def run_job(
     while True:
         session.rollback()
         job = session.get(RecomputeJob, job_id, populate_existing=True)
-        if job is None or job.state != "running":
+        if job is None or job.state != JobState.RUNNING:
             return job
         area = session.get(ConservationArea, job.area_id, populate_existing=True)
         if area.zones_version != job.zones_version:
-            _finish(session, job_id, "failed", "superseded by a newer replacement of the zones")
+            _finish(
+                session, job_id, JobState.FAILED, "superseded by a newer replacement of the zones"
+            )
             continue
         if context is None or context.zones_version != area.zones_version:
             context = AreaContext.load(session, area)
         batch = _read_batch(session, job, area, context, batch_size)
         if batch is None:
-            _finish(session, job_id, "done")
+            _finish(session, job_id, JobState.DONE)
             continue
         session.rollback()
         with write(session):
@@ -217,7 +222,7 @@ def _read_batch(
     ).all()
     if not patrols:
         return None
-    cells = job.kind == "all"
+    cells = job.kind == JobKind.ALL
     cell_rows, zone_rows = _effort_rows(patrols, context, cells)
     return _Batch(area.id, cursor, [p.id for p in patrols], context, cells, cell_rows, zone_rows)
 
@@ -232,7 +237,7 @@ def _write_batch(session: so.Session, job_id: int, batch: _Batch) -> RecomputeJo
         sa.select(ConservationArea.zones_version).where(ConservationArea.id == batch.area_id)
     )
     if (
-        job.state != "running"
+        job.state != JobState.RUNNING
         or job.last_patrol_id != batch.cursor
         or version != batch.context.zones_version
     ):
@@ -256,13 +261,13 @@ def _write_batch(session: so.Session, job_id: int, batch: _Batch) -> RecomputeJo
 
 def fail_job(session: so.Session, job_id: int, error: str) -> None:
     """Mark a job failed with the reason (its runner raised)."""
-    _finish(session, job_id, "failed", error)
+    _finish(session, job_id, JobState.FAILED, error)
 
 
 def _finish(session: so.Session, job_id: int, state: str, error: str | None = None) -> None:
     with write(session):
         job = session.get(RecomputeJob, job_id, populate_existing=True)
-        if job.state == "running":
+        if job.state == JobState.RUNNING:
             job.state, job.error, job.finished_at = state, error, utcnow()
-            if state == "done":
+            if state == JobState.DONE:
                 job.total = job.done
