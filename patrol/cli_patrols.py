@@ -73,18 +73,19 @@ def dispatch_command(
     """Print each active unit's targets: significant hot cells, nearest bases first."""
     from datetime import timedelta
 
-    from patrol.services import hotspots
+    from patrol.services import cell_figures
+    from patrol.services import dispatch as dispatching
 
     session = db_session()
     area = area_named(slug)
-    window = hotspots.resolve_window(
+    window = cell_figures.resolve_window(
         session,
         area,
         start.date() if start else None,
         end.date() + timedelta(days=1) if end else None,
     )
-    targets, units = hotspots.dispatch(
-        session, area, window, hotspots.AnalysisSettings(capacity=capacity)
+    targets, units = dispatching.dispatch(
+        session, area, window, cell_figures.AnalysisSettings(capacity=capacity)
     )
     click.echo(f"{area.name}: targets for {window.label} ({len(targets)} for {len(units)} units)")
     click.echo(

@@ -95,11 +95,11 @@ def classify(z: np.ndarray, p: np.ndarray, enough_effort: np.ndarray) -> np.ndar
     too little walked to say anything, never cold.
     """
     enough = np.asarray(enough_effort, bool)
-    out = np.full(enough.size, "under_patrolled", dtype=object)
-    inner = np.full(int(enough.sum()), "not_significant", dtype=object)
+    out = np.full(enough.size, HotspotClass.UNDER_PATROLLED.value, dtype=object)
+    inner = np.full(int(enough.sum()), HotspotClass.NOT_SIGNIFICANT.value, dtype=object)
     for level, alpha in ((90, 0.10), (95, 0.05), (99, 0.01)):
         significant = benjamini_hochberg(p, alpha)
-        inner[significant & (z > 0)] = f"hot_{level}"
-        inner[significant & (z < 0)] = f"cold_{level}"
+        inner[significant & (z > 0)] = HotspotClass(f"hot_{level}").value
+        inner[significant & (z < 0)] = HotspotClass(f"cold_{level}").value
     out[enough] = inner
     return out

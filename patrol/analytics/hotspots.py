@@ -17,10 +17,14 @@ from scipy import stats
 
 from patrol.analytics.gistar import CONSTANT_RTOL, benjamini_hochberg, gi_star, queen_weights
 from patrol.analytics.rates import eb_rates
+from patrol.vocabulary import HotspotClass
 
 __all__ = ["CellVerdicts", "bin_verdicts", "cell_verdicts", "eb_observed", "expected_by_period"]
 
 LEVELS = ((90, 0.10), (95, 0.05), (99, 0.01))
+# Plain strings (the values): classes are compared, counted and written out as text.
+UNDER_PATROLLED = HotspotClass.UNDER_PATROLLED.value
+NOT_SIGNIFICANT = HotspotClass.NOT_SIGNIFICANT.value
 
 
 def eb_observed(snares: np.ndarray, effort_km: np.ndarray) -> np.ndarray:
@@ -97,9 +101,9 @@ def cell_verdicts(
     p_high = np.full(n, np.nan)
     p_low = np.full(n, np.nan)
     fdr = np.zeros(n, bool)
-    classes = np.full(n, "under_patrolled", dtype=object)
+    classes = np.full(n, UNDER_PATROLLED, dtype=object)
     if tested.sum() < 3:
-        classes[tested] = "not_significant"
+        classes[tested] = NOT_SIGNIFICANT
         return CellVerdicts(eb, tested, z, p, p_high, p_low, fdr, classes)
     w = queen_weights(ix[tested], iy[tested]) if weights is None else weights
     zt, pt = gi_star(eb[tested], w)
@@ -108,12 +112,29 @@ def cell_verdicts(
     if expected_finds is None:
         rate = finds.sum() / effort_km.sum() if effort_km.sum() > 0 else 0.0
         expected_finds = rate * effort_km
-    observed = w @ finds[tested]
-    expected = w @ np.asarray(expected_finds, float)[tested]
+    ph, pl = _neighbourhood_p(w, finds[tested], np.asarray(expected_finds, float)[tested])
+    p_high[tested], p_low[tested] = ph, pl
+    classes[tested] = _classes(zt, pt, ph, pl, guard)
+    return CellVerdicts(eb, tested, z, p, p_high, p_low, fdr, classes)
+
+
+def _neighbourhood_p(
+    w: sp.spmatrix, finds: np.ndarray, expected_finds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Poisson p of more (and of fewer) finds in each queen neighbourhood than the
+    expected finds there."""
+    observed = w @ finds
+    expected = w @ expected_finds
     ph = np.where(expected > 0, stats.poisson.sf(observed - 1, expected), 1.0)
     pl = np.where(expected > 0, stats.poisson.cdf(observed, expected), 1.0)
-    p_high[tested], p_low[tested] = ph, pl
-    inner = np.full(int(tested.sum()), "not_significant", dtype=object)
+    return ph, pl
+
+
+def _classes(
+    zt: np.ndarray, pt: np.ndarray, ph: np.ndarray, pl: np.ndarray, guard: bool
+) -> np.ndarray:
+    """The tested cells' classes: the strongest level at which Gi* (and the guard) agree."""
+    inner = np.full(zt.size, NOT_SIGNIFICANT, dtype=object)
     for level, a in LEVELS:
         gi = benjamini_hochberg(pt, a)
         hot = gi & (zt > 0)
@@ -121,10 +142,9 @@ def cell_verdicts(
         if guard:
             hot &= benjamini_hochberg(ph, a)
             cold &= benjamini_hochberg(pl, a)
-        inner[hot] = f"hot_{level}"
-        inner[cold] = f"cold_{level}"
-    classes[tested] = inner
-    return CellVerdicts(eb, tested, z, p, p_high, p_low, fdr, classes)
+        inner[hot] = HotspotClass(f"hot_{level}").value
+        inner[cold] = HotspotClass(f"cold_{level}").value
+    return inner
 
 
 def bin_verdicts(

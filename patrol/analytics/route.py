@@ -9,6 +9,7 @@ that, greedy insertion by expected finds per added km, 2-opt, and swap moves.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +37,7 @@ def _dist(base: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / 1000.0
 
 
-def route_length(d: np.ndarray, order, search_km: float) -> float:
+def route_length(d: np.ndarray, order: Sequence[int], search_km: float) -> float:
     """Length of base -> order (1-based rows of ``d``) -> base, with the searches."""
     if len(order) == 0:
         return 0.0
@@ -44,7 +45,7 @@ def route_length(d: np.ndarray, order, search_km: float) -> float:
     return float(sum(d[a, b] for a, b in itertools.pairwise(path))) + search_km * len(order)
 
 
-def _exact(d: np.ndarray, score: np.ndarray, max_km: float, search_km: float):
+def _exact(d: np.ndarray, score: np.ndarray, max_km: float, search_km: float) -> list[int]:
     """Held-Karp over subsets: the shortest tour of every subset, then the best that fits."""
     n = score.size
     full = 1 << n
@@ -104,7 +105,9 @@ def _two_opt(d: np.ndarray, order: list[int]) -> list[int]:
     return path[1:-1]
 
 
-def _insert_greedy(d, score, order, max_km, search_km):
+def _insert_greedy(
+    d: np.ndarray, score: np.ndarray, order: Sequence[int], max_km: float, search_km: float
+) -> list[int]:
     """Insert, while any fits, the target with the most score per added km."""
     order = list(order)
     length = route_length(d, order, search_km)
@@ -135,7 +138,7 @@ def _insert_greedy(d, score, order, max_km, search_km):
     return order
 
 
-def _heuristic(d, score, max_km, search_km):
+def _heuristic(d: np.ndarray, score: np.ndarray, max_km: float, search_km: float) -> list[int]:
     order = _two_opt(d, _insert_greedy(d, score, [], max_km, search_km))
     order = _insert_greedy(d, score, order, max_km, search_km)
     value = score[np.array(order, int) - 1].sum() if order else 0.0
@@ -155,9 +158,9 @@ def _heuristic(d, score, max_km, search_km):
 
 
 def plan_route(
-    base_xy,
-    targets_xy,
-    score,
+    base_xy: np.typing.ArrayLike,
+    targets_xy: np.typing.ArrayLike,
+    score: np.typing.ArrayLike,
     max_km: float = 20.0,
     search_km: float = 1.0,
     max_candidates: int = 40,

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from patrol.vocabulary import TrendCategory
+
 __all__ = ["emerging_categories", "emerging_category", "mann_kendall"]
+
+NO_PATTERN = TrendCategory.NO_PATTERN.value  # a plain string: labels are counted and written
 
 
 def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,8 +53,13 @@ def emerging_category(
     for label, sig, other in (("hot", hot, cold), ("cold", cold, hot)):
         category = _category(sig, other, trend_z if label == "hot" else -trend_z, trend_p, alpha)
         if category:
-            return f"{category}_{label}_spot"
-    return "no_pattern"
+            return _spot(category, label)
+    return NO_PATTERN
+
+
+def _spot(pattern: str, kind: str) -> str:
+    """The category of a pattern of hot (or cold) spots, as the vocabulary names it."""
+    return TrendCategory(f"{pattern}_{kind}_spot").value
 
 
 def _category(sig: np.ndarray, other: np.ndarray, z: float, p: float, alpha: float) -> str:
@@ -90,12 +99,12 @@ def emerging_categories(
     cold = np.asarray(cold, bool)
     z = np.asarray(trend_z, float)
     p = np.asarray(trend_p, float)
-    labels = np.full(hot.shape[1], "no_pattern", dtype=object)
+    labels = np.full(hot.shape[1], NO_PATTERN, dtype=object)
     undecided = np.ones(hot.shape[1], bool)
     for label, sig, other, zz in (("hot", hot, cold, z), ("cold", cold, hot, -z)):
         category = _categories(sig, other, zz, p, alpha)
         found = undecided & (category != "")
-        labels[found] = [f"{c}_{label}_spot" for c in category[found]]
+        labels[found] = [_spot(c, label) for c in category[found]]
         undecided &= ~found
     return labels.tolist()
 

@@ -11,7 +11,17 @@ from patrol.api import bp
 from patrol.api.common import attachment, current_principal, geojson_response
 from patrol.api.params import QueryArgs
 from patrol.db import get_session
-from patrol.services import areas, exports, hotspots, recompute, target_files, units
+from patrol.services import (
+    areas,
+    cell_figures,
+    exports,
+    grid_hotspots,
+    recompute,
+    target_files,
+    units,
+    zone_stats,
+)
+from patrol.services import dispatch as dispatching
 from patrol.services.analysis import Analysis, analysis_for, zone_stats_document
 from patrol.services.auth import Principal
 from patrol.services.formats import (
@@ -54,7 +64,7 @@ def _analysis(principal: Principal, q: QueryArgs) -> Analysis:
         else:
             unit_id = unit.id
     q.check()
-    settings = hotspots.AnalysisSettings(
+    settings = cell_figures.AnalysisSettings(
         min_effort_km=min_effort if min_effort is not None else 1.0, bins=bins
     )
     return analysis_for(session, principal, area, first, last, unit_id, cell_km, settings)
@@ -68,7 +78,7 @@ def zones_stats() -> Response:
     fmt = q.choice("format", (ExportFormat.GEOJSON, ExportFormat.CSV), ExportFormat.GEOJSON)
     a = _analysis(principal, q)
     session = get_session()
-    rows, _cells = hotspots.zone_stats(session, a.area, a.window, a.unit_id, a.settings)
+    rows, _cells = zone_stats.zone_stats(session, a.area, a.window, a.unit_id, a.settings)
     if fmt == ExportFormat.CSV:
         name = f"{a.area.slug}-zones-{a.window.start}.csv"
         return attachment(rows_csv([r.figures for r in rows]), name, mimetype="text/csv")
@@ -83,7 +93,7 @@ def hotspot_cells() -> Response:
     """One feature per grid cell of the area: effort, CPUE, EB rate, Gi*, class, trend."""
     principal = current_principal()
     a = _analysis(principal, QueryArgs())
-    result, features = hotspots.visible_cells(
+    result, features = grid_hotspots.visible_cells(
         get_session(), principal, a.area, a.window, a.cell_km, a.unit_id, a.settings
     )
     return geojson_response(
@@ -105,8 +115,8 @@ def dispatch() -> Response:
     principal = current_principal()
     principal.require_role(Role.COORDINATOR, Role.ADMIN)
     a = _analysis(principal, QueryArgs())
-    targets, _units = hotspots.dispatch(get_session(), a.area, a.window, a.settings)
-    return geojson_response(hotspots.targets_geojson(targets, a.window))
+    targets, _units = dispatching.dispatch(get_session(), a.area, a.window, a.settings)
+    return geojson_response(dispatching.targets_geojson(targets, a.window))
 
 
 @bp.get("/units/<code>/targets")
@@ -120,7 +130,7 @@ def unit_targets(code: str) -> Response:
     q = QueryArgs()
     fmt = q.choice("format", ("geojson", "gpx", "csv"), "geojson")
     a = _analysis(principal, q)
-    targets, _ = hotspots.dispatch(session, a.area, a.window, a.settings)
+    targets, _ = dispatching.dispatch(session, a.area, a.window, a.settings)
     mine = [t for t in targets if t.unit == code]
     if fmt == "csv":
         return attachment(
@@ -130,11 +140,11 @@ def unit_targets(code: str) -> Response:
         )
     if fmt == "gpx":
         return attachment(
-            hotspots.targets_gpx(mine, f"{code} targets {a.window.label}"),
+            dispatching.targets_gpx(mine, f"{code} targets {a.window.label}"),
             f"{code}-targets.gpx",
             mimetype="application/gpx+xml",
         )
-    return geojson_response(hotspots.targets_geojson(mine, a.window))
+    return geojson_response(dispatching.targets_geojson(mine, a.window))
 
 
 @bp.get("/exports/annual")

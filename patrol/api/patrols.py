@@ -18,6 +18,12 @@ from patrol.services import patrols, smart
 from patrol.services.audit_trail import patrol_trail
 from patrol.services.auth import Principal
 from patrol.services.map_routes import MAX_TOLERANCE_M, simplified_routes
+from patrol.services.patrol_documents import (
+    find_feature,
+    patrol_document,
+    patrol_receipt,
+    route_feature,
+)
 from patrol.services.queries import get_patrol, list_finds, list_patrols
 from patrol.services.restore import restore_patrol
 from patrol.vocabulary import Role
@@ -150,8 +156,8 @@ def submit_patrol() -> ResponseReturnValue:
         # The stored report echoed back is most of a large POST's answer (and its time);
         # a client that only needs the receipt says so (the outbox, bulk senders).
         headers["Preference-Applied"] = "return=minimal"
-        return jsonify(patrols.patrol_receipt(result.patrol)), status, headers
-    return geojson_response(patrols.patrol_document(session, result.patrol), status, headers)
+        return jsonify(patrol_receipt(result.patrol)), status, headers
+    return geojson_response(patrol_document(session, result.patrol), status, headers)
 
 
 def _prefers_minimal() -> bool:
@@ -172,9 +178,7 @@ def patrols_index() -> ResponseReturnValue:
     simple = simplified_routes(session, rows, tolerance_m) if tolerance_m else {}
     doc = {
         "type": "FeatureCollection",
-        "features": [
-            patrols.route_feature(p, with_times=False, geometry=simple.get(p.id)) for p in rows
-        ],
+        "features": [route_feature(p, with_times=False, geometry=simple.get(p.id)) for p in rows],
     }
     return geojson_response(paged(doc, "api.patrols_index", total, f, len(rows)))
 
@@ -184,7 +188,7 @@ def read_patrol(patrol_id: str) -> ResponseReturnValue:
     principal = current_principal()
     session = get_session()
     patrol = get_patrol(session, principal, patrol_id, include_deleted=True)
-    doc = patrols.patrol_document(session, patrol)
+    doc = patrol_document(session, patrol)
     if principal.role in (Role.COORDINATOR, Role.ADMIN):
         doc["audit"] = patrol_trail(session, patrol)
     # No revision ETag here: a coordinator's answer (with the audit trail) and a ranger's share
@@ -208,7 +212,7 @@ def correct_patrol(patrol_id: str) -> ResponseReturnValue:
     session = get_session()
     patrol = patrols.correct_patrol(session, principal, patrol_id, _json_body())
     return geojson_response(
-        patrols.patrol_document(session, patrol), headers={"ETag": f'"{patrol.revision}"'}
+        patrol_document(session, patrol), headers={"ETag": f'"{patrol.revision}"'}
     )
 
 
@@ -243,7 +247,7 @@ def restore_deleted_patrol(patrol_id: str) -> ResponseReturnValue:
     session = get_session()
     patrol = restore_patrol(session, principal, patrol_id, revision)
     return geojson_response(
-        patrols.patrol_document(session, patrol), headers={"ETag": f'"{patrol.revision}"'}
+        patrol_document(session, patrol), headers={"ETag": f'"{patrol.revision}"'}
     )
 
 
@@ -254,6 +258,6 @@ def snares_index() -> ResponseReturnValue:
     total, rows = list_finds(get_session(), principal, f)
     doc = {
         "type": "FeatureCollection",
-        "features": [patrols.find_feature(find, zone) for find, zone in rows],
+        "features": [find_feature(find, zone) for find, zone in rows],
     }
     return geojson_response(paged(doc, "api.snares_index", total, f, len(rows)))

@@ -11,6 +11,8 @@ from patrol.api.params import QueryArgs
 from patrol.db import get_session
 from patrol.errors import NotFound
 from patrol.services import areas, exports, layers, risk, units
+from patrol.services import day_route as day_routes
+from patrol.services.risk_documents import risk_document
 from patrol.vocabulary import LayerKind, Role, values
 
 __all__ = ["area_layer", "risk_cells", "unit_route"]
@@ -34,7 +36,7 @@ def risk_cells() -> Response:
         session, principal, area, until, int(horizon or 30), cell_km
     )
     extra = {"aggregation": exports.AGGREGATION_RULE} if principal.role == Role.NGO else None
-    return Response(risk.risk_document(result, min_patrols, extra), mimetype="application/geo+json")
+    return Response(risk_document(result, min_patrols, extra), mimetype="application/geo+json")
 
 
 @bp.get("/units/<code>/route")
@@ -48,10 +50,10 @@ def unit_route(code: str) -> Response:
     day = q.day("date")
     fmt = q.choice("format", ("geojson", "gpx"), "geojson")
     q.check()
-    route = risk.day_route(session, unit.area, unit, day)
+    route = day_routes.day_route(session, unit.area, unit, day)
     if fmt == "gpx":
         return Response(
-            risk.route_gpx(route),
+            day_routes.route_gpx(route),
             mimetype="application/gpx+xml",
             headers={
                 "Content-Disposition": (
@@ -59,7 +61,7 @@ def unit_route(code: str) -> Response:
                 )
             },
         )
-    return geojson_response(risk.route_geojson(route))
+    return geojson_response(day_routes.route_geojson(route))
 
 
 @bp.get("/layers/<kind>")

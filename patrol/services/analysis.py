@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy.orm as so
 
-from patrol.services import hotspots, privacy, recompute
+from patrol.services import cell_figures, privacy, recompute, zone_stats
 from patrol.services.auth import Principal
 from patrol.store.models import ConservationArea, RecomputeJob
 from patrol.vocabulary import Role
@@ -22,10 +22,10 @@ class Analysis:
     """What every figure of an analysis route is computed over."""
 
     area: ConservationArea
-    window: hotspots.Window
+    window: cell_figures.Window
     unit_id: int | None
     cell_km: float | None
-    settings: hotspots.AnalysisSettings
+    settings: cell_figures.AnalysisSettings
     suppression: privacy.Suppression | None
 
 
@@ -37,15 +37,15 @@ def analysis_for(
     last: date | None,
     unit_id: int | None,
     cell_km: float | None,
-    settings: hotspots.AnalysisSettings,
+    settings: cell_figures.AnalysisSettings,
 ) -> Analysis:
     """The window of local days ``first`` to ``last`` (either may be None: the defaults of
     ``resolve_window``), checked against what ``principal``'s role may ask; NGOs asking no
     window get whole months."""
     end = last + timedelta(days=1) if last else None  # 'to' is the last day included
-    window = hotspots.resolve_window(session, area, first, end)
+    window = cell_figures.resolve_window(session, area, first, end)
     if principal.role == Role.NGO and not (first and last):
-        window = hotspots.Window(*privacy.whole_months(window.start, window.end))
+        window = cell_figures.Window(*privacy.whole_months(window.start, window.end))
     suppression = privacy.check_aggregate_request(
         principal, window.start, window.end, unit_id, cell_km, area.cell_m / 1000
     )
@@ -53,7 +53,7 @@ def analysis_for(
 
 
 def zone_stats_document(
-    a: Analysis, rows: list[hotspots.ZoneRow], job: RecomputeJob | None
+    a: Analysis, rows: list[zone_stats.ZoneRow], job: RecomputeJob | None
 ) -> dict[str, Any]:
     """The zones with their figures as GeoJSON; with a running recompute ``job``, its progress
     (zone figures of patrols it has not reached yet are those of the old zones)."""

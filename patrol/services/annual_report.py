@@ -13,14 +13,16 @@ import numpy as np
 import sqlalchemy.orm as so
 
 from patrol.services import periods
+from patrol.services.cell_figures import Window
 from patrol.services.exports import annual_export
-from patrol.services.hotspots import Window, grid_hotspots, zone_stats
+from patrol.services.grid_hotspots import grid_hotspots
+from patrol.services.zone_stats import ZoneRow, zone_stats
 from patrol.store.models import ConservationArea
+from patrol.vocabulary import SIGNIFICANT_HOT, HotspotClass, TrendCategory
 
 __all__ = ["annual_report", "flag_in_words"]
 
-HOT = ("hot_99", "hot_95")
-# The reasons zone_stats gives, in its own words (see services/hotspots.py): read back here so
+# The reasons zone_stats gives, in its own words (see services/zone_stats.py): read back here so
 # the report can say them plainly and keep the statistics for a footnote.
 _POISSON = re.compile(
     r"(?P<finds>\d+) finds where the area's rate in the same months predicts "
@@ -77,18 +79,68 @@ def annual_report(
     export = annual_export(session, area, year, today=today)
     status = export.status(year)
     area_rows = {t["year"]: t for t in export.totals if not t["zone"]}
-    this, before = area_rows[year], area_rows[year - 1]
+    window = Window(date(year, 1, 1), date(year + 1, 1, 1))
+    zone_rows, _ = zone_stats(session, area, window)
+    cells = grid_hotspots(session, area, window)
+    hot = np.isin(cells.classes, SIGNIFICANT_HOT)
+    trend = Counter(
+        t
+        for t, h in zip(cells.trend, hot.tolist(), strict=True)
+        if t != TrendCategory.NO_PATTERN or h
+    )
+    zones, footnotes = _zones(zone_rows)
+    return {
+        "area": area,
+        "year": year,
+        "status": status,
+        "title": f"Snares and patrol effort, {status.label}",
+        "meta": export.meta(),
+        "notes": export.notes,
+        "headline": _headline(area_rows[year], area_rows[year - 1], status.partial),
+        "monthly": _monthly(export.rows, year, status),
+        "zones": zones,
+        "footnotes": footnotes,
+        "zone_geometries": {r.zone.code: r.zone.geometry_geojson for r in zone_rows},
+        "hot_cells": int(hot.sum()),
+        "under_patrolled_cells": int((cells.classes == HotspotClass.UNDER_PATROLLED).sum()),
+        "cell_km": cells.grid.cell_m / 1000,
+        "cell_trends": dict(trend.most_common()),
+    }
 
-    def change(key, counts: bool = True):
+
+def _headline(this: dict[str, Any], before: dict[str, Any], partial: bool) -> dict[str, Any]:
+    """The year's area totals, with their change from the year before."""
+
+    def change(key: str, counts: bool = True) -> float | None:
         a, b = this[key], before[key]
         # A partial year's counts are not comparable with a whole year's: no change given.
-        if counts and status.partial:
+        if counts and partial:
             return None
         return None if a is None or not b else round(100 * (a - b) / b, 1)
 
+    return {
+        "snares_removed": this["snares_removed"],
+        "snares_found": this["snares_found"],
+        "finds": this["finds"],
+        "patrols": this["patrols"],
+        "patrol_days": this["patrol_days"],
+        "effort_km": this["effort_km"],
+        "effort_h": this["effort_h"],
+        "cpue_per_100km": this["cpue_per_100km"],
+        "cpue_change_pct": change("cpue_per_100km", counts=False),
+        "snares_removed_change_pct": change("snares_removed"),
+        "effort_km_change_pct": change("effort_km"),
+        "previous": before,
+    }
+
+
+def _monthly(
+    rows: list[dict[str, Any]], year: int, status: periods.YearStatus
+) -> list[dict[str, Any]]:
+    """The year's months: the zones' rows of each summed."""
     monthly = []
     for m in range(1, 13):
-        rows = [r for r in export.rows if r["year"] == year and r["month"] == f"{year}-{m:02d}"]
+        month = [r for r in rows if r["year"] == year and r["month"] == f"{year}-{m:02d}"]
         monthly.append(
             {
                 "month": f"{year}-{m:02d}",
@@ -96,17 +148,16 @@ def annual_report(
                 "short": periods.MONTHS[m - 1][:3],
                 "begun": m <= status.months_begun,
                 "complete": status.month_complete(m),
-                "snares_found": sum(r["snares_found"] for r in rows),
-                "effort_km": sum(r["effort_km"] for r in rows),
-                "finds": sum(r["finds"] for r in rows),
+                "snares_found": sum(r["snares_found"] for r in month),
+                "effort_km": sum(r["effort_km"] for r in month),
+                "finds": sum(r["finds"] for r in month),
             }
         )
-    window = Window(date(year, 1, 1), date(year + 1, 1, 1))
-    zone_rows, _ = zone_stats(session, area, window)
-    cells = grid_hotspots(session, area, window)
-    trend = Counter(
-        t for t, c in zip(cells.trend, cells.classes, strict=True) if t != "no_pattern" or c in HOT
-    )
+    return monthly
+
+
+def _zones(zone_rows: list[ZoneRow]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each zone's figures with its flag in words, and the footnotes they point to."""
     zones, footnotes = [], []
     for r in zone_rows:
         z = dict(r.figures)
@@ -116,33 +167,4 @@ def annual_report(
             footnotes.append(f"{z['zone']} {z['name']}: {note}.")
             z["footnote"] = len(footnotes)
         zones.append(z)
-    return {
-        "area": area,
-        "year": year,
-        "status": status,
-        "title": f"Snares and patrol effort, {status.label}",
-        "meta": export.meta(),
-        "notes": export.notes,
-        "headline": {
-            "snares_removed": this["snares_removed"],
-            "snares_found": this["snares_found"],
-            "finds": this["finds"],
-            "patrols": this["patrols"],
-            "patrol_days": this["patrol_days"],
-            "effort_km": this["effort_km"],
-            "effort_h": this["effort_h"],
-            "cpue_per_100km": this["cpue_per_100km"],
-            "cpue_change_pct": change("cpue_per_100km", counts=False),
-            "snares_removed_change_pct": change("snares_removed"),
-            "effort_km_change_pct": change("effort_km"),
-            "previous": before,
-        },
-        "monthly": monthly,
-        "zones": zones,
-        "footnotes": footnotes,
-        "zone_geometries": {r.zone.code: r.zone.geometry_geojson for r in zone_rows},
-        "hot_cells": int(np.isin(cells.classes, HOT).sum()),
-        "under_patrolled_cells": int((cells.classes == "under_patrolled").sum()),
-        "cell_km": cells.grid.cell_m / 1000,
-        "cell_trends": dict(trend.most_common()),
-    }
+    return zones, footnotes

@@ -22,8 +22,9 @@ from patrol.geo.projection import utm_epsg
 from patrol.geo.shapes import dumps_geometry, parse_zones, project
 from patrol.services import audit, recompute
 from patrol.services.auth import Principal
-from patrol.store.engine import begin_write
+from patrol.store.engine import write
 from patrol.store.models import ConservationArea, RecomputeJob, SnareFind, Unit, Zone
+from patrol.vocabulary import JobKind
 
 __all__ = [
     "area_for",
@@ -152,45 +153,46 @@ def replace_zones(
     zones_in = parse_zones(doc, problems)
     problems.raise_if_any("zones file")
     area_id = area.id
-    begin_write(session)
-    area = session.get(ConservationArea, area_id)
-    existing = {z.code: z for z in session.scalars(sa.select(Zone).where(Zone.area_id == area_id))}
-    before = sorted(existing)
-    kept: list[Zone] = []
-    for z in zones_in:
-        metric = project(z.geometry, area.epsg)
-        values = {
-            "name": z.name,
-            "geometry_geojson": dumps_geometry(z.geometry),
-            "area_km2": metric.area / 1e6,
-            **_bbox(z.geometry),
+    with write(session):
+        area = session.get(ConservationArea, area_id)
+        existing = {
+            z.code: z for z in session.scalars(sa.select(Zone).where(Zone.area_id == area_id))
         }
-        zone = existing.pop(z.code, None)
-        if zone is None:
-            zone = Zone(area_id=area_id, code=z.code, **values)
-            session.add(zone)
-        else:
-            for key, value in values.items():
-                setattr(zone, key, value)
-        kept.append(zone)
-    for gone in existing.values():
-        session.execute(
-            sa.update(SnareFind).where(SnareFind.zone_id == gone.id).values(zone_id=None)
+        before = sorted(existing)
+        kept: list[Zone] = []
+        for z in zones_in:
+            metric = project(z.geometry, area.epsg)
+            values = {
+                "name": z.name,
+                "geometry_geojson": dumps_geometry(z.geometry),
+                "area_km2": metric.area / 1e6,
+                **_bbox(z.geometry),
+            }
+            zone = existing.pop(z.code, None)
+            if zone is None:
+                zone = Zone(area_id=area_id, code=z.code, **values)
+                session.add(zone)
+            else:
+                for key, value in values.items():
+                    setattr(zone, key, value)
+            kept.append(zone)
+        for gone in existing.values():
+            session.execute(
+                sa.update(SnareFind).where(SnareFind.zone_id == gone.id).values(zone_id=None)
+            )
+            session.delete(gone)
+        session.flush()
+        job = recompute.open_job(session, area, JobKind.ZONES)
+        audit.record(
+            session,
+            user_id=principal.user_id if principal else None,
+            area_id=area_id,
+            action="replace",
+            entity="zones",
+            entity_id=area.slug,
+            before={"zones": before},
+            after={"zones": sorted(z.code for z in kept), "recompute_job": job.id},
         )
-        session.delete(gone)
-    session.flush()
-    job = recompute.open_job(session, area, "zones")
-    audit.record(
-        session,
-        user_id=principal.user_id if principal else None,
-        area_id=area_id,
-        action="replace",
-        entity="zones",
-        entity_id=area.slug,
-        before={"zones": before},
-        after={"zones": sorted(z.code for z in kept), "recompute_job": job.id},
-    )
-    session.commit()
     return ZoneReplacement(kept, job)
 
 
@@ -250,21 +252,19 @@ def import_units(session: so.Session, area: ConservationArea, data: bytes | str 
             walk_km = None
         rows.append((code, str(props.get("name") or code), lonlat, active, walk_km))
     problems.raise_if_any("units file")
-    begin_write(session)
-    for code, name, lonlat, active, walk_km in rows:
-        unit = session.scalar(sa.select(Unit).where(Unit.code == code))
-        if unit is not None and unit.area_id != area.id:
-            session.rollback()
-            raise ValidationFailed(
-                "A unit code belongs to another area.",
-                errors=[FieldError("/features", f"'{code}' is taken")],
-            )
-        if unit is None:
-            unit = Unit(area_id=area.id, code=code)
-            session.add(unit)
-        unit.name, unit.active, unit.walk_km = name, active, walk_km
-        unit.base_lon, unit.base_lat = lonlat if lonlat else (None, None)
-    session.commit()
+    with write(session):
+        for code, name, lonlat, active, walk_km in rows:
+            unit = session.scalar(sa.select(Unit).where(Unit.code == code))
+            if unit is not None and unit.area_id != area.id:
+                raise ValidationFailed(
+                    "A unit code belongs to another area.",
+                    errors=[FieldError("/features", f"'{code}' is taken")],
+                )
+            if unit is None:
+                unit = Unit(area_id=area.id, code=code)
+                session.add(unit)
+            unit.name, unit.active, unit.walk_km = name, active, walk_km
+            unit.base_lon, unit.base_lat = lonlat if lonlat else (None, None)
     return len(rows)
 
 

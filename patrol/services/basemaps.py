@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from patrol.services.tilesets import (
     tile_range,
     vector_layers,
 )
-from patrol.store.engine import begin_write
+from patrol.store.engine import write
 from patrol.store.models import AreaBasemap, ConservationArea, utcnow
 
 __all__ = [
@@ -91,47 +92,19 @@ def load_basemap(
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{area.slug}-{sha[:16]}.{info.container}"
     target = folder / name
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{area.slug}-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _copy_whole(source, target, folder, f".{area.slug}-")
     area_id = area.id
+    old_path: str | None = None
     try:
-        begin_write(session)
-        old = session.scalar(sa.select(AreaBasemap).where(AreaBasemap.area_id == area_id))
-        old_path = old.file_path if old is not None else None
-        if old is not None:
-            session.delete(old)
-            session.flush()
-        row = AreaBasemap(
-            area_id=area_id,
-            container=info.container,
-            tile_format=info.tile_format,
-            file_path=name,
-            name=info.name,
-            attribution=info.attribution,
-            min_lon=west,
-            min_lat=south,
-            max_lon=east,
-            max_lat=north,
-            min_zoom=info.min_zoom,
-            max_zoom=info.max_zoom,
-            tile_compression=info.tile_compression,
-            bytes=target.stat().st_size,
-            sha256=sha,
-            loaded_at=utcnow(),
-            loaded_by=loaded_by,
-        )
-        session.add(row)
-        session.commit()
+        with write(session):
+            old = session.scalar(sa.select(AreaBasemap).where(AreaBasemap.area_id == area_id))
+            old_path = old.file_path if old is not None else None
+            if old is not None:
+                session.delete(old)
+                session.flush()
+            row = _basemap_row(area_id, info, name, target, sha, loaded_by)
+            session.add(row)
     except BaseException:
-        session.rollback()
         if old_path != name:
             target.unlink(missing_ok=True)
         raise
@@ -141,15 +114,57 @@ def load_basemap(
     return row
 
 
+def _copy_whole(source: Path, target: Path, folder: Path, prefix: str) -> None:
+    """Copy ``source`` to ``target`` under a temporary name, renamed only when whole."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _basemap_row(
+    area_id: int,
+    info: TilesetInfo,
+    name: str,
+    target: Path,
+    sha: str,
+    loaded_by: str | None,
+) -> AreaBasemap:
+    west, south, east, north = info.bounds
+    return AreaBasemap(
+        area_id=area_id,
+        container=info.container,
+        tile_format=info.tile_format,
+        file_path=name,
+        name=info.name,
+        attribution=info.attribution,
+        min_lon=west,
+        min_lat=south,
+        max_lon=east,
+        max_lat=north,
+        min_zoom=info.min_zoom,
+        max_zoom=info.max_zoom,
+        tile_compression=info.tile_compression,
+        bytes=target.stat().st_size,
+        sha256=sha,
+        loaded_at=utcnow(),
+        loaded_by=loaded_by,
+    )
+
+
 def remove_basemap(session: so.Session, area: ConservationArea, folder: Path) -> AreaBasemap:
     """Forget the area's basemap and delete its file (NotFound when it has none)."""
-    begin_write(session)
-    row = session.scalar(sa.select(AreaBasemap).where(AreaBasemap.area_id == area.id))
-    if row is None:
-        session.rollback()
-        raise NotFound(f"The area '{area.slug}' has no basemap.")
-    session.delete(row)
-    session.commit()
+    with write(session):
+        row = session.scalar(sa.select(AreaBasemap).where(AreaBasemap.area_id == area.id))
+        if row is None:
+            raise NotFound(f"The area '{area.slug}' has no basemap.")
+        session.delete(row)
     (folder / row.file_path).unlink(missing_ok=True)
     return row
 
@@ -165,7 +180,7 @@ def list_basemaps(session: so.Session) -> list[tuple[str, AreaBasemap]]:
     )
 
 
-def basemaps_index(session: so.Session, area_ids, api_root: str) -> dict[str, Any]:
+def basemaps_index(session: so.Session, area_ids: Iterable[int], api_root: str) -> dict[str, Any]:
     """The basemaps of these areas, each with where its TileJSON is."""
     rows = session.execute(
         sa.select(ConservationArea.slug, AreaBasemap)

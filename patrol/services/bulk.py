@@ -49,7 +49,7 @@ from patrol.services.bulk_measure import (
 from patrol.services.bulk_measure import setup as make_setup
 from patrol.services.measure import AreaContext
 from patrol.services.patrols import ingest_report
-from patrol.store.engine import begin_write
+from patrol.store.engine import write
 from patrol.store.models import (
     AuditEvent,
     ConservationArea,
@@ -75,7 +75,17 @@ def _in_chunks(values: list, size: int = 500) -> Iterable[list]:
 
 def _store_batch(session: so.Session, batch: list[Measured]) -> list[Outcome] | None:
     """Store a batch in one transaction; None when it must go patrol by patrol instead."""
-    begin_write(session)
+    with write(session):
+        if not _zones_current(session, batch):
+            return None  # nothing was written
+        outcomes, new = _sort_batch(batch, _stored(session, batch), _taken(session, batch))
+        if new:
+            _insert(session, new)
+    return outcomes
+
+
+def _zones_current(session: so.Session, batch: list[Measured]) -> bool:
+    """Whether every patrol of the batch was measured against its area's current zones."""
     versions = dict(
         session.execute(
             sa.select(ConservationArea.id, ConservationArea.zones_version).where(
@@ -83,9 +93,11 @@ def _store_batch(session: so.Session, batch: list[Measured]) -> list[Outcome] | 
             )
         ).all()
     )
-    if any(versions.get(m.area_id) != m.zones_version for m in batch):
-        session.rollback()
-        return None
+    return all(versions.get(m.area_id) == m.zones_version for m in batch)
+
+
+def _stored(session: so.Session, batch: list[Measured]) -> dict[str, Any]:
+    """The stored patrols with the batch's ids, by id."""
     uuids = [m.rows.patrol["uuid"] for m in batch]
     stored: dict[str, Any] = {}
     for part in _in_chunks(list(set(uuids))):
@@ -99,6 +111,11 @@ def _store_batch(session: so.Session, batch: list[Measured]) -> list[Outcome] | 
             ).where(Patrol.uuid.in_(part))
         ):
             stored[row.uuid] = row
+    return stored
+
+
+def _taken(session: so.Session, batch: list[Measured]) -> dict[str, str]:
+    """The batch's find ids stored already: the id of the patrol that has each."""
     find_ids = [f for m in batch for f, _ in m.finds]
     taken: dict[str, str] = {}
     for part in _in_chunks(list(set(find_ids))):
@@ -107,6 +124,13 @@ def _store_batch(session: so.Session, batch: list[Measured]) -> list[Outcome] | 
                 sa.select(SnareFind.uuid, Patrol.uuid).join(Patrol).where(SnareFind.uuid.in_(part))
             ).all()
         )
+    return taken
+
+
+def _sort_batch(
+    batch: list[Measured], stored: dict[str, Any], taken: dict[str, str]
+) -> tuple[list[Outcome], list[Measured]]:
+    """Each file's outcome (replay, refused, stored) and the patrols to insert."""
     outcomes: list[Outcome] = []
     new: list[Measured] = []
     batch_hashes: dict[str, str] = {}
@@ -118,35 +142,33 @@ def _store_batch(session: so.Session, batch: list[Measured]) -> list[Outcome] | 
             known_km = stored[uuid].distance_km if uuid in stored else km
             outcomes.append(Outcome(m.name, "already stored", uuid, known_km, vertices))
             continue
+        if error is None:
+            error = _taken_error(m, uuid, taken)
         if error is not None:
             outcomes.append(rejected(m.name, error))
-            continue
-        problems = [
-            FieldError(
-                f"{pointer}/id",
-                f"find id {f} is in use already, in patrol {taken[f]}: give this find a new id",
-            )
-            for f, pointer in m.finds
-            if taken.get(f, uuid) != uuid
-        ]
-        if problems:
-            outcomes.append(
-                rejected(
-                    m.name,
-                    ValidationFailed(
-                        "The report does not fit its area; nothing was stored.", errors=problems
-                    ),
-                )
-            )
             continue
         batch_hashes[uuid] = digest
         taken.update((f, uuid) for f, _ in m.finds)
         new.append(m)
         outcomes.append(Outcome(m.name, "stored", uuid, km, vertices))
-    if new:
-        _insert(session, new)
-    session.commit()
-    return outcomes
+    return outcomes, new
+
+
+def _taken_error(m: Measured, uuid: str, taken: dict[str, str]) -> PatrolError | None:
+    """The problem of find ids another patrol has already (None: all free)."""
+    problems = [
+        FieldError(
+            f"{pointer}/id",
+            f"find id {f} is in use already, in patrol {taken[f]}: give this find a new id",
+        )
+        for f, pointer in m.finds
+        if taken.get(f, uuid) != uuid
+    ]
+    if not problems:
+        return None
+    return ValidationFailed(
+        "The report does not fit its area; nothing was stored.", errors=problems
+    )
 
 
 def _known_id(

@@ -5,7 +5,7 @@ data in and out; no database here. The storing side is services/bulk.py."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +18,9 @@ import sqlalchemy.orm as so
 from patrol.errors import FieldError, PatrolError, ValidationFailed
 from patrol.geo.importers import importer_for
 from patrol.geo.report import Limits, ReportDefaults
+from patrol.services.ingest_steps import measure_report
 from patrol.services.measure import AreaContext
 from patrol.services.patrol_rows import PatrolRows, check_unit, patrol_rows
-from patrol.services.patrols import measure_report
 from patrol.store.models import ConservationArea, Unit, Zone
 
 __all__ = [
@@ -143,13 +143,13 @@ def _measure_chunk(names: list[str]) -> list[Measured | Outcome]:
 class InProcess(Executor):
     """jobs=1: measure in this process, lazily, one chunk when it is asked for."""
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:  # type: ignore[override]
         future: Future = Future()
         future.set_result(fn(*args, **kwargs))
         return future
 
 
-def setup(session: so.Session, defaults: ReportDefaults, limits: Limits, margin_km: float):
+def setup(session: so.Session, defaults: ReportDefaults, limits: Limits, margin_km: float) -> Setup:
     areas: dict[int, tuple[dict[str, Any], list[tuple[int, str, str]]]] = {}
     timezones = {}
     for area in session.scalars(sa.select(ConservationArea)):

@@ -21,13 +21,11 @@ from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.times import iso_utc
 from patrol.services import periods
 from patrol.services.auth import Principal
-from patrol.services.days import started_in
-from patrol.services.hotspots import (
-    AnalysisSettings,
-    Window,
-    visible_cells,
-    zone_months,
-)
+from patrol.services.cell_figures import AnalysisSettings, Window
+from patrol.services.export_rows import figures, ints, rates, zone_month_rows, zone_row
+from patrol.services.grid_hotspots import visible_cells
+from patrol.services.queries import live_patrols
+from patrol.services.zone_stats import zone_months
 from patrol.store.models import ConservationArea, EffortZone, Patrol, SnareFind, Zone
 
 __all__ = ["COLUMNS", "AnnualExport", "annual_export", "attach_cells"]
@@ -131,17 +129,6 @@ class AnnualExport:
         }
 
 
-def _rates(row: dict[str, Any], area_km2: float | None) -> dict[str, Any]:
-    km, hours, snares = row["effort_km"], row["effort_h"], row["snares_found"]
-    row["effort_km"] = round(km, 3)
-    row["effort_h"] = round(hours, 3)
-    row["cpue_per_100km"] = round(100 * snares / km, 4) if km > 0 else None
-    row["cpue_per_10h"] = round(10 * snares / hours, 4) if hours > 0 else None
-    row["density_per_km2"] = round(snares / area_km2, 4) if area_km2 else None
-    row["area_km2"] = round(area_km2, 3) if area_km2 else None
-    return row
-
-
 def annual_export(
     session: so.Session,
     area: ConservationArea,
@@ -157,6 +144,29 @@ def annual_export(
     settings = settings or AnalysisSettings()
     last_year = last_year or first_year
     today = today or periods.local_today(area)
+    _check_years(first_year, last_year)
+    with_patrols = periods.require_patrols(session, area, first_year, last_year)
+    zones = list(
+        session.scalars(sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code))
+    )
+    years = list(range(first_year - 1, last_year + 1))
+    window = Window(date(years[0], 1, 1), date(years[-1] + 1, 1, 1))
+    monthly = zone_months(session, area, window, zones, None, settings.search_transports)
+    notes = _notes(monthly, len(zones), range(first_year, last_year + 1), with_patrols, today)
+    rows: list[dict[str, Any]] = []
+    totals: list[dict[str, Any]] = []
+    for y, year in enumerate(years):
+        block = {key: values[12 * y : 12 * (y + 1)] for key, values in monthly.items()}
+        status = periods.YearStatus(year, today)
+        base = {"year": year, "comparison": year < first_year}
+        for k, zone in enumerate(zones):
+            rows += zone_month_rows(block, k, zone, base, status)
+            totals.append(zone_row(block, None, k, zone, {**base, "complete": status.complete}))
+        totals.append(_area_row(session, area, block, base, status, settings))
+    return AnnualExport(area, first_year, last_year, rows, totals, zones, notes=notes, today=today)
+
+
+def _check_years(first_year: int, last_year: int) -> None:
     if not (1990 <= first_year <= last_year <= 2100) or last_year - first_year > 30:
         raise ValidationFailed(
             "The years are not valid.",
@@ -166,22 +176,21 @@ def annual_export(
                 )
             ],
         )
-    with_patrols = periods.require_patrols(session, area, first_year, last_year)
-    zones = list(
-        session.scalars(sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code))
-    )
-    years = list(range(first_year - 1, last_year + 1))
-    window = Window(date(years[0], 1, 1), date(years[-1] + 1, 1, 1))
-    monthly = zone_months(session, area, window, zones, None, settings.search_transports)
-    cond = [
-        Patrol.area_id == area.id,
-        Patrol.deleted_at.is_(None),
-        Patrol.transport.in_(settings.search_transports),
-    ]
-    rows, totals, notes = [], [], []
-    if monthly["effort_km"][:, len(zones)].any() or monthly["finds"][:, len(zones)].any():
+
+
+def _notes(
+    monthly: dict[str, np.ndarray],
+    outside: int,
+    years: range,
+    with_patrols: Any,
+    today: date,
+) -> list[str]:
+    """What a reader must know to read the figures: effort outside zones, empty and partial
+    years (``outside``: the column of figures outside every zone)."""
+    notes = []
+    if monthly["effort_km"][:, outside].any() or monthly["finds"][:, outside].any():
         notes.append("Finds and effort outside every zone are in the area totals only.")
-    for year in range(first_year, last_year + 1):
+    for year in years:
         status = periods.YearStatus(year, today)
         if year not in with_patrols:
             notes.append(f"No patrols were recorded in {year}: its figures are all zero.")
@@ -190,55 +199,34 @@ def annual_export(
                 f"{status.label}: the figures are to date, not for the whole year; months not "
                 "yet begun are zero and marked not complete."
             )
-    for y, year in enumerate(years):
-        block = {key: values[12 * y : 12 * (y + 1)] for key, values in monthly.items()}
-        status = periods.YearStatus(year, today)
-        base = {"year": year, "comparison": year < first_year}
-        for k, zone in enumerate(zones):
-            for month in range(12):
-                rows.append(
-                    _rates(
-                        {
-                            **base,
-                            "complete": status.month_complete(month + 1),
-                            "month": f"{year}-{month + 1:02d}",
-                            "zone": zone.code,
-                            "zone_name": zone.name,
-                            **_figures(block, month, k),
-                        },
-                        zone.area_km2,
-                    )
-                )
-            totals.append(
-                _rates(
-                    {
-                        **base,
-                        "complete": status.complete,
-                        "month": "",
-                        "zone": zone.code,
-                        "zone_name": zone.name,
-                        **_figures(block, None, k),
-                    },
-                    zone.area_km2,
-                )
-            )
-        area_total = _figures(block, None, None)
-        # A patrol crossing two zones counts once for the area.
-        area_total["patrols"], area_total["patrol_days"] = _area_patrols(session, cond, year)
-        totals.append(
-            _rates(
-                {
-                    **base,
-                    "complete": status.complete,
-                    "month": "",
-                    "zone": "",
-                    "zone_name": area.name,
-                    **area_total,
-                },
-                area.area_km2,
-            )
-        )
-    return AnnualExport(area, first_year, last_year, rows, totals, zones, notes=notes, today=today)
+    return notes
+
+
+def _area_row(
+    session: so.Session,
+    area: ConservationArea,
+    block: dict[str, np.ndarray],
+    base: dict[str, Any],
+    status: periods.YearStatus,
+    settings: AnalysisSettings,
+) -> dict[str, Any]:
+    """The area's total of a year: every column's sum, but a patrol crossing two zones
+    counts once for the area."""
+    area_total = figures(block, None, None)
+    area_total["patrols"], area_total["patrol_days"] = _area_patrols(
+        session, area, base["year"], settings.search_transports
+    )
+    return rates(
+        {
+            **base,
+            "complete": status.complete,
+            "month": "",
+            "zone": "",
+            "zone_name": area.name,
+            **area_total,
+        },
+        area.area_km2,
+    )
 
 
 def attach_cells(
@@ -252,34 +240,14 @@ def attach_cells(
     return export
 
 
-def _figures(block: dict[str, np.ndarray], month: int | None, zone: int | None) -> dict:
-    """The export's numbers for one month (or the year) of one zone (or every column)."""
-    out = {}
-    for name, key in (
-        ("snares_found", "snares"),
-        ("snares_removed", "removed"),
-        ("finds", "finds"),
-        ("patrols", "patrols"),
-        ("patrol_days", "patrol_days"),
-        ("effort_km", "effort_km"),
-        ("effort_h", "effort_h"),
-    ):
-        values = block[key] if month is None else block[key][month : month + 1]
-        value = float(values.sum() if zone is None else values[:, zone].sum())
-        out[name] = value if name in ("effort_km", "effort_h") else round(value)
-    return out
-
-
-def _ints(values: dict[str, float]) -> dict[str, Any]:
-    return {k: (v if k in ("effort_km", "effort_h") else int(v)) for k, v in values.items()}
-
-
-def _area_patrols(session, cond, year) -> tuple[int, int]:
+def _area_patrols(
+    session: so.Session, area: ConservationArea, year: int, transports: tuple[str, ...]
+) -> tuple[int, int]:
+    """The year's search patrols with effort in some zone, and the local days they spanned."""
+    cond = live_patrols(area.id, *_year_days(year), transports=transports)
     row = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Patrol.days), 0)).where(
-            *cond,
-            *started_in(date(year, 1, 1), date(year + 1, 1, 1)),
-            Patrol.id.in_(sa.select(EffortZone.patrol_id)),
+            *cond, Patrol.id.in_(sa.select(EffortZone.patrol_id))
         )
     ).one()
     return int(row[0]), int(row[1])
@@ -294,12 +262,12 @@ def zones_geojson(export: AnnualExport) -> dict[str, Any]:
                 sums[t["zone"]][key] += t[key]
     features = []
     for zone in export.zones:
-        props = _rates(
+        props = rates(
             {
                 "zone": zone.code,
                 "zone_name": zone.name,
                 "period": export.period,
-                **_ints(sums[zone.code]),
+                **ints(sums[zone.code]),
             },
             zone.area_km2,
         )
@@ -316,16 +284,8 @@ def zones_geojson(export: AnnualExport) -> dict[str, Any]:
 
 def yearly_totals(session: so.Session, area: ConservationArea) -> list[dict[str, Any]]:
     """The area's totals for every year with patrols (the trend on the exports page)."""
-    first = session.scalar(
-        sa.select(sa.func.min(Patrol.start_date)).where(
-            Patrol.area_id == area.id, Patrol.deleted_at.is_(None)
-        )
-    )
-    last = session.scalar(
-        sa.select(sa.func.max(Patrol.start_date)).where(
-            Patrol.area_id == area.id, Patrol.deleted_at.is_(None)
-        )
-    )
+    first = session.scalar(sa.select(sa.func.min(Patrol.start_date)).where(*live_patrols(area.id)))
+    last = session.scalar(sa.select(sa.func.max(Patrol.start_date)).where(*live_patrols(area.id)))
     if first is None:
         return []
     export = annual_export(session, area, first.year, last.year)
@@ -340,17 +300,14 @@ def yearly_totals(session: so.Session, area: ConservationArea) -> list[dict[str,
     return out
 
 
-def _year_patrols(area: ConservationArea, year: int):
-    return [
-        Patrol.area_id == area.id,
-        Patrol.deleted_at.is_(None),
-        *started_in(date(year, 1, 1), date(year + 1, 1, 1)),
-    ]
+def _year_days(year: int) -> tuple[date, date]:
+    """A calendar year as local days [1 January, next 1 January)."""
+    return date(year, 1, 1), date(year + 1, 1, 1)
 
 
 def finds_document(session: so.Session, area: ConservationArea, year: int) -> dict[str, Any]:
     """Every find of the year's patrols, with its location: for coordinators only."""
-    from patrol.services.patrols import find_feature
+    from patrol.services.patrol_documents import find_feature
 
     zone_codes = dict(
         session.execute(sa.select(Zone.id, Zone.code).where(Zone.area_id == area.id)).all()
@@ -358,7 +315,7 @@ def finds_document(session: so.Session, area: ConservationArea, year: int) -> di
     finds = session.scalars(
         sa.select(SnareFind)
         .join(Patrol)
-        .where(*_year_patrols(area, year))
+        .where(*live_patrols(area.id, *_year_days(year)))
         .order_by(SnareFind.found_at, SnareFind.id)
         .options(so.contains_eager(SnareFind.patrol))
     ).all()
@@ -372,11 +329,11 @@ def finds_document(session: so.Session, area: ConservationArea, year: int) -> di
 
 def routes_document(session: so.Session, area: ConservationArea, year: int) -> dict[str, Any]:
     """Every route of the year (without vertex times): for coordinators only."""
-    from patrol.services.patrols import route_feature
+    from patrol.services.patrol_documents import route_feature
 
     patrols = session.scalars(
         sa.select(Patrol)
-        .where(*_year_patrols(area, year))
+        .where(*live_patrols(area.id, *_year_days(year)))
         .order_by(Patrol.started_at)
         .options(so.joinedload(Patrol.unit), so.selectinload(Patrol.track))
     ).all()

@@ -17,15 +17,16 @@ from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.documents import load_json
 from patrol.geo.problems import Problems
 from patrol.geo.shapes import project
-from patrol.store.engine import begin_write
+from patrol.store.engine import write
 from patrol.store.models import LAYER_KINDS, AreaLayer, ConservationArea
+from patrol.vocabulary import LayerKind
 
 __all__ = ["LAYER_KINDS", "import_layer", "layer_geometries", "layers_document"]
 
 GEOMETRY_TYPES = {
-    "roads": ("LineString", "MultiLineString"),
-    "rivers": ("LineString", "MultiLineString"),
-    "settlements": ("Point", "MultiPoint", "Polygon", "MultiPolygon"),
+    LayerKind.ROADS: ("LineString", "MultiLineString"),
+    LayerKind.RIVERS: ("LineString", "MultiLineString"),
+    LayerKind.SETTLEMENTS: ("Point", "MultiPoint", "Polygon", "MultiPolygon"),
 }
 MAX_FEATURES = 20_000
 
@@ -67,14 +68,13 @@ def import_layer(
         name = str(props.get("name") or f.get("id") or f"{kind} {i + 1}")[:200]
         rows.append((name, json.dumps(mapping(geom))))
     problems.raise_if_any(f"{kind} file")
-    begin_write(session)
-    session.execute(
-        sa.delete(AreaLayer).where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
-    )
-    session.add_all(
-        AreaLayer(area_id=area.id, kind=kind, name=name, geometry_geojson=g) for name, g in rows
-    )
-    session.commit()
+    with write(session):
+        session.execute(
+            sa.delete(AreaLayer).where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
+        )
+        session.add_all(
+            AreaLayer(area_id=area.id, kind=kind, name=name, geometry_geojson=g) for name, g in rows
+        )
     return len(rows)
 
 

@@ -19,6 +19,7 @@ from patrol.geo.effort import CellEffort, Segments, ZoneEffort, allocate_cells, 
 from patrol.geo.grid import Grid
 from patrol.geo.projection import geodesic_lengths_m, to_metric
 from patrol.geo.shapes import project
+from patrol.services.area_grid import area_grid
 from patrol.store.models import ConservationArea, Zone
 
 __all__ = ["AreaContext", "RouteFigures", "measure_route", "measure_segments", "route_segments"]
@@ -89,7 +90,7 @@ class AreaContext:
             area_id=area.id,
             zones_version=area.zones_version,
             epsg=area.epsg,
-            grid=Grid(area.grid_origin_x, area.grid_origin_y, area.cell_m),
+            grid=area_grid(area),
             boundary_m=boundary,
             zone_ids=np.array([z.id for z in zones], dtype=np.int64),
             zone_codes=[z.code for z in zones],

@@ -23,7 +23,16 @@ import sqlalchemy.orm as so
 
 from patrol.errors import NotFound
 from patrol.geo.times import iso_utc
-from patrol.services import areas, exports, hotspots, observations, queries, risk
+from patrol.services import (
+    areas,
+    cell_figures,
+    exports,
+    grid_hotspots,
+    observations,
+    queries,
+    risk,
+    zone_stats,
+)
 from patrol.services.auth import Principal
 from patrol.services.ogc_kinds import (
     CRS84,
@@ -45,7 +54,8 @@ from patrol.services.ogc_params import (
     parse_datetime,
     reproject,
 )
-from patrol.services.patrols import find_feature, route_feature
+from patrol.services.patrol_documents import find_feature, route_feature
+from patrol.services.risk_documents import risk_features
 from patrol.store.models import ConservationArea, Observation, Patrol, SnareFind
 from patrol.vocabulary import Role
 
@@ -211,17 +221,17 @@ def item(
 
 def _window(
     session: so.Session, area: ConservationArea, when: TimeFilter | None, kind: str
-) -> hotspots.Window:
+) -> cell_figures.Window:
     """The analysis window of local days: the ``datetime`` asked, else the kind's default."""
     if when is not None:
         start, end = when.days(area.timezone)
-        return hotspots.resolve_window(session, area, start, end)
-    window = hotspots.resolve_window(session, area, None, None)
+        return cell_figures.resolve_window(session, area, start, end)
+    window = cell_figures.resolve_window(session, area, None, None)
     if kind == "zones":
         # The current year: its calendar year up to the latest patrol (for a park that
         # patrols, this year so far; for an archive or the demo, its last year with data).
         last = window.end - timedelta(days=1)
-        window = hotspots.Window(date(last.year, 1, 1), window.end)
+        window = cell_figures.Window(date(last.year, 1, 1), window.end)
     return window
 
 
@@ -239,7 +249,7 @@ def _all_features(
     if principal.role == Role.NGO:
         about["aggregation"] = exports.AGGREGATION_RULE
     if coll.kind == "zones":
-        rows, _ = hotspots.zone_stats(session, area, window)
+        rows, _ = zone_stats.zone_stats(session, area, window)
         features = [
             {
                 "type": "Feature",
@@ -250,7 +260,7 @@ def _all_features(
             for r in rows
         ]
         return _most_complete_first(features), about
-    result, features = hotspots.visible_cells(session, principal, area, window, q.cell_km)
+    result, features = grid_hotspots.visible_cells(session, principal, area, window, q.cell_km)
     about["cell_km"] = result.grid.cell_m / 1000
     _add_setting_rate(session, principal, area, result, features)
     return _most_complete_first(features), about
@@ -260,7 +270,7 @@ def _add_setting_rate(
     session: so.Session,
     principal: Principal,
     area: ConservationArea,
-    cells: hotspots.HotspotResult,
+    cells: grid_hotspots.HotspotResult,
     features: list[dict[str, Any]],
 ) -> None:
     """Each cell's predicted setting rate, from the model on the data up to the last day of
@@ -274,7 +284,7 @@ def _add_setting_rate(
     result, min_patrols = risk.visible_risk(
         session, principal, area, until, RISK_HORIZON_DAYS, cells.grid.cell_m / 1000
     )
-    predicted = {f["id"]: f["properties"] for f in risk.risk_features(result, min_patrols)}
+    predicted = {f["id"]: f["properties"] for f in risk_features(result, min_patrols)}
     for feature in features:
         props = feature["properties"]
         rate = predicted.get(feature["id"], {})

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import NotFound
+from patrol.services.queries import live_patrols
 from patrol.store.models import ConservationArea, Patrol
 
 __all__ = [
@@ -116,9 +117,7 @@ def year_status(area: ConservationArea, year: int, today: date | None = None) ->
 def years_with_patrols(session: so.Session, area: ConservationArea) -> list[int]:
     """Local calendar years in which the area has a (not deleted) patrol, oldest first."""
     days = session.scalars(
-        sa.select(Patrol.start_date)
-        .where(Patrol.area_id == area.id, Patrol.deleted_at.is_(None))
-        .group_by(Patrol.start_date)
+        sa.select(Patrol.start_date).where(*live_patrols(area.id)).group_by(Patrol.start_date)
     ).all()
     return sorted({d.year for d in days})
 
@@ -168,7 +167,7 @@ def area_days(
     map can say a period has no patrols and bound its month slider without asking the API."""
     first, latest = session.execute(
         sa.select(sa.func.min(Patrol.start_date), sa.func.max(Patrol.start_date)).where(
-            Patrol.area_id == area.id, Patrol.deleted_at.is_(None)
+            *live_patrols(area.id)
         )
     ).one()
     return {"today": local_today(area, now), "first": first, "latest": latest}

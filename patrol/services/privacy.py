@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from patrol.errors import FieldError, Forbidden, ValidationFailed
 from patrol.services.auth import Principal
+from patrol.vocabulary import Role
 
 __all__ = [
     "NGO_MIN_CELL_KM",
@@ -58,11 +59,11 @@ def check_aggregate_request(
     ``end`` is exclusive. Raises Forbidden for a filter the role may not use, and
     ValidationFailed for a window or cell size outside its rules.
     """
-    if principal.role == "ranger":
+    if principal.role == Role.RANGER:
         if unit_id is not None and unit_id != principal.unit_id:
             raise Forbidden("Rangers may narrow figures to their own unit only.")
         return None
-    if principal.role != "ngo":
+    if principal.role != Role.NGO:
         return None
     if unit_id is not None:
         raise Forbidden("Figures for NGOs cover the whole area: no unit filter.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,8 +13,17 @@ from patrol.errors import NotFound
 from patrol.services.auth import Principal
 from patrol.services.days import started_in
 from patrol.store.models import EffortZone, Patrol, SnareFind, Unit, Zone
+from patrol.vocabulary import Role
 
-__all__ = ["Filters", "get_find", "get_patrol", "list_finds", "list_patrols", "visible_patrols"]
+__all__ = [
+    "Filters",
+    "get_find",
+    "get_patrol",
+    "list_finds",
+    "list_patrols",
+    "live_patrols",
+    "visible_patrols",
+]
 
 
 @dataclass(frozen=True)
@@ -41,18 +51,39 @@ class Filters:
         return started_in(self.first_day, self.end_day)
 
 
+def live_patrols(
+    area_id: int,
+    first_day: date | None = None,
+    end_day: date | None = None,
+    unit_id: int | None = None,
+    transports: Iterable[str] | None = None,
+) -> list[sa.ColumnElement[bool]]:
+    """Conditions on Patrol: the area's patrols not deleted that started on a local day in
+    [first_day, end_day) (open ends None), by ``unit_id`` and ``transports`` when given.
+
+    Every figure (cells, zones, exports, the prediction) counts these patrols and no others.
+    """
+    cond = [Patrol.area_id == area_id, Patrol.deleted_at.is_(None)]
+    cond += started_in(first_day, end_day)
+    if unit_id is not None:
+        cond.append(Patrol.unit_id == unit_id)
+    if transports is not None:
+        cond.append(Patrol.transport.in_(tuple(transports)))
+    return cond
+
+
 def visible_patrols(principal: Principal, area_id: int | None = None) -> list:
     """Conditions on Patrol: the caller's areas (or one of them), not deleted, a ranger's unit."""
     cond = [Patrol.area_id.in_(principal.area_ids), Patrol.deleted_at.is_(None)]
     if area_id is not None:
         cond.append(Patrol.area_id == area_id)
-    if principal.role == "ranger":
+    if principal.role == Role.RANGER:
         cond.append(Patrol.unit_id == principal.unit_id)
     return cond
 
 
 def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple[int, list[Patrol]]:
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     cond = visible_patrols(principal, f.area_id) + f.patrol_days()
     if f.start is not None:
         cond.append(Patrol.ended_at >= f.start)
@@ -80,7 +111,7 @@ def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple
 
 
 def list_finds(session: so.Session, principal: Principal, f: Filters) -> tuple[int, list]:
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     cond = visible_patrols(principal, f.area_id) + f.patrol_days()
     if f.start is not None:
         cond.append(SnareFind.found_at >= f.start)
@@ -109,7 +140,7 @@ def list_finds(session: so.Session, principal: Principal, f: Filters) -> tuple[i
 def get_patrol(
     session: so.Session, principal: Principal, patrol_uuid: str, include_deleted: bool = False
 ) -> Patrol:
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     patrol = session.scalar(
         sa.select(Patrol)
         .where(Patrol.uuid == patrol_uuid)
@@ -118,8 +149,11 @@ def get_patrol(
     hidden = (
         patrol is None
         or patrol.area_id not in principal.area_ids
-        or (principal.role == "ranger" and patrol.unit_id != principal.unit_id)
-        or (patrol.deleted_at is not None and not (include_deleted and principal.role != "ranger"))
+        or (principal.role == Role.RANGER and patrol.unit_id != principal.unit_id)
+        or (
+            patrol.deleted_at is not None
+            and not (include_deleted and principal.role != Role.RANGER)
+        )
     )
     if hidden:
         raise NotFound(f"No patrol {patrol_uuid} among those you can see.")
@@ -128,7 +162,7 @@ def get_patrol(
 
 def get_find(session: so.Session, principal: Principal, find_uuid: str, area_id: int) -> tuple:
     """One find of ``area_id`` with its zone code, if the caller may see its patrol."""
-    principal.require_role("ranger", "coordinator", "admin")
+    principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     row = session.execute(
         sa.select(SnareFind, Zone.code)
         .join(Patrol, SnareFind.patrol_id == Patrol.id)

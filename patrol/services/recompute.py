@@ -9,7 +9,9 @@ reports the progress, and a job whose runner died is taken up again where it sto
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -21,7 +23,7 @@ from patrol.geo.projection import to_metric
 from patrol.geo.times import iso_utc
 from patrol.services.auth import Principal
 from patrol.services.measure import AreaContext, measure_route
-from patrol.store.engine import begin_write
+from patrol.store.engine import write
 from patrol.store.models import (
     ConservationArea,
     EffortCell,
@@ -31,6 +33,7 @@ from patrol.store.models import (
     SnareFind,
     utcnow,
 )
+from patrol.vocabulary import JobKind, JobState, Role
 
 __all__ = [
     "BATCH",
@@ -49,13 +52,15 @@ BATCH = 200
 STALE_AFTER = timedelta(seconds=60)
 
 
-def open_job(session: so.Session, area: ConservationArea, kind: str = "zones") -> RecomputeJob:
+def open_job(
+    session: so.Session, area: ConservationArea, kind: str = JobKind.ZONES
+) -> RecomputeJob:
     """Open a job re-measuring every patrol of ``area``, in the caller's write transaction.
 
     A zones job moves the area to a new zones version: reports measured against the old
     zones are measured again before they are stored, and an older job stops.
     """
-    if kind == "zones":
+    if kind == JobKind.ZONES:
         area.zones_version += 1
     total = session.scalar(
         sa.select(sa.func.count()).select_from(Patrol).where(Patrol.area_id == area.id)
@@ -65,7 +70,7 @@ def open_job(session: so.Session, area: ConservationArea, kind: str = "zones") -
         kind=kind,
         zones_version=area.zones_version,
         total=total,
-        state="running" if total else "done",
+        state=JobState.RUNNING if total else JobState.DONE,
         finished_at=None if total else utcnow(),
     )
     session.add(job)
@@ -77,7 +82,7 @@ def active_job(session: so.Session, area_id: int) -> RecomputeJob | None:
     """The area's running job, if figures are being recomputed now."""
     return session.scalar(
         sa.select(RecomputeJob)
-        .where(RecomputeJob.area_id == area_id, RecomputeJob.state == "running")
+        .where(RecomputeJob.area_id == area_id, RecomputeJob.state == JobState.RUNNING)
         .order_by(RecomputeJob.id.desc())
         .limit(1)
     )
@@ -85,7 +90,7 @@ def active_job(session: so.Session, area_id: int) -> RecomputeJob | None:
 
 def get_job(session: so.Session, principal: Principal, job_id: int) -> RecomputeJob:
     """A job of one of the caller's areas (coordinators and admins)."""
-    principal.require_role("coordinator", "admin")
+    principal.require_role(Role.COORDINATOR, Role.ADMIN)
     # Ids are 32-bit integers on every backend; a larger one names no job (and PostgreSQL
     # would refuse to compare it).
     job = session.get(RecomputeJob, job_id) if 0 < job_id < 2**31 else None
@@ -105,7 +110,7 @@ def job_document(job: RecomputeJob) -> dict:
         "created_at": iso_utc(job.created_at),
         "finished_at": iso_utc(job.finished_at) if job.finished_at else None,
         "error": job.error,
-        "stale": job.state == "running" and utcnow() - job.heartbeat_at > STALE_AFTER,
+        "stale": job.state == JobState.RUNNING and utcnow() - job.heartbeat_at > STALE_AFTER,
     }
 
 
@@ -164,71 +169,105 @@ def run_job(
     while True:
         session.rollback()
         job = session.get(RecomputeJob, job_id, populate_existing=True)
-        if job is None or job.state != "running":
+        if job is None or job.state != JobState.RUNNING:
             return job
         area = session.get(ConservationArea, job.area_id, populate_existing=True)
         if area.zones_version != job.zones_version:
-            _finish(session, job_id, "failed", "superseded by a newer replacement of the zones")
+            _finish(
+                session, job_id, JobState.FAILED, "superseded by a newer replacement of the zones"
+            )
             continue
         if context is None or context.zones_version != area.zones_version:
             context = AreaContext.load(session, area)
-        cursor = job.last_patrol_id
-        patrols = session.scalars(
-            sa.select(Patrol)
-            .where(Patrol.area_id == area.id, Patrol.id > cursor)
-            .order_by(Patrol.id)
-            .limit(batch_size)
-            .options(so.selectinload(Patrol.track))
-        ).all()
-        if not patrols:
-            _finish(session, job_id, "done")
+        batch = _read_batch(session, job, area, context, batch_size)
+        if batch is None:
+            _finish(session, job_id, JobState.DONE)
             continue
-        ids = [p.id for p in patrols]
-        cells = job.kind == "all"
-        cell_rows, zone_rows = _effort_rows(patrols, context, cells)
         session.rollback()
+        with write(session):
+            written = _write_batch(session, job_id, batch)
+        if written is not None and progress is not None:
+            progress(written)
 
-        begin_write(session)
-        # Locked (PostgreSQL; SQLite's write lock already serialises): two runners of one job
-        # on two hosts would otherwise both read the old cursor and write the same batch.
-        job = session.get(RecomputeJob, job_id, populate_existing=True, with_for_update=True)
-        version = session.scalar(
-            sa.select(ConservationArea.zones_version).where(ConservationArea.id == area.id)
-        )
-        if (
-            job.state != "running"
-            or job.last_patrol_id != cursor
-            or version != context.zones_version
-        ):
-            continue  # another runner wrote this batch, or the zones changed: look again
-        session.execute(sa.delete(EffortZone).where(EffortZone.patrol_id.in_(ids)))
-        if zone_rows:
-            session.execute(sa.insert(EffortZone), zone_rows)
-        if cells:
-            session.execute(sa.delete(EffortCell).where(EffortCell.patrol_id.in_(ids)))
-            if cell_rows:
-                session.execute(sa.insert(EffortCell), cell_rows)
-        _place_finds(session, ids, context)
-        # Patrols stored during the job are measured by it too: the total grows with them.
-        job.done += len(ids)
-        job.total = max(job.total, job.done)
-        job.last_patrol_id = ids[-1]
-        job.heartbeat_at = utcnow()
-        session.commit()
-        if progress is not None:
-            progress(job)
+
+@dataclass(frozen=True)
+class _Batch:
+    """A batch of patrols measured again, to be written if the job's cursor is still
+    ``cursor`` and the zones are still those of ``context``."""
+
+    area_id: int
+    cursor: int
+    ids: list[int]
+    context: AreaContext
+    cells: bool
+    cell_rows: list[dict[str, Any]]
+    zone_rows: list[dict[str, Any]]
+
+
+def _read_batch(
+    session: so.Session,
+    job: RecomputeJob,
+    area: ConservationArea,
+    context: AreaContext,
+    batch_size: int,
+) -> _Batch | None:
+    """The job's next patrols, measured outside any write transaction (None: none left)."""
+    cursor = job.last_patrol_id
+    patrols = session.scalars(
+        sa.select(Patrol)
+        .where(Patrol.area_id == area.id, Patrol.id > cursor)
+        .order_by(Patrol.id)
+        .limit(batch_size)
+        .options(so.selectinload(Patrol.track))
+    ).all()
+    if not patrols:
+        return None
+    cells = job.kind == JobKind.ALL
+    cell_rows, zone_rows = _effort_rows(patrols, context, cells)
+    return _Batch(area.id, cursor, [p.id for p in patrols], context, cells, cell_rows, zone_rows)
+
+
+def _write_batch(session: so.Session, job_id: int, batch: _Batch) -> RecomputeJob | None:
+    """Inside the write transaction: the batch's rows replace the stored ones and the cursor
+    moves on; None when another runner wrote this batch, or the zones changed."""
+    # Locked (PostgreSQL; SQLite's write lock already serialises): two runners of one job
+    # on two hosts would otherwise both read the old cursor and write the same batch.
+    job = session.get(RecomputeJob, job_id, populate_existing=True, with_for_update=True)
+    version = session.scalar(
+        sa.select(ConservationArea.zones_version).where(ConservationArea.id == batch.area_id)
+    )
+    if (
+        job.state != JobState.RUNNING
+        or job.last_patrol_id != batch.cursor
+        or version != batch.context.zones_version
+    ):
+        return None  # nothing written: the next round looks again
+    ids = batch.ids
+    session.execute(sa.delete(EffortZone).where(EffortZone.patrol_id.in_(ids)))
+    if batch.zone_rows:
+        session.execute(sa.insert(EffortZone), batch.zone_rows)
+    if batch.cells:
+        session.execute(sa.delete(EffortCell).where(EffortCell.patrol_id.in_(ids)))
+        if batch.cell_rows:
+            session.execute(sa.insert(EffortCell), batch.cell_rows)
+    _place_finds(session, ids, batch.context)
+    # Patrols stored during the job are measured by it too: the total grows with them.
+    job.done += len(ids)
+    job.total = max(job.total, job.done)
+    job.last_patrol_id = ids[-1]
+    job.heartbeat_at = utcnow()
+    return job
 
 
 def fail_job(session: so.Session, job_id: int, error: str) -> None:
     """Mark a job failed with the reason (its runner raised)."""
-    _finish(session, job_id, "failed", error)
+    _finish(session, job_id, JobState.FAILED, error)
 
 
 def _finish(session: so.Session, job_id: int, state: str, error: str | None = None) -> None:
-    begin_write(session)
-    job = session.get(RecomputeJob, job_id, populate_existing=True)
-    if job.state == "running":
-        job.state, job.error, job.finished_at = state, error, utcnow()
-        if state == "done":
-            job.total = job.done
-    session.commit()
+    with write(session):
+        job = session.get(RecomputeJob, job_id, populate_existing=True)
+        if job.state == JobState.RUNNING:
+            job.state, job.error, job.finished_at = state, error, utcnow()
+            if state == JobState.DONE:
+                job.total = job.done

@@ -8,15 +8,15 @@ patrol back into every figure exactly as it would be had it never been deleted.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from patrol.errors import Conflict, NotFound
+from patrol.errors import Conflict
 from patrol.geo.times import iso_utc
 from patrol.services.auth import Principal
-from patrol.services.patrols import _check_revision, _commit_edit
-from patrol.store.engine import begin_write
+from patrol.services.edits import patrol_for_edit, record_edit
+from patrol.store.engine import write
 from patrol.store.models import Patrol
+from patrol.vocabulary import Role
 
 __all__ = ["NotDeleted", "restore_patrol"]
 
@@ -31,15 +31,9 @@ def restore_patrol(
 ) -> Patrol:
     """Bring a deleted patrol back into every list and figure (coordinators; audited; the
     revision goes up by one, as for any edit)."""
-    principal.require_role("coordinator", "admin")
-    begin_write(session)
-    try:
-        patrol = session.scalar(
-            sa.select(Patrol).where(Patrol.uuid == patrol_uuid).with_for_update()
-        )
-        if patrol is None or patrol.area_id not in principal.area_ids:
-            raise NotFound(f"No patrol {patrol_uuid} among those you can edit.")
-        _check_revision(patrol, revision)
+    principal.require_role(Role.COORDINATOR, Role.ADMIN)
+    with write(session):
+        patrol = patrol_for_edit(session, principal, patrol_uuid, revision)
         if patrol.deleted_at is None:
             raise NotDeleted(
                 f"Patrol {patrol_uuid} is not deleted: there is nothing to restore.",
@@ -47,10 +41,7 @@ def restore_patrol(
             )
         deleted_at = iso_utc(patrol.deleted_at)
         patrol.deleted_at = None
-        _commit_edit(
+        record_edit(
             session, principal, patrol, "restore", {"deleted_at": deleted_at}, {"deleted_at": None}
         )
-    except Exception:
-        session.rollback()
-        raise
     return patrol

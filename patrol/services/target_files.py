@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from patrol.services.hotspots import Target
+from patrol.services.dispatch import Target
 
 __all__ = ["TARGET_COLUMNS", "targets_csv"]
 

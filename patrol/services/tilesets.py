@@ -181,7 +181,7 @@ def _inspect_mbtiles(path: Path) -> TilesetInfo:
         conn.close()
 
 
-def _pmtiles_reader(mapping: mmap.mmap):
+def _pmtiles_reader(mapping: mmap.mmap) -> Any:
     from pmtiles.reader import Reader
 
     return Reader(lambda offset, length: mapping[offset : offset + length])

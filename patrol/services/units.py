@@ -8,6 +8,7 @@ import sqlalchemy.orm as so
 from patrol.errors import Forbidden, NotFound
 from patrol.services.auth import Principal
 from patrol.store.models import ConservationArea, Unit
+from patrol.vocabulary import Role
 
 __all__ = ["active_units", "unit_code", "unit_in_area", "visible_unit"]
 
@@ -21,7 +22,7 @@ def visible_unit(session: so.Session, principal: Principal, code: str, what: str
     unit = session.scalar(sa.select(Unit).where(Unit.code == code))
     if unit is None or unit.area_id not in principal.area_ids:
         raise NotFound(f"No unit {code} among yours.")
-    if principal.role == "ranger" and unit.id != principal.unit_id:
+    if principal.role == Role.RANGER and unit.id != principal.unit_id:
         raise Forbidden(f"Rangers see their own unit's {what}.")
     return unit
 
@@ -41,6 +42,6 @@ def unit_code(session: so.Session, unit_id: int | None) -> str | None:
 def active_units(session: so.Session, principal: Principal) -> list[Unit]:
     """The active units of the caller's areas by code (a ranger: their own), for the pickers."""
     query = sa.select(Unit).where(Unit.area_id.in_(principal.area_ids), Unit.active.is_(True))
-    if principal.role == "ranger":
+    if principal.role == Role.RANGER:
         query = query.where(Unit.id == principal.unit_id)
     return list(session.scalars(query.order_by(Unit.code)))

@@ -34,7 +34,7 @@ from patrol.errors import (
 from patrol.principal import signed_in
 from patrol.services import annual_report as annual_report_service
 from patrol.services import areas, auth, exports, periods, units
-from patrol.services import risk as risk_service
+from patrol.services import day_route as day_routes
 from patrol.services.queries import get_patrol
 from patrol.web import charts, report_charts
 
@@ -218,7 +218,7 @@ def unit_briefing(code: str):
         raise ValidationFailed(
             "The date is not valid.", errors=[FieldError("/date", "a date YYYY-MM-DD")]
         ) from None
-    route = risk_service.day_route(session, unit.area, unit, day)
+    route = day_routes.day_route(session, unit.area, unit, day)
     chart = charts.route_map(
         route.cells,
         route.base_xy,

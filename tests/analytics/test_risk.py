@@ -6,15 +6,8 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from patrol.analytics.risk import (
-    OMEGA,
-    RiskSettings,
-    Visits,
-    detection_per_visit,
-    estimate_detection,
-    fit_setting_rate,
-    visit_exposures,
-)
+from patrol.analytics.exposure import OMEGA, Visits, detection_per_visit, visit_exposures
+from patrol.analytics.risk import RiskSettings, estimate_detection, fit_setting_rate
 
 MU = 1 / 90.0
 STATIC = RiskSettings(memory_days=1e9, fit_season=False, horizon_discount=False)

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from patrol.analytics.risk import RiskSettings, Visits, detection_per_visit, fit_setting_rate
+from patrol.analytics.exposure import Visits, detection_per_visit
+from patrol.analytics.risk import RiskSettings, fit_setting_rate
 from patrol.store.models import ConservationArea, EffortCell, Patrol, SnareFind, User
 from tests.api.test_web_security import PASSWORD, sign_in
 from tests.conftest import CX, CY, HALF_M, T0, lonlat, make_report, sweep_month

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import date
 
-from patrol.services.hotspots import Target
+from patrol.services.dispatch import Target
 from patrol.services.target_files import TARGET_COLUMNS, targets_csv
 
 

@@ -17,8 +17,8 @@ from patrol.geo.smart import SmartPatrol, SmartReports, parse_smart_patrols, to_
 from patrol.geo.smart.model import plain_document
 from patrol.services import audit
 from patrol.services.auth import Principal
+from patrol.services.ingest_steps import context_for, current_zones, measure_report, store_report
 from patrol.services.measure import AreaContext
-from patrol.services.patrols import context_for, current_zones, measure_report, store_report
 from patrol.services.smart.outcomes import FileOutcome, ImportCache, ImportOptions, PatrolOutcome
 from patrol.services.smart.placement import place
 from patrol.services.smart.rows import (

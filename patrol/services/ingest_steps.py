@@ -1,0 +1,271 @@
+"""The steps of storing a report: replay check, the unit, fitting and measuring, the rows.
+
+Shared by single, bulk and SMART ingest; the use case itself is ``patrols.ingest_report``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from patrol.errors import (
+    Conflict,
+    DeletedPatrolConflict,
+    FieldError,
+    Forbidden,
+    IdUnavailable,
+    ValidationFailed,
+)
+from patrol.geo.plausible import route_problems
+from patrol.geo.projection import to_metric
+from patrol.geo.report import PatrolReport
+from patrol.geo.times import iso_utc
+from patrol.services import audit
+from patrol.services.auth import Principal
+from patrol.services.measure import (
+    AreaContext,
+    RouteFigures,
+    measure_segments,
+    route_segments,
+)
+from patrol.services.patrol_rows import check_unit, patrol_rows
+from patrol.store.models import (
+    ConservationArea,
+    EffortCell,
+    EffortZone,
+    Patrol,
+    SnareFind,
+    Unit,
+)
+
+__all__ = [
+    "NOT_STORED",
+    "IngestResult",
+    "context_for",
+    "current_zones",
+    "existing",
+    "measure_report",
+    "store_report",
+    "taken_finds",
+    "unit_for",
+]
+
+
+NOT_STORED = "The report does not fit its area; nothing was stored."
+
+
+@dataclass
+class IngestResult:
+    created: bool
+    patrol: Patrol
+
+
+def existing(
+    session: so.Session, report: PatrolReport, principal: Principal | None
+) -> IngestResult | None:
+    """The stored patrol of the report's id if this is a replay (None: the id is new)."""
+    stored = session.scalar(sa.select(Patrol).where(Patrol.uuid == report.id))
+    if stored is None:
+        return None
+    if principal is not None and not principal.can_see_patrol(stored.area_id, stored.unit_id):
+        # Nothing about a patrol the caller may not read: not its revision, not whether or
+        # when it was deleted, not even that its content matches.
+        raise IdUnavailable(
+            f"The id {report.id} cannot be used for this report: send it under a new id.",
+            extra={"patrol_id": report.id},
+        )
+    if stored.deleted_at is not None:
+        raise DeletedPatrolConflict(
+            f"Patrol {report.id} was deleted on {iso_utc(stored.deleted_at)}; a resend does not "
+            "restore it. Ask a coordinator, or send it under a new id.",
+            extra={"patrol_id": report.id},
+        )
+    if stored.content_hash != report.content_hash():
+        raise Conflict(
+            f"A different report with id {report.id} is stored (revision {stored.revision}). "
+            "A new report needs a new id; a correction goes through PATCH.",
+            extra={"patrol_id": report.id, "revision": stored.revision},
+        )
+    return IngestResult(created=False, patrol=stored)
+
+
+def _check_place(report: PatrolReport, context: AreaContext, margin_km: float) -> list[FieldError]:
+    """Every vertex and every find must lie in the unit's area, give or take ``margin_km``."""
+    problems: list[FieldError] = []
+    margin_m = margin_km * 1000.0
+    geometry = f"{report.route_pointer}/geometry"
+    for k, part in enumerate(report.parts):
+        x, y = to_metric(part[:, 0], part[:, 1], context.epsg)
+        far = np.flatnonzero(context.beyond_margin(x, y, margin_m))
+        if far.size:
+            where = (
+                f"{geometry}/coordinates/{k}/{far[0]}"
+                if len(report.parts) > 1
+                else f"{geometry}/coordinates/{far[0]}"
+            )
+            if report.source_format != "geojson":
+                where = geometry
+            problems.append(
+                FieldError(
+                    where,
+                    f"{far.size} vertex(es) lie more than {margin_km:g} km outside the unit's "
+                    "conservation area; check the unit or the coordinates",
+                )
+            )
+            break
+    if report.snares:
+        lon = np.array([s.lon for s in report.snares])
+        lat = np.array([s.lat for s in report.snares])
+        sx, sy = to_metric(lon, lat, context.epsg)
+        far = context.beyond_margin(sx, sy, margin_m)
+        for snare in np.array(report.snares, dtype=object)[far]:
+            problems.append(
+                FieldError(
+                    f"{snare.pointer}/geometry",
+                    f"the find lies more than {margin_km:g} km outside the conservation area",
+                )
+            )
+    return problems
+
+
+def store_report(
+    session: so.Session,
+    report: PatrolReport,
+    unit: Unit,
+    principal: Principal | None,
+    context: AreaContext,
+    route: list[np.ndarray],
+    figures: RouteFigures,
+) -> Patrol:
+    """Add the patrol, its effort and finds and the audit event (inside the caller's write)."""
+    rows = patrol_rows(
+        report,
+        unit_id=unit.id,
+        unit_code=unit.code,
+        area_id=unit.area_id,
+        timezone=unit.area.timezone,
+        context=context,
+        route=route,
+        figures=figures,
+        submitted_by_id=principal.user_id if principal else None,
+    )
+    patrol = Patrol(
+        **rows.patrol,
+        route_geojson=rows.route_geojson,
+        coord_times_json=rows.coord_times_json,
+    )
+    session.add(patrol)
+    session.flush()
+    for table, values in (
+        (EffortCell, rows.cells),
+        (EffortZone, rows.zones),
+        (SnareFind, rows.finds),
+    ):
+        if values:
+            session.execute(sa.insert(table), [v | {"patrol_id": patrol.id} for v in values])
+    audit.record(
+        session,
+        user_id=patrol.submitted_by_id,
+        area_id=unit.area_id,
+        action="create",
+        entity="patrol",
+        entity_id=report.id,
+        after=rows.audit_after,
+    )
+    return patrol
+
+
+def unit_for(session: so.Session, principal: Principal | None, report: PatrolReport) -> Unit:
+    """The report's unit, if the caller may submit for it."""
+    unit = session.scalar(sa.select(Unit).where(Unit.code == report.unit))
+    if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
+        check_unit(report, None)
+    if principal is not None and not principal.can_submit_for(unit):
+        raise Forbidden(f"You may not submit reports for unit {unit.code}.")
+    check_unit(report, unit)
+    return unit
+
+
+def context_for(
+    session: so.Session, area: ConservationArea, contexts: dict[int, AreaContext] | None
+) -> AreaContext:
+    """The area's measuring context, from ``contexts`` while its zones are unchanged."""
+    context = (contexts or {}).get(area.id)
+    if context is None or context.zones_version != area.zones_version:
+        context = AreaContext.load(session, area)
+        if contexts is not None:
+            contexts[area.id] = context
+    return context
+
+
+def measure_report(
+    report: PatrolReport, context: AreaContext, margin_km: float
+) -> tuple[list[np.ndarray], RouteFigures]:
+    """Bound the report's work, then measure it: ValidationFailed if it cannot be a patrol
+    of this area (a vertex far outside, a jump no patrol makes, more cells than any route)."""
+    problems = _check_place(report, context, margin_km)
+    if problems:
+        raise ValidationFailed(NOT_STORED, errors=problems)
+    # Stored to 7 decimals (about 1 cm); measured as stored, so a recompute gives the same.
+    route = [np.round(p, 7) for p in report.parts]
+    segments, distance_km, duration_h = route_segments(
+        route, report.times, report.started_at, report.ended_at, context.epsg
+    )
+    implausible = route_problems(segments, distance_km, duration_h, report.transport, context.grid)
+    if implausible:
+        where = f"{report.route_pointer}/geometry"
+        raise ValidationFailed(
+            "The route is not one a patrol can walk or drive; nothing was stored.",
+            errors=[FieldError(where, why) for why in implausible],
+        )
+    return route, measure_segments(segments, distance_km, duration_h, context)
+
+
+def current_zones(
+    session: so.Session,
+    context: AreaContext,
+    figures: list[RouteFigures],
+    contexts: dict[int, AreaContext] | None = None,
+) -> tuple[AreaContext, list[RouteFigures]]:
+    """Inside the write transaction: the context and figures to store. When the zones were
+    replaced while the reports were measured, their zone effort is measured again against
+    the new zones (the cells, which do not change, are kept)."""
+    version = session.scalar(
+        sa.select(ConservationArea.zones_version).where(ConservationArea.id == context.area_id)
+    )
+    if version == context.zones_version:
+        return context, figures
+    context = AreaContext.load(session, session.get(ConservationArea, context.area_id))
+    if contexts is not None:
+        contexts[context.area_id] = context
+    return context, [
+        measure_segments(f.segments, f.distance_km, f.duration_h, context) for f in figures
+    ]
+
+
+def taken_finds(
+    session: so.Session, report: PatrolReport, principal: Principal | None
+) -> list[FieldError]:
+    """Problems for find ids that another stored patrol uses already."""
+    if not report.snares:
+        return []
+    taken = session.execute(
+        sa.select(SnareFind.uuid, Patrol.uuid, Patrol.area_id, Patrol.unit_id)
+        .join(Patrol)
+        .where(SnareFind.uuid.in_([s.id for s in report.snares]), Patrol.uuid != report.id)
+    ).all()
+    by_id = {s.id: s for s in report.snares}
+    problems = []
+    for find_id, patrol_id, area_id, unit_id in taken:
+        visible = principal is None or principal.can_see_patrol(area_id, unit_id)
+        where = f" already, in patrol {patrol_id}" if visible else ""
+        problems.append(
+            FieldError(
+                f"{by_id[find_id].pointer}/id",
+                f"find id {find_id} is in use{where}: give this find a new id",
+            )
+        )
+    return problems

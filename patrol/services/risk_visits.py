@@ -1,0 +1,166 @@
+"""Search visits read from the store: one per patrol and cell, with the snares found there.
+
+A visit is one patrol's search effort in one cell (the stored EffortCell row) at the patrol's
+start, with the snares that patrol found in that cell: the setting-rate model's observations.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from patrol.analytics.exposure import Visits
+from patrol.services.cell_figures import AnalysisSettings
+from patrol.services.queries import live_patrols
+from patrol.store.models import ConservationArea, EffortCell, Patrol, SnareFind
+from patrol.store.partitioning import window_hint
+
+__all__ = ["StoredVisits", "days_since_epoch", "load_visits"]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MIN_VISIT_KM = 0.1  # a find in a cell the stored route only touched: a short visit there
+
+
+def days_since_epoch(moment: datetime) -> float:
+    """An instant as (fractional) days since 1970, the model's time axis."""
+    return (moment - EPOCH).total_seconds() / 86400.0
+
+
+@dataclass
+class StoredVisits:
+    """Search visits read from the store: ``visits.cell`` indexes the given cells."""
+
+    visits: Visits
+    patrol_id: np.ndarray
+    starts: dict[int, tuple[float, date]]  # patrol id: (start in days, local start day)
+    dispersion: float  # sum count^2 / sum count over the finds
+
+
+def load_visits(
+    session: so.Session,
+    area: ConservationArea,
+    data_from: date,
+    until: date,
+    ix: np.ndarray,
+    iy: np.ndarray,
+    factor: int = 1,
+) -> StoredVisits:
+    """One visit per patrol (on foot or ski, started from ``data_from`` to ``until``) and cell,
+    with the snares that patrol found in the cell: two GROUP BYs over the stored rows."""
+    n = ix.size
+    # Cell index by (ix, iy): a dense table over the area's cells (both are >= 0).
+    table = np.full((int(ix.max()) + 1 if n else 1, int(iy.max()) + 1 if n else 1), -1, np.int64)
+    table[ix, iy] = np.arange(n)
+    cond = live_patrols(
+        area.id,
+        data_from,
+        until + timedelta(days=1),
+        transports=AnalysisSettings().search_transports,
+    )
+    conn = session.connection()
+    starts = {
+        pid: (days_since_epoch(started if started.tzinfo else started.replace(tzinfo=UTC)), day)
+        for pid, started, day in conn.execute(
+            sa.select(Patrol.id, Patrol.started_at, Patrol.start_date).where(*cond)
+        )
+    }
+    effort_rows = conn.execute(_effort_query(session, cond, factor)).all()
+    find_rows = conn.execute(_finds_query(cond, factor)).all()
+    e_pid, e_pos, (e_km,) = _cells_of(effort_rows, 1, table)
+    f_pid, f_pos, (f_snares, f_sq) = _cells_of(find_rows, 2, table)
+    ok = e_pos >= 0
+    e_pid, e_pos, e_km = e_pid[ok], e_pos[ok], e_km[ok]
+    ok = f_pos >= 0
+    f_pid, f_pos, f_snares, f_sq = f_pid[ok], f_pos[ok], f_snares[ok], f_sq[ok]
+    v_pid, v_pos, v_km, v_snares = _visits(n, (e_pid, e_pos, e_km), (f_pid, f_pos, f_snares))
+    v_t = np.array([starts[int(p)][0] for p in v_pid]) if v_pid.size else np.zeros(0)
+    dispersion = float(f_sq.sum() / f_snares.sum()) if f_snares.sum() > 0 else 1.0
+    return StoredVisits(Visits.of(v_pos, v_t, v_km, v_snares), v_pid, starts, dispersion)
+
+
+def _coarse(column: sa.ColumnElement, factor: int) -> sa.ColumnElement:
+    return column // factor if factor > 1 else column
+
+
+def _effort_query(
+    session: so.Session, cond: list[sa.ColumnElement[bool]], factor: int
+) -> sa.Select:
+    """Search effort (km) per patrol and cell."""
+    cx, cy = _coarse(EffortCell.ix, factor), _coarse(EffortCell.iy, factor)
+    return (
+        sa.select(EffortCell.patrol_id, cx, cy, sa.func.sum(EffortCell.effort_km))
+        .join(Patrol, Patrol.id == EffortCell.patrol_id)
+        .where(
+            *cond,
+            *window_hint(session.get_bind(), EffortCell.patrol_id, cond),
+            EffortCell.ix >= 0,
+            EffortCell.iy >= 0,
+        )
+        .group_by(EffortCell.patrol_id, cx, cy)
+    )
+
+
+def _finds_query(cond: list[sa.ColumnElement[bool]], factor: int) -> sa.Select:
+    """Snares found (and the sum of their squares) per patrol and cell."""
+    fx, fy = _coarse(SnareFind.cell_ix, factor), _coarse(SnareFind.cell_iy, factor)
+    return (
+        sa.select(
+            SnareFind.patrol_id,
+            fx,
+            fy,
+            sa.func.sum(SnareFind.count),
+            sa.func.sum(SnareFind.count * SnareFind.count),
+        )
+        .join(Patrol, Patrol.id == SnareFind.patrol_id)
+        .where(*cond, SnareFind.cell_ix >= 0, SnareFind.cell_iy >= 0)
+        .group_by(SnareFind.patrol_id, fx, fy)
+    )
+
+
+def _cells_of(
+    rows: list, values: int, table: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Rows of (patrol id, cell x, cell y, ``values`` figures) as patrol ids, cell positions
+    (-1 outside the area) and the figures' columns."""
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), [np.zeros(0)] * values
+    width = 3 + values
+    flat = np.fromiter(itertools.chain.from_iterable(rows), float, len(rows) * width)
+    cols = flat.reshape(len(rows), width).T
+    cx_, cy_ = cols[1].astype(np.int64), cols[2].astype(np.int64)
+    inside = (cx_ >= 0) & (cx_ < table.shape[0]) & (cy_ >= 0) & (cy_ < table.shape[1])
+    pos = np.full(cx_.size, -1, np.int64)
+    pos[inside] = table[cx_[inside], cy_[inside]]
+    return cols[0].astype(np.int64), pos, list(cols[3:])
+
+
+def _visits(
+    n: int,
+    effort: tuple[np.ndarray, np.ndarray, np.ndarray],
+    found: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Visits (patrol, cell, km, snares): the effort rows with the snares found in them, and
+    a short visit for each find in a cell without an effort row."""
+    e_pid, e_pos, e_km = effort
+    f_pid, f_pos, f_snares = found
+    # Snares per visit: match finds to their (patrol, cell) effort row.
+    e_key = e_pid * (n + 1) + e_pos
+    order = np.argsort(e_key)
+    f_key = f_pid * (n + 1) + f_pos
+    at = np.searchsorted(e_key[order], f_key)
+    at = np.minimum(at, max(e_key.size - 1, 0))
+    matched = e_key[order][at] == f_key if e_key.size else np.zeros(f_key.size, bool)
+    snares = np.zeros(e_key.size)
+    np.add.at(snares, order[at[matched]], f_snares[matched])
+    extra = ~matched
+    return (
+        np.r_[e_pid, f_pid[extra]],
+        np.r_[e_pos, f_pos[extra]],
+        np.r_[e_km, np.full(int(extra.sum()), MIN_VISIT_KM)],
+        np.r_[snares, f_snares[extra]],
+    )
