@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install venv run test fresh-clone-test lint format bench demo-data clean vendor-js
+.PHONY: install venv run test fresh-clone-test lint format bench demo-data clean vendor-js \
+	translations extract
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +16,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,serve]'
 	$(MAKE) --no-print-directory vendor-js
+	$(MAKE) --no-print-directory translations
 	touch $@
+
+# The pages' languages (docs/i18n.md): `make extract` gathers every message into
+# translations/messages.pot and merges it into each language's .po; `make translations`
+# compiles the .po files into the .mo files the service reads (at install; never committed).
+translations: | $(BIN)/activate
+	$(BIN)/pybabel compile --statistics -d translations
+
+extract: | $(BIN)/activate
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k lazy_gettext -k ngettext:1,2 --no-location \
+	  --sort-output -o translations/messages.pot patrol templates static/js
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 # Front-end code from the npm registry that PyPI has no package of, unpacked beside the venv's
 # Python packages (patrol_vendor/NAME), where /vendor/NAME/ serves it: protomaps-leaflet draws
