@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from babel.support import Translations
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale
@@ -35,10 +35,13 @@ TRANSLATIONS = ROOT / "translations"
 ENGLISH = "en"
 # English (the messages' own language) and every language with a catalog in translations/:
 # a new language is a new .po file, nothing more.
-LANGUAGES: tuple[str, ...] = (ENGLISH,) + tuple(
-    sorted(p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
-    if TRANSLATIONS.is_dir()
-    else ()
+LANGUAGES: tuple[str, ...] = (
+    ENGLISH,
+    *sorted(
+        p.parent.parent.name
+        for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")
+        if p.parent.parent.name != ENGLISH
+    ),
 )
 # The language picked before sign-in (or by a signed-out reader) lives in this cookie.
 COOKIE = "patrol_lang"
@@ -105,12 +108,18 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("patrol_language_hooks", {})
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES,
-        LANGUAGE_NAMES={lang: Locale.parse(lang).get_display_name(lang) for lang in LANGUAGES},
+        LANGUAGE_NAMES={lang: _own_name(lang) for lang in LANGUAGES},
         current_language=current_language,
     )
     app.jinja_env.filters.update(
         number=number, percent=percent, date_text=date_text, datetime_text=datetime_text
     )
+
+
+def _own_name(lang: str) -> str:
+    """A language's name in itself, as a switch shows it: ``English``, ``Русский``."""
+    name = Locale.parse(lang).get_display_name(lang) or lang
+    return name[:1].upper() + name[1:]
 
 
 def js_catalog(lang: str) -> dict[str, str]:

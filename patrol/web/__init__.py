@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import xstatic.pkg.leaflet
@@ -22,6 +24,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from patrol.config import demo_allowed
 from patrol.db import get_session
@@ -67,7 +70,7 @@ def current_user() -> auth.Principal | None:
 
 
 @bp.app_context_processor
-def inject_user():
+def inject_user() -> dict[str, Any]:
     return {
         "me": current_user(),
         "tile_url": current_app.config.get("TILE_URL"),
@@ -75,13 +78,13 @@ def inject_user():
     }
 
 
-def page_for(*roles: str):
+def page_for(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A page for signed-in people with one of ``roles``; others are sent to sign in or told
     plainly that the page is not for their role."""
 
-    def decorate(view):
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
             me = current_user()
             if me is None:
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
@@ -108,7 +111,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.get("/")
-def index():
+def index() -> ResponseReturnValue:
     me = current_user()
     if me is not None:
         return redirect(url_for(LANDING[me.role]))
@@ -116,7 +119,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     error = None
     status = 200
     username = ""
@@ -146,7 +149,7 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     # Unsent reports live in the browser's outbox under their author: signing out keeps them.
     auth.end_session(get_session(), session.get("sid"))
     session.clear()
@@ -155,7 +158,7 @@ def logout():
 
 @bp.get("/map")
 @page_for("coordinator", "admin", "ranger")
-def map_page():
+def map_page() -> ResponseReturnValue:
     session, me = get_session(), current_user()
     area_list = areas.callers_areas(session, me)
     days = {a.slug: periods.area_days(session, a) for a in area_list}
@@ -166,13 +169,13 @@ def map_page():
 
 @bp.get("/report")
 @page_for("ranger", "coordinator", "admin")
-def report():
+def report() -> ResponseReturnValue:
     return render_template("report.html", units=units.active_units(get_session(), current_user()))
 
 
 @bp.get("/patrols/<patrol_id>")
 @page_for("coordinator", "admin")
-def patrol_page(patrol_id: str):
+def patrol_page(patrol_id: str) -> ResponseReturnValue:
     """One patrol; an id that names none of the caller's patrols is a 404 page."""
     patrol = get_patrol(get_session(), current_user(), patrol_id, include_deleted=True)
     return render_template("patrol.html", patrol=patrol)
@@ -180,7 +183,7 @@ def patrol_page(patrol_id: str):
 
 @bp.get("/reports/annual")
 @page_for("ngo", "coordinator", "admin")
-def annual_report_default():
+def annual_report_default() -> ResponseReturnValue:
     """The annual report of the last complete year with patrols."""
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
@@ -192,7 +195,7 @@ def annual_report_default():
 
 @bp.get("/reports/annual/<int:year>")
 @page_for("ngo", "coordinator", "admin")
-def annual_report(year: int):
+def annual_report(year: int) -> ResponseReturnValue:
     """The printable annual report (A4): headline figures, charts, zone map, hotspots."""
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
@@ -202,14 +205,14 @@ def annual_report(year: int):
 
 
 @bp.get("/methods")
-def methods():
+def methods() -> ResponseReturnValue:
     """How the figures are made, in plain words: the page the annual report points to."""
     return render_template("methods.html")
 
 
 @bp.get("/units/<code>/briefing")
 @page_for("ranger", "coordinator", "admin")
-def unit_briefing(code: str):
+def unit_briefing(code: str) -> ResponseReturnValue:
     """One printable A4 page per unit and day: the route's map, and each target with its
     expected snares and when it was last patrolled."""
     session = get_session()
@@ -233,7 +236,7 @@ def unit_briefing(code: str):
 
 @bp.get("/exports")
 @page_for("ngo", "coordinator", "admin")
-def exports_page():
+def exports_page() -> ResponseReturnValue:
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
     years = exports.yearly_totals(session, area)
@@ -242,12 +245,13 @@ def exports_page():
         area=area,
         years=years,
         default_year=periods.default_year(session, area),
+        today=periods.local_today(area),
         chart=report_charts.trend_chart(years),
     )
 
 
 @bp.get("/vendor/<package>/<path:filename>")
-def vendor(package: str, filename: str):
+def vendor(package: str, filename: str) -> ResponseReturnValue:
     """Front-end libraries, served from the registry packages installed with patrol."""
     if package not in VENDOR:
         abort(404)
@@ -256,7 +260,7 @@ def vendor(package: str, filename: str):
 
 
 @bp.get("/sw.js")
-def service_worker():
+def service_worker() -> ResponseReturnValue:
     """The report form's service worker, at the root so its scope covers the pages."""
     response = send_from_directory(STATIC / "js", "sw.js", max_age=0)
     response.headers["Service-Worker-Allowed"] = "/"

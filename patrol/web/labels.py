@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from flask_babel import force_locale, lazy_gettext
+from babel.dates import format_date
+from flask_babel import force_locale, gettext, lazy_gettext
 
+from patrol.i18n import current_language
 from patrol.vocabulary import (
     Action,
     FindState,
@@ -17,7 +20,7 @@ from patrol.vocabulary import (
     TrendCategory,
 )
 
-__all__ = ["LABELS", "label", "labels_for"]
+__all__ = ["LABELS", "label", "labels_for", "long_day", "status_text", "year_text"]
 
 _ = lazy_gettext
 
@@ -70,7 +73,7 @@ LABELS: dict[type[StrEnum], dict[str, Any]] = {
     HotspotClass: {
         HotspotClass.HOT_99: _("Hot, 99 %"),
         HotspotClass.HOT_95: _("Hot, 95 %"),
-        HotspotClass.HOT_90: _("Hot, 90 % (not flagged)"),
+        HotspotClass.HOT_90: _("Hot, 90 %"),
         HotspotClass.NOT_SIGNIFICANT: _("Not significant"),
         HotspotClass.COLD_90: _("Cold, 90 %"),
         HotspotClass.COLD_95: _("Cold, 95 %"),
@@ -99,3 +102,26 @@ def labels_for(lang: str) -> dict[str, dict[str, str]]:
         return {
             k.__name__: {str(v): str(t) for v, t in words.items()} for k, words in LABELS.items()
         }
+
+
+def long_day(day: date) -> str:
+    """``30 November 2026`` / ``30 ноября 2026 г.``: unambiguous on paper in any country."""
+    return format_date(day, "long", locale=current_language())
+
+
+def year_text(
+    year: int, *, partial: bool, today: date, future: bool = False, patrols: bool = True
+) -> str:
+    """A year as the pages name it: ``2026 (partial year, to 30 November 2026)``."""
+    if not patrols:
+        return gettext("%(year)s (no patrols)", year=year)
+    if partial:
+        return gettext("%(year)s (partial year, to %(day)s)", year=year, day=long_day(today))
+    if future:
+        return gettext("%(year)s (not begun)", year=year)
+    return str(year)
+
+
+def status_text(status: Any) -> str:
+    """A report's year status (services.periods.YearStatus) in the reader's words."""
+    return year_text(status.year, partial=status.partial, today=status.today, future=status.future)

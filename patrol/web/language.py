@@ -21,7 +21,8 @@ from patrol import i18n
 from patrol.db import get_session
 from patrol.services import preferences
 from patrol.web import _safe_next, current_user
-from patrol.web.labels import label, labels_for
+from patrol.web.labels import LABELS, label, labels_for, long_day, status_text, year_text
+from patrol.web.report_words import flag_text, footnote_text
 
 __all__ = ["bp", "init_app"]
 
@@ -30,7 +31,7 @@ YEAR = 365 * 24 * 3600
 
 
 @bp.post("/language")
-def switch():
+def switch() -> Response:
     """The switch on every page: the choice is kept in a cookie (before sign-in too) and, for a
     signed-in user, as their preference, which then wins on every device."""
     lang = request.form.get("lang", "")
@@ -84,7 +85,16 @@ def init_app(app: Flask) -> None:
     def area_default() -> str | None:
         return preferences.area_default_language(get_session(), current_user())
 
-    app.jinja_env.globals.update(label=label, role_label=lambda role: label("Role", role))
+    app.jinja_env.globals.update(
+        label=label,
+        role_label=lambda role: label("Role", role),
+        long_day=long_day,
+        status_text=status_text,
+        year_text=year_text,
+        flag_text=flag_text,
+        footnote_text=footnote_text,
+        **{kind.__name__: kind for kind in LABELS},
+    )
     app.extensions["patrol_language_hooks"] = {
         "preference": preference,
         "area_default": area_default,

@@ -151,7 +151,7 @@ def zone_map(
 
     colour = classes.colour
 
-    def path(geom) -> str:
+    def path(geom: shapely.Geometry) -> str:
         out = []
         for poly in shapely.get_parts(geom):
             for ring in [poly.exterior, *poly.interiors]:

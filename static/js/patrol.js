@@ -39,11 +39,11 @@
     observationLayer.addData({ type: "FeatureCollection", features: list });
     const box = document.getElementById("observations");
     if (!list.length) {
-      box.replaceChildren(el("p", { class: "muted", text: "No other observations on this patrol." }));
+      box.replaceChildren(el("p", { class: "muted", text: _("No other observations on this patrol.") }));
       return;
     }
     const table = el("table", { class: "data" },
-      el("thead", {}, el("tr", {}, ...["Time", "Category", "Attributes", "Snare find"].map((h) => el("th", { text: h })))));
+      el("thead", {}, el("tr", {}, ...[_("Time"), _("Category"), _("Attributes"), _("Snare find")].map((h) => el("th", { text: h })))));
     const body = el("tbody");
     for (const o of list) {
       const op = o.properties;
@@ -67,35 +67,35 @@
     const route = doc.features[0];
     const p = route.properties;
     const deleted = Boolean(p.deleted_at);
-    status.textContent = deleted ? `Deleted (revision ${p.revision}).` : `Revision ${p.revision}.`;
+    status.textContent = deleted ? _("Deleted (revision {revision}).", { revision: p.revision }) : _("Revision {revision}.", { revision: p.revision });
     document.getElementById("deleted-notice").hidden = !deleted;
     document.getElementById("delete-section").hidden = deleted;
     if (deleted) {
       const last = (doc.audit || []).filter((e) => e.action === "delete").pop();
       document.getElementById("deleted-text").textContent = last
-        ? `${last.sentence} It is in no list or figure; it stays stored.`
-        : "It is in no list or figure; it stays stored.";
+        ? _("{sentence} It is in no list or figure; it stays stored.", { sentence: last.sentence })
+        : _("It is in no list or figure; it stays stored.");
     }
     layer.clearLayers();
     layer.addData(doc);
     map.fitBounds(layer.getBounds(), { maxZoom: 15 });
     const f = doc.figures;
     const table = el("table", { class: "data" },
-      el("thead", {}, el("tr", {}, ...["Zone", "Effort km", "Effort h", "Finds", "Snares found", "Snares removed"].map((h) => el("th", { text: h })))));
+      el("thead", {}, el("tr", {}, ...[_("Zone"), _("Effort, km"), _("Effort, h"), _("Finds"), _("Snares found"), _("Snares removed")].map((h) => el("th", { text: h })))));
     const body = el("tbody");
     for (const z of f.zones) {
       body.append(el("tr", {}, ...[z.zone ? `${z.zone} ${z.name}` : z.name, fmt(z.effort_km, 2), fmt(z.effort_h, 2), z.finds, z.snares_found, z.snares_removed].map((v) => el("td", { text: String(v) }))));
     }
     table.append(body);
     document.getElementById("figures").replaceChildren(
-      el("p", { text: `${fmt(f.distance_km, 2)} km in ${fmt(f.duration_h, 2)} h by ${p.transport}; leader ${p.leader || "–"}; ${f.snares_found} snares found, ${f.snares_removed} removed.` }), table);
+      el("p", { text: _("{n} km in {n2} h by {transport}; leader {n3}; {snares_found} snares found, {snares_removed} removed.", { n: fmt(f.distance_km, 2), n2: fmt(f.duration_h, 2), transport: label("Transport", p.transport), n3: p.leader || "–", snares_found: f.snares_found, snares_removed: f.snares_removed }) }), table);
 
     const finds = document.getElementById("finds");
     finds.replaceChildren();
     doc.features.slice(1).forEach((find, k) => {
       const fp = find.properties;
       const card = el("form", { class: "card", "data-find": find.id });
-      card.append(el("p", { text: `Find ${k + 1}, found ${localTime(fp.found_at)} · zone ${fp.zone || "–"}` }));
+      card.append(el("p", { text: _("Find {n}, found {n2} · zone {n3}", { n: k + 1, n2: localTime(fp.found_at), n3: fp.zone || "–" }) }));
       for (const name of ["type", "count", "state", "action", "species"]) {
         const fieldId = `find-${k}-${name}`;
         card.append(el("label", { for: fieldId, text: name[0].toUpperCase() + name.slice(1) }));
@@ -109,13 +109,13 @@
         input.value = fp[name] ?? "";
         card.append(input, el("p", { class: "field-error", "data-error-for": name }));
       }
-      card.append(el("button", { type: "submit", text: "Save correction" }));
+      card.append(el("button", { type: "submit", text: _("Save correction") }));
       // A deleted patrol is restored before it is corrected (the API says so too).
       if (p.deleted_at) card.querySelectorAll("input, select, button").forEach((c) => { c.disabled = true; });
       card.addEventListener("submit", (event) => { event.preventDefault(); correct(find.id, card); });
       finds.append(card);
     });
-    if (doc.features.length === 1) finds.append(el("p", { class: "muted", text: "No snares found on this patrol." }));
+    if (doc.features.length === 1) finds.append(el("p", { class: "muted", text: _("No snares found on this patrol.") }));
 
     renderObservations();
 
@@ -139,7 +139,7 @@
     const body = await response.json();
     if (response.ok) {
       await load();
-      status.textContent = `Correction saved: revision ${body.features[0].properties.revision}.`;
+      status.textContent = _("Correction saved: revision {n}.", { n: body.features[0].properties.revision });
       return;
     }
     for (const err of body.errors || []) {
@@ -151,12 +151,12 @@
   }
 
   document.getElementById("delete").addEventListener("click", async () => {
-    if (!window.confirm("Delete this patrol? It leaves every figure; the audit trail keeps it.")) return;
+    if (!window.confirm(_("Delete this patrol? It leaves every figure; the audit trail keeps it."))) return;
     const response = await send("DELETE", `/api/v1/patrols/${id}?revision=${doc.features[0].properties.revision}`);
     const body = await response.json();
     if (!response.ok) { status.textContent = body.detail || body.title; return; }
     await load();
-    status.textContent = `Deleted (revision ${doc.features[0].properties.revision}): restore it below if that was a mistake.`;
+    status.textContent = _("Deleted (revision {n}): restore it below if that was a mistake.", { n: doc.features[0].properties.revision });
     document.getElementById("restore").focus();
   });
 
@@ -165,7 +165,7 @@
     const body = await response.json();
     if (!response.ok) { status.textContent = body.detail || body.title; return; }
     await load();
-    status.textContent = `Restored: revision ${doc.features[0].properties.revision}; the patrol is back in every figure.`;
+    status.textContent = _("Restored: revision {n}; the patrol is back in every figure.", { n: doc.features[0].properties.revision });
     document.getElementById("delete").focus();
   });
 
