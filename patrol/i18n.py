@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -135,7 +136,9 @@ def number(value: float | int | None, digits: int = 0) -> str:
     if value is None:
         return "–"
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=current_language())
+    # Rounded as Python's own formats round the float (2.345 is 2.35 there, not Babel's 2.34).
+    rounded = Decimal(f"{value:.{digits}f}")
+    return format_decimal(rounded, format=pattern, locale=current_language())
 
 
 def percent(value: float | None, digits: int = 1) -> str:

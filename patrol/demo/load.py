@@ -50,6 +50,8 @@ def _ensure_users(session: so.Session) -> None:
                 session, username, role, password, unit, None if unit else [DEMO_SLUG]
             )
         user.demo = True  # its password and token are published: refused in production
+        if role == "ranger" and user.language is None:
+            user.language = "ru"  # the demo park's rangers read Russian (issue 12)
         digest = auth.hash_token(token)
         if session.scalar(sa.select(ApiToken.id).where(ApiToken.token_hash == digest)) is None:
             session.add(ApiToken(user=user, token_hash=digest, prefix=token[:12], name="demo"))
@@ -79,6 +81,7 @@ def load_demo(
             timezone="Asia/Vladivostok",
             synthetic=True,
         )
+        area.default_language = "ru"  # the demo park is in Primorye: its pages speak Russian
         session.commit()
         areas.replace_zones(session, area, (data / "zones.geojson").read_bytes())
         areas.import_units(session, area, (data / "units.geojson").read_bytes())

@@ -25,6 +25,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from patrol.config import demo_allowed
 from patrol.db import get_session
@@ -35,6 +36,7 @@ from patrol.errors import (
     TooManyRequests,
     ValidationFailed,
 )
+from patrol.i18n import date_text
 from patrol.services import annual_report as annual_report_service
 from patrol.services import areas, auth, exports, periods, units
 from patrol.services import risk as risk_service
@@ -229,7 +231,11 @@ def unit_briefing(code: str) -> ResponseReturnValue:
         route.cells,
         route.base_xy,
         route.stops_xy,
-        f"{unit.code} day route, {route.day.isoformat()}: cells shaded by expected snares",
+        gettext(
+            "%(unit)s day route, %(day)s: cells shaded by expected snares",
+            unit=unit.code,
+            day=date_text(route.day),
+        ),
     )
     return render_template("briefing.html", r=route, unit=unit, chart=chart)
 
@@ -246,7 +252,7 @@ def exports_page() -> ResponseReturnValue:
         years=years,
         default_year=periods.default_year(session, area),
         today=periods.local_today(area),
-        chart=report_charts.trend_chart(years),
+        chart=report_charts.trend_chart(years, area),
     )
 
 

@@ -59,7 +59,8 @@ def _catalog_script(lang: str) -> tuple[str, str]:
     dump = {"ensure_ascii": False, "sort_keys": True}
     body = (
         f"window.PATROL_MESSAGES = {json.dumps(i18n.js_catalog(lang), **dump)};\n"
-        f"window.PATROL_LABELS = {json.dumps(labels_for(lang), **dump)};\n"
+        # (in the vocabularies' own order: the pages list the values as patrol/vocabulary.py does)
+        f"window.PATROL_LABELS = {json.dumps(labels_for(lang), ensure_ascii=False)};\n"
     )
     return body, hashlib.sha256(body.encode()).hexdigest()[:16]
 

@@ -7,7 +7,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import shapely
+from babel.numbers import format_decimal
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
+
+from patrol.i18n import current_language, number
 
 __all__ = ["Classes", "cell_map", "route_map", "scale_bar", "zone_map"]
 
@@ -22,9 +26,14 @@ def scale_bar(width_m: float, scale: float, x: float, y: float) -> str:
     power = 10 ** np.floor(np.log10(max(target, 1.0)))
     length = max(m * power for m in (1, 2, 5) if m * power <= target * 1.0001)
     px = length * scale
-    text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    text = (
+        gettext("%(n)s km", n=f"{length / 1000:g}")
+        if length >= 1000
+        else gettext("%(n)s m", n=f"{length:g}")
+    )
+    name = gettext("Scale bar: %(n)s", n=text)
     return (
-        f'<g class="scalebar" aria-label="Scale bar: {text}">'
+        f'<g class="scalebar" aria-label="{escape(name)}">'
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{px / 2:.1f}" height="5" fill="#333"/>'
         f'<rect x="{x + px / 2:.1f}" y="{y:.1f}" width="{px / 2:.1f}" height="5" fill="#fff" '
         f'stroke="#333"/><text x="{x:.1f}" y="{y + 17:.1f}">0</text>'
@@ -33,8 +42,9 @@ def scale_bar(width_m: float, scale: float, x: float, y: float) -> str:
 
 
 def _north(x: float, y: float) -> str:
+    name = gettext("North is up")
     return (
-        f'<g class="north" aria-label="North is up"><path d="M{x:.1f},{y:.1f} l6,16 l-6,-4 '
+        f'<g class="north" aria-label="{escape(name)}"><path d="M{x:.1f},{y:.1f} l6,16 l-6,-4 '
         f'l-6,4 Z" fill="#333"/><text x="{x:.1f}" y="{y + 28:.1f}" text-anchor="middle">N'
         "</text></g>"
     )
@@ -84,6 +94,12 @@ def _wrap(text: str, chars: int = 32) -> list[str]:
     return lines
 
 
+def _sig(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, in the reader's conventions (``1,5``)."""
+    rounded = float(f"{value:.{digits}g}")
+    return format_decimal(rounded, format="#,##0.######", locale=current_language())
+
+
 def _legend(
     classes: Classes,
     x: float,
@@ -108,16 +124,17 @@ def _legend(
     # As many significant digits as it takes for the classes' ranges to read differently.
     for digits in range(2, 4):
         texts = [
-            f"{lo:,.{digits}g}"
+            _sig(lo, digits)
             if f"{lo:.{digits}g}" == f"{hi:.{digits}g}"
-            else f"{lo:,.{digits}g} – {hi:,.{digits}g}"
+            # (comparing the plain forms: the reader's forms differ only in separators)
+            else f"{_sig(lo, digits)} – {_sig(hi, digits)}"
             for _, lo, hi in ranges
         ]
         if len(set(texts)) == len(texts):
             break
     rows = [(PALETTE[i], text) for (i, _, _), text in zip(ranges, texts, strict=True)]
     if unknown:
-        rows.append((UNKNOWN, unknown))
+        rows.append((UNKNOWN, str(unknown)))
     for fill, text in rows:
         y += 20
         parts.append(
@@ -136,7 +153,7 @@ def zone_map(
     title: str,
     width: int = 640,  # without a key beside it; with one, the map's side is MAP_BOX
     legend_title: str = "",
-    unknown: str = "no effort",
+    unknown: str = lazy_gettext("no effort"),
 ) -> Markup:
     """Zones (metric polygons) shaded in five classes of ``values`` and labelled, with a key
     (its title, the classes, grey for no value), a scale bar and north arrow: it reads on
@@ -171,7 +188,7 @@ def zone_map(
         c = geom.representative_point()
         parts.append(
             f'<path d="{path(geom)}" fill="{colour(value)}" class="zone">'
-            f"<title>{escape(label)}: {'–' if value is None else f'{value:.2f}'}"
+            f"<title>{escape(label)}: {number(value, 2)}"
             f"</title></path>"
         )
         parts.append(
@@ -190,7 +207,7 @@ def cell_map(
     title: str,
     width: int = 560,
     legend_title: str = "",
-    unknown: str = "not known",
+    unknown: str = lazy_gettext("not known"),
 ) -> Markup:
     """Grid cells (metric squares: lower-left x, y, side, value) shaded in five classes of
     their value; a NaN value (unknown, or suppressed) is grey. With a key and a scale bar."""
@@ -264,9 +281,10 @@ def route_map(
             + '"/>'
         )
         bx, by = px(*base_xy)
+        base = gettext("base")
         parts.append(
             f'<rect x="{bx - 5:.1f}" y="{by - 5:.1f}" width="10" height="10" fill="#000"/>'
-            f'<text x="{bx + 8:.1f}" y="{by - 6:.1f}" class="label">base</text>'
+            f'<text x="{bx + 8:.1f}" y="{by - 6:.1f}" class="label">{escape(base)}</text>'
         )
     for k, p in enumerate(stops_xy, start=1):
         x, y = px(*p)
@@ -284,7 +302,7 @@ def route_map(
             parts.append(
                 f'<rect x="{x}" y="{height + 6}" width="14" height="12" fill="{fill}" '
                 f'stroke="#333"/><text x="{x + 18}" y="{height + 16}">'
-                f"{edges[i]:.2g}–{edges[i + 1]:.2g}</text>"
+                f"{_sig(edges[i], 2)}–{_sig(edges[i + 1], 2)}</text>"
             )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -19,6 +19,17 @@ function label(kind, value) {
   return ((window.PATROL_LABELS || {})[kind] || {})[value] || String(value ?? "");
 }
 
+// Leaflet's own words (zoom buttons, its credit) in the page's language.
+if (window.L) {
+  L.Control.Zoom.prototype.options.zoomInTitle = _("Zoom in");
+  L.Control.Zoom.prototype.options.zoomOutTitle = _("Zoom out");
+  const credit = document.createElement("a");
+  credit.href = "https://leafletjs.com";
+  credit.title = _("A JavaScript library for interactive maps");
+  credit.textContent = "Leaflet";
+  L.Control.Attribution.prototype.options.prefix = credit.outerHTML;
+}
+
 const patrol = (() => {
   function csrfToken() {
     const meta = document.querySelector('meta[name="csrf-token"]');

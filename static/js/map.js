@@ -86,6 +86,7 @@
     Object.fromEntries(Object.entries(OVERLAYS).map(([k, label]) => [label, layers[k]])),
     { collapsed: phone }).addTo(map);
   control.getContainer().setAttribute("aria-label", _("Map layers"));
+  control.getContainer().querySelector(".leaflet-control-layers-toggle")?.setAttribute("title", _("Layers"));
 
   // The legend folds away (a phone needs the map), but always prints whole.
   const legend = L.control({ position: "bottomright" });
@@ -458,7 +459,8 @@
         layer.bindPopup(() => zonePopup(f.properties));
         layer.bindTooltip(`${f.properties.zone} ${f.properties.name}`, { sticky: true });
         const rate = f.properties.eb_rate_per_100km;
-        keyboardReachable(layer, _("Zone {zone} {name}: {rate}", { zone: f.properties.zone, name: f.properties.name, rate: rate === null ? _("no patrols") : _("{n} snares per 100 km", { n: fmt(rate, 2) }) }));
+        const rateText = rate === null ? _("no patrols") : _("{n} snares per 100 km", { n: fmt(rate, 2) });
+        keyboardReachable(layer, _("Zone {zone} {name}: {rate}", { zone: f.properties.zone, name: f.properties.name, rate: rateText }));
       },
     }));
     drawLegend(breaks);

@@ -395,7 +395,8 @@
   function gpsProblem(err) {
     if (err.code === 1) return _("GPS access is refused for this page: allow location for this site in the browser's settings, or draw the route on the map.");
     if (err.code === 3) return _("GPS: no position in time (under trees or indoors?). Try again in the open.");
-    return _("GPS: no position ({n}).", { n: err.message || _("the device gave no reason") });
+    const reason = err.message || _("the device gave no reason");
+    return _("GPS: no position ({reason}).", { reason });
   }
 
   const recordButton = document.getElementById("record");

@@ -4,6 +4,7 @@ the scripts' catalog and formats follow it."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -235,3 +236,17 @@ def test_formats_follow_the_language(app):
     with app.test_request_context():
         assert i18n.number(12345.5, 1) == "12,345.5"
         assert i18n.month_names()[0] == "Jan"
+
+
+def test_every_script_message_reaches_the_catalog():
+    """pybabel's JavaScript reader skips a _() nested in another's arguments: every _("...")
+    of the scripts must still be in the catalog (or the page shows it in English)."""
+    entries = {m.id for m in catalog("ru") if m.id}
+    literal = re.compile(r'\b_\("((?:[^"\\]|\\.)*)"')
+    missing = []
+    for path in sorted((ROOT / "static" / "js").glob("*.js")):
+        for text in literal.findall(path.read_text()):
+            message = json.loads(f'"{text}"')  # a JS string's escapes are JSON's here
+            if message not in entries:
+                missing.append((path.name, message))
+    assert missing == []
