@@ -67,7 +67,19 @@ def visible_text(page) -> str:
 def walk(browser, server, pages, locale: str, viewport: dict = DESKTOP):  # noqa: F811
     """(who, path, text) of every page each role opens, in a browser speaking ``locale``."""
     found = []
-    for who, paths in {None: ["/", "/login"], **pages}.items():
+    every = {
+        None: ["/", "/login"],
+        **pages,
+        "ranger1": [*pages["ranger1"], pages["coord"][0], "/units/T-01/briefing?date=2026-03-21"],
+        # (an admin sees two areas: the map and the exports are asked for the test area's)
+        "admin": [
+            p.replace("/map?", "/map?area=test-area&").replace(
+                "/exports", "/exports?area=test-area"
+            )
+            for p in pages["coord"]
+        ],
+    }
+    for who, paths in every.items():
         context = browser.new_context(viewport=viewport, base_url=server, locale=locale)
         page = context.new_page()
         errors: list[str] = []
@@ -160,13 +172,14 @@ def test_the_switch_works_in_the_browser_and_offline_form_keeps_it(browser, serv
     page.fill("#password", PASSWORD)
     page.click("form.stack button[type=submit]")
     page.wait_for_url("**/report")
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
-    page.reload()
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now controlled by the service worker
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.wait_for_load_state("networkidle")
     context.set_offline(True)
-    page.reload()
+    page.reload()  # offline: the page and the Russian catalog from the caches
     assert page.inner_text("#save") == "Сохранить и отправить"
-    assert page.evaluate("_('Waiting for a connection')") == "Ждёт связи"
+    assert page.evaluate("() => _('Waiting for a connection')") == "Ждёт связи"
     page.click("#save")  # no route: the problem is said in Russian, offline
     assert "маршрут" in page.inner_text("[data-error-for=route]").lower()
     context.close()
