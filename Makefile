@@ -16,13 +16,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,serve]'
 	$(MAKE) --no-print-directory vendor-js
-	$(MAKE) --no-print-directory translations
 	touch $@
 
 # The pages' languages (docs/i18n.md): `make extract` gathers every message into
 # translations/messages.pot and merges it into each language's .po; `make translations`
 # compiles the .po files into the .mo files the service reads (at install; never committed).
-translations: | $(BIN)/activate
+translations: | $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d translations
 
 extract: | $(BIN)/activate
@@ -45,21 +44,21 @@ vendor-js: | $(BIN)/activate
 	done
 
 # The environment only: .venv with patrol (editable) and its test and serve extras.
-install: $(VENV)/.installed
+install: $(VENV)/.installed translations
 venv: install
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed translations
 	PATROL_ENV=development $(BIN)/patrol demo
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
 	PATROL_ENV=development $(BIN)/patrol serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 # `make test` in a clone of HEAD with nothing beside it (no ../shared), borrowing this venv.
-fresh-clone-test: $(VENV)/.installed
+fresh-clone-test: $(VENV)/.installed translations
 	REUSE_VENV=$(VENV) bash tests/fresh_clone.sh
 
 lint: $(VENV)/.installed
