@@ -106,7 +106,7 @@ def labels_for(lang: str) -> dict[str, dict[str, str]]:
 
 def long_day(day: date) -> str:
     """``30 November 2026`` / ``30 ноября 2026 г.``: unambiguous on paper in any country."""
-    return format_date(day, "long", locale=current_language())
+    return format_date(day, "d MMMM y", locale=current_language())
 
 
 def year_text(

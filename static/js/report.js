@@ -575,7 +575,9 @@
     if (e.id === reportId && e.state !== "sent") item.append(el("p", { class: "muted", text: _("Open in the form above.") }));
     if (e.note) item.append(el("p", { class: "note", text: plain(e.note) }));
     const tried = e.tried
-      ? (e.tries ? _("Last tried {time} (tries: {tries}).", { time: showTime(e.tried), tries: e.tries }) : _("Last tried {time}.", { time: showTime(e.tried) }))
+      ? (e.tries === 1 ? _("Last tried {time} (1 time).", { time: showTime(e.tried) })
+        : e.tries ? _("Last tried {time} ({tries} times).", { time: showTime(e.tried), tries: e.tries })
+          : _("Last tried {time}.", { time: showTime(e.tried) }))
       : _("Saved {time}.", { time: showTime(e.created) });
     if (e.state !== "sent") item.append(el("p", { class: "muted", text: tried }));
     if (e.state === "rejected" && (e.errors || []).length) {
