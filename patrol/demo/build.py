@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -54,7 +55,7 @@ def in_russian(doc: dict, kind: str) -> dict:
     return doc
 
 
-def truth_cells(area) -> list[tuple[int, int, float, float, float]]:
+def truth_cells(area: Any) -> list[tuple[int, int, float, float, float]]:
     """True snare density per 1 km cell of the area's grid (cell centre, snares per km2)."""
     grid = Grid.covering(shapely.bounds(area.boundary), CELL_M)
     ix, iy = grid.cells_covering(area.boundary)

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from patrol.i18n import current_language, number
 
 # The maps live in patrol.web.maps; the pages know them as charts.*.
-from patrol.web.maps import cell_map, route_map, zone_map
+from patrol.web.maps import cell_map, route_map, svg_open, zone_map
 
 __all__ = ["bar_line_chart", "cell_map", "hbar_chart", "nice_ticks", "route_map", "zone_map"]
 
@@ -70,11 +70,7 @@ def bar_line_chart(
     lticks = nice_ticks(max(known_line, default=0))
     bmax, lmax = bticks[-1], lticks[-1]
     step = w / n
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{escape(title)}" class="chart">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = svg_open(width, height, title)
     for t in bticks:  # gridlines on the left axis's ticks
         y = top + h - h * t / bmax
         parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
@@ -102,6 +98,24 @@ def bar_line_chart(
         parts.append(
             f'<text x="{cx:.1f}" y="{top + h + 16}" text-anchor="middle">{escape(label)}</text>'
         )
+    parts += _line(labels, line, line_name, (left, top, h, step), lmax)
+    parts.append(_key(bar_name, line_name, left))
+    if note:
+        parts.append(f'<text x="{left}" y="{height - 6}" class="note">{escape(note)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _line(
+    labels: Sequence[str],
+    line: Sequence[float | None],
+    line_name: str,
+    frame: tuple[float, float, float, float],
+    lmax: float,
+) -> list[str]:
+    """The right axis's line, broken where a value is missing, and a dot per value."""
+    left, top, h, step = frame
+    parts: list[str] = []
     runs: list[list[str]] = [[]]
     for i, v in enumerate(line):
         if v is None:
@@ -119,18 +133,19 @@ def bar_line_chart(
             f' r="3" class="dot"><title>{escape(labels[i])}: {_num(round(v, 1))} '
             f"{escape(line_name)}</title></circle>"
         )
+    return parts
+
+
+def _key(bar_name: str, line_name: str, left: float) -> str:
+    """Which axis is which, above the chart, in the reader's words."""
     left_key = gettext("%(name)s (left axis)", name=bar_name)
     right_key = gettext("%(name)s (right axis)", name=line_name)
-    parts.append(
+    return (
         f'<rect x="{left}" y="6" width="10" height="10" class="bar"/>'
         f'<text x="{left + 14}" y="15">{escape(left_key)}</text>'
         f'<line x1="{left + 230}" x2="{left + 250}" y1="11" y2="11" class="line"/>'
         f'<text x="{left + 254}" y="15">{escape(right_key)}</text>'
     )
-    if note:
-        parts.append(f'<text x="{left}" y="{height - 6}" class="note">{escape(note)}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
 
 
 def hbar_chart(
@@ -142,11 +157,7 @@ def hbar_chart(
     known = [v for v in values if v is not None]
     vmax = max(known) if known and max(known) > 0 else 1.0
     w = width - left - right
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{escape(title)}" class="chart">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = svg_open(width, height, title)
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 6 + i * row
         parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>')

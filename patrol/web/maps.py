@@ -3,7 +3,7 @@ a key beside the map with a scale bar, north up; no script, so they print as dra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import shapely
@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from patrol.i18n import current_language, number
 
-__all__ = ["Classes", "cell_map", "route_map", "scale_bar", "zone_map"]
+__all__ = ["Classes", "cell_map", "route_map", "scale_bar", "svg_open", "zone_map"]
 
 PALETTE = ["#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"]
 UNKNOWN = "#eeeeee"
@@ -92,6 +92,15 @@ def _wrap(text: str, chars: int = 32) -> list[str]:
         else:
             lines[-1] = f"{lines[-1]} {word}".strip()
     return lines
+
+
+def svg_open(width: float, height: float, title: str, kind: str = "") -> list[str]:
+    """An SVG figure's opening: its box, and its title for screen readers and tooltips."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" class="{" ".join(("chart", kind)).strip()}">',
+        f"<title>{escape(title)}</title>",
+    ]
 
 
 def _sig(value: float, digits: int) -> str:
@@ -179,11 +188,7 @@ def zone_map(
                 out.append(f"M{pts}Z")
         return " ".join(out)
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {max(height, key_h)}" '
-        f'role="img" aria-label="{escape(title)}" class="chart zonemap">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = svg_open(width, max(height, key_h), title, "zonemap")
     for geom, label, value in zip(zones_m, labels, values, strict=True):
         c = geom.representative_point()
         parts.append(
@@ -253,12 +258,7 @@ def route_map(
     def px(x: float, y: float) -> tuple[float, float]:
         return 10 + (x - minx) * scale, 10 + (maxy - y) * scale
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {width} {max(height, key_h) if legend_title else height + 30}" '
-        f'role="img" aria-label="{escape(title)}" class="chart {kind}">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = svg_open(width, max(height, key_h) if legend_title else height + 30, title, kind)
     for x0, y0, side, value in cells:
         if legend_title:
             fill = classes.colour(value)
@@ -273,6 +273,20 @@ def route_map(
             f'<rect x="{left:.1f}" y="{top:.1f}" width="{side * scale:.1f}" '
             f'height="{side * scale:.1f}" fill="{fill}" stroke="#fff" stroke-width="0.3"/>'
         )
+    parts += _route_marks(base_xy, stops_xy, px)
+    parts += key if legend_title else _bottom_key(known, breaks, height)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _route_marks(
+    base_xy: tuple[float, float] | None,
+    stops_xy: Sequence[tuple[float, float]],
+    px: Callable[[float, float], tuple[float, float]],
+) -> list[str]:
+    """The day's route from the base through the stops and back, the base named and the stops
+    numbered in walking order."""
+    parts = []
     if base_xy is not None:
         path = [px(*base_xy), *(px(*p) for p in stops_xy), px(*base_xy)]
         parts.append(
@@ -293,16 +307,18 @@ def route_map(
             f'stroke-width="2"/><text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" '
             f'class="label">{k}</text>'
         )
-    if legend_title:
-        parts += key
-    else:
-        edges = [known[0], *breaks, known[-1]] if known else []
-        for i, fill in enumerate(PALETTE if known else []):
-            x = 10 + i * 105
-            parts.append(
-                f'<rect x="{x}" y="{height + 6}" width="14" height="12" fill="{fill}" '
-                f'stroke="#333"/><text x="{x + 18}" y="{height + 16}">'
-                f"{_sig(edges[i], 2)}–{_sig(edges[i + 1], 2)}</text>"
-            )
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return parts
+
+
+def _bottom_key(known: list[float], breaks: list[float], height: int) -> list[str]:
+    """The five classes' ranges under a map that has no key beside it."""
+    parts = []
+    edges = [known[0], *breaks, known[-1]] if known else []
+    for i, fill in enumerate(PALETTE if known else []):
+        x = 10 + i * 105
+        parts.append(
+            f'<rect x="{x}" y="{height + 6}" width="14" height="12" fill="{fill}" '
+            f'stroke="#333"/><text x="{x + 18}" y="{height + 16}">'
+            f"{_sig(edges[i], 2)}–{_sig(edges[i + 1], 2)}</text>"
+        )
+    return parts
