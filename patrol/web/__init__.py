@@ -41,16 +41,18 @@ from patrol.services import annual_report as annual_report_service
 from patrol.services import areas, auth, exports, periods, units
 from patrol.services import risk as risk_service
 from patrol.services.queries import get_patrol
+from patrol.vocabulary import Role
 from patrol.web import charts, report_charts
+from patrol.web.labels import label
 
 bp = Blueprint("web", __name__)
 
 # Where each role starts after signing in.
 LANDING = {
-    "ranger": "web.report",
-    "coordinator": "web.map_page",
-    "admin": "web.map_page",
-    "ngo": "web.exports_page",
+    Role.RANGER: "web.report",
+    Role.COORDINATOR: "web.map_page",
+    Role.ADMIN: "web.map_page",
+    Role.NGO: "web.exports_page",
 }
 VENDOR = {
     "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
@@ -92,8 +94,13 @@ def page_for(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
             if me.role not in roles:
                 raise Forbidden(
-                    f"This page is for the {', '.join(roles)} role(s); you are "
-                    f"signed in as {me.username} ({me.role})."
+                    gettext(
+                        "This page is for the %(roles)s role(s); you are signed in as "
+                        "%(user)s (%(role)s).",
+                        roles=", ".join(label(Role, r) for r in roles),
+                        user=me.username,
+                        role=label(Role, me.role),
+                    )
                 )
             return view(*args, **kwargs)
 
@@ -159,7 +166,7 @@ def logout() -> ResponseReturnValue:
 
 
 @bp.get("/map")
-@page_for("coordinator", "admin", "ranger")
+@page_for(Role.COORDINATOR, Role.ADMIN, Role.RANGER)
 def map_page() -> ResponseReturnValue:
     session, me = get_session(), current_user()
     area_list = areas.callers_areas(session, me)
@@ -170,13 +177,13 @@ def map_page() -> ResponseReturnValue:
 
 
 @bp.get("/report")
-@page_for("ranger", "coordinator", "admin")
+@page_for(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
 def report() -> ResponseReturnValue:
     return render_template("report.html", units=units.active_units(get_session(), current_user()))
 
 
 @bp.get("/patrols/<patrol_id>")
-@page_for("coordinator", "admin")
+@page_for(Role.COORDINATOR, Role.ADMIN)
 def patrol_page(patrol_id: str) -> ResponseReturnValue:
     """One patrol; an id that names none of the caller's patrols is a 404 page."""
     patrol = get_patrol(get_session(), current_user(), patrol_id, include_deleted=True)
@@ -184,7 +191,7 @@ def patrol_page(patrol_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/reports/annual")
-@page_for("ngo", "coordinator", "admin")
+@page_for(Role.NGO, Role.COORDINATOR, Role.ADMIN)
 def annual_report_default() -> ResponseReturnValue:
     """The annual report of the last complete year with patrols."""
     session = get_session()
@@ -196,7 +203,7 @@ def annual_report_default() -> ResponseReturnValue:
 
 
 @bp.get("/reports/annual/<int:year>")
-@page_for("ngo", "coordinator", "admin")
+@page_for(Role.NGO, Role.COORDINATOR, Role.ADMIN)
 def annual_report(year: int) -> ResponseReturnValue:
     """The printable annual report (A4): headline figures, charts, zone map, hotspots."""
     session = get_session()
@@ -213,7 +220,7 @@ def methods() -> ResponseReturnValue:
 
 
 @bp.get("/units/<code>/briefing")
-@page_for("ranger", "coordinator", "admin")
+@page_for(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
 def unit_briefing(code: str) -> ResponseReturnValue:
     """One printable A4 page per unit and day: the route's map, and each target with its
     expected snares and when it was last patrolled."""
@@ -241,7 +248,7 @@ def unit_briefing(code: str) -> ResponseReturnValue:
 
 
 @bp.get("/exports")
-@page_for("ngo", "coordinator", "admin")
+@page_for(Role.NGO, Role.COORDINATOR, Role.ADMIN)
 def exports_page() -> ResponseReturnValue:
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
