@@ -42,7 +42,7 @@ LABELS: dict[type[StrEnum], dict[str, Any]] = {
         Role.RANGER: _("ranger"),
         Role.COORDINATOR: _("coordinator"),
         Role.NGO: _("NGO"),
-        Role.ADMIN: _("administrator"),
+        Role.ADMIN: _("admin"),
     },
     Transport: {
         Transport.FOOT: _("On foot"),
