@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install venv run test fresh-clone-test lint format bench demo-data clean vendor-js
+.PHONY: install venv run test fresh-clone-test lint format bench demo-data clean vendor-js \
+	translations extract
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +17,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test,serve]'
 	$(MAKE) --no-print-directory vendor-js
 	touch $@
+
+# The pages' languages (docs/i18n.md): `make extract` gathers every message into
+# translations/messages.pot and merges it into each language's .po; `make translations`
+# compiles the .po files into the .mo files the service reads (at install; never committed).
+translations: | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d translations
+
+extract: | $(BIN)/activate
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k lazy_gettext -k ngettext:1,2 --no-location \
+	  --sort-output -o translations/messages.pot patrol templates static/js
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 # Front-end code from the npm registry that PyPI has no package of, unpacked beside the venv's
 # Python packages (patrol_vendor/NAME), where /vendor/NAME/ serves it: protomaps-leaflet draws
@@ -32,21 +44,21 @@ vendor-js: | $(BIN)/activate
 	done
 
 # The environment only: .venv with patrol (editable) and its test and serve extras.
-install: $(VENV)/.installed
+install: $(VENV)/.installed translations
 venv: install
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed translations
 	PATROL_ENV=development $(BIN)/patrol demo
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
 	PATROL_ENV=development $(BIN)/patrol serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 # `make test` in a clone of HEAD with nothing beside it (no ../shared), borrowing this venv.
-fresh-clone-test: $(VENV)/.installed
+fresh-clone-test: $(VENV)/.installed translations
 	REUSE_VENV=$(VENV) bash tests/fresh_clone.sh
 
 lint: $(VENV)/.installed

@@ -50,10 +50,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
     app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] not in ("development", "testing")
 
-    from patrol import cli, db, http, wire
+    from patrol import cli, db, http, i18n, wire
     from patrol.api import bp as api_bp
     from patrol.ogc import bp as ogc_bp
     from patrol.web import bp as web_bp
+    from patrol.web import language
 
     db.init_app(app)
     http.init_app(app)
@@ -62,6 +63,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(ogc_bp)
     app.register_blueprint(web_bp)
+    i18n.init_app(app)  # the pages' language (Flask-Babel over translations/)
+    language.init_app(app)  # the switch and the scripts' catalogs
     # Forms carry a CSRF token; the API checks the header itself for session callers
     # (bearer-token clients need none: no browser sends their token on its own).
     csrf = CSRFProtect(app)

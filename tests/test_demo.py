@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from shapely.geometry import shape
 
 from patrol.demo.area import build_area
-from patrol.demo.build import AREA_SEED, DATA, truth_cells
+from patrol.demo.build import AREA_SEED, DATA, in_russian, truth_cells
 from patrol.demo.load import DEMO_SLUG, load_demo
 from patrol.demo.simulate import SimulationSettings, simulate_patrols
 from patrol.geo.projection import GEOD
@@ -23,6 +24,7 @@ from patrol.store.models import (
     EffortZone,
     Patrol,
     SnareFind,
+    User,
     Zone,
 )
 
@@ -30,10 +32,10 @@ from patrol.store.models import (
 def test_data_files_match_the_generator():
     area = build_area(AREA_SEED)
     assert json.loads((DATA / "zones.geojson").read_text()) == json.loads(
-        json.dumps(area.zones_geojson())
+        json.dumps(in_russian(area.zones_geojson(), "zones"))
     )
     assert json.loads((DATA / "units.geojson").read_text()) == json.loads(
-        json.dumps(area.units_geojson())
+        json.dumps(in_russian(area.units_geojson(), "units"))
     )
     assert json.loads((DATA / "roads.geojson").read_text()) == json.loads(
         json.dumps(area.roads_geojson())
@@ -81,6 +83,12 @@ def test_load_demo_is_idempotent(app, session):
         assert not second.created_area and second.patrols_created == 0
     area = session.scalar(sa.select(ConservationArea).where(ConservationArea.slug == DEMO_SLUG))
     assert area.synthetic and area.timezone == "Asia/Vladivostok"
+    # The demo park speaks Russian: its default language, its rangers' preference, its names.
+    assert area.default_language == "ru"
+    rangers = session.scalars(sa.select(User).where(User.role == "ranger")).all()
+    assert rangers and all(u.language == "ru" for u in rangers)
+    names = session.scalars(sa.select(Zone.name)).all()
+    assert all(re.search("[а-яё]", n) for n in names), names
     assert session.scalar(sa.select(sa.func.count()).select_from(Zone)) == 12
     layers = session.execute(
         sa.select(AreaLayer.kind, sa.func.count()).group_by(AreaLayer.kind)

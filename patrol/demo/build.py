@@ -14,9 +14,44 @@ from patrol.demo.area import DemoArea, build_area, truth_rate
 from patrol.geo.grid import Grid
 from patrol.geo.projection import to_wgs84
 
+__all__ = ["DATA", "ZONE_NAMES_RU", "in_russian", "main", "truth_cells"]
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "demo"
 AREA_SEED = 7
 CELL_M = 1000.0
+# The demo park speaks Russian: its zones (named after places of southern Primorye) and its
+# units carry Russian names, with the English transliteration beside them as name_en.
+ZONE_NAMES_RU = {
+    "Kedrovaya": "Кедровая",
+    "Barabash": "Барабаш",
+    "Narva": "Нарва",
+    "Gakkelevka": "Гаккелевка",
+    "Ryazanovka": "Рязановка",
+    "Bezverkhovo": "Безверхово",
+    "Kravtsovka": "Кравцовка",
+    "Filippovka": "Филипповка",
+    "Amba": "Амба",
+    "Sukhaya": "Сухая",
+    "Zolotaya": "Золотая",
+    "Perevalnaya": "Перевальная",
+}
+SYNTHETIC_EN, SYNTHETIC_RU = " (synthetic)", " (синтетическая)"
+
+
+def in_russian(doc: dict, kind: str) -> dict:
+    """The simulator's zones or units document with Russian names (``name``) and the English
+    ones kept as ``name_en``."""
+    for feature in doc["features"]:
+        props = feature["properties"]
+        english = props["name"]
+        if kind == "zones":
+            base = english.removesuffix(SYNTHETIC_EN)
+            russian = ZONE_NAMES_RU[base] + SYNTHETIC_RU
+        else:
+            number = english.removeprefix("Mobile unit ").removesuffix(SYNTHETIC_EN)
+            russian = f"Мобильная группа {number} (синтетическая)"
+        props["name"], props["name_en"] = russian, english
+    return doc
 
 
 def truth_cells(area: DemoArea) -> list[tuple[int, int, float, float, float]]:
@@ -42,8 +77,8 @@ def main(out: Path = DATA) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, doc in (
         ("area.geojson", area.boundary_geojson()),
-        ("zones.geojson", area.zones_geojson()),
-        ("units.geojson", area.units_geojson()),
+        ("zones.geojson", in_russian(area.zones_geojson(), "zones")),
+        ("units.geojson", in_russian(area.units_geojson(), "units")),
         ("roads.geojson", area.roads_geojson()),
         ("settlements.geojson", area.settlements_geojson()),
     ):

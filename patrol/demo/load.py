@@ -57,6 +57,8 @@ def _ensure_users(session: so.Session) -> None:
                     session, username, role, password, unit, None if unit else [DEMO_SLUG]
                 )
             user.demo = True  # its password and token are published: refused in production
+            if role == Role.RANGER and user.language is None:
+                user.language = "ru"  # the demo park's rangers read Russian (issue 12)
             digest = auth.hash_token(token)
             if session.scalar(sa.select(ApiToken.id).where(ApiToken.token_hash == digest)) is None:
                 session.add(ApiToken(user=user, token_hash=digest, prefix=token[:12], name="demo"))
@@ -74,6 +76,7 @@ def _create_area(session: so.Session, data: Path) -> ConservationArea:
             timezone="Asia/Vladivostok",
             synthetic=True,
         )
+        area.default_language = "ru"  # the demo park is in Primorye: its pages speak Russian
     areas.replace_zones(session, area, (data / "zones.geojson").read_bytes())
     areas.import_units(session, area, (data / "units.geojson").read_bytes())
     for kind in (LayerKind.ROADS, LayerKind.SETTLEMENTS):

@@ -101,6 +101,9 @@ class ConservationArea(Base):
     # The setting-rate model's settings for this area (None: the defaults, 0.3 and 90 days).
     detection_probability: so.Mapped[float | None]
     snare_life_days: so.Mapped[float | None]
+    # The pages' language for readers with no preference and no Accept-Language match (a
+    # language code with a catalog in translations/; None: English).
+    default_language: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     # WGS84 bounding boxes (here and on zones and patrols) filter without a spatial extension.
     min_lon: so.Mapped[float]
     min_lat: so.Mapped[float]
@@ -185,6 +188,8 @@ class User(Base):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     # Made by the demo loader with a published password and token: never valid in production.
     demo: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # The pages' language this user chose with the language switch (None: not chosen).
+    language: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     unit: so.Mapped[Unit | None] = so.relationship()

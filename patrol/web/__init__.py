@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import xstatic.pkg.leaflet
@@ -21,6 +23,8 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from patrol.config import demo_allowed
 from patrol.db import get_session
@@ -31,21 +35,24 @@ from patrol.errors import (
     TooManyRequests,
     ValidationFailed,
 )
+from patrol.i18n import date_text
 from patrol.principal import signed_in
 from patrol.services import annual_report as annual_report_service
 from patrol.services import areas, auth, exports, periods, units
 from patrol.services import day_route as day_routes
 from patrol.services.queries import get_patrol
+from patrol.vocabulary import Role
 from patrol.web import charts, report_charts
+from patrol.web.labels import label
 
 bp = Blueprint("web", __name__)
 
 # Where each role starts after signing in.
 LANDING = {
-    "ranger": "web.report",
-    "coordinator": "web.map_page",
-    "admin": "web.map_page",
-    "ngo": "web.exports_page",
+    Role.RANGER: "web.report",
+    Role.COORDINATOR: "web.map_page",
+    Role.ADMIN: "web.map_page",
+    Role.NGO: "web.exports_page",
 }
 VENDOR = {
     "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
@@ -64,7 +71,7 @@ def current_user() -> auth.Principal | None:
 
 
 @bp.app_context_processor
-def inject_user():
+def inject_user() -> dict[str, Any]:
     return {
         "me": current_user(),
         "tile_url": current_app.config.get("TILE_URL"),
@@ -72,20 +79,25 @@ def inject_user():
     }
 
 
-def page_for(*roles: str):
+def page_for(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A page for signed-in people with one of ``roles``; others are sent to sign in or told
     plainly that the page is not for their role."""
 
-    def decorate(view):
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
             me = current_user()
             if me is None:
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
             if me.role not in roles:
                 raise Forbidden(
-                    f"This page is for the {', '.join(roles)} role(s); you are "
-                    f"signed in as {me.username} ({me.role})."
+                    gettext(
+                        "This page is for the %(roles)s role(s); you are signed in as "
+                        "%(user)s (%(role)s).",
+                        roles=", ".join(label(Role, r) for r in roles),
+                        user=me.username,
+                        role=label(Role, me.role),
+                    )
                 )
             return view(*args, **kwargs)
 
@@ -105,7 +117,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.get("/")
-def index():
+def index() -> ResponseReturnValue:
     me = current_user()
     if me is not None:
         return redirect(url_for(LANDING[me.role]))
@@ -113,7 +125,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     error = None
     status = 200
     username = ""
@@ -143,7 +155,7 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     # Unsent reports live in the browser's outbox under their author: signing out keeps them.
     auth.end_session(get_session(), session.get("sid"))
     session.clear()
@@ -151,8 +163,8 @@ def logout():
 
 
 @bp.get("/map")
-@page_for("coordinator", "admin", "ranger")
-def map_page():
+@page_for(Role.COORDINATOR, Role.ADMIN, Role.RANGER)
+def map_page() -> ResponseReturnValue:
     session, me = get_session(), current_user()
     area_list = areas.callers_areas(session, me)
     days = {a.slug: periods.area_days(session, a) for a in area_list}
@@ -162,22 +174,22 @@ def map_page():
 
 
 @bp.get("/report")
-@page_for("ranger", "coordinator", "admin")
-def report():
+@page_for(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
+def report() -> ResponseReturnValue:
     return render_template("report.html", units=units.active_units(get_session(), current_user()))
 
 
 @bp.get("/patrols/<patrol_id>")
-@page_for("coordinator", "admin")
-def patrol_page(patrol_id: str):
+@page_for(Role.COORDINATOR, Role.ADMIN)
+def patrol_page(patrol_id: str) -> ResponseReturnValue:
     """One patrol; an id that names none of the caller's patrols is a 404 page."""
     patrol = get_patrol(get_session(), current_user(), patrol_id, include_deleted=True)
     return render_template("patrol.html", patrol=patrol)
 
 
 @bp.get("/reports/annual")
-@page_for("ngo", "coordinator", "admin")
-def annual_report_default():
+@page_for(Role.NGO, Role.COORDINATOR, Role.ADMIN)
+def annual_report_default() -> ResponseReturnValue:
     """The annual report of the last complete year with patrols."""
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
@@ -188,8 +200,8 @@ def annual_report_default():
 
 
 @bp.get("/reports/annual/<int:year>")
-@page_for("ngo", "coordinator", "admin")
-def annual_report(year: int):
+@page_for(Role.NGO, Role.COORDINATOR, Role.ADMIN)
+def annual_report(year: int) -> ResponseReturnValue:
     """The printable annual report (A4): headline figures, charts, zone map, hotspots."""
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
@@ -199,14 +211,14 @@ def annual_report(year: int):
 
 
 @bp.get("/methods")
-def methods():
+def methods() -> ResponseReturnValue:
     """How the figures are made, in plain words: the page the annual report points to."""
     return render_template("methods.html")
 
 
 @bp.get("/units/<code>/briefing")
-@page_for("ranger", "coordinator", "admin")
-def unit_briefing(code: str):
+@page_for(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
+def unit_briefing(code: str) -> ResponseReturnValue:
     """One printable A4 page per unit and day: the route's map, and each target with its
     expected snares and when it was last patrolled."""
     session = get_session()
@@ -223,14 +235,18 @@ def unit_briefing(code: str):
         route.cells,
         route.base_xy,
         route.stops_xy,
-        f"{unit.code} day route, {route.day.isoformat()}: cells shaded by expected snares",
+        gettext(
+            "%(unit)s day route, %(day)s: cells shaded by expected snares",
+            unit=unit.code,
+            day=date_text(route.day),
+        ),
     )
     return render_template("briefing.html", r=route, unit=unit, chart=chart)
 
 
 @bp.get("/exports")
-@page_for("ngo", "coordinator", "admin")
-def exports_page():
+@page_for(Role.NGO, Role.COORDINATOR, Role.ADMIN)
+def exports_page() -> ResponseReturnValue:
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
     years = exports.yearly_totals(session, area)
@@ -239,12 +255,13 @@ def exports_page():
         area=area,
         years=years,
         default_year=periods.default_year(session, area),
-        chart=report_charts.trend_chart(years),
+        today=periods.local_today(area),
+        chart=report_charts.trend_chart(years, area),
     )
 
 
 @bp.get("/vendor/<package>/<path:filename>")
-def vendor(package: str, filename: str):
+def vendor(package: str, filename: str) -> ResponseReturnValue:
     """Front-end libraries, served from the registry packages installed with patrol."""
     if package not in VENDOR:
         abort(404)
@@ -253,7 +270,7 @@ def vendor(package: str, filename: str):
 
 
 @bp.get("/sw.js")
-def service_worker():
+def service_worker() -> ResponseReturnValue:
     """The report form's service worker, at the root so its scope covers the pages."""
     response = send_from_directory(STATIC / "js", "sw.js", max_age=0)
     response.headers["Service-Worker-Allowed"] = "/"

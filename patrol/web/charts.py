@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from babel.numbers import format_decimal
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
+from patrol.i18n import current_language, number
+
 # The maps live in patrol.web.maps; the pages know them as charts.*.
-from patrol.web.maps import cell_map, route_map, zone_map
+from patrol.web.maps import cell_map, route_map, svg_open, zone_map
 
 __all__ = ["bar_line_chart", "cell_map", "hbar_chart", "nice_ticks", "route_map", "zone_map"]
 
@@ -37,10 +41,9 @@ def nice_ticks(vmax: float, count: int = 5, integer: bool = False) -> list[float
 
 
 def _num(v: float) -> str:
-    """A tick label: thousands separated, no more decimals than the value has."""
-    if v == int(v):
-        return f"{v:,.0f}"
-    return f"{v:,.2f}".rstrip("0").rstrip(".")
+    """A tick label in the reader's conventions: thousands separated, no more decimals than the
+    value has (``1,250``, ``0.5``; ``1 250``, ``0,5`` in Russian)."""
+    return format_decimal(round(v, 2), format="#,##0.##", locale=current_language())
 
 
 def bar_line_chart(
@@ -67,11 +70,7 @@ def bar_line_chart(
     lticks = nice_ticks(max(known_line, default=0))
     bmax, lmax = bticks[-1], lticks[-1]
     step = w / n
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{escape(title)}" class="chart">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = svg_open(width, height, title)
     for t in bticks:  # gridlines on the left axis's ticks
         y = top + h - h * t / bmax
         parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
@@ -94,11 +93,29 @@ def bar_line_chart(
         parts.append(
             f'<rect x="{x:.1f}" y="{top + h - bh:.1f}" width="{step * 0.7:.1f}" '
             f'height="{bh:.1f}" class="bar"><title>{escape(label)}: '
-            f"{value:g} {escape(bar_name)}</title></rect>"
+            f"{_num(value)} {escape(bar_name)}</title></rect>"
         )
         parts.append(
             f'<text x="{cx:.1f}" y="{top + h + 16}" text-anchor="middle">{escape(label)}</text>'
         )
+    parts += _line(labels, line, line_name, (left, top, h, step), lmax)
+    parts.append(_key(bar_name, line_name, left))
+    if note:
+        parts.append(f'<text x="{left}" y="{height - 6}" class="note">{escape(note)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _line(
+    labels: Sequence[str],
+    line: Sequence[float | None],
+    line_name: str,
+    frame: tuple[float, float, float, float],
+    lmax: float,
+) -> list[str]:
+    """The right axis's line, broken where a value is missing, and a dot per value."""
+    left, top, h, step = frame
+    parts: list[str] = []
     runs: list[list[str]] = [[]]
     for i, v in enumerate(line):
         if v is None:
@@ -113,19 +130,22 @@ def bar_line_chart(
             continue
         parts.append(
             f'<circle cx="{left + (i + 0.5) * step:.1f}" cy="{top + h - h * v / lmax:.1f}"'
-            f' r="3" class="dot"><title>{escape(labels[i])}: {v:.1f} '
+            f' r="3" class="dot"><title>{escape(labels[i])}: {_num(round(v, 1))} '
             f"{escape(line_name)}</title></circle>"
         )
-    parts.append(
+    return parts
+
+
+def _key(bar_name: str, line_name: str, left: float) -> str:
+    """Which axis is which, above the chart, in the reader's words."""
+    left_key = gettext("%(name)s (left axis)", name=bar_name)
+    right_key = gettext("%(name)s (right axis)", name=line_name)
+    return (
         f'<rect x="{left}" y="6" width="10" height="10" class="bar"/>'
-        f'<text x="{left + 14}" y="15">{escape(bar_name)} (left axis)</text>'
+        f'<text x="{left + 14}" y="15">{escape(left_key)}</text>'
         f'<line x1="{left + 230}" x2="{left + 250}" y1="11" y2="11" class="line"/>'
-        f'<text x="{left + 254}" y="15">{escape(line_name)} (right axis)</text>'
+        f'<text x="{left + 254}" y="15">{escape(right_key)}</text>'
     )
-    if note:
-        parts.append(f'<text x="{left}" y="{height - 6}" class="note">{escape(note)}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
 
 
 def hbar_chart(
@@ -137,11 +157,7 @@ def hbar_chart(
     known = [v for v in values if v is not None]
     vmax = max(known) if known and max(known) > 0 else 1.0
     w = width - left - right
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{escape(title)}" class="chart">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = svg_open(width, height, title)
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 6 + i * row
         parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>')
@@ -152,7 +168,7 @@ def hbar_chart(
         parts.append(
             f'<rect x="{left}" y="{y + 3}" width="{bw:.1f}" height="{row - 6}" '
             f'class="bar"/><text x="{left + bw + 4:.1f}" y="{y + 14}">'
-            f"{value:.2f} {escape(unit)}</text>"
+            f"{number(value, 2)} {escape(unit)}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

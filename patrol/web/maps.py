@@ -3,13 +3,17 @@ a key beside the map with a scale bar, north up; no script, so they print as dra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import shapely
+from babel.numbers import format_decimal
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
 
-__all__ = ["Classes", "cell_map", "route_map", "scale_bar", "zone_map"]
+from patrol.i18n import current_language, number
+
+__all__ = ["Classes", "cell_map", "route_map", "scale_bar", "svg_open", "zone_map"]
 
 PALETTE = ["#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"]
 UNKNOWN = "#eeeeee"
@@ -22,9 +26,14 @@ def scale_bar(width_m: float, scale: float, x: float, y: float) -> str:
     power = 10 ** np.floor(np.log10(max(target, 1.0)))
     length = max(m * power for m in (1, 2, 5) if m * power <= target * 1.0001)
     px = length * scale
-    text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    text = (
+        gettext("%(n)s km", n=f"{length / 1000:g}")
+        if length >= 1000
+        else gettext("%(n)s m", n=f"{length:g}")
+    )
+    name = gettext("Scale bar: %(n)s", n=text)
     return (
-        f'<g class="scalebar" aria-label="Scale bar: {text}">'
+        f'<g class="scalebar" aria-label="{escape(name)}">'
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{px / 2:.1f}" height="5" fill="#333"/>'
         f'<rect x="{x + px / 2:.1f}" y="{y:.1f}" width="{px / 2:.1f}" height="5" fill="#fff" '
         f'stroke="#333"/><text x="{x:.1f}" y="{y + 17:.1f}">0</text>'
@@ -33,8 +42,9 @@ def scale_bar(width_m: float, scale: float, x: float, y: float) -> str:
 
 
 def _north(x: float, y: float) -> str:
+    name = gettext("North is up")
     return (
-        f'<g class="north" aria-label="North is up"><path d="M{x:.1f},{y:.1f} l6,16 l-6,-4 '
+        f'<g class="north" aria-label="{escape(name)}"><path d="M{x:.1f},{y:.1f} l6,16 l-6,-4 '
         f'l-6,4 Z" fill="#333"/><text x="{x:.1f}" y="{y + 28:.1f}" text-anchor="middle">N'
         "</text></g>"
     )
@@ -84,6 +94,21 @@ def _wrap(text: str, chars: int = 32) -> list[str]:
     return lines
 
 
+def svg_open(width: float, height: float, title: str, kind: str = "") -> list[str]:
+    """An SVG figure's opening: its box, and its title for screen readers and tooltips."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" class="{" ".join(("chart", kind)).strip()}">',
+        f"<title>{escape(title)}</title>",
+    ]
+
+
+def _sig(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, in the reader's conventions (``1,5``)."""
+    rounded = float(f"{value:.{digits}g}")
+    return format_decimal(rounded, format="#,##0.######", locale=current_language())
+
+
 def _legend(
     classes: Classes,
     x: float,
@@ -108,16 +133,17 @@ def _legend(
     # As many significant digits as it takes for the classes' ranges to read differently.
     for digits in range(2, 4):
         texts = [
-            f"{lo:,.{digits}g}"
+            _sig(lo, digits)
             if f"{lo:.{digits}g}" == f"{hi:.{digits}g}"
-            else f"{lo:,.{digits}g} – {hi:,.{digits}g}"
+            # (comparing the plain forms: the reader's forms differ only in separators)
+            else f"{_sig(lo, digits)} – {_sig(hi, digits)}"
             for _, lo, hi in ranges
         ]
         if len(set(texts)) == len(texts):
             break
     rows = [(PALETTE[i], text) for (i, _, _), text in zip(ranges, texts, strict=True)]
     if unknown:
-        rows.append((UNKNOWN, unknown))
+        rows.append((UNKNOWN, str(unknown)))
     for fill, text in rows:
         y += 20
         parts.append(
@@ -136,7 +162,7 @@ def zone_map(
     title: str,
     width: int = 640,  # without a key beside it; with one, the map's side is MAP_BOX
     legend_title: str = "",
-    unknown: str = "no effort",
+    unknown: str = lazy_gettext("no effort"),
 ) -> Markup:
     """Zones (metric polygons) shaded in five classes of ``values`` and labelled, with a key
     (its title, the classes, grey for no value), a scale bar and north arrow: it reads on
@@ -151,7 +177,7 @@ def zone_map(
 
     colour = classes.colour
 
-    def path(geom) -> str:
+    def path(geom: shapely.Geometry) -> str:
         out = []
         for poly in shapely.get_parts(geom):
             for ring in [poly.exterior, *poly.interiors]:
@@ -162,16 +188,12 @@ def zone_map(
                 out.append(f"M{pts}Z")
         return " ".join(out)
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {max(height, key_h)}" '
-        f'role="img" aria-label="{escape(title)}" class="chart zonemap">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = svg_open(width, max(height, key_h), title, "zonemap")
     for geom, label, value in zip(zones_m, labels, values, strict=True):
         c = geom.representative_point()
         parts.append(
             f'<path d="{path(geom)}" fill="{colour(value)}" class="zone">'
-            f"<title>{escape(label)}: {'–' if value is None else f'{value:.2f}'}"
+            f"<title>{escape(label)}: {number(value, 2)}"
             f"</title></path>"
         )
         parts.append(
@@ -190,7 +212,7 @@ def cell_map(
     title: str,
     width: int = 560,
     legend_title: str = "",
-    unknown: str = "not known",
+    unknown: str = lazy_gettext("not known"),
 ) -> Markup:
     """Grid cells (metric squares: lower-left x, y, side, value) shaded in five classes of
     their value; a NaN value (unknown, or suppressed) is grey. With a key and a scale bar."""
@@ -236,12 +258,7 @@ def route_map(
     def px(x: float, y: float) -> tuple[float, float]:
         return 10 + (x - minx) * scale, 10 + (maxy - y) * scale
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {width} {max(height, key_h) if legend_title else height + 30}" '
-        f'role="img" aria-label="{escape(title)}" class="chart {kind}">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = svg_open(width, max(height, key_h) if legend_title else height + 30, title, kind)
     for x0, y0, side, value in cells:
         if legend_title:
             fill = classes.colour(value)
@@ -256,6 +273,20 @@ def route_map(
             f'<rect x="{left:.1f}" y="{top:.1f}" width="{side * scale:.1f}" '
             f'height="{side * scale:.1f}" fill="{fill}" stroke="#fff" stroke-width="0.3"/>'
         )
+    parts += _route_marks(base_xy, stops_xy, px)
+    parts += key if legend_title else _bottom_key(known, breaks, height)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _route_marks(
+    base_xy: tuple[float, float] | None,
+    stops_xy: Sequence[tuple[float, float]],
+    px: Callable[[float, float], tuple[float, float]],
+) -> list[str]:
+    """The day's route from the base through the stops and back, the base named and the stops
+    numbered in walking order."""
+    parts = []
     if base_xy is not None:
         path = [px(*base_xy), *(px(*p) for p in stops_xy), px(*base_xy)]
         parts.append(
@@ -264,9 +295,10 @@ def route_map(
             + '"/>'
         )
         bx, by = px(*base_xy)
+        base = gettext("base")
         parts.append(
             f'<rect x="{bx - 5:.1f}" y="{by - 5:.1f}" width="10" height="10" fill="#000"/>'
-            f'<text x="{bx + 8:.1f}" y="{by - 6:.1f}" class="label">base</text>'
+            f'<text x="{bx + 8:.1f}" y="{by - 6:.1f}" class="label">{escape(base)}</text>'
         )
     for k, p in enumerate(stops_xy, start=1):
         x, y = px(*p)
@@ -275,16 +307,18 @@ def route_map(
             f'stroke-width="2"/><text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" '
             f'class="label">{k}</text>'
         )
-    if legend_title:
-        parts += key
-    else:
-        edges = [known[0], *breaks, known[-1]] if known else []
-        for i, fill in enumerate(PALETTE if known else []):
-            x = 10 + i * 105
-            parts.append(
-                f'<rect x="{x}" y="{height + 6}" width="14" height="12" fill="{fill}" '
-                f'stroke="#333"/><text x="{x + 18}" y="{height + 16}">'
-                f"{edges[i]:.2g}–{edges[i + 1]:.2g}</text>"
-            )
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return parts
+
+
+def _bottom_key(known: list[float], breaks: list[float], height: int) -> list[str]:
+    """The five classes' ranges under a map that has no key beside it."""
+    parts = []
+    edges = [known[0], *breaks, known[-1]] if known else []
+    for i, fill in enumerate(PALETTE if known else []):
+        x = 10 + i * 105
+        parts.append(
+            f'<rect x="{x}" y="{height + 6}" width="14" height="12" fill="{fill}" '
+            f'stroke="#333"/><text x="{x + 18}" y="{height + 16}">'
+            f"{_sig(edges[i], 2)}–{_sig(edges[i + 1], 2)}</text>"
+        )
+    return parts

@@ -7,13 +7,17 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
+from babel.dates import format_date
+from flask_babel import gettext
 from markupsafe import Markup
 from shapely.geometry import shape
 
 from patrol.geo.shapes import project
+from patrol.i18n import current_language, month_names
 from patrol.services import periods
 from patrol.services import risk as risk_service
 from patrol.web import charts
+from patrol.web.labels import long_day, status_text, year_text
 
 __all__ = ["annual_charts", "trend_chart"]
 
@@ -21,22 +25,34 @@ __all__ = ["annual_charts", "trend_chart"]
 # the route and go on to services, so they are typed loosely here.
 
 
-def trend_chart(years: list[dict[str, Any]]) -> Markup | None:
+def trend_chart(years: list[dict[str, Any]], area: Any) -> Markup | None:
     """Snares found and CPUE per year on the exports page; a partial year says so."""
     if not years:
         return None
     partial = [y for y in years if y.get("partial")]
+    today = periods.local_today(area) if partial else None
     return charts.bar_line_chart(
-        [y["short_label"] for y in years],
+        [_short_year(y["year"], today if y.get("partial") else None) for y in years],
         [y["snares_found"] for y in years],
         [y["cpue_per_100km"] for y in years],
-        "snares found",
-        "snares per 100 km",
-        "Snares found and snares per 100 km walked, per year",
-        note=f"{partial[-1]['label']}: figures to date, not for the whole year."
+        gettext("snares found"),
+        gettext("snares per 100 km"),
+        gettext("Snares found and snares per 100 km walked, per year"),
+        note=gettext(
+            "%(year)s: figures to date, not for the whole year.",
+            year=year_text(partial[-1]["year"], partial=True, today=today),
+        )
         if partial
         else None,
     )
+
+
+def _short_year(year: int, today: date | None) -> str:
+    """For chart axes: ``2026 (to 30 Nov)`` for a partial year, else the year."""
+    if today is None:
+        return str(year)
+    day = format_date(today, "d MMM", locale=current_language())
+    return gettext("%(year)s (to %(day)s)", year=year, day=day)
 
 
 def _setting_map(session: Any, area: Any, year: int, today: date) -> Markup:
@@ -60,10 +76,13 @@ def _setting_map(session: Any, area: Any, year: int, today: date) -> Markup:
     after = until + timedelta(days=1)
     return charts.cell_map(
         cells,
-        f"Predicted snare setting per km² per 30 days from {periods.day_text(after)}, "
-        f"{cell_km:g} km cells",
-        legend_title="Snares set per km² per 30 days (predicted)",
-        unknown="fewer than 3 patrols: not known",
+        gettext(
+            "Predicted snare setting per km² per 30 days from %(day)s, %(km)s km cells",
+            day=long_day(after),
+            km=f"{cell_km:g}",
+        ),
+        legend_title=gettext("Snares set per km² per 30 days (predicted)"),
+        unknown=gettext("fewer than 3 patrols: not known"),
     )
 
 
@@ -75,36 +94,42 @@ def annual_charts(session: Any, data: dict, area: Any) -> dict[str, Markup]:
     geoms = [
         project(shape(json.loads(data["zone_geometries"][z["zone"]])), area.epsg) for z in zones
     ]
-    not_begun = [m["name"] for m in monthly if not m["begun"]]
+    months, short = month_names(width="wide"), month_names()
+    not_begun = [months[k] for k, m in enumerate(monthly) if not m["begun"]]
+    label = status_text(status)
     note = None
     if status.partial:
-        note = f"{status.label}: " + (
-            f"{not_begun[0]}{f' to {not_begun[-1]}' if len(not_begun) > 1 else ''} not yet begun."
-            if not_begun
-            else "the last month is not over."
-        )
+        if len(not_begun) > 1:
+            rest = gettext(
+                "%(first)s to %(last)s not yet begun.", first=not_begun[0], last=not_begun[-1]
+            )
+        elif not_begun:
+            rest = gettext("%(month)s not yet begun.", month=not_begun[0])
+        else:
+            rest = gettext("the last month is not over.")
+        note = f"{label}: {rest}"
     return {
         "monthly": charts.bar_line_chart(
-            [m["short"] for m in monthly],
+            [short[k] for k in range(len(monthly))],
             [m["snares_found"] if m["begun"] else None for m in monthly],
             [m["effort_km"] if m["begun"] else None for m in monthly],
-            "snares found",
-            "km walked",
-            f"Snares found and km walked per month, {status.label}",
+            gettext("snares found"),
+            gettext("km walked"),
+            gettext("Snares found and km walked per month, %(year)s", year=label),
             note=note,
         ),
         "cpue": charts.hbar_chart(
             [f"{z['zone']} {z['name']}" for z in zones],
             [z["cpue_per_100km"] for z in zones],
-            "per 100 km",
-            f"Snares per 100 km of effort, by zone, {status.label}",
+            gettext("per 100 km"),
+            gettext("Snares per 100 km of effort, by zone, %(year)s", year=label),
         ),
         "map": charts.zone_map(
             geoms,
             [z["zone"] for z in zones],
             [z["eb_rate_per_100km"] for z in zones],
-            f"Zones shaded by smoothed snares per 100 km, {status.label}",
-            legend_title="Smoothed snares per 100 km walked",
+            gettext("Zones shaded by smoothed snares per 100 km, %(year)s", year=label),
+            legend_title=gettext("Smoothed snares per 100 km walked"),
         ),
         "setting": _setting_map(session, area, data["year"], status.today),
     }

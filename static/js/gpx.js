@@ -61,7 +61,7 @@ const patrolGPX = (() => {
       const rest = m[8].slice(1);
       offset = sign * (Number(rest.slice(0, 2)) * 60 + (rest.length >= 4 ? Number(rest.slice(-2)) : 0));
     }
-    if (Math.abs(offset) >= 24 * 60) throw new GPXError("The GPX file has a time with a UTC offset of 24 hours or more.");
+    if (Math.abs(offset) >= 24 * 60) throw new GPXError(_("The GPX file has a time with a UTC offset of 24 hours or more."));
     const utc = new Date(0);
     utc.setUTCFullYear(y, mo - 1, d);
     utc.setUTCHours(h, mi, s, 0);
@@ -90,7 +90,7 @@ const patrolGPX = (() => {
   function number(value, what) {
     const v = Number(value === null ? NaN : value.trim());
     if (value === null || value.trim() === "" || Number.isNaN(v)) {
-      throw new GPXError(`The GPX file has a value that cannot be read: ${what} "${value}"`);
+      throw new GPXError(_("The GPX file has a value that cannot be read: {what} \"{value}\"", { what, value }));
     }
     return v;
   }
@@ -127,9 +127,9 @@ const patrolGPX = (() => {
    */
   function parse(source) {
     const doc = new DOMParser().parseFromString(source.replace(/^\uFEFF/, ""), "application/xml");
-    if (doc.getElementsByTagName("parsererror").length) throw new GPXError("The file is not well-formed XML.");
+    if (doc.getElementsByTagName("parsererror").length) throw new GPXError(_("The file is not well-formed XML."));
     const root = doc.documentElement;
-    if (root.localName !== "gpx") throw new GPXError("The file is not a GPX document.");
+    if (root.localName !== "gpx") throw new GPXError(_("The file is not a GPX document."));
     const parts = [];
     const times = [];
     const ends = [];
@@ -145,8 +145,8 @@ const patrolGPX = (() => {
     }
     if (!parts.length) {
       throw new GPXError(children(root, "rte").length
-        ? "The GPX file has a planned route (<rte>) but no recorded track (<trk>): a report needs the walked track."
-        : "The GPX file has no track with at least 2 points: a report needs the walked track.");
+        ? _("The GPX file has a planned route (<rte>) but no recorded track (<trk>): a report needs the walked track.")
+        : _("The GPX file has no track with at least 2 points: a report needs the walked track."));
     }
     const startedAt = ends[0] || null;
     const endedAt = ends[ends.length - 1] || null;
@@ -159,7 +159,7 @@ const patrolGPX = (() => {
       const lat = Number(node.getAttribute("lat"));
       const w = { name: text(node, "name"), desc: text(node, "desc"), cmt: text(node, "cmt"), type: text(node, "type"), sym: text(node, "sym") };
       if (!(Math.abs(lon) <= 180 && Math.abs(lat) <= 90)) {
-        throw new GPXError(`The waypoint "${w.name || waypoints.length + 1}" has no valid position (lat ${node.getAttribute("lat")}, lon ${node.getAttribute("lon")}).`);
+        throw new GPXError(_("The waypoint \"{n}\" has no valid position (lat {n2}, lon {n3}).", { n: w.name || waypoints.length + 1, n2: node.getAttribute("lat"), n3: node.getAttribute("lon") }));
       }
       let foundAt = readTime(text(node, "time"));
       if (!foundAt && flatT && Number.isFinite(lon) && Number.isFinite(lat)) {

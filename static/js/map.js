@@ -34,16 +34,21 @@
 
   // Classes: colour, and a border pattern and a label, so colour is never the only cue.
   const CLASS_STYLE = {
-    hot_99: { color: "#7f0000", fillColor: "#b30000", fillOpacity: 0.75, weight: 2, dashArray: null, label: "Hot, 99 %" },
-    hot_95: { color: "#b30000", fillColor: "#e34a33", fillOpacity: 0.6, weight: 1.5, dashArray: null, label: "Hot, 95 %" },
-    hot_90: { color: "#e34a33", fillColor: "#fc8d59", fillOpacity: 0.45, weight: 1.5, dashArray: "4 2", label: "Hot, 90 %" },
-    not_significant: { color: "#999", fillColor: "#ffffff", fillOpacity: 0.05, weight: 0.3, dashArray: null, label: "Not significant" },
-    cold_90: { color: "#6baed6", fillColor: "#9ecae1", fillOpacity: 0.35, weight: 1, dashArray: "1 3", label: "Cold, 90 %" },
-    cold_95: { color: "#3182bd", fillColor: "#6baed6", fillOpacity: 0.45, weight: 1, dashArray: "1 3", label: "Cold, 95 %" },
-    cold_99: { color: "#08519c", fillColor: "#3182bd", fillOpacity: 0.55, weight: 1, dashArray: "1 3", label: "Cold, 99 %" },
-    under_patrolled: { color: "#555", fillColor: "#bdbdbd", fillOpacity: 0.35, weight: 0.8, dashArray: "6 3", label: "Under-patrolled" },
-    suppressed: { color: "#999", fillColor: "#eeeeee", fillOpacity: 0.2, weight: 0.3, dashArray: "2 2", label: "Too few patrols" },
+    hot_99: { color: "#7f0000", fillColor: "#b30000", fillOpacity: 0.75, weight: 2, dashArray: null },
+    hot_95: { color: "#b30000", fillColor: "#e34a33", fillOpacity: 0.6, weight: 1.5, dashArray: null },
+    hot_90: { color: "#e34a33", fillColor: "#fc8d59", fillOpacity: 0.45, weight: 1.5, dashArray: "4 2" },
+    not_significant: { color: "#999", fillColor: "#ffffff", fillOpacity: 0.05, weight: 0.3, dashArray: null },
+    cold_90: { color: "#6baed6", fillColor: "#9ecae1", fillOpacity: 0.35, weight: 1, dashArray: "1 3" },
+    cold_95: { color: "#3182bd", fillColor: "#6baed6", fillOpacity: 0.45, weight: 1, dashArray: "1 3" },
+    cold_99: { color: "#08519c", fillColor: "#3182bd", fillOpacity: 0.55, weight: 1, dashArray: "1 3" },
+    under_patrolled: { color: "#555", fillColor: "#bdbdbd", fillOpacity: 0.35, weight: 0.8, dashArray: "6 3" },
+    suppressed: { color: "#999", fillColor: "#eeeeee", fillOpacity: 0.2, weight: 0.3, dashArray: "2 2" },
   };
+  // What the reader sees for each class: the vocabulary's labels (patrol/web/labels.py).
+  for (const [cls, style] of Object.entries(CLASS_STYLE)) style.label = cls === "suppressed" ? _("Too few patrols") : label("HotspotClass", cls);
+  // A cell's emerging hot spot category, or a zone's Mann-Kendall trend, in words.
+  const ZONE_TRENDS = { increasing: _("rising"), decreasing: _("falling"), no_trend: _("no clear trend") };
+  const trendText = (t) => (t ? ZONE_TRENDS[t] || label("TrendCategory", t) : "–");
   const ZONE_COLOURS = ["#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"];
   const HIGHLIGHT = "#ff7f00";
 
@@ -62,31 +67,32 @@
     bases: L.featureGroup(),
   };
   const OVERLAYS = {
-    zones: "Zones (smoothed rate)",
-    cells: "Hotspot cells",
-    targets: "Dispatch targets",
-    unitRoutes: "Highlighted unit's patrols",
-    routes: "Patrol routes",
-    finds: "Snare finds",
-    observations: "Observations",
-    risk: "Predicted setting (next 30 days)",
-    roads: "Roads",
-    rivers: "Rivers",
-    settlements: "Settlements",
-    bases: "Unit bases",
+    zones: _("Zones (smoothed rate)"),
+    cells: _("Hotspot cells"),
+    targets: _("Dispatch targets"),
+    unitRoutes: _("Highlighted unit's patrols"),
+    routes: _("Patrol routes"),
+    finds: _("Snare finds"),
+    observations: _("Observations"),
+    risk: _("Predicted setting (next 30 days)"),
+    roads: _("Roads"),
+    rivers: _("Rivers"),
+    settlements: _("Settlements"),
+    bases: _("Unit bases"),
   };
   const DEFAULT_LAYERS = ["zones", "cells", "targets", "unitRoutes", "roads", "rivers", "settlements", "bases"];
   const layerName = new Map(Object.entries(layers).map(([k, v]) => [v, k]));
   const control = L.control.layers(null,
     Object.fromEntries(Object.entries(OVERLAYS).map(([k, label]) => [label, layers[k]])),
     { collapsed: phone }).addTo(map);
-  control.getContainer().setAttribute("aria-label", "Map layers");
+  control.getContainer().setAttribute("aria-label", _("Map layers"));
+  control.getContainer().querySelector(".leaflet-control-layers-toggle")?.setAttribute("title", _("Layers"));
 
   // The legend folds away (a phone needs the map), but always prints whole.
   const legend = L.control({ position: "bottomright" });
   legend.onAdd = () => {
     const box = el("div", { class: "legend", "data-testid": "legend" },
-      el("button", { type: "button", class: "toggle", "aria-expanded": phone ? "false" : "true", "aria-controls": "legend-body", text: "Legend" }),
+      el("button", { type: "button", class: "toggle", "aria-expanded": phone ? "false" : "true", "aria-controls": "legend-body", text: _("Legend") }),
       el("div", { id: "legend-body", class: "legend-body" }));
     L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box);
@@ -122,7 +128,10 @@
   // ---- Periods: complete months, quarters, seasons and years before the area's today.
   const area = () => inputs.area.selectedOptions[0]?.dataset || {};
   const ymd = (y, m, d) => isoDay(new Date(Date.UTC(y, m, d)));
-  const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+  // Months and days in the page's language (Intl): "March 2026", "март 2026 г.".
+  const monthFormat = new Intl.DateTimeFormat(patrol.INTL_LANG, { month: "long", year: "numeric", timeZone: "UTC" });
+  const dayFormat = new Intl.DateTimeFormat(patrol.INTL_LANG, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+  const monthText = (d) => monthFormat.format(new Date(Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, 1)));
 
   function today() {
     return area().today || isoDay(new Date());
@@ -170,7 +179,7 @@
 
   function showSliderMonth() {
     const ym = sliderMonth();
-    const text = ym ? `${MONTHS[Number(ym.slice(5, 7)) - 1]} ${ym.slice(0, 4)}` : "";
+    const text = ym ? monthText(ym) : "";
     monthLabel.textContent = text;
     inputs.month.setAttribute("aria-valuetext", text);
     // Greyed while another period is shown: the slider picks a month only when moved.
@@ -203,7 +212,7 @@
   }
 
   function humanDay(d) {
-    return `${Number(d.slice(8, 10))} ${MONTHS[Number(d.slice(5, 7)) - 1]} ${d.slice(0, 4)}`;
+    return dayFormat.format(new Date(Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)))));
   }
 
   function humanPeriod(first, last) {
@@ -211,8 +220,8 @@
     const wholeMonths = first.slice(8) === "01" && ymd(Number(last.slice(0, 4)), Number(last.slice(5, 7)), 0) === last;
     if (wholeMonths && first.slice(0, 4) === last.slice(0, 4) && first.slice(5, 7) === "01" && last.slice(5, 7) === "12") return first.slice(0, 4);
     if (wholeMonths) {
-      const a = `${MONTHS[Number(first.slice(5, 7)) - 1]} ${first.slice(0, 4)}`;
-      const b = `${MONTHS[Number(last.slice(5, 7)) - 1]} ${last.slice(0, 4)}`;
+      const a = monthText(first);
+      const b = monthText(last);
       return a === b ? a : `${a} – ${b}`;
     }
     return `${humanDay(first)} – ${humanDay(last)}`;
@@ -297,16 +306,16 @@
 
   function cellPopup(p) {
     return el("div", { "data-testid": "cell-popup" },
-      el("strong", { text: `Cell ${p.ix}, ${p.iy}: ${(CLASS_STYLE[p.hotspot_class] || {}).label || p.hotspot_class}` }),
+      el("strong", { text: _("Cell {ix}, {iy}: {n}", { ix: p.ix, iy: p.iy, n: (CLASS_STYLE[p.hotspot_class] || {}).label || p.hotspot_class }) }),
       popupTable([
-        ["Snares", fmt(p.snares, 0)], ["Finds", fmt(p.finds, 0)],
-        ["Effort km", fmt(p.effort_km)], ["Effort hours", fmt(p.effort_h)],
-        ["Patrols", fmt(p.patrols, 0)],
-        ["CPUE per 100 km", fmt(p.cpue_per_100km, 2)], ["CPUE per 10 h", fmt(p.cpue_per_10h, 2)],
-        ["Smoothed rate per 100 km", fmt(p.eb_rate_per_100km, 2)],
+        [_("Snares"), fmt(p.snares, 0)], [_("Finds"), fmt(p.finds, 0)],
+        [_("Effort km"), fmt(p.effort_km)], [_("Effort hours"), fmt(p.effort_h)],
+        [_("Patrols"), fmt(p.patrols, 0)],
+        [_("CPUE per 100 km"), fmt(p.cpue_per_100km, 2)], [_("CPUE per 10 h"), fmt(p.cpue_per_10h, 2)],
+        [_("Smoothed rate per 100 km"), fmt(p.eb_rate_per_100km, 2)],
         ["Gi* z", fmt(p.gi_z, 2)], ["Gi* p", fmt(p.gi_p, 4)],
-        ["Trend", (p.trend || "").replaceAll("_", " ")],
-        ["Last patrolled", p.last_patrolled || "never"],
+        [_("Trend"), trendText(p.trend)],
+        [_("Last patrolled"), p.last_patrolled ? patrol.localText(p.last_patrolled) : _("never")],
       ]));
   }
 
@@ -314,13 +323,13 @@
     return el("div", { "data-testid": "zone-popup" },
       el("strong", { text: `${p.zone} · ${p.name}` }),
       popupTable([
-        ["Snares found", fmt(p.snares_found, 0)], ["Snares removed", fmt(p.snares_removed, 0)],
-        ["Patrols", fmt(p.patrols, 0)], ["Patrol-days", fmt(p.patrol_days, 0)],
-        ["Effort km", fmt(p.effort_km)], ["Effort hours", fmt(p.effort_h)],
-        ["Density per km²", fmt(p.density_per_km2, 2)],
-        ["CPUE per 100 km", fmt(p.cpue_per_100km, 2)], ["Smoothed rate per 100 km", fmt(p.eb_rate_per_100km, 2)],
-        ["Hotspot", p.hotspot ? `yes: ${p.hotspot_reason}` : "no"],
-        ["Trend", (p.trend || "").replaceAll("_", " ")],
+        [_("Snares found"), fmt(p.snares_found, 0)], [_("Snares removed"), fmt(p.snares_removed, 0)],
+        [_("Patrols"), fmt(p.patrols, 0)], [_("Patrol-days"), fmt(p.patrol_days, 0)],
+        [_("Effort km"), fmt(p.effort_km)], [_("Effort hours"), fmt(p.effort_h)],
+        [_("Density per km²"), fmt(p.density_per_km2, 2)],
+        [_("CPUE per 100 km"), fmt(p.cpue_per_100km, 2)], [_("Smoothed rate per 100 km"), fmt(p.eb_rate_per_100km, 2)],
+        [_("Hotspot"), p.hotspot ? _("yes: {hotspot_reason}", { hotspot_reason: p.hotspot_reason }) : _("no")],
+        [_("Trend"), trendText(p.trend)],
       ]));
   }
 
@@ -330,29 +339,29 @@
 
   function drawLegend(breaks) {
     const box = legendBody();
-    box.replaceChildren(el("strong", { text: "Smoothed snares per 100 km" }));
-    if (!breaks.length) box.append(el("div", { class: "muted", text: "No zone had patrols in this period." }));
-    else if (breaks[0] === breaks[breaks.length - 1]) box.append(key(`background:${ZONE_COLOURS[0]}`, `all zones ${fmt(breaks[0], 2)}`));
+    box.replaceChildren(el("strong", { text: _("Smoothed snares per 100 km") }));
+    if (!breaks.length) box.append(el("div", { class: "muted", text: _("No zone had patrols in this period.") }));
+    else if (breaks[0] === breaks[breaks.length - 1]) box.append(key(`background:${ZONE_COLOURS[0]}`, _("all zones {rate}", { rate: fmt(breaks[0], 2) })));
     else {
       breaks.forEach((b, i) => {
         if (i < breaks.length - 1 && breaks[i + 1] === b) return;  // equal breaks: no empty band
         box.append(key(`background:${ZONE_COLOURS[i]}`, i === breaks.length - 1 ? `≥ ${fmt(b, 2)}` : `${fmt(b, 2)} – ${fmt(breaks[i + 1], 2)}`));
       });
     }
-    box.append(key("background:#f0f0f0", "No patrols"));
-    box.append(el("strong", { text: "Hotspot cells" }));
+    box.append(key("background:#f0f0f0", _("No patrols")));
+    box.append(el("strong", { text: _("Hotspot cells") }));
     for (const [cls, s] of Object.entries(CLASS_STYLE)) {
       if (cls === "suppressed") continue;
       box.append(key(`background:${s.fillColor};border-color:${s.color};border-style:${s.dashArray ? "dashed" : "solid"}`, s.label, `swatch cellkey ${cls}`));
     }
-    box.append(el("strong", { text: "Dispatch" }));
-    box.append(key("", "Target (number: the unit's rank)", "swatch target-key"));
-    box.append(key(`background:${HIGHLIGHT}`, "Highlighted unit: targets and patrols"));
-    box.append(el("strong", { text: "Context" }));
-    box.append(key("background:repeating-linear-gradient(90deg,#4d4030 0 5px,transparent 5px 8px);height:3px;border:0", "Road (dashed)"));
-    box.append(key("background:#4292c6;height:3px;border:0", "River"));
-    box.append(key("background:#fff;border-color:#333", "Settlement", "swatch dot"));
-    box.append(key("background:#1d2a24", "Unit base", "swatch dot"));
+    box.append(el("strong", { text: _("Dispatch") }));
+    box.append(key("", _("Target (number: the unit's rank)"), "swatch target-key"));
+    box.append(key(`background:${HIGHLIGHT}`, _("Highlighted unit: targets and patrols")));
+    box.append(el("strong", { text: _("Context") }));
+    box.append(key("background:repeating-linear-gradient(90deg,#4d4030 0 5px,transparent 5px 8px);height:3px;border:0", _("Road (dashed)")));
+    box.append(key("background:#4292c6;height:3px;border:0", _("River")));
+    box.append(key("background:#fff;border-color:#333", _("Settlement"), "swatch dot"));
+    box.append(key("background:#1d2a24", _("Unit base"), "swatch dot"));
     drawRiskLegend();
   }
 
@@ -362,16 +371,16 @@
   function riskPopup(p) {
     const known = p.walked;
     return el("div", { "data-testid": "risk-popup" },
-      el("strong", { text: `Cell ${p.ix}, ${p.iy}: predicted setting` }),
+      el("strong", { text: _("Cell {ix}, {iy}: predicted setting", { ix: p.ix, iy: p.iy }) }),
       popupTable([
-        ["Setting rate per km² per 30 days", known ? sig(p.setting_rate) : "not walked: unknown"],
+        [_("Setting rate per km² per 30 days"), known ? sig(p.setting_rate) : _("not walked: unknown")],
         ["90 % interval", known ? `${sig(p.setting_rate_low)} – ${sig(p.setting_rate_high)}` : "–"],
-        ["Neighbourhood and covariates say", `${sig(p.prior_setting_rate)}${known ? "" : ` (${sig(p.prior_setting_rate_low)} – ${sig(p.prior_setting_rate_high)})`}`],
-        ["Snares standing now (expected)", sig(p.standing_stock)],
-        ["Expected finds, 5 km search", sig(p.expected_finds_5km)],
-        ["Risk rank (1 = highest)", fmt(p.risk_rank, 2)],
-        ["Patrols, effort km (year)", `${fmt(p.inputs.patrols, 0)}, ${fmt(p.inputs.effort_km)}`],
-        ["Last patrolled", p.inputs.last_patrolled || "never"],
+        [_("Neighbourhood and covariates say"), `${sig(p.prior_setting_rate)}${known ? "" : ` (${sig(p.prior_setting_rate_low)} – ${sig(p.prior_setting_rate_high)})`}`],
+        [_("Snares standing now (expected)"), sig(p.standing_stock)],
+        [_("Expected finds, 5 km search"), sig(p.expected_finds_5km)],
+        [_("Risk rank (1 = highest)"), fmt(p.risk_rank, 2)],
+        [_("Patrols, effort km (year)"), `${fmt(p.inputs.patrols, 0)}, ${fmt(p.inputs.effort_km)}`],
+        [_("Last patrolled"), p.inputs.last_patrolled ? patrol.localText(p.inputs.last_patrolled) : _("never")],
       ]));
   }
 
@@ -379,10 +388,10 @@
     const box = legendBody();
     box.querySelector(".risk-legend")?.remove();
     if (!riskBreaks || !map.hasLayer(layers.risk)) return;
-    const part = el("div", { class: "risk-legend" }, el("strong", { text: "Predicted setting per km² per 30 days" }));
+    const part = el("div", { class: "risk-legend" }, el("strong", { text: _("Predicted setting per km² per 30 days") }));
     riskBreaks.forEach((b, i) => part.append(key(`background:${RISK_COLOURS[i]}`,
       i === riskBreaks.length - 1 ? `≥ ${sig(b)}` : `${sig(b)} – ${sig(riskBreaks[i + 1])}`)));
-    part.append(key("background:#f0f0f0;border-style:dashed", "Not walked in the year: unknown"));
+    part.append(key("background:#f0f0f0;border-style:dashed", _("Not walked in the year: unknown")));
     box.append(part);
   }
 
@@ -450,7 +459,8 @@
         layer.bindPopup(() => zonePopup(f.properties));
         layer.bindTooltip(`${f.properties.zone} ${f.properties.name}`, { sticky: true });
         const rate = f.properties.eb_rate_per_100km;
-        keyboardReachable(layer, `Zone ${f.properties.zone} ${f.properties.name}: ${rate === null ? "no patrols" : `${fmt(rate, 2)} snares per 100 km`}`);
+        const rateText = rate === null ? _("no patrols") : _("{n} snares per 100 km", { n: fmt(rate, 2) });
+        keyboardReachable(layer, _("Zone {zone} {name}: {rate}", { zone: f.properties.zone, name: f.properties.name, rate: rateText }));
       },
     }));
     drawLegend(breaks);
@@ -473,14 +483,14 @@
         layer.bindPopup(() => cellPopup(p));
         // Only the verdicts reach the keyboard: 2,700 plain cells would be a Tab trap.
         if (/^(hot|cold)_/.test(p.hotspot_class)) {
-          keyboardReachable(layer, `Cell ${p.ix}, ${p.iy}: ${CLASS_STYLE[p.hotspot_class].label}`);
+          keyboardReachable(layer, _("Cell {ix}, {iy}: {n}", { ix: p.ix, iy: p.iy, n: CLASS_STYLE[p.hotspot_class].label }));
         }
       },
     }));
   }
 
   function targetLabel(p) {
-    return `cell ${p.cell.join(",")} · ${(CLASS_STYLE[p.hotspot_class] || {}).label || p.hotspot_class} · ${fmt(p.expected_snares, 1)} expected · ${fmt(p.distance_km)} km`;
+    return _("cell {n} · {n2} · {n3} expected · {n4} km", { n: p.cell.join(","), n2: (CLASS_STYLE[p.hotspot_class] || {}).label || p.hotspot_class, n3: fmt(p.expected_snares, 1), n4: fmt(p.distance_km) });
   }
 
   function printTargets(section) {
@@ -500,15 +510,15 @@
       byUnit.set(f.properties.unit, list);
     }
     if (!byUnit.size) {
-      box.append(el("p", { class: "muted", text: "No significant hot cells in this period." }));
+      box.append(el("p", { class: "muted", text: _("No significant hot cells in this period.") }));
       return;
     }
     const q = query();
     for (const [unit, items] of byUnit) {
       const list = el("ol", {});
       const table = el("table", { class: "data targets-table" },
-        el("caption", { text: `${unit}: targets, ${humanPeriod(inputs.from.value, inputs.to.value)}` }),
-        el("thead", {}, el("tr", {}, ...["Rank", "Cell", "Class", "Expected snares", "From base km", "Last patrolled", "Latitude", "Longitude"].map((h) => el("th", { scope: "col", text: h })))));
+        el("caption", { text: _("{unit}: targets, {period}", { unit, period: humanPeriod(inputs.from.value, inputs.to.value) }) }),
+        el("thead", {}, el("tr", {}, ...[_("Rank"), _("Cell"), _("Class"), _("Expected snares"), _("From base km"), _("Last patrolled"), _("Latitude"), _("Longitude")].map((h) => el("th", { scope: "col", text: h })))));
       const body = el("tbody");
       for (const f of items) {
         const p = f.properties;
@@ -517,11 +527,11 @@
         item.querySelector("button").addEventListener("click", () => map.setView([lat, lon], 13));
         list.append(item);
         body.append(el("tr", {}, ...[p.rank, p.cell.join(","), (CLASS_STYLE[p.hotspot_class] || {}).label || p.hotspot_class,
-          fmt(p.expected_snares, 1), fmt(p.distance_km), p.last_patrolled || "never", lat.toFixed(5), lon.toFixed(5)].map((v) => el("td", { text: String(v) }))));
+          fmt(p.expected_snares, 1), fmt(p.distance_km), p.last_patrolled ? patrol.localText(p.last_patrolled) : _("never"), fmt(lat, 5), fmt(lon, 5)].map((v) => el("td", { text: String(v) }))));
       }
       table.append(body);
       const file = (format) => `/api/v1/units/${encodeURIComponent(unit)}/targets?${q}&format=${format}`;
-      const printButton = el("button", { type: "button", class: "link", text: "Print list" });
+      const printButton = el("button", { type: "button", class: "link", text: _("Print list") });
       const section = el("section", { class: "unit", "data-unit": unit },
         el("h3", {}, `${unit} `,
           el("a", { href: file("gpx"), download: `${unit}-targets.gpx`, text: "GPX" }), " · ",
@@ -539,9 +549,9 @@
       const p = f.properties;
       const marker = L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], {
         icon: L.divIcon({ className: "target-icon", html: `<span>${p.rank}</span>`, iconSize: [22, 22] }),
-        title: `${p.unit} target ${p.rank}`,
+        title: _("{unit} target {rank}", { unit: p.unit, rank: p.rank }),
         keyboard: true,
-      }).bindPopup(el("div", {}, el("strong", { text: `${p.unit} · target ${p.rank}` }), el("div", { text: targetLabel(p) })));
+      }).bindPopup(el("div", {}, el("strong", { text: _("{unit} · target {rank}", { unit: p.unit, rank: p.rank }) }), el("div", { text: targetLabel(p) })));
       marker.unit = p.unit;
       layers.targets.addLayer(marker);
     }
@@ -582,7 +592,7 @@
         const p = f.properties;
         const body = el("div", {}, el("strong", { text: `${p.unit} · ${p.started_at.slice(0, 10)}` }),
           el("div", { text: `${fmt(p.distance_km)} km, ${fmt(p.duration_h)} h, ${p.transport}` }));
-        if (link) body.append(el("a", { href: link.replace("ID", f.id), text: "Open patrol" }));
+        if (link) body.append(el("a", { href: link.replace("ID", f.id), text: _("Open patrol") }));
         layer.bindPopup(body);
       },
     });
@@ -626,7 +636,7 @@
     const markers = doc.features.map((f) => {
       const p = f.properties;
       return L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { radius: 5, color: "#222", weight: 1, fillColor: "#ffd92f", fillOpacity: 0.9, className: "find" })
-        .bindPopup(el("div", {}, el("strong", { text: `${p.count} × ${p.type}` }), el("div", { text: `${p.found_at.slice(0, 16).replace("T", " ")} · ${p.state} · ${p.action.replaceAll("_", " ")}` }), el("div", { text: p.species || "" })));
+        .bindPopup(el("div", {}, el("strong", { text: `${p.count} × ${label("FindType", p.type)}` }), el("div", { text: `${patrol.localText(p.found_at)} · ${label("FindState", p.state)} · ${label("Action", p.action)}` }), el("div", { text: p.species || "" })));
     });
     layers.finds.addLayers(markers);
     mapEl.dataset.finds = String(markers.length);
@@ -675,7 +685,7 @@
         ? L.circleMarker(latlng, { pane: "context", radius: 6, color: "#fff", weight: 2, fillColor: "#1d2a24", fillOpacity: 1, className: "context base" })
         : L.circleMarker(latlng, { pane: "context", radius: 5, ...style })),
       onEachFeature: (f, layer) => {
-        const label = name === "bases" ? `${f.properties.code} base · ${f.properties.name}` : f.properties.name;
+        const label = name === "bases" ? _("{code} base · {name}", { code: f.properties.code, name: f.properties.name }) : f.properties.name;
         if (label) layer.bindTooltip(label);
       },
     }));
@@ -688,7 +698,7 @@
   };
 
   function failed(err) {
-    status.textContent = `Could not load: ${err.message}`;
+    status.textContent = _("Could not load: {message}", { message: err.message });
   }
 
   inputs.category.addEventListener("change", () => {
@@ -716,15 +726,15 @@
 
   function describePeriod() {
     const a = inputs.area.selectedOptions[0];
-    document.getElementById("map-title").textContent = `Hotspot map · ${a ? a.textContent : ""}`;
-    const unit = inputs.unit.value ? ` · unit ${inputs.unit.value} highlighted` : "";
+    document.getElementById("map-title").textContent = _("Hotspot map · {n}", { n: a ? a.textContent : "" });
+    const unit = inputs.unit.value ? _(" · unit {value} highlighted", { value: inputs.unit.value }) : "";
     document.getElementById("map-period").textContent =
-      `${humanPeriod(inputs.from.value, inputs.to.value)} · ${inputs.cell.value} km cells${unit}`;
+      _("{n} · {value} km cells{unit}", { n: humanPeriod(inputs.from.value, inputs.to.value), value: inputs.cell.value, unit });
   }
 
   async function load() {
     const seq = ++loadSeq;
-    status.textContent = "Loading…";
+    status.textContent = _("Loading…");
     delete mapEl.dataset.ready;
     const q = query();
     const cells = new URLSearchParams(q);
@@ -752,12 +762,12 @@
       hot.features.forEach((f) => { counts[f.properties.hotspot_class] = (counts[f.properties.hotspot_class] || 0) + 1; });
       const latest = area().latest;
       const empty = !hot.features.some((f) => f.properties.patrols > 0)
-        ? ` No patrols in this period${latest ? `; the latest was on ${latest}` : ""}.` : "";
-      status.textContent = `${hot.window}: ${(counts.hot_99 || 0) + (counts.hot_95 || 0)} significant hot cells of ${hot.cell_km} km, ${counts.under_patrolled || 0} under-patrolled.${empty}`;
+        ? " " + (latest ? _("No patrols in this period; the latest was on {latest}.", { latest: patrol.localText(latest) }) : _("No patrols in this period.")) : "";
+      status.textContent = _("{window}: {n} significant hot cells of {cell_km} km, {n2} under-patrolled.{empty}", { window: hot.window, n: (counts.hot_99 || 0) + (counts.hot_95 || 0), cell_km: hot.cell_km, n2: counts.under_patrolled || 0, empty });
       mapEl.dataset.ready = "1";
       writeURL();
     } catch (err) {
-      if (seq === loadSeq) status.textContent = `Could not load the map data: ${err.message}`;
+      if (seq === loadSeq) status.textContent = _("Could not load the map data: {message}", { message: err.message });
     }
   }
 

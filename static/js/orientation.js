@@ -24,7 +24,7 @@ const patrolOrientation = (() => {
     if (user) headers["X-Patrol-User"] = encodeURIComponent(user); // a header is Latin-1 only
     return fetch(url, { credentials: "same-origin", headers }).then((response) => {
       if (response.status === 404) return null;
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      if (!response.ok) throw new Error(_("HTTP {status}", { status: response.status }));
       return response.json();
     });
   }
@@ -107,8 +107,8 @@ const patrolOrientation = (() => {
         interactive: false,
         keyboard: false,
         icon: L.divIcon({ className: "orientation-base", html: '<span aria-hidden="true">⌂</span>', iconSize: [26, 26] }),
-        alt: `Base of ${code}`,
-      }).bindTooltip(`Base ${code}`, { permanent: true, direction: "right", offset: [12, 0] }).addTo(map);
+        alt: _("Base of {code}", { code }),
+      }).bindTooltip(_("Base {code}", { code }), { permanent: true, direction: "right", offset: [12, 0] }).addTo(map);
     };
     show();
     return show;
@@ -118,13 +118,13 @@ const patrolOrientation = (() => {
   function followPosition(map) {
     const container = map.getContainer();
     if (!navigator.geolocation) {
-      say(map, "position", "This browser cannot tell where you are.");
+      say(map, "position", _("This browser cannot tell where you are."));
       return;
     }
     let circle = null;
     let dot = null;
     let here = null;
-    const line = say(map, "position", "Finding your position…");
+    const line = say(map, "position", _("Finding your position…"));
     // "Centre on me": a map button (48 px, gloves), shown once there is a position.
     let centre = null;
     const button = L.control({ position: "topright" });
@@ -132,8 +132,8 @@ const patrolOrientation = (() => {
       const bar = L.DomUtil.create("div", "leaflet-bar orientation-centre-bar");
       centre = L.DomUtil.create("button", "orientation-centre", bar);
       centre.type = "button";
-      centre.title = "Centre on me";
-      centre.setAttribute("aria-label", "Centre the map on my position");
+      centre.title = _("Centre on me");
+      centre.setAttribute("aria-label", _("Centre the map on my position"));
       centre.innerHTML = '<span aria-hidden="true">◎</span>';
       L.DomEvent.disableClickPropagation(bar);
       L.DomEvent.on(centre, "click", () => here && map.setView(here, Math.max(map.getZoom(), 14)));
@@ -152,15 +152,15 @@ const patrolOrientation = (() => {
         dot.setLatLng(here);
       }
       container.dataset.position = `${latitude.toFixed(6)},${longitude.toFixed(6)},${Math.round(accuracy)}`;
-      line.firstElementChild.textContent = `You are here, to within ${Math.round(accuracy)} m.`;
+      line.firstElementChild.textContent = _("You are here, to within {n} m.", { n: Math.round(accuracy) });
       centre.hidden = false;
     }, (error) => {
       if (error.code === error.PERMISSION_DENIED) {
         navigator.geolocation.clearWatch(watch);
         container.dataset.position = "denied";
-        line.firstElementChild.textContent = "Location is blocked for this page: allow it in the browser's site settings to see where you are.";
+        line.firstElementChild.textContent = _("Location is blocked for this page: allow it in the browser's site settings to see where you are.");
       } else {
-        line.firstElementChild.textContent = here ? "Position not updated: no GPS fix just now." : "No GPS fix yet: the map shows the area without your position.";
+        line.firstElementChild.textContent = here ? _("Position not updated: no GPS fix just now.") : _("No GPS fix yet: the map shows the area without your position.");
       }
     }, { enableHighAccuracy: true, maximumAge: 15000, timeout: 60000 });
     window.addEventListener("pagehide", () => navigator.geolocation.clearWatch(watch));
@@ -182,7 +182,7 @@ const patrolOrientation = (() => {
       how far it got; tiles kept before are not fetched again. */
   async function prefetch(map, slug, doc) {
     if (!("caches" in window)) {
-      say(map, "basemap", "This browser cannot keep the offline map.");
+      say(map, "basemap", _("This browser cannot keep the offline map."));
       return;
     }
     const key = `patrol-basemap-version:${slug}`;
@@ -194,24 +194,24 @@ const patrolOrientation = (() => {
     const cache = await caches.open(BASEMAP_CACHE + slug);
     const urls = tileUrls(doc);
     const total = urls.length;
-    const line = say(map, "basemap", `Offline map: keeping ${total} tiles…`);
+    const line = say(map, "basemap", _("Offline map: keeping {total} tiles…", { total }));
     const bar = line.querySelector("progress") || L.DomUtil.create("progress", "", line);
     bar.max = total;
-    bar.setAttribute("aria-label", "Offline map tiles kept");
+    bar.setAttribute("aria-label", _("Offline map tiles kept"));
     let done = 0;
     let failed = 0;
     const zooms = doc.prefetch.ranges.map((r) => r.z);
     const update = () => {
       bar.value = done;
       if (done < total) {
-        line.firstElementChild.textContent = `Offline map: ${done} of ${total} tiles kept…`;
+        line.firstElementChild.textContent = _("Offline map: {done} of {total} tiles kept…", { done, total });
         return;
       }
       bar.remove();
-      let text = `Offline map kept: ${total} tiles, zoom ${zooms[0]}–${zooms[zooms.length - 1]}`;
+      let text = _("Offline map kept: {total} tiles, zoom {n}–{n2}", { total, n: zooms[0], n2: zooms[zooms.length - 1] });
       const skipped = doc.prefetch.skipped_zooms;
-      if (skipped.length) text += `; closer zooms (${skipped[0]}–${skipped[skipped.length - 1]}) only with a connection (limit ${doc.prefetch.limit} tiles)`;
-      if (failed) text += `; ${failed} tiles could not be fetched, tried again next time`;
+      if (skipped.length) text += _("; closer zooms ({n}–{n2}) only with a connection (limit {limit} tiles)", { n: skipped[0], n2: skipped[skipped.length - 1], limit: doc.prefetch.limit });
+      if (failed) text += _("; {failed} tiles could not be fetched, tried again next time", { failed });
       line.firstElementChild.textContent = `${text}.`;
       map.getContainer().dataset.basemapKept = String(total - failed);
     };
@@ -310,7 +310,7 @@ const patrolOrientation = (() => {
         doc = null;
       }
       if (!doc) {
-        if (options.status) say(map, "basemap", "No offline map for this area: its outline, zones and layers show where you are.");
+        if (options.status) say(map, "basemap", _("No offline map for this area: its outline, zones and layers show where you are."));
         return null;
       }
       const [w, s, e, n] = doc.bounds;
@@ -323,7 +323,7 @@ const patrolOrientation = (() => {
       if (doc.type === "vector") {
         layer = await vectorLayer(doc, common);
         if (!layer) {
-          if (options.status) say(map, "basemap", `This area's offline map is vector tiles (${doc.name}), which this page cannot draw here; the area's own layers show where you are.`);
+          if (options.status) say(map, "basemap", _("This area's offline map is vector tiles ({name}), which this page cannot draw here; the area's own layers show where you are.", { name: doc.name }));
           return doc;
         }
       } else {
@@ -331,7 +331,7 @@ const patrolOrientation = (() => {
       }
       layer.addTo(map);
       map.getContainer().dataset.basemap = doc.format;
-      if (options.prefetch) prefetch(map, slug, doc).catch(() => say(map, "basemap", "The offline map could not be kept on this phone."));
+      if (options.prefetch) prefetch(map, slug, doc).catch(() => say(map, "basemap", _("The offline map could not be kept on this phone.")));
       return doc;
     };
     if (area && area.tagName === "SELECT") {
@@ -367,7 +367,7 @@ const patrolOrientation = (() => {
         }).catch(() => {});
         addBasemap(map, area.id, { user, prefetch: true, status: true });
       }
-    }).catch(() => say(map, "basemap", "The area's map could not be loaded, and none is kept on this phone yet."));
+    }).catch(() => say(map, "basemap", _("The area's map could not be loaded, and none is kept on this phone yet.")));
   }
 
   return { addOrientation, addBasemap };

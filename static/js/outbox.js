@@ -61,13 +61,13 @@ const outbox = (() => {
     try {
       response = await patrol.send("POST", "/api/v1/patrols", entry.body, "application/geo+json", me.csrf_token);
     } catch (err) {
-      await put({ ...base, state: "waiting", note: "No connection: sent when it returns." });
+      await put({ ...base, state: "waiting", note: _("No connection: sent when it returns.") });
       return "waiting";
     }
     const type = response.headers.get("Content-Type") || "";
     const body = await response.json().catch(() => null);
     if ((response.status === 200 || response.status === 201) && body && body.id === entry.id) {
-      await put({ ...base, state: "sent", note: response.status === 201 ? "Stored." : "Stored already.", errors: [] });
+      await put({ ...base, state: "sent", note: response.status === 201 ? _("Stored.") : _("Stored already."), errors: [] });
       return "sent";
     }
     const problem = type.includes("application/problem+json") && body;
@@ -77,12 +77,12 @@ const outbox = (() => {
     }
     if (!problem && response.ok) {
       // A 200 page that is not patrol's answer: a Wi-Fi sign-in page between phone and server.
-      await put({ ...base, state: "waiting", note: "The network answered with a page that is not patrol's (a Wi-Fi sign-in page?): sent when the connection is through." });
+      await put({ ...base, state: "waiting", note: _("The network answered with a page that is not patrol's (a Wi-Fi sign-in page?): sent when the connection is through.") });
       return "waiting";
     }
-    const reason = problem ? (body.detail || body.title) : (response.statusText || "no reason given");
-    const more = tries < MAX_TRIES ? `tried ${tries} of ${MAX_TRIES} times` : "not tried again until you say so";
-    await put({ ...base, state: "failed", note: `The server could not take it: ${reason} (HTTP ${response.status}); ${more}.`, errors: [] });
+    const reason = problem ? (body.detail || body.title) : (response.statusText || _("no reason given"));
+    const more = tries < MAX_TRIES ? _("tried {tries} of {MAX_TRIES} times", { tries, MAX_TRIES }) : _("not tried again until you say so");
+    await put({ ...base, state: "failed", note: _("The server could not take it: {reason} (HTTP {status}); {more}.", { reason, status: response.status, more }), errors: [] });
     return "failed";
   }
 

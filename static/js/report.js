@@ -64,10 +64,12 @@
   /** An instant for people: "14 Oct 2025, 10:32 GMT+10" in the area's zone. */
   function showTime(iso) {
     if (!iso) return "–";
-    return new Intl.DateTimeFormat("en-GB", {
-      timeZone: zone, day: "numeric", month: "short", year: "numeric", hour: "2-digit",
-      minute: "2-digit", hourCycle: "h23", timeZoneName: "short",
-    }).format(new Date(iso));
+    // The reader's conventions: "25 Nov 2026, 16:20 GMT+10" in English, "25.11.2026 16:20" in Russian.
+    const english = patrol.INTL_LANG === "en-GB";
+    return new Intl.DateTimeFormat(patrol.INTL_LANG, {
+      timeZone: zone, day: english ? "numeric" : "2-digit", month: english ? "short" : "2-digit", year: "numeric", hour: "2-digit",
+      minute: "2-digit", hourCycle: "h23", timeZoneName: english ? "short" : undefined,
+    }).format(new Date(iso)).replace(english ? /$^/ : ", ", " ");
   }
   const timeInputs = () => form.querySelectorAll('input[type="datetime-local"]');
   function setZone(next) {
@@ -122,8 +124,8 @@
   }
 
   const HINTS = {
-    draw: "Drawing: each tap on the map adds a point to the route. Tap \u201cDraw on map\u201d again to stop.",
-    tap: "Adding snares: each tap on the map adds a snare there. Tap the button again to stop.",
+    draw: _("Drawing: each tap on the map adds a point to the route. Tap \u201cDraw on map\u201d again to stop."),
+    tap: _("Adding snares: each tap on the map adds a snare there. Tap the button again to stop."),
   };
   function setMode(next) {
     mode = mode === next ? null : next;
@@ -140,7 +142,7 @@
     for (const part of route.parts) {
       for (let i = 1; i < part.length; i += 1) km += map.distance([part[i - 1][1], part[i - 1][0]], [part[i][1], part[i][0]]) / 1000;
     }
-    summary.textContent = n ? `Route: ${n} points, about ${patrol.fmt(km, 2)} km.` : "No route yet.";
+    summary.textContent = n ? _("Route: {n} points, about {n2} km.", { n, n2: patrol.fmt(km, 2) }) : _("No route yet.");
     if (fit && n > 1) map.fitBounds(routeLayer.getBounds(), { maxZoom: 15, animate: false });
     scheduleSave();
   }
@@ -150,20 +152,20 @@
 
   function renumber() {
     snares.forEach((s, i) => {
-      s.node.querySelector(".snare-title").textContent = `Snare ${i + 1}`;
+      s.node.querySelector(".snare-title").textContent = _("Snare {n}", { n: i + 1 });
       s.marker.setIcon(pin(i + 1));
-      s.marker.options.title = `Snare ${i + 1}: drag to move it`;
+      s.marker.options.title = _("Snare {n}: drag to move it", { n: i + 1 });
     });
     const strays = snares.filter((s) => s.waypoint && !s.waypoint.namesSnare);
     const drop = document.getElementById("drop-strays");
     drop.hidden = !strays.length;
     drop.textContent = strays.length === 1
-      ? "Drop the 1 waypoint that names no snare"
-      : `Drop the ${strays.length} waypoints that name no snare`;
+      ? _("Drop the 1 waypoint that names no snare")
+      : _("Drop the {length} waypoints that name no snare", { length: strays.length });
   }
 
   function showPosition(snare) {
-    snare.node.querySelector(".position").textContent = `At ${snare.lat.toFixed(5)}, ${snare.lon.toFixed(5)} (drag its pin on the map to move it)`;
+    snare.node.querySelector(".position").textContent = _("At {n}, {n2} (drag its pin on the map to move it)", { n: snare.lat.toFixed(5), n2: snare.lon.toFixed(5) });
   }
 
   function removeSnare(snare) {
@@ -199,8 +201,8 @@
     if (waypoint && !waypoint.namesSnare) {
       const note = node.querySelector(".stray");
       note.hidden = false;
-      note.textContent = `The waypoint \u201c${waypoint.label}\u201d names no snare: drop it if it is not one (a camp, a rest stop).`;
-      node.querySelector(".remove").textContent = "Drop this waypoint";
+      note.textContent = _("The waypoint \u201c{label}\u201d names no snare: drop it if it is not one (a camp, a rest stop).", { label: waypoint.label });
+      node.querySelector(".remove").textContent = _("Drop this waypoint");
     }
     node.querySelector(".remove").addEventListener("click", () => removeSnare(snare));
     snares.push(snare);
@@ -250,8 +252,8 @@
     // The track's first and last points date the patrol, as the API reads the file.
     setTime(document.getElementById("started_at"), read.startedAt);
     setTime(document.getElementById("ended_at"), read.endedAt);
-    if (!read.startedAt) showError("started_at", "The track's first point has no time: enter when the patrol started.");
-    if (!read.endedAt) showError("ended_at", "The track's last point has no time: enter when the patrol ended.");
+    if (!read.startedAt) showError("started_at", _("The track's first point has no time: enter when the patrol started."));
+    if (!read.endedAt) showError("ended_at", _("The track's last point has no time: enter when the patrol ended."));
     for (const w of read.waypoints) {
       addSnare({ lon: w.lon, lat: w.lat, found_at: w.found_at, props: w.props, waypoint: { label: w.label, namesSnare: w.namesSnare } });
     }
@@ -260,7 +262,7 @@
   function loadReport(doc, extra = {}) {
     clearForm();
     const routeFeature = doc.features.find((f) => f.properties && f.properties.kind === "route");
-    if (!routeFeature) throw new Error("The GeoJSON has no feature with \"kind\": \"route\".");
+    if (!routeFeature) throw new Error(_("The GeoJSON has no feature with \"kind\": \"route\"."));
     const g = routeFeature.geometry;
     const parts = g.type === "MultiLineString" ? g.coordinates : [g.coordinates];
     const p = routeFeature.properties;
@@ -302,7 +304,7 @@
         counts: snares.map((s) => s.node.querySelector('[data-name="count"]').value),
       }));
     } catch (err) {
-      formStatus.textContent = `The draft could not be kept on this phone (${err.name}): save it to the outbox.`;
+      formStatus.textContent = _("The draft could not be kept on this phone ({name}): save it to the outbox.", { name: err.name });
     }
   }
   let restoring = false;
@@ -315,7 +317,7 @@
       loadReport(draft.doc, { times: draft.times, waypoints: draft.waypoints });
       // A count typed as "" or "0" stays as typed (the server says what is wrong with it).
       snares.forEach((s, i) => { if (draft.counts && draft.counts[i] !== undefined) s.node.querySelector('[data-name="count"]').value = draft.counts[i]; });
-      formStatus.textContent = `Draft restored (last changed ${showTime(draft.saved)}).`;
+      formStatus.textContent = _("Draft restored (last changed {n}).", { n: showTime(draft.saved) });
       restoring = false;
       saveDraft(); // loading cleared the stored copy: keep it through the next reload too
       return true;
@@ -371,10 +373,10 @@
     snares.filter((s) => s.waypoint && !s.waypoint.namesSnare).forEach(removeSnare);
   });
   document.getElementById("new-report").addEventListener("click", () => {
-    if (!isEmpty() && !window.confirm("Clear the form? What it holds is not in the outbox and will be lost.")) return;
+    if (!isEmpty() && !window.confirm(_("Clear the form? What it holds is not in the outbox and will be lost."))) return;
     clearErrors();
     clearForm();
-    formStatus.textContent = "A new, empty report.";
+    formStatus.textContent = _("A new, empty report.");
   });
 
   map.on("click", (event) => {
@@ -391,9 +393,10 @@
 
   /** A GPS error in words; a refusal says how to allow it. */
   function gpsProblem(err) {
-    if (err.code === 1) return "GPS access is refused for this page: allow location for this site in the browser's settings, or draw the route on the map.";
-    if (err.code === 3) return "GPS: no position in time (under trees or indoors?). Try again in the open.";
-    return `GPS: no position (${err.message || "the device gave no reason"}).`;
+    if (err.code === 1) return _("GPS access is refused for this page: allow location for this site in the browser's settings, or draw the route on the map.");
+    if (err.code === 3) return _("GPS: no position in time (under trees or indoors?). Try again in the open.");
+    const reason = err.message || _("the device gave no reason");
+    return _("GPS: no position ({reason}).", { reason });
   }
 
   const recordButton = document.getElementById("record");
@@ -401,7 +404,7 @@
     if (watch !== null) navigator.geolocation.clearWatch(watch);
     watch = null;
     recordButton.setAttribute("aria-pressed", "false");
-    recordButton.textContent = "Record with GPS";
+    recordButton.textContent = _("Record with GPS");
     const last = route.parts[route.parts.length - 1];
     if (last && !last.length) { route.parts.pop(); route.times.pop(); }
   }
@@ -413,7 +416,7 @@
       return;
     }
     showError("route", "");
-    if (!navigator.geolocation) { showError("route", "This device has no GPS access."); return; }
+    if (!navigator.geolocation) { showError("route", _("This device has no GPS access.")); return; }
     route.parts.push([]);
     route.times.push([]);
     setTime(document.getElementById("started_at"), new Date().toISOString());
@@ -427,12 +430,12 @@
       if (err.code === 1) stopRecording(); // refused: nothing will come, say so and reset
     }, { enableHighAccuracy: true, maximumAge: 0 });
     recordButton.setAttribute("aria-pressed", "true");
-    recordButton.textContent = "Stop recording";
+    recordButton.textContent = _("Stop recording");
   });
 
   document.getElementById("here-snare").addEventListener("click", () => {
     clearErrors("snares");
-    if (!navigator.geolocation) { showError("snares", "This device has no GPS access."); return; }
+    if (!navigator.geolocation) { showError("snares", _("This device has no GPS access.")); return; }
     navigator.geolocation.getCurrentPosition(
       (pos) => addSnare({ lon: pos.coords.longitude, lat: pos.coords.latitude, found_at: new Date(pos.timestamp).toISOString() }),
       (err) => showError("snares", gpsProblem(err)), { enableHighAccuracy: true, timeout: 20000 });
@@ -469,24 +472,24 @@
 
   // ---- Problems: in plain words, with the field's label, next to the field. ----
   const LABELS = {
-    unit: "Unit", transport: "Transport", leader: "Leader", members: "Members", started_at: "Started",
-    ended_at: "Ended", coordTimes: "Route times", geometry: "Position", type: "Type", count: "Count",
-    state: "State", action: "Action", found_at: "Found", species: "Target species", notes: "Notes",
+    unit: _("Unit"), transport: _("Transport"), leader: _("Leader"), members: _("Members"), started_at: _("Started"),
+    ended_at: _("Ended"), coordTimes: _("Route times"), geometry: _("Position"), type: _("Type"), count: _("Count"),
+    state: _("State"), action: _("Action"), found_at: _("Found"), species: _("Target species"), notes: _("Notes"),
   };
 
   /** Where a JSON pointer of the report lands: its slot, the snare (if any) and a label. */
   function place(pointer) {
     const m = /^\/features\/(\d+)(?:\/([^/]+)(?:\/([^/]+))?)?/.exec(pointer || "");
-    if (!m) return { slot: "form", label: "Report" };
+    if (!m) return { slot: "form", label: _("Report") };
     const index = Number(m[1]);
     const [part, name] = [m[2], m[3]];
     if (index === 0) {
       if (part === "properties" && name && LABELS[name] && name !== "coordTimes") return { slot: name, label: LABELS[name] };
-      return { slot: "route", label: part === "properties" && name === "coordTimes" ? "Route times" : "Route" };
+      return { slot: "route", label: part === "properties" && name === "coordTimes" ? _("Route times") : _("Route") };
     }
     const snare = snares[index - 1];
     const field = part === "properties" && name && LABELS[name] ? name : "geometry";
-    const label = `Snare ${index} \u00b7 ${LABELS[field]}`;
+    const label = _("Snare {index} \u00b7 {n}", { index, n: LABELS[field] });
     return snare ? { slot: field, snare, label } : { slot: "form", label }; // no such card now
   }
 
@@ -534,7 +537,7 @@
       if (where.snare) showError(where.slot, words, where.snare.node);
       else showError(where.slot, words);
     }
-    top.replaceChildren(el("span", { text: plain(detail) || "The server refused the report." }), list);
+    top.replaceChildren(el("span", { text: plain(detail) || _("The server refused the report.") }), list);
     // The top summary is not a field: the first field with a problem takes the focus.
     const field = form.querySelector('[aria-invalid="true"], .field-error:not(:empty):not([data-error-for="form"])');
     if (!field) { focusFirstProblem(); return; }
@@ -545,18 +548,18 @@
 
   // ---- The outbox. ----
   const STATE_WORDS = {
-    waiting: "Waiting for a connection", sending: "Sending", sent: "Sent",
-    rejected: "Refused: needs correcting", failed: "The server could not take it",
+    waiting: _("Waiting for a connection"), sending: _("Sending"), sent: _("Sent"),
+    rejected: _("Refused: needs correcting"), failed: _("The server could not take it"),
   };
 
   async function openEntry(e) {
-    if (!isEmpty() && reportId !== e.id && !window.confirm("The form holds a report that is not in the outbox. Replace it?")) return;
+    if (!isEmpty() && reportId !== e.id && !window.confirm(_("The form holds a report that is not in the outbox. Replace it?"))) return;
     clearErrors();
     loadReport(JSON.parse(e.body), { waypoints: e.waypoints });
     saveDraft();
     if (e.state === "rejected") showErrors(e.errors || [], e.note);
     else {
-      formStatus.textContent = "Opened from the outbox: correct it and tap \u201cSave and send\u201d.";
+      formStatus.textContent = _("Opened from the outbox: correct it and tap \u201cSave and send\u201d.");
       form.scrollIntoView();
       document.getElementById("unit").focus({ preventScroll: true });
     }
@@ -565,13 +568,17 @@
 
   function entryItem(e) {
     const mine = e.user === me;
-    const owner = mine ? "" : ` \u2014 by ${e.user}: sent when ${e.user} signs in`;
+    const owner = mine ? "" : _(" \u2014 by {user}: sent when {user} signs in", { user: e.user });
     const item = el("li", { "data-id": e.id, "data-state": e.state, class: "card" },
       el("span", { class: `state state-${e.state}`, text: STATE_WORDS[e.state] || e.state }), " ",
-      el("span", { class: "what", text: `${e.summary.unit} \u00b7 ${showTime(e.summary.started_at)} \u00b7 ${e.summary.snares} snare find(s)${owner}` }));
-    if (e.id === reportId && e.state !== "sent") item.append(el("p", { class: "muted", text: "Open in the form above." }));
+      el("span", { class: "what", text: _("{unit} \u00b7 {n} \u00b7 {snares} snare find(s){owner}", { unit: e.summary.unit, n: showTime(e.summary.started_at), snares: e.summary.snares, owner }) }));
+    if (e.id === reportId && e.state !== "sent") item.append(el("p", { class: "muted", text: _("Open in the form above.") }));
     if (e.note) item.append(el("p", { class: "note", text: plain(e.note) }));
-    const tried = e.tried ? `Last tried ${showTime(e.tried)}${e.tries ? ` (${e.tries} time${e.tries === 1 ? "" : "s"})` : ""}.` : `Saved ${showTime(e.created)}.`;
+    const tried = e.tried
+      ? (e.tries === 1 ? _("Last tried {time} (1 time).", { time: showTime(e.tried) })
+        : e.tries ? _("Last tried {time} ({tries} times).", { time: showTime(e.tried), tries: e.tries })
+          : _("Last tried {time}.", { time: showTime(e.tried) }))
+      : _("Saved {time}.", { time: showTime(e.created) });
     if (e.state !== "sent") item.append(el("p", { class: "muted", text: tried }));
     if (e.state === "rejected" && (e.errors || []).length) {
       const reasons = el("ul", { class: "problems" });
@@ -580,23 +587,23 @@
     }
     if (!mine || e.state === "sent" || e.state === "sending") return item;
     const actions = el("div", { class: "actions" });
-    const open = el("button", { type: "button", class: "secondary", "data-action": "open", text: e.state === "rejected" ? "Correct in the form" : "Open in the form" });
+    const open = el("button", { type: "button", class: "secondary", "data-action": "open", text: e.state === "rejected" ? _("Correct in the form") : _("Open in the form") });
     open.addEventListener("click", () => openEntry(e));
     actions.append(open);
     if (e.state === "waiting" || e.state === "failed") {
-      const again = el("button", { type: "button", class: "secondary", "data-action": "send", text: "Send now" });
+      const again = el("button", { type: "button", class: "secondary", "data-action": "send", text: _("Send now") });
       again.addEventListener("click", async () => { await outbox.put({ ...e, tries: 0 }); await flush({ only: e.id }); });
       actions.append(again);
     }
-    const discard = el("button", { type: "button", class: "secondary danger", "data-action": "discard", text: "Discard" });
+    const discard = el("button", { type: "button", class: "secondary danger", "data-action": "discard", text: _("Discard") });
     const confirmBox = el("div", { class: "confirm", role: "group", "aria-label": "Discard this report?", hidden: true },
-      el("p", { text: "Discard this report? It was never stored by the server and cannot be recovered." }));
-    const yes = el("button", { type: "button", class: "danger", "data-action": "confirm-discard", text: "Yes, discard it" });
-    const no = el("button", { type: "button", class: "secondary", "data-action": "keep", text: "Keep it" });
+      el("p", { text: _("Discard this report? It was never stored by the server and cannot be recovered.") }));
+    const yes = el("button", { type: "button", class: "danger", "data-action": "confirm-discard", text: _("Yes, discard it") });
+    const no = el("button", { type: "button", class: "secondary", "data-action": "keep", text: _("Keep it") });
     yes.addEventListener("click", async () => {
       await outbox.remove(e.id);
       if (e.id === reportId) { clearErrors(); clearForm(); }
-      formStatus.textContent = "The report was discarded.";
+      formStatus.textContent = _("The report was discarded.");
       await renderOutbox();
     });
     no.addEventListener("click", () => { confirmBox.hidden = true; discard.hidden = false; discard.focus(); });
@@ -610,16 +617,16 @@
   /** A pointer of a stored entry named without the form (its snares may be elsewhere). */
   function placeForEntry(pointer) {
     const m = /^\/features\/(\d+)(?:\/properties\/([^/]+))?/.exec(pointer || "");
-    if (!m) return "Report";
-    if (m[1] === "0") return m[2] && LABELS[m[2]] && m[2] !== "coordTimes" ? LABELS[m[2]] : "Route";
-    return `Snare ${m[1]} \u00b7 ${LABELS[m[2]] || "Position"}`;
+    if (!m) return _("Report");
+    if (m[1] === "0") return m[2] && LABELS[m[2]] && m[2] !== "coordTimes" ? LABELS[m[2]] : _("Route");
+    return _("Snare {n} \u00b7 {n2}", { n: m[1], n2: LABELS[m[2]] || _("Position") });
   }
 
   async function renderOutbox() {
     const list = document.getElementById("outbox");
     const entries = (await outbox.all()).sort((a, b) => (a.created < b.created ? 1 : -1));
     list.replaceChildren();
-    if (!entries.length) list.append(el("li", { class: "muted", text: "Empty." }));
+    if (!entries.length) list.append(el("li", { class: "muted", text: _("Empty.") }));
     for (const e of entries) list.append(entryItem(e));
   }
 
@@ -640,7 +647,7 @@
     clearErrors();
     const doc = buildReport();
     if (!route.parts.some((p) => p.length >= 2)) {
-      showError("route", "Add a route: a file, a GPS recording or at least two points drawn on the map.");
+      showError("route", _("Add a route: a file, a GPS recording or at least two points drawn on the map."));
       focusFirstProblem();
       return;
     }
@@ -653,20 +660,20 @@
     };
     await outbox.put(entry);
     localStorage.removeItem(DRAFT); // the outbox holds it now
-    formStatus.textContent = "Saved in the outbox.";
+    formStatus.textContent = _("Saved in the outbox.");
     while (flushing) await new Promise((resolve) => setTimeout(resolve, 100));
     await flush({});
     const mine = await outbox.get(entry.id);
     if (!mine) return;
-    if (mine.state === "sent") { formStatus.textContent = "Sent and stored."; clearForm(); }
+    if (mine.state === "sent") { formStatus.textContent = _("Sent and stored."); clearForm(); }
     else if (mine.state === "rejected") {
       saveDraft(); // still being corrected: keep it through a reload
       showErrors(mine.errors, mine.note);
-      formStatus.textContent = "The server refused the report: correct the problems marked above and save again, or discard it in the outbox.";
+      formStatus.textContent = _("The server refused the report: correct the problems marked above and save again, or discard it in the outbox.");
     } else if (mine.state === "failed") {
-      formStatus.textContent = `${plain(mine.note)} It is kept in the outbox below: send it again later, or open it to correct it.`;
+      formStatus.textContent = _("{n} It is kept in the outbox below: send it again later, or open it to correct it.", { n: plain(mine.note) });
       clearForm();
-    } else { formStatus.textContent = "Saved in the outbox: it will be sent when the connection returns."; clearForm(); }
+    } else { formStatus.textContent = _("Saved in the outbox: it will be sent when the connection returns."); clearForm(); }
     await renderOutbox();
   });
 

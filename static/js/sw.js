@@ -2,7 +2,7 @@
    always go to the network (the outbox in IndexedDB keeps what could not be sent). */
 "use strict";
 
-const CACHE = "patrol-v1";
+const CACHE = "patrol-v2";
 const ASSETS = [
   "/report",
   "/static/patrol.css",
@@ -14,6 +14,10 @@ const ASSETS = [
   "/static/js/orientation.js",
   "/vendor/leaflet/leaflet.js",
   "/vendor/leaflet/leaflet.css",
+  // The pages' messages in each language (patrol/i18n.py; tests/web/test_i18n.py checks that
+  // every language with a catalog is listed): the form works offline in the one chosen.
+  "/i18n/en.js",
+  "/i18n/ru.js",
 ];
 
 // Orientation (static/js/orientation.js): an area's basemap tiles, cache first (a tile of a
@@ -78,7 +82,7 @@ self.addEventListener("fetch", (event) => {
     }).catch(() => caches.match(request, { ignoreSearch: true }).then((hit) => hit || caches.match("/report"))));
     return;
   }
-  if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/vendor/")) {
+  if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/vendor/") || url.pathname.startsWith("/i18n/")) {
     // Stale while revalidating: the cached copy at once (offline too), a fresh one for next
     // time, so an updated script reaches phones without a new cache name.
     event.respondWith(caches.open(CACHE).then((cache) => cache.match(request).then((hit) => {
