@@ -290,7 +290,7 @@ def login(
     _lock_login_ledger(session)
     try:
 
-        def failures(*cond) -> int:
+        def failures(*cond: sa.ColumnElement[bool]) -> int:
             return session.scalar(
                 sa.select(sa.func.count())
                 .select_from(LoginFailure)
