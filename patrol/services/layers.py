@@ -14,7 +14,7 @@ import sqlalchemy.orm as so
 from shapely.geometry import mapping, shape
 
 from patrol.errors import FieldError, ValidationFailed
-from patrol.geo.documents import load_json
+from patrol.geo.documents import feature, feature_collection, load_json
 from patrol.geo.problems import Problems
 from patrol.geo.shapes import project
 from patrol.store.engine import write
@@ -98,17 +98,8 @@ def layers_document(session: so.Session, area: ConservationArea, kind: str) -> d
         .where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
         .order_by(AreaLayer.id)
     ).all()
-    return {
-        "type": "FeatureCollection",
-        "area": area.slug,
-        "kind": kind,
-        "features": [
-            {
-                "type": "Feature",
-                "id": r.id,
-                "geometry": json.loads(r.geometry_geojson),
-                "properties": {"name": r.name},
-            }
-            for r in rows
-        ],
-    }
+    return feature_collection(
+        (feature(json.loads(r.geometry_geojson), {"name": r.name}, id=r.id) for r in rows),
+        area=area.slug,
+        kind=kind,
+    )
