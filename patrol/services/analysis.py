@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -59,7 +58,7 @@ def zone_stats_document(
     """The zones with their figures as GeoJSON; with a running recompute ``job``, its progress
     (zone figures of patrols it has not reached yet are those of the old zones)."""
     return feature_collection(
-        (feature(json.loads(r.zone.geometry_geojson), r.figures, id=r.zone.code) for r in rows),
+        (feature(r.zone.geometry, r.figures, id=r.zone.code) for r in rows),
         area=a.area.slug,
         window=a.window.label,
         **({"recomputing": recompute.job_document(job)} if job is not None else {}),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from patrol.geo.documents import feature, feature_collection, load_json, point
 from patrol.geo.grid import Grid
 from patrol.geo.problems import Problems
 from patrol.geo.projection import utm_epsg
-from patrol.geo.shapes import dumps_geometry, parse_zones, project
+from patrol.geo.shapes import geometry_document, parse_zones, project
 from patrol.services import audit, recompute
 from patrol.services.auth import Principal
 from patrol.store.engine import write
@@ -93,7 +92,7 @@ def create_area(
         grid_origin_x=grid.origin_x,
         grid_origin_y=grid.origin_y,
         timezone=timezone,
-        boundary_geojson=dumps_geometry(geom),
+        boundary=geometry_document(geom),
         area_km2=metric.area / 1e6,
         synthetic=synthetic,
         **_bbox(geom),
@@ -164,7 +163,7 @@ def replace_zones(
             metric = project(z.geometry, area.epsg)
             values = {
                 "name": z.name,
-                "geometry_geojson": dumps_geometry(z.geometry),
+                "geometry": geometry_document(z.geometry),
                 "area_km2": metric.area / 1e6,
                 **_bbox(z.geometry),
             }
@@ -203,7 +202,7 @@ def zones_document(session: so.Session, area: ConservationArea) -> dict[str, Any
     return feature_collection(
         (
             feature(
-                json.loads(z.geometry_geojson),
+                z.geometry,
                 {"code": z.code, "name": z.name, "area_km2": round(z.area_km2, 4)},
                 id=z.code,
             )
@@ -285,7 +284,7 @@ def units_document(session: so.Session, area: ConservationArea, with_bases: bool
 
 def boundary_document(area: ConservationArea) -> dict[str, Any]:
     return feature(
-        json.loads(area.boundary_geojson),
+        area.boundary,
         {
             "name": area.name,
             "area_km2": round(area.area_km2, 2),

@@ -7,7 +7,6 @@ and the year before it (for comparison). Figures are those of docs/analytics.md:
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -272,7 +271,7 @@ def zones_geojson(export: AnnualExport) -> dict[str, Any]:
             },
             zone.area_km2,
         )
-        features.append(feature(json.loads(zone.geometry_geojson), props, id=zone.code))
+        features.append(feature(zone.geometry, props, id=zone.code))
     return feature_collection(features, **export.meta())
 
 

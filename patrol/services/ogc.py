@@ -12,7 +12,6 @@ CRS values in ``ogc_params``; this module names them all as before.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -251,9 +250,7 @@ def _all_features(
         about["aggregation"] = exports.AGGREGATION_RULE
     if coll.kind == "zones":
         rows, _ = zone_stats.zone_stats(session, area, window)
-        features = [
-            feature(json.loads(r.zone.geometry_geojson), r.figures, id=r.zone.code) for r in rows
-        ]
+        features = [feature(r.zone.geometry, r.figures, id=r.zone.code) for r in rows]
         return _most_complete_first(features), about
     result, features = grid_hotspots.visible_cells(session, principal, area, window, q.cell_km)
     about["cell_km"] = result.grid.cell_m / 1000

@@ -92,7 +92,7 @@ class ConservationArea(Base):
     grid_origin_x: so.Mapped[float]
     grid_origin_y: so.Mapped[float]
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64))
-    boundary_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
+    boundary: so.Mapped[dict[str, Any]] = so.mapped_column("boundary_geojson", JSONDocument)
     area_km2: so.Mapped[float]
     synthetic: so.Mapped[bool] = so.mapped_column(default=False)
     # Goes up by one each time the zones are replaced: a report measured against an older
@@ -122,7 +122,7 @@ class Zone(Base):
     )
     code: so.Mapped[str] = so.mapped_column(sa.String(64))
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
-    geometry_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
+    geometry: so.Mapped[dict[str, Any]] = so.mapped_column("geometry_geojson", JSONDocument)
     area_km2: so.Mapped[float]
     min_lon: so.Mapped[float]
     min_lat: so.Mapped[float]
@@ -170,7 +170,7 @@ class AreaLayer(Base):
     )
     kind: so.Mapped[str] = so.mapped_column(sa.String(16))
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
-    geometry_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
+    geometry: so.Mapped[dict[str, Any]] = so.mapped_column("geometry_geojson", JSONDocument)
 
 
 class User(Base):
