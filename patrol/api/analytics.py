@@ -11,6 +11,7 @@ from patrol.api import bp
 from patrol.api.common import attachment, current_principal, geojson_response
 from patrol.api.params import QueryArgs
 from patrol.db import get_session
+from patrol.geo.documents import feature_collection
 from patrol.services import (
     areas,
     cell_figures,
@@ -97,15 +98,14 @@ def hotspot_cells() -> Response:
         get_session(), principal, a.area, a.window, a.cell_km, a.unit_id, a.settings
     )
     return geojson_response(
-        {
-            "type": "FeatureCollection",
-            "area": a.area.slug,
-            "window": a.window.label,
+        feature_collection(
+            features,
+            area=a.area.slug,
+            window=a.window.label,
             **({"aggregation": exports.AGGREGATION_RULE} if principal.role == Role.NGO else {}),
-            "cell_km": result.grid.cell_m / 1000,
-            "min_effort_km": a.settings.min_effort_km,
-            "features": features,
-        }
+            cell_km=result.grid.cell_m / 1000,
+            min_effort_km=a.settings.min_effort_km,
+        )
     )
 
 

@@ -10,7 +10,7 @@ from patrol.api.common import current_principal, filters_from_request, geojson_r
 from patrol.api.params import QueryArgs
 from patrol.db import get_session
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
-from patrol.geo.documents import load_json
+from patrol.geo.documents import feature_collection, load_json
 from patrol.geo.importers import importer_for
 from patrol.geo.report import Limits, ReportDefaults
 from patrol.geo.times import iso_utc
@@ -176,10 +176,9 @@ def patrols_index() -> ResponseReturnValue:
     session = get_session()
     total, rows = list_patrols(session, principal, f)
     simple = simplified_routes(session, rows, tolerance_m) if tolerance_m else {}
-    doc = {
-        "type": "FeatureCollection",
-        "features": [route_feature(p, with_times=False, geometry=simple.get(p.id)) for p in rows],
-    }
+    doc = feature_collection(
+        route_feature(p, with_times=False, geometry=simple.get(p.id)) for p in rows
+    )
     return geojson_response(paged(doc, "api.patrols_index", total, f, len(rows)))
 
 
@@ -256,8 +255,5 @@ def snares_index() -> ResponseReturnValue:
     principal = current_principal()
     f = filters_from_request()
     total, rows = list_finds(get_session(), principal, f)
-    doc = {
-        "type": "FeatureCollection",
-        "features": [find_feature(find, zone) for find, zone in rows],
-    }
+    doc = feature_collection(find_feature(find, zone) for find, zone in rows)
     return geojson_response(paged(doc, "api.snares_index", total, f, len(rows)))

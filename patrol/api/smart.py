@@ -10,6 +10,7 @@ from patrol.api import bp
 from patrol.api.common import current_principal, filters_from_request, geojson_response, paged
 from patrol.db import get_session
 from patrol.errors import FieldError, ValidationFailed
+from patrol.geo.documents import feature_collection
 from patrol.services import areas, smart
 from patrol.services.observations import list_observations, observation_feature
 from patrol.vocabulary import Role, SmartFormat
@@ -24,13 +25,9 @@ def observations_index() -> Response:
     principal = current_principal()
     f = filters_from_request()
     total, rows = list_observations(get_session(), principal, f, request.args.get("category"))
-    doc = {
-        "type": "FeatureCollection",
-        "features": [
-            observation_feature(obs, zone, with_location=principal.sees_locations)
-            for obs, zone in rows
-        ],
-    }
+    doc = feature_collection(
+        observation_feature(obs, zone, with_location=principal.sees_locations) for obs, zone in rows
+    )
     return geojson_response(paged(doc, "api.observations_index", total, f, len(rows)))
 
 

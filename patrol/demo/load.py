@@ -86,12 +86,11 @@ def _create_area(session: so.Session, data: Path) -> ConservationArea:
 
 def _loaded_before(session: so.Session, settings: SimulationSettings) -> bool:
     """Whether this very simulation was loaded already (the audit trail says so)."""
-    marker = json.dumps(asdict(settings), sort_keys=True)
     done = session.scalar(
         sa.select(AuditEvent.id).where(
             AuditEvent.action == LOAD_ACTION,
             AuditEvent.entity_id == DEMO_SLUG,
-            AuditEvent.after_json == marker,
+            AuditEvent.after == asdict(settings),
         )
     )
     return done is not None

@@ -13,7 +13,14 @@ from patrol.geo.checks import check_positions
 from patrol.geo.problems import Problems
 from patrol.geo.projection import to_metric, to_wgs84
 
-__all__ = ["ZoneInput", "dumps_geometry", "parse_zones", "project", "unproject"]
+__all__ = [
+    "ZoneInput",
+    "dumps_geometry",
+    "geometry_document",
+    "parse_zones",
+    "project",
+    "unproject",
+]
 
 
 def project(geometry: shapely.Geometry, epsg: int) -> shapely.Geometry:
@@ -33,6 +40,16 @@ def dumps_geometry(geometry: shapely.Geometry, precision: int = 7) -> str:
     """GeoJSON text of a geometry, coordinates rounded to ``precision`` decimals (1 cm)."""
     rounded = shapely.set_precision(geometry, 10.0**-precision) if precision else geometry
     return json.dumps(mapping(rounded), separators=(",", ":"))
+
+
+def geometry_document(geometry: shapely.Geometry, precision: int = 7) -> dict[str, Any]:
+    """The GeoJSON geometry as a JSON value (lists, not shapely's tuples), coordinates rounded
+    to ``precision`` decimals: what a geometry column stores and reads back.
+
+    >>> geometry_document(shapely.Point(131.123456789, 43.1))
+    {'type': 'Point', 'coordinates': [131.1234568, 43.1]}
+    """
+    return json.loads(dumps_geometry(geometry, precision))
 
 
 class ZoneInput:

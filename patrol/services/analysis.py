@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy.orm as so
 
+from patrol.geo.documents import feature, feature_collection
 from patrol.services import cell_figures, privacy, recompute, zone_stats
 from patrol.services.auth import Principal
 from patrol.store.models import ConservationArea, RecomputeJob
@@ -57,18 +57,9 @@ def zone_stats_document(
 ) -> dict[str, Any]:
     """The zones with their figures as GeoJSON; with a running recompute ``job``, its progress
     (zone figures of patrols it has not reached yet are those of the old zones)."""
-    return {
-        "type": "FeatureCollection",
-        "area": a.area.slug,
-        "window": a.window.label,
+    return feature_collection(
+        (feature(r.zone.geometry, r.figures, id=r.zone.code) for r in rows),
+        area=a.area.slug,
+        window=a.window.label,
         **({"recomputing": recompute.job_document(job)} if job is not None else {}),
-        "features": [
-            {
-                "type": "Feature",
-                "id": r.zone.code,
-                "geometry": json.loads(r.zone.geometry_geojson),
-                "properties": r.figures,
-            }
-            for r in rows
-        ],
-    }
+    )

@@ -100,7 +100,7 @@ def annual_report(
         "monthly": _monthly(export.rows, year, status),
         "zones": zones,
         "footnotes": footnotes,
-        "zone_geometries": {r.zone.code: r.zone.geometry_geojson for r in zone_rows},
+        "zone_geometries": {r.zone.code: r.zone.geometry for r in zone_rows},
         "hot_cells": int(hot.sum()),
         "under_patrolled_cells": int((cells.classes == HotspotClass.UNDER_PATROLLED).sum()),
         "cell_km": cells.grid.cell_m / 1000,

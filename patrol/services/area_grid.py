@@ -13,6 +13,7 @@ from patrol.geo.grid import Grid
 from patrol.geo.projection import to_wgs84
 from patrol.geo.shapes import project
 from patrol.store.models import ConservationArea
+from patrol.store.types import json_text
 
 __all__ = ["AreaCells", "area_cells", "area_grid", "cell_polygons", "grid_for"]
 
@@ -50,13 +51,14 @@ def grid_for(area: ConservationArea, cell_km: float | None) -> tuple[Grid, int]:
 
 def area_cells(area: ConservationArea, grid: Grid) -> AreaCells:
     """The cells of ``grid`` covering the area, with their WGS84 polygons and centres."""
-    return _cells(area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m)
+    return _cells(json_text(area.boundary), area.epsg, grid.origin_x, grid.origin_y, grid.cell_m)
 
 
 @lru_cache(maxsize=64)
-def _cells(boundary_geojson: str, epsg: int, ox: float, oy: float, cell_m: float) -> AreaCells:
-    """Cached per grid and boundary (by content): shared by every answer, never modified."""
-    boundary = project(shape(json.loads(boundary_geojson)), epsg)
+def _cells(boundary_text: str, epsg: int, ox: float, oy: float, cell_m: float) -> AreaCells:
+    """Cached per grid and boundary (by content: its JSON text as stored), shared by every
+    answer, never modified."""
+    boundary = project(shape(json.loads(boundary_text)), epsg)
     ix, iy = Grid(ox, oy, cell_m).cells_covering(boundary)
     x0 = ox + ix * cell_m
     y0 = oy + iy * cell_m
@@ -70,12 +72,12 @@ def _cells(boundary_geojson: str, epsg: int, ox: float, oy: float, cell_m: float
 
 def cell_polygons(area: ConservationArea, grid: Grid) -> tuple[list, ...]:
     """The cells' polygon coordinates as JSON-ready lists (aligned with ``area_cells``)."""
-    return _polygons(area.boundary_geojson, area.epsg, grid.origin_x, grid.origin_y, grid.cell_m)
+    return _polygons(json_text(area.boundary), area.epsg, grid.origin_x, grid.origin_y, grid.cell_m)
 
 
 @lru_cache(maxsize=64)
-def _polygons(boundary_geojson: str, epsg: int, ox: float, oy: float, cell_m: float) -> tuple:
+def _polygons(boundary_text: str, epsg: int, ox: float, oy: float, cell_m: float) -> tuple:
     """Built once per grid (a year's answer has thousands of cells): shared by every answer,
     so nothing may modify them."""
-    rings = _cells(boundary_geojson, epsg, ox, oy, cell_m)[2]
+    rings = _cells(boundary_text, epsg, ox, oy, cell_m)[2]
     return tuple([ring] for ring in rings.tolist())

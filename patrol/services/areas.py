@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,11 +14,11 @@ from shapely.geometry import shape
 
 from patrol.errors import FieldError, NotFound, ValidationFailed
 from patrol.geo.checks import check_point
-from patrol.geo.documents import load_json
+from patrol.geo.documents import feature, feature_collection, load_json, point
 from patrol.geo.grid import Grid
 from patrol.geo.problems import Problems
 from patrol.geo.projection import utm_epsg
-from patrol.geo.shapes import dumps_geometry, parse_zones, project
+from patrol.geo.shapes import geometry_document, parse_zones, project
 from patrol.services import audit, recompute
 from patrol.services.auth import Principal
 from patrol.store.engine import write
@@ -93,7 +92,7 @@ def create_area(
         grid_origin_x=grid.origin_x,
         grid_origin_y=grid.origin_y,
         timezone=timezone,
-        boundary_geojson=dumps_geometry(geom),
+        boundary=geometry_document(geom),
         area_km2=metric.area / 1e6,
         synthetic=synthetic,
         **_bbox(geom),
@@ -164,7 +163,7 @@ def replace_zones(
             metric = project(z.geometry, area.epsg)
             values = {
                 "name": z.name,
-                "geometry_geojson": dumps_geometry(z.geometry),
+                "geometry": geometry_document(z.geometry),
                 "area_km2": metric.area / 1e6,
                 **_bbox(z.geometry),
             }
@@ -200,19 +199,17 @@ def zones_document(session: so.Session, area: ConservationArea) -> dict[str, Any
     zones = session.scalars(
         sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code)
     ).all()
-    return {
-        "type": "FeatureCollection",
-        "area": area.slug,
-        "features": [
-            {
-                "type": "Feature",
-                "id": z.code,
-                "geometry": json.loads(z.geometry_geojson),
-                "properties": {"code": z.code, "name": z.name, "area_km2": round(z.area_km2, 4)},
-            }
+    return feature_collection(
+        (
+            feature(
+                z.geometry,
+                {"code": z.code, "name": z.name, "area_km2": round(z.area_km2, 4)},
+                id=z.code,
+            )
             for z in zones
-        ],
-    }
+        ),
+        area=area.slug,
+    )
 
 
 def import_units(session: so.Session, area: ConservationArea, data: bytes | str | dict) -> int:
@@ -272,31 +269,23 @@ def units_document(session: so.Session, area: ConservationArea, with_bases: bool
     units = session.scalars(
         sa.select(Unit).where(Unit.area_id == area.id).order_by(Unit.code)
     ).all()
-    return {
-        "type": "FeatureCollection",
-        "area": area.slug,
-        "features": [
-            {
-                "type": "Feature",
-                "id": u.code,
-                "geometry": (
-                    {"type": "Point", "coordinates": [u.base_lon, u.base_lat]}
-                    if with_bases and u.base_lon is not None
-                    else None
-                ),
-                "properties": {"code": u.code, "name": u.name, "active": u.active},
-            }
+    return feature_collection(
+        (
+            feature(
+                point(u.base_lon, u.base_lat) if with_bases and u.base_lon is not None else None,
+                {"code": u.code, "name": u.name, "active": u.active},
+                id=u.code,
+            )
             for u in units
-        ],
-    }
+        ),
+        area=area.slug,
+    )
 
 
 def boundary_document(area: ConservationArea) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "id": area.slug,
-        "geometry": json.loads(area.boundary_geojson),
-        "properties": {
+    return feature(
+        area.boundary,
+        {
             "name": area.name,
             "area_km2": round(area.area_km2, 2),
             "synthetic": area.synthetic,
@@ -304,7 +293,8 @@ def boundary_document(area: ConservationArea) -> dict[str, Any]:
             "cell_km": area.cell_m / 1000.0,
             "timezone": area.timezone,
         },
-    }
+        id=area.slug,
+    )
 
 
 def areas_document(session: so.Session, principal: Principal) -> dict[str, Any]:
@@ -313,7 +303,7 @@ def areas_document(session: so.Session, principal: Principal) -> dict[str, Any]:
         .where(ConservationArea.id.in_(principal.area_ids))
         .order_by(ConservationArea.slug)
     ).all()
-    return {"type": "FeatureCollection", "features": [boundary_document(a) for a in rows]}
+    return feature_collection(boundary_document(a) for a in rows)
 
 
 def list_areas(session: so.Session) -> list[ConservationArea]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,8 +30,8 @@ def record(
         action=action,
         entity=entity,
         entity_id=str(entity_id),
-        before_json=None if before is None else json.dumps(before, default=str, sort_keys=True),
-        after_json=None if after is None else json.dumps(after, default=str, sort_keys=True),
+        before=before,
+        after=after,
     )
     session.add(event)
     return event
@@ -50,8 +49,8 @@ def events_for(session: so.Session, entity: str, entity_id: str) -> list[dict[st
             "at": iso_utc(e.at),
             "user": e.user.username if e.user else None,
             "action": e.action,
-            "before": json.loads(e.before_json) if e.before_json else None,
-            "after": json.loads(e.after_json) if e.after_json else None,
+            "before": e.before,
+            "after": e.after,
         }
         for e in rows
     ]

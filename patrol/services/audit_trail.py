@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -92,8 +91,8 @@ def sentence(
     25 Nov 2026 16:20.``"""
     user = event.user
     who = f"{user.role.capitalize()} {user.username}" if user else "The system"
-    before = _load(event.before_json)
-    after = _load(event.after_json)
+    before = _load(event.before)
+    after = _load(event.after)
     when = f"on {_local(event.at, tz)}"
     if event.action == "create":
         details = []
@@ -115,8 +114,7 @@ def sentence(
     return f"{who} {verb} {when}."
 
 
-def _load(text: str | None) -> dict:
-    value = json.loads(text) if text else None
+def _load(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
@@ -137,8 +135,8 @@ def patrol_trail(session: so.Session, patrol: Patrol) -> list[dict[str, Any]]:
             "user": e.user.username if e.user else None,
             "role": e.user.role if e.user else None,
             "action": e.action,
-            "before": json.loads(e.before_json) if e.before_json else None,
-            "after": json.loads(e.after_json) if e.after_json else None,
+            "before": e.before,
+            "after": e.after,
             "sentence": sentence(e, tz, finds),
         }
         for e in rows

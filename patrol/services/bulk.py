@@ -16,7 +16,6 @@ zones replaced while it was measured (ingest_report measures the zones again).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -197,6 +196,13 @@ def _known_id(
     return None
 
 
+def _table_row(model: type, values: dict[str, Any]) -> dict[str, Any]:
+    """A row given by the model's attribute names, keyed by its table's column names for a Core
+    insert (``members`` is the column ``members_json``); the column types still encode values."""
+    columns = sa.inspect(model).columns
+    return {columns[name].key: value for name, value in values.items()}
+
+
 def _insert(session: so.Session, new: list[Measured]) -> None:
     conn = session.connection()
     patrol = Patrol.__table__
@@ -204,7 +210,7 @@ def _insert(session: so.Session, new: list[Measured]) -> None:
         (row.uuid, row.id)
         for row in conn.execute(
             sa.insert(patrol).returning(patrol.c.uuid, patrol.c.id),
-            [m.rows.patrol for m in new],
+            [_table_row(Patrol, m.rows.patrol) for m in new],
         )
     )
     tracks, cells, zones, finds, events = [], [], [], [], []
@@ -235,7 +241,7 @@ def _insert(session: so.Session, new: list[Measured]) -> None:
                 "entity": "patrol",
                 "entity_id": uuid,
                 "before_json": None,
-                "after_json": json.dumps(m.rows.audit_after, default=str, sort_keys=True),
+                "after_json": m.rows.audit_after,
             }
         )
     for model, rows in (

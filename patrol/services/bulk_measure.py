@@ -88,7 +88,7 @@ def init_worker(setup: Setup) -> None:
     contexts = {}
     for area_id, (columns, zones) in setup.areas.items():
         area = SimpleNamespace(**columns)
-        rows = [SimpleNamespace(id=i, code=c, geometry_geojson=g) for i, c, g in zones]
+        rows = [SimpleNamespace(id=i, code=c, geometry=g) for i, c, g in zones]
         contexts[area_id] = AreaContext._build(area, rows)
     _WORKER.update(setup=setup, contexts=contexts)
 
@@ -154,7 +154,7 @@ def setup(session: so.Session, defaults: ReportDefaults, limits: Limits, margin_
     timezones = {}
     for area in session.scalars(sa.select(ConservationArea)):
         zones = session.execute(
-            sa.select(Zone.id, Zone.code, Zone.geometry_geojson)
+            sa.select(Zone.id, Zone.code, Zone.geometry)
             .where(Zone.area_id == area.id)
             .order_by(Zone.id)
         ).all()
@@ -167,7 +167,7 @@ def setup(session: so.Session, defaults: ReportDefaults, limits: Limits, margin_
                 "grid_origin_x",
                 "grid_origin_y",
                 "cell_m",
-                "boundary_geojson",
+                "boundary",
             )
         }
         areas[area.id] = (columns, [tuple(z) for z in zones])

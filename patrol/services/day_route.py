@@ -12,6 +12,7 @@ import sqlalchemy.orm as so
 from patrol.analytics.exposure import detection_per_visit
 from patrol.analytics.route import DayRoute, plan_route
 from patrol.errors import Conflict, FieldError, ValidationFailed
+from patrol.geo.documents import feature, feature_collection, line_string, point
 from patrol.geo.projection import to_metric
 from patrol.services.grid_hotspots import num
 from patrol.services.risk import RiskResult, resolve_until, risk
@@ -130,39 +131,29 @@ def route_geojson(r: DayRouteResult) -> dict[str, Any]:
     expected finds and the length of the leg that reaches it."""
     base = [round(r.base_lon, 6), round(r.base_lat, 6)]
     line = [base, *([s["lon"], s["lat"]] for s in r.stops), base]
-    return {
-        "type": "FeatureCollection",
-        "unit": r.unit.code,
-        "date": r.day.isoformat(),
-        "features": [
-            {
-                "type": "Feature",
-                "id": f"{r.unit.code}-{r.day.isoformat()}",
-                "geometry": {"type": "LineString", "coordinates": line},
-                "properties": {
-                    "kind": "route",
-                    "unit": r.unit.code,
-                    "date": r.day.isoformat(),
-                    "walk_km": r.walk_km,
-                    "search_km_per_stop": r.search_km,
-                    "length_km": r.length_km,
-                    "expected_finds": r.expected_finds,
-                    "legs_km": r.legs_km,
-                    "home_leg_km": r.legs_km[-1] if r.legs_km else 0.0,
-                    "exact": r.exact,
-                },
-            },
-            *(
-                {
-                    "type": "Feature",
-                    "id": f"{r.unit.code}-P{s['priority']}",
-                    "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
-                    "properties": {"kind": "stop", **s},
-                }
-                for s in r.stops
-            ),
-        ],
-    }
+    route = feature(
+        line_string(line),
+        {
+            "kind": "route",
+            "unit": r.unit.code,
+            "date": r.day.isoformat(),
+            "walk_km": r.walk_km,
+            "search_km_per_stop": r.search_km,
+            "length_km": r.length_km,
+            "expected_finds": r.expected_finds,
+            "legs_km": r.legs_km,
+            "home_leg_km": r.legs_km[-1] if r.legs_km else 0.0,
+            "exact": r.exact,
+        },
+        id=f"{r.unit.code}-{r.day.isoformat()}",
+    )
+    stops = (
+        feature(
+            point(s["lon"], s["lat"]), {"kind": "stop", **s}, id=f"{r.unit.code}-P{s['priority']}"
+        )
+        for s in r.stops
+    )
+    return feature_collection([route, *stops], unit=r.unit.code, date=r.day.isoformat())
 
 
 def route_gpx(r: DayRouteResult) -> str:

@@ -12,6 +12,7 @@ import sqlalchemy.orm as so
 
 from patrol.analytics.dispatch import Assignment, assign_targets
 from patrol.analytics.gistar import queen_weights
+from patrol.geo.documents import feature, feature_collection, point
 from patrol.geo.projection import to_metric
 from patrol.services.cell_figures import AnalysisSettings, Window
 from patrol.services.grid_hotspots import HotspotResult, grid_hotspots
@@ -119,15 +120,11 @@ def _targets(
 
 
 def targets_geojson(targets: list[Target], window: Window) -> dict[str, Any]:
-    return {
-        "type": "FeatureCollection",
-        "window": window.label,
-        "features": [
-            {
-                "type": "Feature",
-                "id": f"{t.unit}-{t.rank}",
-                "geometry": {"type": "Point", "coordinates": [t.lon, t.lat]},
-                "properties": {
+    return feature_collection(
+        (
+            feature(
+                point(t.lon, t.lat),
+                {
                     "unit": t.unit,
                     "rank": t.rank,
                     "cell": [t.ix, t.iy],
@@ -138,10 +135,12 @@ def targets_geojson(targets: list[Target], window: Window) -> dict[str, Any]:
                     "eb_rate_per_100km": t.eb_rate_per_100km,
                     "last_patrolled": t.last_patrolled.isoformat() if t.last_patrolled else None,
                 },
-            }
+                id=f"{t.unit}-{t.rank}",
+            )
             for t in targets
-        ],
-    }
+        ),
+        window=window.label,
+    )
 
 
 def targets_gpx(targets: list[Target], title: str) -> str:

@@ -7,7 +7,6 @@ and the year before it (for comparison). Figures are those of docs/analytics.md:
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, ValidationFailed
+from patrol.geo.documents import feature, feature_collection
 from patrol.geo.times import iso_utc
 from patrol.services import periods
 from patrol.services.auth import Principal
@@ -271,15 +271,8 @@ def zones_geojson(export: AnnualExport) -> dict[str, Any]:
             },
             zone.area_km2,
         )
-        features.append(
-            {
-                "type": "Feature",
-                "id": zone.code,
-                "geometry": json.loads(zone.geometry_geojson),
-                "properties": props,
-            }
-        )
-    return {"type": "FeatureCollection", **export.meta(), "features": features}
+        features.append(feature(zone.geometry, props, id=zone.code))
+    return feature_collection(features, **export.meta())
 
 
 def yearly_totals(session: so.Session, area: ConservationArea) -> list[dict[str, Any]]:
@@ -319,12 +312,9 @@ def finds_document(session: so.Session, area: ConservationArea, year: int) -> di
         .order_by(SnareFind.found_at, SnareFind.id)
         .options(so.contains_eager(SnareFind.patrol))
     ).all()
-    return {
-        "type": "FeatureCollection",
-        "area": area.slug,
-        "year": year,
-        "features": [find_feature(f, zone_codes.get(f.zone_id)) for f in finds],
-    }
+    return feature_collection(
+        (find_feature(f, zone_codes.get(f.zone_id)) for f in finds), area=area.slug, year=year
+    )
 
 
 def routes_document(session: so.Session, area: ConservationArea, year: int) -> dict[str, Any]:
@@ -337,9 +327,6 @@ def routes_document(session: so.Session, area: ConservationArea, year: int) -> d
         .order_by(Patrol.started_at)
         .options(so.joinedload(Patrol.unit), so.selectinload(Patrol.track))
     ).all()
-    return {
-        "type": "FeatureCollection",
-        "area": area.slug,
-        "year": year,
-        "features": [route_feature(p, with_times=False) for p in patrols],
-    }
+    return feature_collection(
+        (route_feature(p, with_times=False) for p in patrols), area=area.slug, year=year
+    )

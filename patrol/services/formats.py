@@ -166,7 +166,7 @@ class GeoPackageFormatter(Formatter):
     @staticmethod
     def write(export: AnnualExport) -> bytes:
         meta = export.meta()
-        geometry = {z.code: json.loads(z.geometry_geojson) for z in export.zones}
+        geometry = {z.code: z.geometry for z in export.zones}
         month_rows = [{c: row.get(c) for c in COLUMNS} for row in export.rows]
         layers = [
             _feature_layer("zones", zones_geojson(export)["features"], "MultiPolygon"),

@@ -15,6 +15,7 @@ from patrol.analytics.gistar import queen_weights
 from patrol.analytics.hotspots import CellVerdicts, bin_verdicts, cell_verdicts, expected_by_period
 from patrol.analytics.rates import cpue
 from patrol.analytics.trend import emerging_categories, mann_kendall
+from patrol.geo.documents import feature
 from patrol.geo.grid import Grid
 from patrol.services.area_grid import area_cells, cell_polygons, grid_for
 from patrol.services.auth import Principal
@@ -176,12 +177,11 @@ def hotspot_features(result: HotspotResult, area: ConservationArea) -> list[dict
     ix, iy = columns["ix"], columns["iy"]
     keys = list(columns)
     return [
-        {
-            "type": "Feature",
-            "id": f"{ix[k]}_{iy[k]}",
-            "geometry": {"type": "Polygon", "coordinates": coords[k]},
-            "properties": dict(zip(keys, row, strict=True)),
-        }
+        feature(
+            {"type": "Polygon", "coordinates": coords[k]},
+            dict(zip(keys, row, strict=True)),
+            id=f"{ix[k]}_{iy[k]}",
+        )
         for k, row in enumerate(zip(*columns.values(), strict=True))
     ]
 
@@ -224,8 +224,8 @@ def visible_cells(
 
 def _suppress(features: list[dict[str, Any]], min_patrols: int) -> None:
     """Blank every figure of the cells walked by fewer than ``min_patrols`` patrols."""
-    for feature in features:
-        props = feature["properties"]
+    for cell in features:
+        props = cell["properties"]
         if props["patrols"] < min_patrols:
             for key in list(props):
                 if key not in ("ix", "iy", "hotspot_class"):

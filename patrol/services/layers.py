@@ -6,17 +6,15 @@ settlements and set within walking distance of roads.
 
 from __future__ import annotations
 
-import json
-
 import shapely
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 
 from patrol.errors import FieldError, ValidationFailed
-from patrol.geo.documents import load_json
+from patrol.geo.documents import feature, feature_collection, load_json
 from patrol.geo.problems import Problems
-from patrol.geo.shapes import project
+from patrol.geo.shapes import geometry_document, project
 from patrol.store.engine import write
 from patrol.store.models import LAYER_KINDS, AreaLayer, ConservationArea
 from patrol.vocabulary import LayerKind
@@ -66,14 +64,14 @@ def import_layer(
             continue
         props = f.get("properties") if isinstance(f.get("properties"), dict) else {}
         name = str(props.get("name") or f.get("id") or f"{kind} {i + 1}")[:200]
-        rows.append((name, json.dumps(mapping(geom))))
+        rows.append((name, geometry_document(geom, precision=0)))
     problems.raise_if_any(f"{kind} file")
     with write(session):
         session.execute(
             sa.delete(AreaLayer).where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
         )
         session.add_all(
-            AreaLayer(area_id=area.id, kind=kind, name=name, geometry_geojson=g) for name, g in rows
+            AreaLayer(area_id=area.id, kind=kind, name=name, geometry=g) for name, g in rows
         )
     return len(rows)
 
@@ -82,14 +80,14 @@ def layer_geometries(
     session: so.Session, area: ConservationArea, kind: str
 ) -> shapely.Geometry | None:
     """The layer's features as one geometry in the area's metric CRS (None when empty)."""
-    texts = session.scalars(
-        sa.select(AreaLayer.geometry_geojson)
+    geometries = session.scalars(
+        sa.select(AreaLayer.geometry)
         .where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
         .order_by(AreaLayer.id)
     ).all()
-    if not texts:
+    if not geometries:
         return None
-    return project(shapely.union_all([shape(json.loads(t)) for t in texts]), area.epsg)
+    return project(shapely.union_all([shape(g) for g in geometries]), area.epsg)
 
 
 def layers_document(session: so.Session, area: ConservationArea, kind: str) -> dict:
@@ -98,17 +96,8 @@ def layers_document(session: so.Session, area: ConservationArea, kind: str) -> d
         .where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
         .order_by(AreaLayer.id)
     ).all()
-    return {
-        "type": "FeatureCollection",
-        "area": area.slug,
-        "kind": kind,
-        "features": [
-            {
-                "type": "Feature",
-                "id": r.id,
-                "geometry": json.loads(r.geometry_geojson),
-                "properties": {"name": r.name},
-            }
-            for r in rows
-        ],
-    }
+    return feature_collection(
+        (feature(r.geometry, {"name": r.name}, id=r.id) for r in rows),
+        area=area.slug,
+        kind=kind,
+    )

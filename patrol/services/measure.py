@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from patrol.geo.projection import geodesic_lengths_m, to_metric
 from patrol.geo.shapes import project
 from patrol.services.area_grid import area_grid
 from patrol.store.models import ConservationArea, Zone
+from patrol.store.types import json_text
 
 __all__ = ["AreaContext", "RouteFigures", "measure_route", "measure_segments", "route_segments"]
 
@@ -54,14 +54,14 @@ class AreaContext:
         them (~10 ms for a park's zones) is what the cache saves on every report.
         """
         zones = session.execute(
-            sa.select(Zone.id, Zone.code, Zone.geometry_geojson)
+            sa.select(Zone.id, Zone.code, Zone.geometry)
             .where(Zone.area_id == area.id)
             .order_by(Zone.id)
         ).all()
         digest = hashlib.blake2b(digest_size=16)
         for part in (
             area.id, area.zones_version, area.epsg, area.grid_origin_x, area.grid_origin_y,
-            area.cell_m, area.boundary_geojson, *(v for z in zones for v in z),
+            area.cell_m, json_text(area.boundary), *(json_text(v) for z in zones for v in z),
         ):  # fmt: skip
             digest.update(repr(part).encode())
             digest.update(b"\x00")
@@ -80,11 +80,9 @@ class AreaContext:
 
     @classmethod
     def _build(cls, area: ConservationArea, zones: list) -> AreaContext:
-        zones_m = np.array(
-            [project(shape(json.loads(z.geometry_geojson)), area.epsg) for z in zones], dtype=object
-        )
+        zones_m = np.array([project(shape(z.geometry), area.epsg) for z in zones], dtype=object)
         shapely.prepare(zones_m)
-        boundary = project(shape(json.loads(area.boundary_geojson)), area.epsg)
+        boundary = project(shape(area.boundary), area.epsg)
         shapely.prepare(boundary)
         return cls(
             area_id=area.id,

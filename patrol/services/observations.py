@@ -6,13 +6,13 @@ analyst gets the category, time, attributes and zone, never the point nor the pa
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import NotFound
+from patrol.geo.documents import feature, point
 from patrol.geo.times import iso_utc
 from patrol.services.auth import Principal
 from patrol.services.queries import Filters, visible_patrols
@@ -30,9 +30,9 @@ __all__ = [
 def attribute_value(a: ObservationAttribute) -> Any:
     """The typed value: a key (list, tree), a list of keys (multi-list), number, bool, text."""
     if a.kind == "item":
-        return json.loads(a.items_json)[0] if a.items_json else None
+        return a.items[0] if a.items else None
     if a.kind == "items":
-        return json.loads(a.items_json) if a.items_json else []
+        return a.items or []
     return {"number": a.number_value, "boolean": a.bool_value, "text": a.text_value}.get(a.kind)
 
 
@@ -54,14 +54,7 @@ def observation_feature(
         props["patrol"] = obs.patrol.uuid
         props["cell"] = [obs.cell_ix, obs.cell_iy]
         props["smart_waypoint"] = obs.waypoint_id
-    return {
-        "type": "Feature",
-        "id": obs.uuid,
-        "geometry": (
-            {"type": "Point", "coordinates": [obs.lon, obs.lat]} if with_location else None
-        ),
-        "properties": props,
-    }
+    return feature(point(obs.lon, obs.lat) if with_location else None, props, id=obs.uuid)
 
 
 def _conditions(

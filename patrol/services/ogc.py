@@ -12,7 +12,6 @@ CRS values in ``ogc_params``; this module names them all as before.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import NotFound
+from patrol.geo.documents import feature
 from patrol.geo.times import iso_utc
 from patrol.services import (
     areas,
@@ -213,9 +213,9 @@ def item(
         obs, zone = observations.get_observation(session, principal, feature_id, area.id)
         return observation_feature(obs, zone), {}
     features, about = _all_features(session, principal, coll, q)
-    for feature in features:
-        if str(feature["id"]) == feature_id:
-            return feature, about
+    for candidate in features:
+        if str(candidate["id"]) == feature_id:
+            return candidate, about
     raise NotFound(f"No feature '{feature_id[:80]}' in {coll.id}.")
 
 
@@ -250,15 +250,7 @@ def _all_features(
         about["aggregation"] = exports.AGGREGATION_RULE
     if coll.kind == "zones":
         rows, _ = zone_stats.zone_stats(session, area, window)
-        features = [
-            {
-                "type": "Feature",
-                "id": r.zone.code,
-                "geometry": json.loads(r.zone.geometry_geojson),
-                "properties": r.figures,
-            }
-            for r in rows
-        ]
+        features = [feature(r.zone.geometry, r.figures, id=r.zone.code) for r in rows]
         return _most_complete_first(features), about
     result, features = grid_hotspots.visible_cells(session, principal, area, window, q.cell_km)
     about["cell_km"] = result.grid.cell_m / 1000
@@ -285,9 +277,9 @@ def _add_setting_rate(
         session, principal, area, until, RISK_HORIZON_DAYS, cells.grid.cell_m / 1000
     )
     predicted = {f["id"]: f["properties"] for f in risk_features(result, min_patrols)}
-    for feature in features:
-        props = feature["properties"]
-        rate = predicted.get(feature["id"], {})
+    for cell in features:
+        props = cell["properties"]
+        rate = predicted.get(cell["id"], {})
         hidden = props.get("hotspot_class") == "suppressed"
         for name in RISK_FIGURES:
             props[name] = None if hidden else rate.get(name)

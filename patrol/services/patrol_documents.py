@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.geo import tracks
+from patrol.geo.documents import feature, feature_collection, point
 from patrol.geo.times import iso_utc, iso_utc_seconds
 from patrol.services.observations import patrol_observations
 from patrol.store.models import (
@@ -85,11 +85,9 @@ def _hours_total(session: so.Session, patrol: Patrol) -> float:
 
 
 def find_feature(find: SnareFind, zone_code: str | None = None) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "id": find.uuid,
-        "geometry": {"type": "Point", "coordinates": [find.lon, find.lat]},
-        "properties": {
+    return feature(
+        point(find.lon, find.lat),
+        {
             "kind": "snare",
             "patrol": find.patrol.uuid if find.patrol else None,
             "found_at": iso_utc(find.found_at),
@@ -102,7 +100,8 @@ def find_feature(find: SnareFind, zone_code: str | None = None) -> dict[str, Any
             "zone": zone_code,
             "cell": [find.cell_ix, find.cell_iy],
         },
-    }
+        id=find.uuid,
+    )
 
 
 def route_feature(
@@ -113,7 +112,7 @@ def route_feature(
         "kind": "route",
         "unit": patrol.unit.code,
         "leader": patrol.leader,
-        "members": json.loads(patrol.members_json),
+        "members": patrol.members,
         "transport": patrol.transport,
         "started_at": iso_utc(patrol.started_at),
         "ended_at": iso_utc(patrol.ended_at),
@@ -128,12 +127,7 @@ def route_feature(
     if with_times and patrol.coord_times_json:
         parts = tracks.decode_times(patrol.coord_times_json)
         props["coordTimes"] = [iso_utc_seconds(part) for part in parts]
-    return {
-        "type": "Feature",
-        "id": patrol.uuid,
-        "geometry": geometry or tracks.route_geometry(patrol.route_geojson),
-        "properties": props,
-    }
+    return feature(geometry or tracks.route_geometry(patrol.route_geojson), props, id=patrol.uuid)
 
 
 def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:
@@ -142,22 +136,21 @@ def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:
         session.execute(sa.select(Zone.id, Zone.code).where(Zone.area_id == patrol.area_id)).all()
     )
     found, removed = _snare_figures(patrol.finds)
-    return {
-        "type": "FeatureCollection",
-        "id": patrol.uuid,
-        "features": [route_feature(patrol)]
+    return feature_collection(
+        [route_feature(patrol)]
         + [find_feature(f, zone_codes.get(f.zone_id)) for f in patrol.finds],
+        id=patrol.uuid,
         # Everything else the patrol recorded (from SMART: every observation, snares too).
-        "observations": patrol_observations(session, patrol),
-        "smart": _smart_origin(session, patrol),
-        "figures": {
+        observations=patrol_observations(session, patrol),
+        smart=_smart_origin(session, patrol),
+        figures={
             "distance_km": round(patrol.distance_km, 4),
             "duration_h": round(patrol.duration_h, 4),
             "snares_found": found,
             "snares_removed": removed,
             "zones": _zone_figures(session, patrol),
         },
-    }
+    )
 
 
 def patrol_receipt(patrol: Patrol) -> dict[str, Any]:

@@ -3,7 +3,6 @@ and the bulk import (services/bulk.py), so both store a report the same way."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,7 +76,7 @@ def patrol_columns(
         "area_id": area_id,
         "unit_id": unit_id,
         "leader": report.leader,
-        "members_json": json.dumps(report.members),
+        "members": list(report.members),
         "transport": report.transport,
         "started_at": report.started_at,
         "ended_at": report.ended_at,

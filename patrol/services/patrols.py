@@ -6,7 +6,6 @@ The steps of storing live in ``services/ingest_steps.py``, the rule of every edi
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -155,12 +154,9 @@ def correct_patrol(
         problems.raise_if_any("correction")
         for key in PATROL_FIELDS:
             if key in changes:
-                column = "members_json" if key == "members" else key
-                old = getattr(patrol, column)
-                before[key] = json.loads(old) if key == "members" else old
-                value = changes[key]
-                after[key] = value
-                setattr(patrol, column, json.dumps(value) if key == "members" else value)
+                before[key] = getattr(patrol, key)
+                after[key] = changes[key]
+                setattr(patrol, key, changes[key])
         record_edit(session, principal, patrol, "correct", before, after)
     return patrol
 

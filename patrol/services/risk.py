@@ -10,7 +10,6 @@ horizon, and keyed on a fingerprint of the stored patrols, so a late report is n
 from __future__ import annotations
 
 import gc
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -40,6 +39,7 @@ from patrol.services.queries import live_patrols
 from patrol.services.risk_visits import days_since_epoch, load_visits
 from patrol.store.engine import write
 from patrol.store.models import AreaLayer, ConservationArea, Patrol, Unit
+from patrol.store.types import json_text
 from patrol.vocabulary import LayerKind, Role
 
 __all__ = [
@@ -129,7 +129,7 @@ def _fingerprint(session: so.Session, area: ConservationArea, until: date) -> tu
         tuple(tuple(u) for u in units),
         area.detection_probability,
         area.snare_life_days,
-        area.boundary_geojson.__hash__(),
+        hash(json_text(area.boundary)),
     )
 
 
@@ -243,7 +243,7 @@ def _distances(
     nearest road and settlement: those the area knows of."""
     points = shapely.points(centre_x, centre_y)
     distances: dict[str, np.ndarray] = {}
-    boundary = project(shape(json.loads(area.boundary_geojson)), area.epsg)
+    boundary = project(shape(area.boundary), area.epsg)
     distances["distance_boundary_km"] = shapely.distance(points, boundary.boundary) / 1000
     bases = session.execute(
         sa.select(Unit.base_lon, Unit.base_lat).where(

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from patrol.geo.documents import feature, feature_collection
 from patrol.services.risk import RiskResult, gc_paused
 
 __all__ = ["model_summary", "risk_document", "risk_features"]
@@ -68,14 +69,8 @@ def _build_features(result: RiskResult, min_patrols: int) -> list[dict[str, Any]
             props = {"ix": ix[k], "iy": iy[k], "walked": walked_list[k]}
             props.update({name: col[k] for name, col in cols.items()})
             props["inputs"] = {name: col[k] for name, col in inputs.items()}
-        feats.append(
-            {
-                "type": "Feature",
-                "id": f"{ix[k]}_{iy[k]}",
-                "geometry": {"type": "Polygon", "coordinates": [rings[k]]},
-                "properties": props,
-            }
-        )
+        geometry = {"type": "Polygon", "coordinates": [rings[k]]}
+        feats.append(feature(geometry, props, id=f"{ix[k]}_{iy[k]}"))
     return feats
 
 
@@ -85,14 +80,13 @@ def risk_document(result: RiskResult, min_patrols: int = 0, extra: dict | None =
     key = ("json", min_patrols, json.dumps(extra or {}, sort_keys=True))
     if key not in result.features:
         with gc_paused():
-            doc = {
-                "type": "FeatureCollection",
-                "area": result.area_slug,
-                "model": model_summary(result),
+            # Built for this text only: the cache keeps ~2 MB of text, not ~10 MB of dicts.
+            doc = feature_collection(
+                _build_features(result, min_patrols),
+                area=result.area_slug,
+                model=model_summary(result),
                 **(extra or {}),
-                # Built for this text only: the cache keeps ~2 MB of text, not ~10 MB of dicts.
-                "features": _build_features(result, min_patrols),
-            }
+            )
             result.features[key] = json.dumps(doc, separators=(",", ":"))
     return result.features[key]
 

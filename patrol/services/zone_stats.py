@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +97,7 @@ def _hot_cells_per_zone(
     cx, cy = to_metric(cells.centre_lon, cells.centre_lat, area.epsg)
     out = np.zeros(len(zones), np.int64)
     for k, z in enumerate(zones):
-        geometry = project(shape(json.loads(z.geometry_geojson)), area.epsg)
+        geometry = project(shape(z.geometry), area.epsg)
         out[k] = int((hot & shapely.contains_xy(geometry, cx, cy)).sum())
     return out
 

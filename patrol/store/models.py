@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 
-from patrol.store.types import UTCDateTime
+from patrol.store.types import JSONDocument, UTCDateTime
 from patrol.vocabulary import (
     BasemapContainer,
     JobKind,
@@ -92,7 +92,7 @@ class ConservationArea(Base):
     grid_origin_x: so.Mapped[float]
     grid_origin_y: so.Mapped[float]
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64))
-    boundary_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
+    boundary: so.Mapped[dict[str, Any]] = so.mapped_column("boundary_geojson", JSONDocument)
     area_km2: so.Mapped[float]
     synthetic: so.Mapped[bool] = so.mapped_column(default=False)
     # Goes up by one each time the zones are replaced: a report measured against an older
@@ -125,7 +125,7 @@ class Zone(Base):
     )
     code: so.Mapped[str] = so.mapped_column(sa.String(64))
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
-    geometry_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
+    geometry: so.Mapped[dict[str, Any]] = so.mapped_column("geometry_geojson", JSONDocument)
     area_km2: so.Mapped[float]
     min_lon: so.Mapped[float]
     min_lat: so.Mapped[float]
@@ -173,7 +173,7 @@ class AreaLayer(Base):
     )
     kind: so.Mapped[str] = so.mapped_column(sa.String(16))
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
-    geometry_geojson: so.Mapped[str] = so.mapped_column(sa.Text)
+    geometry: so.Mapped[dict[str, Any]] = so.mapped_column("geometry_geojson", JSONDocument)
 
 
 class User(Base):
@@ -231,7 +231,7 @@ class Patrol(Base):
     )
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
     leader: so.Mapped[str | None] = so.mapped_column(sa.String(200))
-    members_json: so.Mapped[str] = so.mapped_column(sa.Text, default="[]")
+    members: so.Mapped[list[str]] = so.mapped_column("members_json", JSONDocument, default=list)
     transport: so.Mapped[str] = so.mapped_column(sa.String(16))
     started_at: so.Mapped[datetime]
     ended_at: so.Mapped[datetime]
@@ -439,8 +439,8 @@ class AuditEvent(Base):
     action: so.Mapped[str] = so.mapped_column(sa.String(32))
     entity: so.Mapped[str] = so.mapped_column(sa.String(32))
     entity_id: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
-    before_json: so.Mapped[str | None] = so.mapped_column(sa.Text)
-    after_json: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    before: so.Mapped[dict[str, Any] | None] = so.mapped_column("before_json", JSONDocument)
+    after: so.Mapped[dict[str, Any] | None] = so.mapped_column("after_json", JSONDocument)
 
     user: so.Mapped[User | None] = so.relationship()
 
@@ -502,7 +502,7 @@ class ObservationAttribute(Base):
     position: so.Mapped[int]
     key: so.Mapped[str] = so.mapped_column(sa.String(200))
     kind: so.Mapped[str] = so.mapped_column(sa.String(16))
-    items_json: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    items: so.Mapped[list[Any] | None] = so.mapped_column("items_json", JSONDocument)
     number_value: so.Mapped[float | None]
     bool_value: so.Mapped[bool | None]
     text_value: so.Mapped[str | None] = so.mapped_column(sa.Text)
@@ -524,7 +524,7 @@ class SmartPatrol(Base):
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     revision: so.Mapped[int] = so.mapped_column(default=1)
-    doc_json: so.Mapped[str] = so.mapped_column(sa.Text)
+    doc: so.Mapped[dict[str, Any]] = so.mapped_column("doc_json", JSONDocument)
     imported_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("app_user.id", ondelete="SET NULL")
     )
@@ -560,7 +560,7 @@ class SmartAreaMap(Base):
     area_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("conservation_area.id", ondelete="CASCADE"), primary_key=True
     )
-    doc_json: so.Mapped[str] = so.mapped_column(sa.Text)
+    doc: so.Mapped[dict[str, Any]] = so.mapped_column("doc_json", JSONDocument)
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 

@@ -19,7 +19,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-__all__ = ["JSONDocument", "UTCDateTime"]
+__all__ = ["JSONDocument", "UTCDateTime", "json_text"]
+
+
+def json_text(value: Any) -> str:
+    """The text a ``JSONDocument`` column stores for ``value``: equal values give equal text, so
+    it is the key of caches by content (an area's grid by its boundary).
+
+    >>> json_text({"b": [1, 2], "a": "Бикин"})
+    '{"a": "Бикин", "b": [1, 2]}'
+    """
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 class JSONDocument(sa.types.TypeDecorator):
@@ -34,9 +44,7 @@ class JSONDocument(sa.types.TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        return None if value is None else json_text(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)

@@ -3,7 +3,6 @@ maps with a key and a scale bar (the SVG itself is drawn by patrol.web.charts)."
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -91,9 +90,7 @@ def annual_charts(session: Any, data: dict, area: Any) -> dict[str, Markup]:
     status = data["status"]
     monthly = data["monthly"]
     zones = data["zones"]
-    geoms = [
-        project(shape(json.loads(data["zone_geometries"][z["zone"]])), area.epsg) for z in zones
-    ]
+    geoms = [project(shape(data["zone_geometries"][z["zone"]]), area.epsg) for z in zones]
     months, short = month_names(width="wide"), month_names()
     not_begun = [months[k] for k, m in enumerate(monthly) if not m["begun"]]
     label = status_text(status)

@@ -136,4 +136,4 @@ def test_eight_edits_of_one_revision_one_wins(server, world, client, session, ro
         sa.select(AuditEvent).where(AuditEvent.entity_id == pid, AuditEvent.action != "create")
     ).all()
     assert len(edits) == 1
-    assert json.loads(edits[0].before_json)["revision"] == 1
+    assert edits[0].before["revision"] == 1

@@ -63,7 +63,7 @@ def snapshot(session) -> dict:
             "unit": p.unit.code,
             "transport": p.transport,
             "leader": p.leader,
-            "members": json.loads(p.members_json),
+            "members": p.members,
             "started_at": p.started_at,
             "ended_at": p.ended_at,
             "route": json.loads(p.route_geojson)["coordinates"],
@@ -86,12 +86,12 @@ def snapshot(session) -> dict:
             o.waypoint_id,
             o.snare_find_uuid,
             [
-                (a.key, a.kind, a.items_json, a.number_value, a.bool_value, a.text_value)
+                (a.key, a.kind, a.items, a.number_value, a.bool_value, a.text_value)
                 for a in o.attributes
             ],
         )
     smart = {
-        s.smart_id: {k: v for k, v in json.loads(s.doc_json).items()}
+        s.smart_id: {k: v for k, v in s.doc.items()}
         for s in session.scalars(sa.select(SmartPatrol))
     }
     return {"patrols": patrols, "finds": finds, "observations": observations, "smart": smart}

@@ -66,9 +66,7 @@ def test_standard_file_item_by_item(client, world, session):
         assert patrol.source_format == "smart"
         leader = next(f"{g} {f}" for g, f, lead in leg["members"] if lead == "true")
         assert patrol.leader == leader
-        assert json.loads(patrol.members_json) == [
-            f"{g} {f}" for g, f, lead in leg["members"] if lead != "true"
-        ]
+        assert patrol.members == [f"{g} {f}" for g, f, lead in leg["members"] if lead != "true"]
         # Every track point, in order: coordinates to 7 decimals, times from the Z values
         # (the park's wall clock) in the area's time zone.
         route = json.loads(patrol.route_geojson)["coordinates"]
@@ -113,7 +111,7 @@ def test_standard_file_item_by_item(client, world, session):
             for row, (_, values) in zip(rows, attrs, strict=True):
                 tags = {t for t, _ in values}
                 if tags == {"itemKey"}:
-                    assert json.loads(row.items_json) == [v for _, v in values]
+                    assert row.items == [v for _, v in values]
                     assert row.kind == ("item" if len(values) == 1 else "items")
                 elif tags == {"dValue"}:
                     assert row.kind == "number" and row.number_value == float(values[0][1])
@@ -173,7 +171,7 @@ def test_replay_conflict_and_update(client, world, session):
     assert updated.status_code == 201 and updated.get_json()["status"] == "updated"
     session.rollback()
     row = session.scalar(sa.select(SmartPatrol))
-    assert row.revision == 2 and json.loads(row.doc_json)["comment"] == "fixed"
+    assert row.revision == 2 and row.doc["comment"] == "fixed"
     assert session.scalar(sa.select(sa.func.count()).select_from(Patrol)) == 3
     assert {p.revision for p in session.scalars(sa.select(Patrol))} == {2}
     event = session.scalar(
@@ -181,8 +179,8 @@ def test_replay_conflict_and_update(client, world, session):
             AuditEvent.entity == "smart_patrol", AuditEvent.action == "update"
         )
     )
-    assert json.loads(event.before_json)["revision"] == 1
-    assert json.loads(event.after_json)["revision"] == 2
+    assert event.before["revision"] == 1
+    assert event.after["revision"] == 2
 
 
 def test_team_map_and_unmapped_team(client, world, app, session):

@@ -102,7 +102,9 @@ def _snapshot(session) -> dict:
     uuid_of = dict(session.execute(sa.select(Patrol.id, Patrol.uuid)).all())
     skip = {"id", "submitted_at", "submitted_by_id"}
     patrols = {
-        p.uuid: {c.key: getattr(p, c.key) for c in Patrol.__table__.columns if c.key not in skip}
+        p.uuid: {
+            c.key: getattr(p, c.key) for c in sa.inspect(Patrol).column_attrs if c.key not in skip
+        }
         for p in session.scalars(sa.select(Patrol))
     }
     tracks = {
@@ -135,7 +137,7 @@ def _snapshot(session) -> dict:
         for f in session.scalars(sa.select(SnareFind))
     )
     audit = sorted(
-        (e.entity_id, e.action, e.after_json)
+        (e.entity_id, e.action, e.after)
         for e in session.scalars(sa.select(AuditEvent).where(AuditEvent.entity == "patrol"))
     )
     session.rollback()

@@ -76,7 +76,7 @@ def test_datamodel_maps_a_category_known_by_its_russian_name(runner, world, tmp_
     result = runner.invoke(args=["smart", "datamodel", "import", str(dm), "--area", "test-area"])
     assert result.exit_code == 0, result.output
     assert "snare category nashi.kat7 (Петли и капканы): count, state" in result.output
-    stored = json.loads(session.scalar(sa.select(SmartAreaMap.doc_json)))
+    stored = session.scalar(sa.select(SmartAreaMap.doc))
     entry = stored["snare_categories"][0]
     assert entry["count"] == {"attribute": "skolko"}
     assert entry["state"]["items"] == {"s1": "triggered", "s2": "active"}

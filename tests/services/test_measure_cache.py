@@ -3,8 +3,6 @@ for another (patrol/services/measure.py)."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import sqlalchemy as sa
 
@@ -26,7 +24,7 @@ def test_same_geometry_same_context_changed_zone_new_one(app, world):
         zone = s.scalars(sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.id)).first()
         old = first.zone_of(*_inside(first, zone.id))
         assert old == [zone.id]
-        zone.geometry_geojson = json.dumps(square(CX + 100_000, CY, 10.0))
+        zone.geometry = square(CX + 100_000, CY, 10.0)
         s.flush()
         second = AreaContext.load(s, area)
         assert second is not first

@@ -120,7 +120,7 @@ def _area(slug: str):
         grid_origin_x=0.0,
         grid_origin_y=0.0,
         timezone="UTC",
-        boundary_geojson="{}",
+        boundary={},
         area_km2=1.0,
         min_lon=0.0,
         min_lat=0.0,

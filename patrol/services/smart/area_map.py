@@ -3,7 +3,6 @@ park's SMART data model."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy.orm as so
@@ -23,7 +22,7 @@ __all__ = ["area_map", "import_datamodel", "set_area_map"]
 def area_map(session: so.Session, area: ConservationArea) -> CategoryMap:
     """The area's SMART map, or the defaults when none was loaded."""
     row = session.get(SmartAreaMap, area.id)
-    return CategoryMap(json.loads(row.doc_json) if row else None)
+    return CategoryMap(row.doc if row else None)
 
 
 def set_area_map(
@@ -36,11 +35,11 @@ def set_area_map(
     doc = validate_map(doc)
     with write(session):
         row = session.get(SmartAreaMap, area.id)
-        before = json.loads(row.doc_json) if row else None
+        before = row.doc if row else None
         if row is None:
-            row = SmartAreaMap(area_id=area.id, doc_json="{}")
+            row = SmartAreaMap(area_id=area.id, doc={})
             session.add(row)
-        row.doc_json = json.dumps(doc, ensure_ascii=False, sort_keys=True)
+        row.doc = doc
         row.updated_at = utcnow()
         audit.record(
             session,
@@ -62,6 +61,6 @@ def import_datamodel(
     snare categories already mapped."""
     datamodel = parse_datamodel(parse_xml(data, "SMART data model"))
     row = session.get(SmartAreaMap, area.id)
-    base = json.loads(row.doc_json) if row else {}
+    base = row.doc if row else {}
     session.rollback()
     return set_area_map(session, principal, area, map_from_datamodel(datamodel, base))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import json
+import copy
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,7 +55,7 @@ def imported_doc(
 ) -> dict[str, Any]:
     """An imported SMART patrol as it came, routes and observations from the stored rows
     (snare observations carrying the corrections made to their finds since)."""
-    doc = json.loads(row.doc_json)
+    doc = copy.deepcopy(row.doc)
     links = session.scalars(
         sa.select(SmartLeg).where(SmartLeg.smart_patrol_id == row.id).order_by(SmartLeg.leg_index)
     ).all()
@@ -118,7 +118,7 @@ def _attr_doc(a: ObservationAttribute) -> dict[str, Any]:
     return {
         "key": a.key,
         "kind": a.kind,
-        "items": json.loads(a.items_json) if a.items_json else [],
+        "items": a.items or [],
         "number": a.number_value,
         "boolean": a.bool_value,
         "text": a.text_value,
@@ -264,7 +264,7 @@ def _patrol_doc(
     patrol: Patrol, start: datetime, end: datetime, days: list[dict[str, Any]]
 ) -> dict[str, Any]:
     members = [{"given_name": patrol.leader, "leader": True}] if patrol.leader else []
-    members += [{"given_name": m, "leader": False} for m in json.loads(patrol.members_json)]
+    members += [{"given_name": m, "leader": False} for m in patrol.members]
     return {
         "id": patrol.uuid,
         "patrol_type": "WATER" if patrol.transport == Transport.BOAT else "GROUND",

@@ -3,7 +3,6 @@ patrol's own ones as one-leg patrols, in a zip of one file per patrol or one doc
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -60,7 +59,7 @@ def export_documents(
         _fix_track_distance(doc)
         yield (
             row.smart_id,
-            write_smart_patrol(doc, json.loads(row.doc_json).get("namespace") or PATROL_NS),
+            write_smart_patrol(doc, row.doc.get("namespace") or PATROL_NS),
         )
     native = session.scalars(
         sa.select(Patrol)

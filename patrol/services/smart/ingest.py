@@ -3,7 +3,6 @@ observations in one transaction), replayed, updated or rejected on its own."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -177,15 +176,13 @@ class _Ingest:
                 smart_id=self.patrol.id,
                 unit_id=self.unit.id,
                 content_hash=self.content_hash,
-                doc_json="{}",
+                doc={},
                 imported_by_id=self._user_id,
             )
             self.session.add(row)
         else:
             before = self._replace(row, opts)
-        row.doc_json = json.dumps(
-            leg_documents(self.reports, self.plain), ensure_ascii=False, default=str
-        )
+        row.doc = leg_documents(self.reports, self.plain)
         self.session.flush()
         self._store_legs(row, cache)
         self._audit(row, before)

@@ -3,8 +3,6 @@ and its unit (given, or its SMART team through the area's map), checked for the 
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import shapely
 import sqlalchemy as sa
@@ -106,7 +104,7 @@ def _area_containing(
         if principal is not None:
             query = query.where(ConservationArea.id.in_(principal.area_ids))
         for a in session.scalars(query):
-            boundary = shape(json.loads(a.boundary_geojson))
+            boundary = shape(a.boundary)
             shapely.prepare(boundary)
             cache.areas[a.id] = (a, boundary)
     points = [

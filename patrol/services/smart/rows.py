@@ -4,7 +4,6 @@ replay."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -106,7 +105,7 @@ def store_observations(
                 position=p,
                 key=a.key[:200],
                 kind=a.kind,
-                items_json=json.dumps(a.items, ensure_ascii=False) if a.items else None,
+                items=a.items or None,
                 number_value=a.number,
                 bool_value=a.boolean,
                 text_value=a.text,
