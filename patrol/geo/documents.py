@@ -20,6 +20,7 @@ from patrol.errors import MalformedInput
 __all__ = [
     "feature",
     "feature_collection",
+    "gc_paused",
     "line_string",
     "load_json",
     "multi_line_string",
@@ -88,9 +89,12 @@ def _reject_constant(name: str) -> Any:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Parsing a large route creates millions of small lists; the cyclic collector rescanning
-    # them costs more than the parse itself. They hold no cycles, so pause it meanwhile.
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic collector while building many small containers that hold no cycles.
+
+    Parsing a large route, or answering a park-year, creates millions of small lists, dicts and
+    arrays; the collector rescanning them cost more than building them.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -123,7 +127,7 @@ def load_json(data: bytes | str) -> Any:
     except orjson.JSONDecodeError:
         pass
     try:
-        with _gc_paused():
+        with gc_paused():
             return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise MalformedInput(

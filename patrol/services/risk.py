@@ -9,11 +9,8 @@ horizon, and keyed on a fingerprint of the stored patrols, so a late report is n
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -27,6 +24,7 @@ from patrol.analytics.exposure import Visits
 from patrol.analytics.risk import RiskModel, RiskSettings, estimate_detection
 from patrol.analytics.risk import fit_setting_rate as _fit
 from patrol.errors import FieldError, ValidationFailed
+from patrol.geo.documents import gc_paused
 from patrol.geo.grid import Grid
 from patrol.geo.projection import to_metric
 from patrol.geo.shapes import project
@@ -45,7 +43,6 @@ from patrol.vocabulary import LayerKind, Role
 __all__ = [
     "RiskResult",
     "estimate_area_detection",
-    "gc_paused",
     "resolve_until",
     "risk",
     "settings_for",
@@ -80,19 +77,6 @@ class RiskResult:
     last_patrolled: list[date | None]
     distances_km: dict[str, np.ndarray]
     features: dict = field(default_factory=dict)  # features and JSON text, built once each
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic collector: a park-year answer builds ~10^5 rows, arrays and lists that
-    hold no cycles, and rescanning them cost more than building them (as for report parsing)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _end_of_day(day: date, tz: str) -> datetime:

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from patrol.geo.documents import feature, feature_collection
-from patrol.services.risk import RiskResult, gc_paused
+from patrol.geo.documents import feature, feature_collection, gc_paused
+from patrol.services.risk import RiskResult
 
 __all__ = ["model_summary", "risk_document", "risk_features"]
 
