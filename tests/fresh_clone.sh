@@ -35,6 +35,9 @@ if [ -n "${REUSE_VENV:-}" ]; then
   "$reuse/bin/python" -c "$purelib" >"$site/01-borrowed-dependencies.pth"
   printf '#!/bin/sh\nexec "%s" -m pytest "$@"\n' "$clone/.venv/bin/python" >"$clone/.venv/bin/pytest"
   chmod +x "$clone/.venv/bin/pytest"
+  # pybabel compiles the clone's catalogs (make translations): the borrowed Babel, run as a module.
+  printf '#!/bin/sh\nexec "%s" -m babel.messages.frontend "$@"\n' "$clone/.venv/bin/python" >"$clone/.venv/bin/pybabel"
+  chmod +x "$clone/.venv/bin/pybabel"
   ln -s "$reuse/bin/ruff" "$clone/.venv/bin/ruff"  # a standalone binary
   touch "$clone/.venv/.installed"  # newer than pyproject.toml: make installs nothing
   got="$(cd "$tmp" && "$clone/.venv/bin/python" -c 'import os, patrol; print(os.path.dirname(patrol.__file__))')"
