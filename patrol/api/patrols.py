@@ -26,6 +26,7 @@ from patrol.services.patrol_documents import (
 )
 from patrol.services.queries import get_patrol, list_finds, list_patrols
 from patrol.services.restore import restore_patrol
+from patrol.texts import N_
 from patrol.vocabulary import Role
 
 __all__ = [
@@ -43,7 +44,7 @@ def _defaults_from_request() -> ReportDefaults:
     """What a GPX upload needs besides the file: from the query string or the form."""
     q = QueryArgs(request.args.to_dict() | request.form.to_dict())
     started_at, ended_at = q.instant("started_at"), q.instant("ended_at")
-    q.check("The upload's parameters are not valid.")
+    q.check(N_("The upload's parameters are not valid."))
     return ReportDefaults(
         id=q.text("id"),
         unit=q.text("unit"),

@@ -25,7 +25,7 @@ KEPT = {
     "GeoJSON", "FeatureCollection", "Feature", "features", "LineString", "MultiLineString",
     "Point", "JSON", "UUID", "ISO", "UTC", "GPX", "XML", "kind", "route", "snare", "coordTimes",
     "started_at", "ended_at", "rte", "trk", "Unicode", "lost",
-    "nope", "notatime", *Transport,
+    "nope", "notatime", "yesterday", *Transport,
 }  # fmt: skip
 
 GPX_BAD = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -220,3 +220,24 @@ def test_any_bad_field_is_said_in_both(client, world, field, junk):
     assert_same_for_programs(en, ru)
     for e_en, e_ru in zip(en["errors"], ru["errors"], strict=True):
         assert CYRILLIC.search(e_ru["detail"]) and e_ru["detail"] != e_en["detail"]
+
+
+def test_query_parameter_problems_in_both(client, world):
+    query = "from=yesterday&to=2026-13-40T00:00:00Z&limit=0&offset=x&bbox=1,2"
+    answers = {}
+    for lang in ("en", "ru"):
+        headers = {**world.auth("coord"), "Accept-Language": lang}
+        r = client.get(f"/api/v1/patrols?{query}", headers=headers)
+        assert r.status_code == 422
+        answers[lang] = r.get_json()
+    en, ru = answers["en"], answers["ru"]
+    details = {e["pointer"]: e["detail"] for e in en["errors"]}
+    assert (
+        details["/limit"]
+        == f"must be between 1 and {client.application.config['API_MAX_PAGE_SIZE']}"
+    )
+    assert details["/offset"] == "must be a whole number"
+    assert details["/bbox"] == "give west,south,east,north in degrees"
+    assert details["/from"] == "not a date or ISO 8601 time: 'yesterday' is not an ISO 8601 time"
+    assert en["detail"] == "The query parameters are not valid."
+    assert_said_in_russian(en, ru)
