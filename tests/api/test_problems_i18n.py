@@ -25,7 +25,7 @@ KEPT = {
     "GeoJSON", "FeatureCollection", "Feature", "features", "LineString", "MultiLineString",
     "Point", "JSON", "UUID", "ISO", "UTC", "GPX", "XML", "kind", "route", "snare", "coordTimes",
     "started_at", "ended_at", "rte", "trk", "Unicode", "lost",
-    "nope", "notatime", "yesterday", *Transport,
+    "nope", "notatime", "yesterday", "PATCH", *Transport,
 }  # fmt: skip
 
 GPX_BAD = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -241,3 +241,25 @@ def test_query_parameter_problems_in_both(client, world):
     assert details["/from"] == "not a date or ISO 8601 time: 'yesterday' is not an ISO 8601 time"
     assert en["detail"] == "The query parameters are not valid."
     assert_said_in_russian(en, ru)
+
+
+@pytest.mark.parametrize(
+    ("report", "pointer"),
+    [
+        (
+            make_report(xy_m=((60000, 60000), (62000, 60000)), finds=((61000, 60000),)),
+            "/features/0/geometry/coordinates/0",
+        ),
+        (make_report(unit="X-99"), "/features/0/properties/unit"),
+    ],
+)
+def test_the_ingest_problems_in_both(client, world, report, pointer):
+    """What the store's checks find (a route outside the area, an unknown unit)."""
+    r_en = post_json(client, world, report, "en")
+    r_ru = post_json(client, world, report, "ru")
+    assert r_en.status_code == r_ru.status_code == 422
+    en, ru = r_en.get_json(), r_ru.get_json()
+    assert en["errors"][0]["pointer"] == pointer
+    assert en["detail"].endswith("; nothing was stored.")
+    assert_said_in_russian(en, ru)
+    assert ru["detail"].endswith("; ничего не сохранено.")
