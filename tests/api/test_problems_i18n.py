@@ -16,6 +16,7 @@ from patrol.services.periods import NoPatrols
 from patrol.services.restore import NotDeleted
 from patrol.store.models import User
 from patrol.vocabulary import Transport
+from tests.api.test_web_security import people, sign_in  # noqa: F401
 from tests.conftest import make_report
 
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
@@ -263,3 +264,13 @@ def test_the_ingest_problems_in_both(client, world, report, pointer):
     assert en["detail"].endswith("; nothing was stored.")
     assert_said_in_russian(en, ru)
     assert ru["detail"].endswith("; ничего не сохранено.")
+
+
+def test_the_error_page_speaks_the_pages_language(client, world, people):  # noqa: F811
+    """A page's 403 says its title in the page's language (here the browser's)."""
+    assert sign_in(client, "ranger1").status_code == 302
+    r_en = client.get("/exports", headers={"Accept-Language": "en"})
+    r_ru = client.get("/exports", headers={"Accept-Language": "ru"})
+    assert r_en.status_code == r_ru.status_code == 403
+    assert "<h1>Not allowed</h1>" in r_en.get_data(as_text=True)
+    assert "<h1>Нет доступа</h1>" in r_ru.get_data(as_text=True)
