@@ -25,7 +25,7 @@ translations: | $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d translations
 
 extract: | $(BIN)/activate
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k lazy_gettext -k ngettext:1,2 --no-location \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k lazy_gettext -k ngettext:1,2 -k N_ --no-location \
 	  --sort-output -o translations/messages.pot patrol templates static/js
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from patrol.texts import N_
+
 __all__ = [
     "AuthenticationRequired",
     "Conflict",
@@ -47,7 +49,7 @@ class PatrolError(Exception):
 
     status = 400
     code = "bad-request"
-    title = "Bad request"
+    title = N_("Bad request")
 
     def __post_init__(self) -> None:
         super().__init__(self.detail or self.title)
@@ -74,7 +76,7 @@ class PatrolError(Exception):
 class ValidationFailed(PatrolError):
     status = 422
     code = "validation-failed"
-    title = "The input is not valid"
+    title = N_("The input is not valid")
 
 
 class InvalidParameter(PatrolError):
@@ -83,54 +85,54 @@ class InvalidParameter(PatrolError):
 
     status = 400
     code = "invalid-parameter"
-    title = "A query parameter is not valid"
+    title = N_("A query parameter is not valid")
 
 
 class MalformedInput(PatrolError):
     status = 400
     code = "malformed-input"
-    title = "The input could not be read"
+    title = N_("The input could not be read")
 
 
 class UnsupportedMediaType(PatrolError):
     status = 415
     code = "unsupported-media-type"
-    title = "Unsupported content type"
+    title = N_("Unsupported content type")
 
 
 class PayloadTooLarge(PatrolError):
     status = 413
     code = "payload-too-large"
-    title = "The input is too large"
+    title = N_("The input is too large")
 
 
 class AuthenticationRequired(PatrolError):
     status = 401
     code = "authentication-required"
-    title = "Authentication required"
+    title = N_("Authentication required")
 
 
 class Forbidden(PatrolError):
     status = 403
     code = "forbidden"
-    title = "Not allowed"
+    title = N_("Not allowed")
 
 
 class NotFound(PatrolError):
     status = 404
     code = "not-found"
-    title = "Not found"
+    title = N_("Not found")
 
 
 class Conflict(PatrolError):
     status = 409
     code = "conflict"
-    title = "Conflict with stored data"
+    title = N_("Conflict with stored data")
 
 
 class DeletedPatrolConflict(Conflict):
     code = "patrol-deleted"
-    title = "This patrol was deleted"
+    title = N_("This patrol was deleted")
 
 
 class IdUnavailable(Conflict):
@@ -138,15 +140,15 @@ class IdUnavailable(Conflict):
     is (another area's, another unit's, deleted), so ids cannot be probed."""
 
     code = "id-unavailable"
-    title = "This id is not available"
+    title = N_("This id is not available")
 
 
 class StaleRevision(Conflict):
     code = "stale-revision"
-    title = "The patrol has changed since that revision"
+    title = N_("The patrol has changed since that revision")
 
 
 class TooManyRequests(PatrolError):
     status = 429
     code = "too-many-requests"
-    title = "Too many attempts"
+    title = N_("Too many attempts")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale, get_locale, gettext
 from werkzeug.exceptions import HTTPException
 
 from patrol.errors import FieldError, PatrolError, PayloadTooLarge, ValidationFailed
 from patrol.geo.problems import printable, text_problem
+from patrol.i18n import ENGLISH, LANGUAGES, choose_language
+from patrol.texts import N_, translated
 
 __all__ = ["init_app", "problem_response", "wants_html"]
 
@@ -43,17 +47,72 @@ def _wants_problem() -> bool:
     return request.path.startswith("/api/") or (_is_ogc() and not wants_html())
 
 
+def problem_language() -> str:
+    """The language of a problem: the caller's ``Accept-Language``, else a signed-in caller's
+    saved preference, else English. Not the area's default (nor the switch's cookie): a
+    script that does not ask keeps the English it was written against."""
+    asked = choose_language(None, None, request.accept_languages, None)
+    if asked != ENGLISH or any(
+        tag.split("-")[0].lower() == ENGLISH for tag, _q in request.accept_languages
+    ):
+        return asked
+    try:
+        preference = _saved_preference()
+    except Exception:  # a problem is answered even when the store cannot be asked
+        log.debug("no preference for the problem's language", exc_info=True)
+        preference = None
+    return preference if preference in LANGUAGES else ENGLISH
+
+
+def _saved_preference() -> str | None:
+    """The caller's saved language when who they are is known already: the principal the
+    route authenticated (a token's user too), else the browser session's user."""
+    principal = g.get("principal")
+    if principal is not None:
+        from patrol.db import get_session
+        from patrol.services.preferences import user_language
+
+        return user_language(get_session(), principal)
+    hook = current_app.extensions.get("patrol_language_hooks", {}).get("preference")
+    return hook() if hook else None
+
+
+def said(problem: dict[str, Any], lang: str) -> dict[str, Any]:
+    """``problem`` with its title, detail and each error's detail in ``lang``; type, status,
+    pointers and every other member unchanged, for programs."""
+    if lang == ENGLISH:
+        return problem
+    with force_locale(lang):
+        out = {**problem}
+        for key in ("title", "detail"):
+            if isinstance(out.get(key), str):
+                out[key] = translated(out[key], gettext)
+        if isinstance(out.get("errors"), list):
+            out["errors"] = [
+                {**e, "detail": translated(e["detail"], gettext)}
+                if isinstance(e, dict) and isinstance(e.get("detail"), str)
+                else e
+                for e in out["errors"]
+            ]
+    return out
+
+
 def problem_response(error: PatrolError) -> Response:
-    response = jsonify(error.as_problem(instance=request.path))
+    problem = error.as_problem(instance=request.path)
+    response = jsonify(said(problem, problem_language()))
     response.status_code = error.status
     response.mimetype = PROBLEM_JSON
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="patrol"'
+    response.vary.add("Accept-Language")
     return response
 
 
 def _page(error: PatrolError) -> tuple[str, int]:
-    return render_template("error.html", error=error), error.status
+    """The error page, its title and details in the page's language (the problem's members
+    read the same in the template as the error's attributes)."""
+    problem = said(error.as_problem(), str(get_locale() or ENGLISH))
+    return render_template("error.html", error=problem), error.status
 
 
 def handle_patrol_error(error: PatrolError) -> ResponseReturnValue:
@@ -99,7 +158,7 @@ def reject_unstorable_parameters() -> None:
         if isinstance(value, str) and (why := text_problem(value))
     ]
     if problems:
-        raise ValidationFailed("The request's parameters are not valid.", errors=problems[:10])
+        raise ValidationFailed(N_("The request's parameters are not valid."), errors=problems[:10])
 
 
 def handle_unexpected(exc: Exception) -> ResponseReturnValue:
@@ -107,8 +166,8 @@ def handle_unexpected(exc: Exception) -> ResponseReturnValue:
 
     log.exception("unhandled error on %s %s", request.method, request.path)
     close_session()  # rolls back whatever the failed request had begun
-    error = PatrolError("Something went wrong on the server; nothing was stored.")
-    error.status, error.code, error.title = 500, "internal-error", "Internal server error"
+    error = PatrolError(N_("Something went wrong on the server; nothing was stored."))
+    error.status, error.code, error.title = 500, "internal-error", N_("Internal server error")
     return handle_patrol_error(error)
 
 

@@ -10,6 +10,7 @@ from patrol.config import demo_allowed
 from patrol.db import get_session
 from patrol.errors import AuthenticationRequired, Forbidden
 from patrol.services.auth import Principal, authenticate_token, session_principal
+from patrol.texts import N_
 
 __all__ = ["current_principal", "signed_in"]
 
@@ -38,11 +39,13 @@ def current_principal() -> Principal:
         return g.principal
     principal = signed_in()
     if principal is None:
-        raise AuthenticationRequired("Send 'Authorization: Bearer <token>', or sign in.")
+        raise AuthenticationRequired(N_("Send 'Authorization: Bearer <token>', or sign in."))
     if request.method not in SAFE_METHODS:
         try:
             validate_csrf(request.headers.get("X-CSRFToken", ""))
         except ValidationError:
-            raise Forbidden("The page's CSRF token is missing or stale: reload the page.") from None
+            raise Forbidden(
+                N_("The page's CSRF token is missing or stale: reload the page.")
+            ) from None
     g.principal = principal
     return principal

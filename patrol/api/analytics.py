@@ -32,6 +32,7 @@ from patrol.services.formats import (
     located_geopackage,
     rows_csv,
 )
+from patrol.texts import N_
 from patrol.vocabulary import ExportFormat, Role, values
 
 __all__ = [
@@ -61,7 +62,7 @@ def _analysis(principal: Principal, q: QueryArgs) -> Analysis:
     if q.text("unit"):
         unit = units.unit_in_area(session, area, q.text("unit"))
         if unit is None:
-            q.problem("unit", f"no unit '{q.text('unit')}' here")
+            q.problem("unit", N_("no unit '{value}' here", value=q.text("unit")))
         else:
             unit_id = unit.id
     q.check()

@@ -12,6 +12,7 @@ from patrol.db import get_session
 from patrol.principal import current_principal
 from patrol.services import areas
 from patrol.services.queries import Filters
+from patrol.texts import N_
 
 __all__ = ["attachment", "current_principal", "filters_from_request", "geojson_response", "paged"]
 
@@ -32,7 +33,7 @@ def filters_from_request(q: QueryArgs | None = None) -> Filters:
     q = q or QueryArgs()
     start, end = q.day_or_time("from", end=False), q.day_or_time("to", end=True)
     if start and end and _comparable(end) <= _comparable(start):
-        q.problem("to", "must be after 'from'")
+        q.problem("to", N_("must be after 'from'"))
     bbox = q.bbox()
     config = current_app.config
     limit = q.whole("limit", config["API_PAGE_SIZE"], 1, config["API_MAX_PAGE_SIZE"])

@@ -17,6 +17,7 @@ from flask import request
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.problems import printable
 from patrol.geo.times import parse_time
+from patrol.texts import N_
 
 __all__ = ["FIRST_YEAR", "LAST_YEAR", "QueryArgs", "ascii_int", "parse_day"]
 
@@ -31,10 +32,17 @@ def parse_day(raw: str) -> date:
     """A calendar date written YYYY-MM-DD in ASCII digits, years 1900 to 2199; ValueError
     otherwise (``date.fromisoformat`` alone would take other scripts' digits and year 1)."""
     if len(raw) != 10 or not raw.isascii():
-        raise ValueError(f"'{printable(raw[:40])}' is not a date (YYYY-MM-DD)")
+        raise ValueError(N_("'{value}' is not a date (YYYY-MM-DD)", value=printable(raw[:40])))
     day = date.fromisoformat(raw)
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValueError(f"'{raw}' is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+        raise ValueError(
+            N_(
+                "'{value}' is outside the years {first} to {last}",
+                value=raw,
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            )
+        )
     return day
 
 
@@ -43,7 +51,7 @@ def ascii_int(raw: str) -> int:
     text = raw.strip()
     digits = text[1:] if text[:1] in "+-" else text
     if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > 18:
-        raise ValueError(f"'{printable(raw[:20])}' is not a whole number")
+        raise ValueError(N_("'{value}' is not a whole number", value=printable(raw[:20])))
     return int(text)
 
 
@@ -58,7 +66,7 @@ class QueryArgs:
         """Note a problem with the parameter ``name`` (or a pointer, when it starts with /)."""
         self.problems.append(FieldError(name if name.startswith("/") else f"/{name}", detail))
 
-    def check(self, message: str = "The query parameters are not valid.") -> None:
+    def check(self, message: str = N_("The query parameters are not valid.")) -> None:
         """Raise every problem noted so far as one 422, or nothing when there is none."""
         if self.problems:
             raise ValidationFailed(message, errors=list(self.problems))
@@ -77,7 +85,7 @@ class QueryArgs:
         try:
             return parse_day(raw)
         except ValueError as exc:
-            self.problem(name, str(exc))
+            self.problem(name, exc.args[0])
             return None
 
     def day_or_time(self, name: str, end: bool) -> date | datetime | None:
@@ -92,7 +100,7 @@ class QueryArgs:
                 return day + timedelta(days=1) if end else day
             return parse_time(raw)
         except ValueError as exc:
-            self.problem(name, f"not a date or ISO 8601 time: {exc}")
+            self.problem(name, N_("not a date or ISO 8601 time: {reason}", reason=exc.args[0]))
             return None
 
     def instant(self, name: str) -> datetime | None:
@@ -103,7 +111,7 @@ class QueryArgs:
         try:
             return parse_time(raw)
         except ValueError as exc:
-            self.problem(name, str(exc))
+            self.problem(name, exc.args[0])
             return None
 
     def whole(self, name: str, default: int | None, lo: int, hi: int) -> int | None:
@@ -114,10 +122,10 @@ class QueryArgs:
         try:
             value = ascii_int(raw)
         except ValueError:
-            self.problem(name, "must be a whole number")
+            self.problem(name, N_("must be a whole number"))
             return default
         if not lo <= value <= hi:
-            self.problem(name, f"must be between {lo} and {hi}")
+            self.problem(name, N_("must be between {lo} and {hi}", lo=lo, hi=hi))
             return default
         return value
 
@@ -131,7 +139,7 @@ class QueryArgs:
         except ValueError:
             value = math.nan
         if not lo <= value <= hi:
-            self.problem(name, f"must be a number from {lo:g} to {hi:g}")
+            self.problem(name, N_("must be a number from {lo} to {hi}", lo=f"{lo:g}", hi=f"{hi:g}"))
             return None
         return value
 
@@ -139,7 +147,7 @@ class QueryArgs:
         """One of ``choices``, or ``default`` (when absent, or not one of them: noted)."""
         raw = self.args.get(name) or default
         if raw not in choices:
-            self.problem(name, f"must be one of {', '.join(choices)}")
+            self.problem(name, N_("must be one of {allowed}", allowed=", ".join(choices)))
             return default
         return raw
 
@@ -148,7 +156,7 @@ class QueryArgs:
         raw = self.args.get(name, "")
         if not raw:
             if required:
-                self.problem(name, "is required: a year like 2025")
+                self.problem(name, N_("is required: a year like 2025"))
             return None
         try:
             year = ascii_int(raw) if len(raw) == 4 else None
@@ -157,7 +165,12 @@ class QueryArgs:
         if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
             self.problem(
                 name,
-                f"'{printable(raw[:10])}' is not a year from {FIRST_YEAR} to {LAST_YEAR}",
+                N_(
+                    "'{value}' is not a year from {first} to {last}",
+                    value=printable(raw[:10]),
+                    first=FIRST_YEAR,
+                    last=LAST_YEAR,
+                ),
             )
             return None
         return year
@@ -175,5 +188,5 @@ class QueryArgs:
             w, s, e, n = parts
             if -180 <= w <= e <= 180 and -90 <= s <= n <= 90:
                 return (w, s, e, n)
-        self.problem(name, "give west,south,east,north in degrees")
+        self.problem(name, N_("give west,south,east,north in degrees"))
         return None

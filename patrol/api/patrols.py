@@ -26,6 +26,7 @@ from patrol.services.patrol_documents import (
 )
 from patrol.services.queries import get_patrol, list_finds, list_patrols
 from patrol.services.restore import restore_patrol
+from patrol.texts import N_
 from patrol.vocabulary import Role
 
 __all__ = [
@@ -43,7 +44,7 @@ def _defaults_from_request() -> ReportDefaults:
     """What a GPX upload needs besides the file: from the query string or the form."""
     q = QueryArgs(request.args.to_dict() | request.form.to_dict())
     started_at, ended_at = q.instant("started_at"), q.instant("ended_at")
-    q.check("The upload's parameters are not valid.")
+    q.check(N_("The upload's parameters are not valid."))
     return ReportDefaults(
         id=q.text("id"),
         unit=q.text("unit"),
@@ -60,12 +61,12 @@ def _uploads() -> list[tuple[str | None, str | None, bytes]]:
         uploads = request.files.getlist("file")
         if not uploads:
             raise ValidationFailed(
-                "Attach the report as the form field 'file'.",
-                errors=[FieldError("/file", "is required")],
+                N_("Attach the report as the form field 'file'."),
+                errors=[FieldError("/file", N_("is required"))],
             )
         return [(u.filename, u.mimetype, u.read()) for u in uploads]
     if not request.mimetype:
-        raise MalformedInput("Say what the body is with a Content-Type header.")
+        raise MalformedInput(N_("Say what the body is with a Content-Type header."))
     return [(None, request.mimetype, request.get_data(cache=False))]
 
 
@@ -118,7 +119,7 @@ def _submit_smart(
     done = counts["stored"] + counts["replayed"] + counts["updated"]
     if not done:
         raise ValidationFailed(
-            "Every file or patrol of the upload was rejected; nothing was stored.",
+            N_("Every file or patrol of the upload was rejected; nothing was stored."),
             extra=body,
         )
     return jsonify(body), 201 if counts["stored"] + counts["updated"] else 200
@@ -136,12 +137,12 @@ def submit_patrol() -> ResponseReturnValue:
         return _submit_smart(principal, uploads)
     if len(uploads) > 1:
         raise ValidationFailed(
-            "Send one GeoJSON or GPX report at a time.",
-            errors=[FieldError("/file", "several files are accepted for SMART XML only")],
+            N_("Send one GeoJSON or GPX report at a time."),
+            errors=[FieldError("/file", N_("several files are accepted for SMART XML only"))],
         )
     _, _, data = uploads[0]
     if not data.strip():
-        raise MalformedInput("The body is empty.")
+        raise MalformedInput(N_("The body is empty."))
     report = importers[0].parse(data, _defaults_from_request(), _limits())
     session = get_session()
     result = patrols.ingest_report(

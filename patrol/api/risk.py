@@ -13,6 +13,7 @@ from patrol.errors import NotFound
 from patrol.services import areas, exports, layers, risk, units
 from patrol.services import day_route as day_routes
 from patrol.services.risk_documents import risk_document
+from patrol.texts import N_
 from patrol.vocabulary import LayerKind, Role, values
 
 __all__ = ["area_layer", "risk_cells", "unit_route"]
@@ -29,7 +30,7 @@ def risk_cells() -> Response:
     until = q.day("until")
     horizon = q.number("horizon_days", 1, 365)
     if horizon is not None and horizon != int(horizon):
-        q.problem("horizon_days", "must be a whole number of days")
+        q.problem("horizon_days", N_("must be a whole number of days"))
     cell_km = q.number("cell_km", 0.1, 100)
     q.check()
     result, min_patrols = risk.visible_risk(

@@ -12,6 +12,7 @@ import numpy as np
 
 from patrol.geo.problems import MAX_ERRORS, Problems, printable, text_problem
 from patrol.geo.times import parse_time
+from patrol.texts import N_
 
 __all__ = [
     "MAX_MEMBERS",
@@ -57,10 +58,10 @@ def _slow_positions(coords: list, pointer: str, problems: Problems) -> np.ndarra
     bad = False
     for i, p in enumerate(coords):
         if type(p) is not list or len(p) < 2:
-            problems.add(f"{pointer}/{i}", "must be a position [longitude, latitude]")
+            problems.add(f"{pointer}/{i}", N_("must be a position [longitude, latitude]"))
             bad = True
         elif not all(_is_number(v) for v in p[:3]):
-            problems.add(f"{pointer}/{i}", "coordinates must be numbers")
+            problems.add(f"{pointer}/{i}", N_("coordinates must be numbers"))
             bad = True
     return None if bad else np.array([p[:2] for p in coords], dtype=float)
 
@@ -75,7 +76,7 @@ def check_positions(coords: Any, pointer: str, problems: Problems) -> np.ndarray
     [('/coordinates/1/0', 'longitude 200 is outside [-180, 180]')]
     """
     if not isinstance(coords, list):
-        problems.add(pointer, "must be an array of positions")
+        problems.add(pointer, N_("must be an array of positions"))
         return None
     if not coords:
         return np.zeros((0, 2))
@@ -86,13 +87,18 @@ def check_positions(coords: Any, pointer: str, problems: Problems) -> np.ndarray
             return None
     finite = np.isfinite(arr).all(axis=1)
     for i in np.flatnonzero(~finite)[:MAX_ERRORS]:
-        problems.add(f"{pointer}/{i}", "coordinates must be finite numbers")
+        problems.add(f"{pointer}/{i}", N_("coordinates must be finite numbers"))
     ok_lon = np.abs(arr[:, 0]) <= 180.0
     ok_lat = np.abs(arr[:, 1]) <= 90.0
     for i in np.flatnonzero(finite & ~ok_lon)[:MAX_ERRORS]:
-        problems.add(f"{pointer}/{i}/0", f"longitude {arr[i, 0]:g} is outside [-180, 180]")
+        problems.add(
+            f"{pointer}/{i}/0",
+            N_("longitude {value} is outside [-180, 180]", value=f"{arr[i, 0]:g}"),
+        )
     for i in np.flatnonzero(finite & ~ok_lat)[:MAX_ERRORS]:
-        problems.add(f"{pointer}/{i}/1", f"latitude {arr[i, 1]:g} is outside [-90, 90]")
+        problems.add(
+            f"{pointer}/{i}/1", N_("latitude {value} is outside [-90, 90]", value=f"{arr[i, 1]:g}")
+        )
     if not (finite & ok_lon & ok_lat).all():
         return None
     return arr
@@ -101,7 +107,7 @@ def check_positions(coords: Any, pointer: str, problems: Problems) -> np.ndarray
 def check_point(coords: Any, pointer: str, problems: Problems) -> tuple[float, float] | None:
     """One GeoJSON position as (lon, lat), or None after adding its problem."""
     if type(coords) is not list or len(coords) < 2:
-        problems.add(pointer, "must be a position [longitude, latitude]")
+        problems.add(pointer, N_("must be a position [longitude, latitude]"))
         return None
     local = Problems()
     arr = check_positions([coords], pointer, local)
@@ -114,7 +120,7 @@ def check_point(coords: Any, pointer: str, problems: Problems) -> tuple[float, f
 def check_line(arr: np.ndarray, pointer: str, problems: Problems) -> bool:
     """A line needs two distinct positions to have a length and a direction."""
     if len(arr) < 2 or not (arr != arr[0]).any():
-        problems.add(pointer, "a line needs at least 2 distinct positions")
+        problems.add(pointer, N_("a line needs at least 2 distinct positions"))
         return False
     return True
 
@@ -124,10 +130,10 @@ def check_text(value: Any, pointer: str, problems: Problems, limit: int = MAX_TE
     if value is None:
         return None
     if not isinstance(value, str):
-        problems.add(pointer, "must be a string")
+        problems.add(pointer, N_("must be a string"))
         return None
     if len(value) > limit:
-        problems.add(pointer, f"must be at most {limit} characters")
+        problems.add(pointer, N_("must be at most {limit} characters", limit=limit))
         return None
     why = text_problem(value)
     if why:
@@ -139,12 +145,12 @@ def check_text(value: Any, pointer: str, problems: Problems, limit: int = MAX_TE
 def check_names(value: Any, pointer: str, problems: Problems) -> list[str]:
     """A list of people's names (a patrol's members), each a short text."""
     if not isinstance(value, list) or len(value) > MAX_MEMBERS:
-        problems.add(pointer, f"must be an array of at most {MAX_MEMBERS} names")
+        problems.add(pointer, N_("must be an array of at most {n} names", n=MAX_MEMBERS))
         return []
     names = []
     for i, name in enumerate(value):
         if not isinstance(name, str):
-            problems.add(f"{pointer}/{i}", "must be a name (a string)")
+            problems.add(f"{pointer}/{i}", N_("must be a name (a string)"))
             continue
         checked = check_text(name, f"{pointer}/{i}", problems, 200)
         if checked:
@@ -169,11 +175,16 @@ def check_choice(
     """
     value = props.get(key, default)
     if value is None:
-        problems.add(f"{pointer}/{key}", f"is required: one of {', '.join(allowed)}")
+        problems.add(
+            f"{pointer}/{key}", N_("is required: one of {allowed}", allowed=", ".join(allowed))
+        )
         return None
     if not isinstance(value, str) or value not in allowed:
         shown = printable(str(value)[:40])
-        problems.add(f"{pointer}/{key}", f"'{shown}' is not one of {', '.join(allowed)}")
+        problems.add(
+            f"{pointer}/{key}",
+            N_("'{value}' is not one of {allowed}", value=shown, allowed=", ".join(allowed)),
+        )
         return None
     return value
 
@@ -181,12 +192,12 @@ def check_choice(
 def check_uuid(value: Any, pointer: str, problems: Problems) -> str | None:
     """A UUID in its canonical text form (lower case, hyphenated)."""
     if not isinstance(value, str):
-        problems.add(pointer, "must be a UUID string")
+        problems.add(pointer, N_("must be a UUID string"))
         return None
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        problems.add(pointer, f"'{printable(value[:40])}' is not a UUID")
+        problems.add(pointer, N_("'{value}' is not a UUID", value=printable(value[:40])))
         return None
 
 
@@ -201,5 +212,5 @@ def check_time_field(
     try:
         return parse_time(value)
     except ValueError as exc:
-        problems.add(f"{pointer}/{key}", str(exc))
+        problems.add(f"{pointer}/{key}", exc.args[0])
         return None

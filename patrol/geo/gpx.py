@@ -28,6 +28,7 @@ from patrol.geo.report_checks import (
     check_snare,
     derive_find_id,
 )
+from patrol.texts import N_
 from patrol.vocabulary import Action, FindState, FindType, Transport
 
 __all__ = ["GPX_NAMESPACE", "parse_gpx_report", "waypoint_properties"]
@@ -85,15 +86,23 @@ def _read_gpx(data: bytes) -> gpxpy.gpx.GPX:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise MalformedInput(f"The GPX file is not UTF-8 text (byte {exc.start}).") from None
+        raise MalformedInput(
+            N_("The GPX file is not UTF-8 text (byte {n}).", n=exc.start)
+        ) from None
     try:
         return gpxpy.parse(text)
     except gpxpy.gpx.GPXXMLSyntaxException as exc:
-        raise MalformedInput(f"The file is not well-formed XML: {str(exc)[:200]}") from None
+        raise MalformedInput(
+            N_("The file is not well-formed XML: {reason}", reason=str(exc)[:200])
+        ) from None
     except gpxpy.gpx.GPXException as exc:
-        raise MalformedInput(f"The file is not a GPX document: {str(exc)[:200]}") from None
+        raise MalformedInput(
+            N_("The file is not a GPX document: {reason}", reason=str(exc)[:200])
+        ) from None
     except ValueError as exc:
-        raise MalformedInput(f"The GPX file has a value that cannot be read: {exc}") from None
+        raise MalformedInput(
+            N_("The GPX file has a value that cannot be read: {reason}", reason=str(exc))
+        ) from None
 
 
 def _segment_times(
@@ -106,7 +115,9 @@ def _segment_times(
     values = np.array([tm.timestamp() for tm in times])
     back = np.flatnonzero(np.diff(values) < 0)
     if back.size:
-        problems.add(f"{where}/trkpt/{back[0] + 1}/time", "track point times must not go backwards")
+        problems.add(
+            f"{where}/trkpt/{back[0] + 1}/time", N_("track point times must not go backwards")
+        )
     return values
 
 
@@ -132,12 +143,12 @@ def _track_parts(
             part_times.append(_segment_times(points, where, problems))
     if not parts and not problems:
         reason = (
-            "has a planned route (<rte>) but no recorded track (<trk>)"
+            N_("has a planned route (<rte>) but no recorded track (<trk>)")
             if gpx.routes
-            else "has no track with at least 2 points"
+            else N_("has no track with at least 2 points")
         )
         raise ValidationFailed(
-            f"The GPX file {reason}; a patrol report needs the walked track.",
+            N_("The GPX file {reason}; a patrol report needs the walked track.", reason=reason),
             errors=[FieldError("/gpx/trk", reason)],
         )
     times = part_times if parts and all(t is not None for t in part_times) else None
@@ -162,11 +173,12 @@ def _track_window(
     ended_at = defaults.ended_at or last
     if started_at is None:
         problems.add(
-            "/started_at", "the track's first point has no time: give started_at with the upload"
+            "/started_at",
+            N_("the track's first point has no time: give started_at with the upload"),
         )
     if ended_at is None:
         problems.add(
-            "/ended_at", "the track's last point has no time: give ended_at with the upload"
+            "/ended_at", N_("the track's last point has no time: give ended_at with the upload")
         )
     return started_at, ended_at
 
@@ -187,7 +199,7 @@ def _waypoint_finds(
         where = f"/gpx/wpt/{w}"
         lonlat = check_positions([[wpt.longitude, wpt.latitude]], where, Problems())
         if lonlat is None:
-            problems.add(where, "the waypoint's lat/lon are not valid coordinates")
+            problems.add(where, N_("the waypoint's lat/lon are not valid coordinates"))
             continue
         found_at = _utc(wpt.time)
         if found_at is None and all_t is not None and len(all_xy):
@@ -222,14 +234,14 @@ def parse_gpx_report(
     started_at, ended_at = _track_window(gpx, defaults, problems)
     check_patrol_window(times, started_at, ended_at, "", problems, limits, "/gpx/trk/time")
     if not defaults.unit:
-        problems.add("/unit", "is required: give the unit code with the upload")
+        problems.add("/unit", N_("is required: give the unit code with the upload"))
     vertices = sum(len(p) for p in parts)
     check_counts(vertices, len(gpx.waypoints), limits, "/gpx/trk", problems)
     patrol_id = defaults.id or str(
         uuid.uuid5(GPX_NAMESPACE, hashlib.sha256(data).hexdigest() + (defaults.unit or ""))
     )
     snares = _waypoint_finds(gpx, parts, times, patrol_id, started_at, problems)
-    problems.raise_if_any("GPX file")
+    problems.raise_if_any(N_("GPX file"))
     report = PatrolReport(
         id=patrol_id,
         unit=defaults.unit.strip(),
@@ -244,5 +256,5 @@ def parse_gpx_report(
         route_pointer="/gpx/trk",
     )
     check_find_times(report, problems)
-    problems.raise_if_any("GPX file")
+    problems.raise_if_any(N_("GPX file"))
     return report

@@ -9,6 +9,7 @@ from patrol.geo.geojson_report import parse_geojson_report
 from patrol.geo.gpx import parse_gpx_report
 from patrol.geo.report import Limits, PatrolReport, ReportDefaults
 from patrol.geo.smart import is_smart_patrol, parse_smart_patrols
+from patrol.texts import N_
 
 __all__ = ["REGISTRY", "Importer", "importer_for", "register"]
 
@@ -106,7 +107,7 @@ def _claimed(media_type: str, filename: str | None, head: bytes) -> type[Importe
         return claims[0]
     if media_type not in ("application/octet-stream", "multipart/form-data"):
         accepted = ", ".join(m for c in REGISTRY.values() for m in c.media_types)
-        raise UnsupportedMediaType(f"Send a report as one of: {accepted}.")
+        raise UnsupportedMediaType(N_("Send a report as one of: {accepted}.", accepted=accepted))
     return None
 
 
@@ -126,4 +127,4 @@ def importer_for(
     for cls in REGISTRY.values():
         if head and cls.sniff(head):
             return cls
-    raise UnsupportedMediaType("The file is neither GeoJSON, GPX nor SMART patrol XML.")
+    raise UnsupportedMediaType(N_("The file is neither GeoJSON, GPX nor SMART patrol XML."))

@@ -12,6 +12,7 @@ import numpy as np
 
 from patrol.geo.effort import Segments
 from patrol.geo.grid import Grid
+from patrol.texts import N_
 from patrol.vocabulary import Transport
 
 __all__ = ["MAX_CELL_CROSSINGS", "MAX_SEGMENT_KM", "MAX_SPEED_KMH", "route_problems"]
@@ -65,21 +66,35 @@ def route_problems(
     long_ones = np.flatnonzero(segments.km > max_segment)
     if long_ones.size:
         problems.append(
-            f"{long_ones.size} straight line(s) between consecutive vertices are longer than "
-            f"{max_segment:g} km (the longest {segments.km.max():.1f} km): not a {transport} "
-            "patrol's track; check for a vertex far from the others"
+            N_(
+                "{n} straight line(s) between consecutive vertices are longer than {km} km (the "
+                "longest {longest} km): not a {transport} patrol's track; check for a vertex far "
+                "from the others",
+                n=long_ones.size,
+                km=f"{max_segment:g}",
+                longest=f"{segments.km.max():.1f}",
+                transport=transport,
+            )
         )
     max_speed = MAX_SPEED_KMH.get(transport, max(MAX_SPEED_KMH.values()))
     hours = max(duration_h, MIN_DURATION_H)
     if distance_km / hours > max_speed:
         problems.append(
-            f"{distance_km:.1f} km in {duration_h:.2f} h is {distance_km / hours:.0f} km/h, "
-            f"faster than a {transport} patrol goes ({max_speed:g} km/h at most): check the "
-            "times and the transport"
+            N_(
+                "{km} km in {h} h is {speed} km/h, faster than a {transport} patrol goes "
+                "({max_speed} km/h at most): check the times and the transport",
+                km=f"{distance_km:.1f}",
+                h=f"{duration_h:.2f}",
+                speed=f"{distance_km / hours:.0f}",
+                transport=transport,
+                max_speed=f"{max_speed:g}",
+            )
         )
     if not problems and cell_crossings(segments, grid) > MAX_CELL_CROSSINGS:
         problems.append(
-            f"the route crosses more than {MAX_CELL_CROSSINGS} grid lines; split it into "
-            "several reports"
+            N_(
+                "the route crosses more than {n} grid lines; split it into several reports",
+                n=MAX_CELL_CROSSINGS,
+            )
         )
     return problems

@@ -7,6 +7,7 @@ a report in one pass. Texts quoted back in a problem are made printable first.
 from __future__ import annotations
 
 from patrol.errors import FieldError, ValidationFailed
+from patrol.texts import N_
 
 __all__ = ["MAX_ERRORS", "Problems", "printable", "text_problem"]
 
@@ -39,14 +40,22 @@ class Problems:
         """Whether a problem was noted at ``pointer`` already."""
         return any(item.pointer == pointer for item in self.items)
 
-    def raise_if_any(self, what: str = "report") -> None:
-        if self.items:
-            extra = f" ({self.more} more not listed)" if self.more else ""
-            raise ValidationFailed(
-                f"The {what} has {len(self.items) + self.more} problem(s){extra}; "
-                "nothing was stored.",
-                errors=list(self.items),
+    def raise_if_any(self, what: str = N_("report")) -> None:
+        """ValidationFailed with every problem noted (``what`` is the input, a message: its
+        name is said in the reader's language too)."""
+        if not self.items:
+            return
+        n = len(self.items) + self.more
+        if self.more:
+            detail = N_(
+                "The {what} has {n} problem(s) ({more} more not listed); nothing was stored.",
+                what=what,
+                n=n,
+                more=self.more,
             )
+        else:
+            detail = N_("The {what} has {n} problem(s); nothing was stored.", what=what, n=n)
+        raise ValidationFailed(detail, errors=list(self.items))
 
 
 def printable(text: str) -> str:
@@ -73,7 +82,7 @@ def text_problem(value: str) -> str | None:
     for c in value:
         code = ord(c)
         if code < 32 and c not in "\t\n\r":
-            return f"must not contain the control character U+{code:04X}"
+            return N_("must not contain the control character {char}", char=f"U+{code:04X}")
         if 0xD800 <= code <= 0xDFFF:
-            return "must not contain a lone surrogate (it is not valid Unicode text)"
+            return N_("must not contain a lone surrogate (it is not valid Unicode text)")
     return None

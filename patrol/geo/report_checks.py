@@ -14,6 +14,7 @@ from patrol.geo.checks import check_choice, check_text, check_time_field
 from patrol.geo.problems import Problems
 from patrol.geo.report import ACTIONS, STATES, TYPES, Limits, PatrolReport, SnareReport
 from patrol.geo.times import EARLIEST_PATROL, FIND_TIME_SLACK, iso_utc
+from patrol.texts import N_
 from patrol.vocabulary import FindState
 
 __all__ = [
@@ -42,11 +43,11 @@ def _check_count(value: Any, pointer: str, problems: Problems) -> Any:
     if type(value) is float and math.isfinite(value) and value.is_integer():
         value = int(value)
     if type(value) is not int:
-        problems.add(pointer, "must be a whole number")
+        problems.add(pointer, N_("must be a whole number"))
     elif value < 1:
-        problems.add(pointer, f"must be at least 1 (got {value})")
+        problems.add(pointer, N_("must be at least 1 (got {value})", value=value))
     elif value > 1000:
-        problems.add(pointer, "must be at most 1000 snares in one find")
+        problems.add(pointer, N_("must be at most 1000 snares in one find"))
     return value
 
 
@@ -63,7 +64,7 @@ def check_snare(
     before = len(problems.items)
     found_at = check_time_field(props, "found_at", pointer, problems, found_at_default)
     if found_at is None and not problems.has(f"{pointer}/found_at"):
-        problems.add(f"{pointer}/found_at", "is required: the time the snare was found")
+        problems.add(f"{pointer}/found_at", N_("is required: the time the snare was found"))
     snare_type = check_choice(props, "type", TYPES, pointer, problems)
     state = check_choice(props, "state", STATES, pointer, problems, default=FindState.ACTIVE)
     action = check_choice(props, "action", ACTIONS, pointer, problems)
@@ -101,16 +102,19 @@ def _check_window_ends(
         if value is not None and not EARLIEST_PATROL <= value <= latest:
             problems.add(
                 f"{pointer}/{key}",
-                f"{iso_utc(value)} is not a plausible patrol time (from 1990 up to now)",
+                N_(
+                    "{time} is not a plausible patrol time (from 1990 up to now)",
+                    time=iso_utc(value),
+                ),
             )
             ok = False
     if not ok:
         return False
     if started_at and ended_at and ended_at < started_at:
-        problems.add(f"{pointer}/ended_at", "ended_at is before started_at")
+        problems.add(f"{pointer}/ended_at", N_("ended_at is before started_at"))
         return False
     if started_at and ended_at and ended_at - started_at > MAX_PATROL:
-        problems.add(f"{pointer}/ended_at", "a patrol report covers at most 31 days")
+        problems.add(f"{pointer}/ended_at", N_("a patrol report covers at most 31 days"))
         return False
     return True
 
@@ -133,9 +137,14 @@ def _check_vertex_times(
             at = f"{where}/{k}/{i}" if len(times) > 1 else f"{where}/{i}"
             problems.add(
                 at,
-                f"{iso_utc(datetime.fromtimestamp(float(part[i]), UTC))} is outside the "
-                f"patrol ({iso_utc(started_at)} to {iso_utc(ended_at)}, give or take an "
-                f"hour); {outside.size} vertex time(s) of this line are",
+                N_(
+                    "{time} is outside the patrol ({start} to {end}, give or take an hour); "
+                    "{n} vertex time(s) of this line are",
+                    time=iso_utc(datetime.fromtimestamp(float(part[i]), UTC)),
+                    start=iso_utc(started_at),
+                    end=iso_utc(ended_at),
+                    n=outside.size,
+                ),
             )
             ok = False
     return ok
@@ -169,8 +178,12 @@ def check_find_times(report: PatrolReport, problems: Problems) -> None:
         if not lo <= s.found_at <= hi:
             problems.add(
                 f"{s.pointer}/properties/found_at",
-                f"{iso_utc(s.found_at)} is outside the patrol ({iso_utc(report.started_at)} to "
-                f"{iso_utc(report.ended_at)}, give or take an hour)",
+                N_(
+                    "{time} is outside the patrol ({start} to {end}, give or take an hour)",
+                    time=iso_utc(s.found_at),
+                    start=iso_utc(report.started_at),
+                    end=iso_utc(report.ended_at),
+                ),
             )
 
 
@@ -182,11 +195,17 @@ def check_counts(
     if report_vertices > limits.max_vertices:
         problems.add(
             pointer,
-            f"the route has {report_vertices} vertices; at most "
-            f"{limits.max_vertices} are accepted in one report",
+            N_(
+                "the route has {n} vertices; at most {limit} are accepted in one report",
+                n=report_vertices,
+                limit=limits.max_vertices,
+            ),
         )
         ok = False
     if n_finds > limits.max_finds:
-        problems.add("/features", f"{n_finds} finds; at most {limits.max_finds} in one report")
+        problems.add(
+            "/features",
+            N_("{n} finds; at most {limit} in one report", n=n_finds, limit=limits.max_finds),
+        )
         ok = False
     return ok

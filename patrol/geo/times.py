@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from patrol.geo.problems import Problems, printable
+from patrol.texts import N_
 
 __all__ = [
     "EARLIEST_PATROL",
@@ -80,22 +81,22 @@ def parse_time(value: Any) -> datetime:
     ValueError: '0001-01-01T00:00:00+05:00' is outside the years 1900 to 2199
     """
     if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 time string")
+        raise ValueError(N_("must be an ISO 8601 time string"))
     text = value.strip()
     if not text.isascii() or "\x00" in text:
-        raise ValueError(f"'{printable(text[:40])}' is not an ISO 8601 time")
+        raise ValueError(N_("'{value}' is not an ISO 8601 time", value=printable(text[:40])))
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"'{text[:40]}' is not an ISO 8601 time") from None
+        raise ValueError(N_("'{value}' is not an ISO 8601 time", value=text[:40])) from None
     if parsed.tzinfo is None:
-        raise ValueError(f"'{text[:40]}' has no UTC offset (add Z or +10:00)")
+        raise ValueError(N_("'{value}' has no UTC offset (add Z or +10:00)", value=text[:40]))
     try:
         parsed = parsed.astimezone(UTC)
     except OverflowError:
         parsed = EARLIEST_TIME - timedelta(days=1) if parsed.year < 2000 else LATEST_TIME
     if not EARLIEST_TIME <= parsed < LATEST_TIME:
-        raise ValueError(f"'{text[:40]}' is outside the years 1900 to 2199")
+        raise ValueError(N_("'{value}' is outside the years 1900 to 2199", value=text[:40]))
     return parsed
 
 
@@ -129,7 +130,7 @@ def _times_of(times: list, where: str, problems: Problems) -> np.ndarray | None:
         try:
             values[i] = parse_time(t).timestamp()
         except ValueError as exc:
-            problems.add(f"{where}/{i}", str(exc))
+            problems.add(f"{where}/{i}", exc.args[0])
             return None
     return values
 
@@ -146,18 +147,18 @@ def check_times(
     [[1735689600.0, 1735689660.0]]
     """
     if not isinstance(raw, list):
-        problems.add(pointer, f"must give one time per vertex ({sum(counts)} vertices)")
+        problems.add(pointer, N_("must give one time per vertex ({n} vertices)", n=sum(counts)))
         return None
     nested = raw if len(counts) > 1 or (raw and isinstance(raw[0], list)) else [raw]
     if len(nested) != len(counts):
-        problems.add(pointer, f"must give one time per vertex ({sum(counts)} vertices)")
+        problems.add(pointer, N_("must give one time per vertex ({n} vertices)", n=sum(counts)))
         return None
     parts: list[np.ndarray] = []
     ok = True
     for k, (times, n) in enumerate(zip(nested, counts, strict=True)):
         where = pointer if nested is not raw else f"{pointer}/{k}"
         if not isinstance(times, list) or len(times) != n:
-            problems.add(where, f"must give one time per vertex ({n} here)")
+            problems.add(where, N_("must give one time per vertex ({n} here)", n=n))
             ok = False
             continue
         values = _times_of(times, where, problems)
@@ -166,7 +167,7 @@ def check_times(
             continue
         back = np.flatnonzero(np.diff(values) < 0)
         if back.size:
-            problems.add(f"{where}/{back[0] + 1}", "times must not go backwards")
+            problems.add(f"{where}/{back[0] + 1}", N_("times must not go backwards"))
             ok = False
         parts.append(values)
     return parts if ok else None

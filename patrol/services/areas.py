@@ -23,6 +23,7 @@ from patrol.services import audit, recompute
 from patrol.services.auth import Principal
 from patrol.store.engine import write
 from patrol.store.models import ConservationArea, RecomputeJob, SnareFind, Unit, Zone
+from patrol.texts import N_
 from patrol.vocabulary import JobKind
 
 __all__ = [
@@ -150,7 +151,7 @@ def replace_zones(
     doc = data if isinstance(data, dict) else load_json(data)
     problems = Problems()
     zones_in = parse_zones(doc, problems)
-    problems.raise_if_any("zones file")
+    problems.raise_if_any(N_("zones file"))
     area_id = area.id
     with write(session):
         area = session.get(ConservationArea, area_id)
@@ -219,7 +220,7 @@ def import_units(session: so.Session, area: ConservationArea, data: bytes | str 
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list) or not features:
         problems.add("/features", "units come as a FeatureCollection of base Points")
-        problems.raise_if_any("units file")
+        problems.raise_if_any(N_("units file"))
     rows = []
     for i, f in enumerate(features):
         where = f"/features/{i}"
@@ -248,7 +249,7 @@ def import_units(session: so.Session, area: ConservationArea, data: bytes | str 
             problems.add(f"{where}/properties/walk_km", "a day's walk in km, from 1 to 80")
             walk_km = None
         rows.append((code, str(props.get("name") or code), lonlat, active, walk_km))
-    problems.raise_if_any("units file")
+    problems.raise_if_any(N_("units file"))
     with write(session):
         for code, name, lonlat, active, walk_km in rows:
             unit = session.scalar(sa.select(Unit).where(Unit.code == code))

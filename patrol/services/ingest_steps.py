@@ -40,6 +40,7 @@ from patrol.store.models import (
     SnareFind,
     Unit,
 )
+from patrol.texts import N_
 
 __all__ = [
     "NOT_STORED",
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 
-NOT_STORED = "The report does not fit its area; nothing was stored."
+NOT_STORED = N_("The report does not fit its area; nothing was stored.")
 
 
 @dataclass
@@ -74,19 +75,27 @@ def existing(
         # Nothing about a patrol the caller may not read: not its revision, not whether or
         # when it was deleted, not even that its content matches.
         raise IdUnavailable(
-            f"The id {report.id} cannot be used for this report: send it under a new id.",
+            N_("The id {id} cannot be used for this report: send it under a new id.", id=report.id),
             extra={"patrol_id": report.id},
         )
     if stored.deleted_at is not None:
         raise DeletedPatrolConflict(
-            f"Patrol {report.id} was deleted on {iso_utc(stored.deleted_at)}; a resend does not "
-            "restore it. Ask a coordinator, or send it under a new id.",
+            N_(
+                "Patrol {id} was deleted on {time}; a resend does not restore it. Ask a "
+                "coordinator, or send it under a new id.",
+                id=report.id,
+                time=iso_utc(stored.deleted_at),
+            ),
             extra={"patrol_id": report.id},
         )
     if stored.content_hash != report.content_hash():
         raise Conflict(
-            f"A different report with id {report.id} is stored (revision {stored.revision}). "
-            "A new report needs a new id; a correction goes through PATCH.",
+            N_(
+                "A different report with id {id} is stored (revision {revision}). A new report "
+                "needs a new id; a correction goes through PATCH.",
+                id=report.id,
+                revision=stored.revision,
+            ),
             extra={"patrol_id": report.id, "revision": stored.revision},
         )
     return IngestResult(created=False, patrol=stored)
@@ -111,8 +120,12 @@ def _check_place(report: PatrolReport, context: AreaContext, margin_km: float) -
             problems.append(
                 FieldError(
                     where,
-                    f"{far.size} vertex(es) lie more than {margin_km:g} km outside the unit's "
-                    "conservation area; check the unit or the coordinates",
+                    N_(
+                        "{n} vertex(es) lie more than {km} km outside the unit's conservation "
+                        "area; check the unit or the coordinates",
+                        n=far.size,
+                        km=f"{margin_km:g}",
+                    ),
                 )
             )
             break
@@ -125,7 +138,10 @@ def _check_place(report: PatrolReport, context: AreaContext, margin_km: float) -
             problems.append(
                 FieldError(
                     f"{snare.pointer}/geometry",
-                    f"the find lies more than {margin_km:g} km outside the conservation area",
+                    N_(
+                        "the find lies more than {km} km outside the conservation area",
+                        km=f"{margin_km:g}",
+                    ),
                 )
             )
     return problems
@@ -184,7 +200,7 @@ def unit_for(session: so.Session, principal: Principal | None, report: PatrolRep
     if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
         check_unit(report, None)
     if principal is not None and not principal.can_submit_for(unit):
-        raise Forbidden(f"You may not submit reports for unit {unit.code}.")
+        raise Forbidden(N_("You may not submit reports for unit {unit}.", unit=unit.code))
     check_unit(report, unit)
     return unit
 
@@ -218,7 +234,7 @@ def measure_report(
     if implausible:
         where = f"{report.route_pointer}/geometry"
         raise ValidationFailed(
-            "The route is not one a patrol can walk or drive; nothing was stored.",
+            N_("The route is not one a patrol can walk or drive; nothing was stored."),
             errors=[FieldError(where, why) for why in implausible],
         )
     return route, measure_segments(segments, distance_km, duration_h, context)
@@ -261,11 +277,16 @@ def taken_finds(
     problems = []
     for find_id, patrol_id, area_id, unit_id in taken:
         visible = principal is None or principal.can_see_patrol(area_id, unit_id)
-        where = f" already, in patrol {patrol_id}" if visible else ""
         problems.append(
             FieldError(
                 f"{by_id[find_id].pointer}/id",
-                f"find id {find_id} is in use{where}: give this find a new id",
+                N_(
+                    "find id {id} is in use already, in patrol {patrol}: give this find a new id",
+                    id=find_id,
+                    patrol=patrol_id,
+                )
+                if visible
+                else N_("find id {id} is in use: give this find a new id", id=find_id),
             )
         )
     return problems

@@ -16,6 +16,7 @@ from patrol.geo.projection import to_metric
 from patrol.geo.report import PatrolReport
 from patrol.geo.times import iso_utc
 from patrol.services.measure import AreaContext, RouteFigures
+from patrol.texts import N_
 
 __all__ = [
     "PatrolRows",
@@ -50,13 +51,13 @@ def check_unit(report: PatrolReport, unit: Any, visible: bool = True) -> None:
     )
     if unit is None or not visible:
         raise ValidationFailed(
-            "The report names an unknown unit; nothing was stored.",
-            errors=[FieldError(unit_pointer, f"no unit '{report.unit}'")],
+            N_("The report names an unknown unit; nothing was stored."),
+            errors=[FieldError(unit_pointer, N_("no unit '{unit}'", unit=report.unit))],
         )
     if not unit.active:
         raise ValidationFailed(
-            "The unit is not active; nothing was stored.",
-            errors=[FieldError(unit_pointer, f"unit '{unit.code}' is retired")],
+            N_("The unit is not active; nothing was stored."),
+            errors=[FieldError(unit_pointer, N_("unit '{unit}' is retired", unit=unit.code))],
         )
 
 

@@ -34,6 +34,7 @@ from patrol.services.ingest_steps import (
 from patrol.services.measure import AreaContext, RouteFigures
 from patrol.store.engine import write
 from patrol.store.models import Patrol, Unit
+from patrol.texts import N_
 from patrol.vocabulary import Role
 
 __all__ = ["IngestResult", "correct_patrol", "delete_patrol", "ingest_report"]
@@ -151,7 +152,7 @@ def correct_patrol(
         problems = Problems()
         _check_patrol_fields(changes, problems)
         before, after = _correct_finds(patrol, changes.get("finds", {}), problems)
-        problems.raise_if_any("correction")
+        problems.raise_if_any(N_("correction"))
         for key in PATROL_FIELDS:
             if key in changes:
                 before[key] = getattr(patrol, key)

@@ -14,6 +14,7 @@ import sqlalchemy.orm as so
 from patrol.errors import NotFound
 from patrol.services.queries import live_patrols
 from patrol.store.models import ConservationArea, Patrol
+from patrol.texts import N_
 
 __all__ = [
     "MONTHS",
@@ -47,7 +48,7 @@ class NoPatrols(NotFound):
     """A period with no patrols: said plainly instead of a table of zeros."""
 
     code = "no-patrols"
-    title = "No patrols in that period"
+    title = N_("No patrols in that period")
 
 
 def local_today(area: ConservationArea, now: datetime | None = None) -> date:

@@ -16,6 +16,7 @@ from patrol.services.auth import Principal
 from patrol.services.edits import patrol_for_edit, record_edit
 from patrol.store.engine import write
 from patrol.store.models import Patrol
+from patrol.texts import N_
 from patrol.vocabulary import Role
 
 __all__ = ["NotDeleted", "restore_patrol"]
@@ -23,7 +24,7 @@ __all__ = ["NotDeleted", "restore_patrol"]
 
 class NotDeleted(Conflict):
     code = "patrol-not-deleted"
-    title = "This patrol is not deleted"
+    title = N_("This patrol is not deleted")
 
 
 def restore_patrol(

@@ -36,9 +36,15 @@ const patrol = (() => {
     return meta ? meta.content : "";
   }
 
+  /** The page's language, asked of the API explicitly so its problems (title, detail, each
+      field's detail) come in the language the page shows, not the browser's first choice. */
+  function pageLanguage() {
+    return document.documentElement.lang || "en";
+  }
+
   /** GET JSON from the API with the session cookie; throws Error(detail) on a problem. */
   async function getJSON(url) {
-    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json", "Accept-Language": pageLanguage() } });
     const body = await response.json().catch(() => null);
     if (!response.ok) {
       throw new Error((body && (body.detail || body.title)) || _("HTTP {status}", { status: response.status }));
@@ -51,7 +57,7 @@ const patrol = (() => {
     return fetch(url, {
       method,
       credentials: "same-origin",
-      headers: { "Content-Type": contentType, "X-CSRFToken": token, Accept: "application/json" },
+      headers: { "Content-Type": contentType, "X-CSRFToken": token, Accept: "application/json", "Accept-Language": pageLanguage() },
       body: body === undefined ? undefined : (typeof body === "string" ? body : JSON.stringify(body)),
     });
   }

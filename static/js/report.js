@@ -496,7 +496,7 @@
   /** The server's sentence for people: field keys as labels, UTC instants as local times. */
   function plain(detail) {
     return String(detail || "")
-      .replace(/\s*\(or give coordTimes\)/g, "")
+      .replace(/\s*\([^()]*coordTimes\)/g, "") // "(or give coordTimes)", in any language
       .replace(/\b(started_at|ended_at|found_at)\b/g, (k) => LABELS[k])
       .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z/g, (iso) => showTime(iso));
   }

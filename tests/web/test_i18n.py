@@ -39,7 +39,8 @@ def extracted(tmp_path_factory) -> list:
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_", "-k", "lazy_gettext", "-k", "ngettext:1,2", "--no-location", "-o", str(pot),
+         "-k", "_", "-k", "lazy_gettext", "-k", "ngettext:1,2", "-k", "N_", "--no-location",
+         "-o", str(pot),
          "patrol", "templates", "static/js"],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip

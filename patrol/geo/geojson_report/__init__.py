@@ -18,6 +18,7 @@ from patrol.geo.geojson_report.route import read_route
 from patrol.geo.problems import Problems
 from patrol.geo.report import Limits, PatrolReport, ReportDefaults
 from patrol.geo.report_checks import check_counts, check_find_times
+from patrol.texts import N_
 
 __all__ = ["parse_geojson_report"]
 
@@ -26,17 +27,17 @@ def _features(doc: Any, problems: Problems) -> list:
     """The collection's features; raises when there are none to read."""
     if not isinstance(doc, dict):
         raise ValidationFailed(
-            "A report is a GeoJSON FeatureCollection.",
-            errors=[FieldError("", "must be a JSON object")],
+            N_("A report is a GeoJSON FeatureCollection."),
+            errors=[FieldError("", N_("must be a JSON object"))],
         )
     if doc.get("type") != "FeatureCollection":
-        problems.add("/type", 'must be "FeatureCollection"')
+        problems.add("/type", N_('must be "FeatureCollection"'))
     features = doc.get("features")
     if not isinstance(features, list):
-        problems.add("/features", "must be an array of features")
+        problems.add("/features", N_("must be an array of features"))
         problems.raise_if_any()
     if not features:
-        problems.add("/features", "is empty: a report needs one route feature")
+        problems.add("/features", N_("is empty: a report needs one route feature"))
         problems.raise_if_any()
     return features
 
@@ -48,11 +49,11 @@ def _sort_features(features: list, problems: Problems) -> tuple[int, list[int]]:
     for i, feature in enumerate(features):
         where = f"/features/{i}"
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            problems.add(f"{where}/type", "must be a GeoJSON Feature")
+            problems.add(f"{where}/type", N_("must be a GeoJSON Feature"))
             continue
         props = feature.get("properties")
         if not isinstance(props, dict):
-            problems.add(f"{where}/properties", 'must be an object with a "kind"')
+            problems.add(f"{where}/properties", N_('must be an object with a "kind"'))
             continue
         kind = props.get("kind")
         if kind == "route" and route_at is None:
@@ -60,14 +61,17 @@ def _sort_features(features: list, problems: Problems) -> tuple[int, list[int]]:
         elif kind == "route":
             problems.add(
                 f"{where}/properties/kind",
-                f"a report has exactly one route (the first is /features/{route_at})",
+                N_(
+                    "a report has exactly one route (the first is {pointer})",
+                    pointer=f"/features/{route_at}",
+                ),
             )
         elif kind == "snare":
             snare_at.append(i)
         else:
-            problems.add(f"{where}/properties/kind", 'must be "route" or "snare"')
+            problems.add(f"{where}/properties/kind", N_('must be "route" or "snare"'))
     if route_at is None:
-        problems.add("/features", 'no feature with "kind": "route"')
+        problems.add("/features", N_('no feature with "kind": "route"'))
         problems.raise_if_any()
     return route_at, snare_at
 

@@ -6,6 +6,7 @@ from patrol.geo.checks import check_point, check_uuid
 from patrol.geo.problems import Problems
 from patrol.geo.report import SnareReport
 from patrol.geo.report_checks import check_snare, derive_find_id
+from patrol.texts import N_
 
 __all__ = ["read_finds"]
 
@@ -21,7 +22,10 @@ def _find_id(
         find_id = derive_find_id(patrol_id, i) if patrol_id else None
     if find_id is not None:
         if find_id in seen:
-            problems.add(f"{fw}/id", f"duplicate find id (also /features/{seen[find_id]})")
+            problems.add(
+                f"{fw}/id",
+                N_("duplicate find id (also {pointer})", pointer=f"/features/{seen[find_id]}"),
+            )
         seen[find_id] = i
     return find_id
 
@@ -38,7 +42,7 @@ def read_finds(
         geometry = feature.get("geometry")
         lonlat = None
         if not isinstance(geometry, dict) or geometry.get("type") != "Point":
-            problems.add(f"{fw}/geometry", "a snare find must be a Point")
+            problems.add(f"{fw}/geometry", N_("a snare find must be a Point"))
         else:
             lonlat = check_point(
                 geometry.get("coordinates"), f"{fw}/geometry/coordinates", problems

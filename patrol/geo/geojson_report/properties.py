@@ -11,6 +11,7 @@ from patrol.geo.checks import check_choice, check_names, check_text, check_time_
 from patrol.geo.problems import Problems
 from patrol.geo.report import TRANSPORTS, Limits, ReportDefaults
 from patrol.geo.report_checks import check_patrol_window
+from patrol.texts import N_
 from patrol.vocabulary import Transport
 
 __all__ = ["RouteProperties", "read_properties"]
@@ -31,7 +32,7 @@ class RouteProperties:
 def _unit(props: dict, defaults: ReportDefaults, pp: str, problems: Problems) -> str | None:
     unit = props.get("unit") or defaults.unit
     if not isinstance(unit, str) or not unit.strip():
-        problems.add(f"{pp}/unit", "is required: the code of the unit that patrolled")
+        problems.add(f"{pp}/unit", N_("is required: the code of the unit that patrolled"))
         return None
     return check_text(unit, f"{pp}/unit", problems, 64)
 
@@ -50,9 +51,9 @@ def _window(
         started_at = started_at or datetime.fromtimestamp(float(times[0][0]), UTC)
         ended_at = ended_at or datetime.fromtimestamp(float(times[-1][-1]), UTC)
     if started_at is None and not problems.has(f"{pp}/started_at"):
-        problems.add(f"{pp}/started_at", "is required (or give coordTimes)")
+        problems.add(f"{pp}/started_at", N_("is required (or give coordTimes)"))
     if ended_at is None and not problems.has(f"{pp}/ended_at"):
-        problems.add(f"{pp}/ended_at", "is required (or give coordTimes)")
+        problems.add(f"{pp}/ended_at", N_("is required (or give coordTimes)"))
     return started_at, ended_at
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from patrol.geo.checks import check_line, check_positions
 from patrol.geo.problems import Problems
 from patrol.geo.times import check_times
+from patrol.texts import N_
 
 __all__ = ["read_route"]
 
@@ -24,21 +25,23 @@ def read_parts(geometry: Any, where: str, problems: Problems) -> list[np.ndarray
     """The route's lines as (n, 2) lon/lat arrays (``where`` is the route feature)."""
     parts: list[np.ndarray] = []
     if not isinstance(geometry, dict):
-        problems.add(f"{where}/geometry", "the route needs a LineString or MultiLineString")
+        problems.add(f"{where}/geometry", N_("the route needs a LineString or MultiLineString"))
     elif geometry.get("type") == "LineString":
         _line(geometry.get("coordinates"), f"{where}/geometry/coordinates", problems, parts)
     elif geometry.get("type") == "MultiLineString":
         lines = geometry.get("coordinates")
         if not isinstance(lines, list) or not lines:
-            problems.add(f"{where}/geometry/coordinates", "must be a non-empty array of lines")
+            problems.add(f"{where}/geometry/coordinates", N_("must be a non-empty array of lines"))
         else:
             for k, line in enumerate(lines):
                 _line(line, f"{where}/geometry/coordinates/{k}", problems, parts)
     else:
         problems.add(
             f"{where}/geometry/type",
-            f"the route must be a LineString or MultiLineString, not "
-            f"{str(geometry.get('type'))[:30]}",
+            N_(
+                "the route must be a LineString or MultiLineString, not {value}",
+                value=str(geometry.get("type"))[:30],
+            ),
         )
     return parts
 

@@ -23,6 +23,7 @@ from patrol.geo.smart.model import (
 from patrol.geo.smart.safe_xml import PATROL_NS_RE, local_name, namespace_of, parse_xml
 from patrol.geo.smart.track import track_from_wkb
 from patrol.geo.smart.values import ValueReader
+from patrol.texts import N_
 
 __all__ = ["MAX_PATROLS_PER_FILE", "parse_smart_patrols"]
 
@@ -322,7 +323,7 @@ def _read_patrol(elem: ET.Element, where: str, limits: Limits) -> SmartPatrol | 
     if n_obs > limits.max_finds:
         problems.add(f"{where}/legs", f"{n_obs} observations; at most {limits.max_finds}")
     try:
-        problems.raise_if_any("SMART patrol")
+        problems.raise_if_any(N_("SMART patrol"))
     except ValidationFailed as exc:
         return exc
     return patrol

@@ -27,6 +27,7 @@ from patrol.geo.smart.model import (
 )
 from patrol.geo.smart.track import local_to_utc, wall_ms_to_epoch
 from patrol.geo.times import FIND_TIME_SLACK, iso_utc
+from patrol.texts import N_
 
 __all__ = [
     "SMART_NAMESPACE",
@@ -160,7 +161,7 @@ def to_reports(
             route_pointer=leg.pointer,
         )
         legs.append(LegReport(leg, report, reading.observations, route.parts_per_day))
-    problems.raise_if_any("SMART patrol")
+    problems.raise_if_any(N_("SMART patrol"))
     return SmartReports(patrol, legs, warnings)
 
 

@@ -1,0 +1,73 @@
+"""Messages a person reads, kept as template and values so they can be said in their language.
+
+Pure (no Flask, no Babel): geo/ and the services build messages with ``N_``; patrol/http.py
+says them in the reader's language when it renders a problem (docs/i18n.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["N_", "Message", "translated"]
+
+
+class Message(str):
+    """An English text that remembers its template and values.
+
+    It *is* the English string (``detail == "must be at most 64 characters"`` holds), so code
+    and tests reading a detail see exactly what they saw before; a translator gets the template.
+
+    >>> m = N_("must be at most {limit} characters", limit=64)
+    >>> m, m.template, m.params
+    ('must be at most 64 characters', 'must be at most {limit} characters', {'limit': 64})
+    """
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, params: dict[str, Any] | None = None) -> Message:
+        params = params or {}
+        text = template.format(**params) if params else template
+        message = super().__new__(cls, text)
+        message.template = template
+        message.params = params
+        return message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Message, (self.template, self.params))
+
+
+def N_(template: str, **params: Any) -> Message:
+    """Mark ``template`` for extraction (``pybabel extract -k N_``) and fill in its values.
+
+    >>> N_("is required")
+    'is required'
+    """
+    return Message(template, params)
+
+
+def translated(text: str, gettext: Callable[[str], str]) -> str:
+    """``text`` in the language ``gettext`` speaks: a Message's template translated, then its
+    values put in (values that are messages themselves translated too); a plain string looked
+    up as it is (a class's title, say). A translation whose placeholders do not fit falls back
+    to the English text rather than failing the answer.
+
+    >>> words = {"is required: one of {allowed}": "обязательно: одно из {allowed}"}
+    >>> say = lambda s: words.get(s, s)
+    >>> translated(N_("is required: one of {allowed}", allowed="a, b"), say)
+    'обязательно: одно из a, b'
+    >>> translated("unknown", say)
+    'unknown'
+    """
+    if not isinstance(text, Message):
+        return gettext(text) if text else text
+    if not text.params:
+        return gettext(text.template)
+    values = {
+        k: translated(v, gettext) if isinstance(v, Message) else v for k, v in text.params.items()
+    }
+    try:
+        return gettext(text.template).format(**values)
+    except (KeyError, IndexError, ValueError):
+        return str(text)
