@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -24,7 +24,10 @@ from patrol.store.types import json_text
 
 __all__ = ["AreaContext", "RouteFigures", "measure_route", "measure_segments", "route_segments"]
 
-# Contexts are read-only once built (prepared geometries, an STRtree), so threads share them.
+# Contexts are shared by the threads of a process. GEOS builds a prepared geometry's indexes
+# lazily, on its first predicates, and that is not thread-safe: two requests testing one area's
+# prepared zones at once crashed the process (a segfault in the concurrency tests). Every use
+# of a context's geometries therefore holds the context's own lock.
 _CACHE: OrderedDict[bytes, AreaContext] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 16
@@ -43,6 +46,7 @@ class AreaContext:
     zone_codes: list[str]
     zones_m: np.ndarray
     zone_tree: shapely.STRtree | None
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @classmethod
     def load(cls, session: so.Session, area: ConservationArea) -> AreaContext:
@@ -102,21 +106,25 @@ class AreaContext:
         if self.zone_tree is None or len(x) == 0:
             return result
         points = shapely.points(np.asarray(x), np.asarray(y))
-        p_i, z_i = self.zone_tree.query(points, predicate="intersects")
+        with self.lock:
+            p_i, z_i = self.zone_tree.query(points, predicate="intersects")
         for p, z in zip(p_i[::-1], z_i[::-1], strict=True):  # first zone wins on a border
             result[int(p)] = int(self.zone_ids[z])
         return result
 
     def any_inside(self, x: np.ndarray, y: np.ndarray) -> bool:
-        return bool(shapely.contains_xy(self.boundary_m, x, y).any())
+        with self.lock:
+            return bool(shapely.contains_xy(self.boundary_m, x, y).any())
 
     def route_distance_m(self, x: np.ndarray, y: np.ndarray) -> float:
         """Distance from the area to a metric polyline (0 when they touch)."""
-        if len(x) == 1:
-            return float(shapely.distance(self.boundary_m, shapely.points(x[0], y[0])))
-        return float(
-            shapely.distance(self.boundary_m, shapely.linestrings(np.column_stack([x, y])))
+        shape_ = (
+            shapely.points(x[0], y[0])
+            if len(x) == 1
+            else shapely.linestrings(np.column_stack([x, y]))
         )
+        with self.lock:
+            return float(shapely.distance(self.boundary_m, shape_))
 
     def beyond_margin(self, x: np.ndarray, y: np.ndarray, margin_m: float) -> np.ndarray:
         """Which metric points lie more than ``margin_m`` outside the area.
@@ -129,14 +137,17 @@ class AreaContext:
         far = (x < minx - margin_m) | (x > maxx + margin_m) | (y < miny - margin_m)
         far |= y > maxy + margin_m
         check = np.flatnonzero(~far)
-        check = check[~shapely.contains_xy(self.boundary_m, x[check], y[check])]
+        with self.lock:
+            check = check[~shapely.contains_xy(self.boundary_m, x[check], y[check])]
         if check.size:
             far[check] = self.distance_outside_m(x[check], y[check]) > margin_m
         return far
 
     def distance_outside_m(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """How far each metric point lies outside the area's boundary (0 inside)."""
-        return shapely.distance(self.boundary_m, shapely.points(np.asarray(x), np.asarray(y)))
+        points = shapely.points(np.asarray(x), np.asarray(y))
+        with self.lock:
+            return shapely.distance(self.boundary_m, points)
 
 
 @dataclass
@@ -204,10 +215,12 @@ def measure_segments(
     segments: Segments, distance_km: float, duration_h: float, context: AreaContext
 ) -> RouteFigures:
     """Effort per cell and zone of segments already bounded (``route_problems``)."""
+    with context.lock:  # the zones are prepared geometries (see _CACHE)
+        zones = allocate_zones(segments, context.zones_m)
     return RouteFigures(
         distance_km=distance_km,
         duration_h=duration_h,
         segments=segments,
         cells=allocate_cells(segments, context.grid),
-        zones=allocate_zones(segments, context.zones_m),
+        zones=zones,
     )
