@@ -9,6 +9,7 @@ from flask import Response
 from patrol import jobs
 from patrol.api import bp
 from patrol.api.common import attachment, current_principal, geojson_response
+from patrol.api.export_language import export_language, words_for
 from patrol.api.params import QueryArgs
 from patrol.db import get_session
 from patrol.geo.documents import feature_collection
@@ -25,6 +26,9 @@ from patrol.services import (
 from patrol.services import dispatch as dispatching
 from patrol.services.analysis import Analysis, analysis_for, zone_stats_document
 from patrol.services.auth import Principal
+from patrol.services.formats import (
+    CSVFormatter as CSV,
+)
 from patrol.services.formats import (
     GeoPackageFormatter,
     finds_csv,
@@ -150,21 +154,27 @@ def unit_targets(code: str) -> Response:
 
 @bp.get("/exports/annual")
 def annual_export() -> Response:
-    """Zone x month snare counts and effort for a year (or years), in csv, xlsx, json or
-    geojson: aggregates only, for every role that may see the area."""
+    """Zone x month snare counts and effort for a year (or years), in csv, xlsx, json,
+    geojson or gpkg: aggregates only, for every role that may see the area; CSV and XLSX
+    headers in ``lang`` (``keys``: the column keys)."""
     principal = current_principal()
     session = get_session()
     q = QueryArgs()
     area = areas.area_for(session, principal, q.text("area"))
     first, last = q.year("year", required=True), q.year("to_year")
     fmt = q.choice("format", values(ExportFormat), ExportFormat.CSV)
+    lang = export_language(q, formatter_for(fmt) if fmt in values(ExportFormat) else CSV)
     q.check()
     formatter = formatter_for(fmt)
     export = exports.annual_export(session, area, first, last)
     if formatter.with_cells:
         exports.attach_cells(session, export, principal)
     name = f"{area.slug}-snares-{export.period}{formatter.suffix}"
-    return attachment(formatter.write(export), name, mimetype=formatter.media_type)
+    with words_for(lang) as words:
+        data = formatter.write(export, words)
+    response = attachment(data, name, mimetype=formatter.media_type)
+    response.vary.add("Accept-Language")
+    return response
 
 
 def _located_export(formats: tuple[str, ...]) -> tuple[Any, int, str]:
