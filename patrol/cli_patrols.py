@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from patrol.cli_common import area_named, db_session, reports_errors
+from patrol.i18n import LANGUAGES
 from patrol.vocabulary import ExportFormat, Transport, values
 
 __all__ = ["dispatch_command", "export_group", "patrols_group"]
@@ -100,6 +101,9 @@ def dispatch_command(
         )
 
 
+# The languages an export may be written in (``keys``: the column keys, for scripts).
+EXPORT_LANGS = ("keys", *LANGUAGES)
+
 export_group = AppGroup("export", help="Exports for NGOs and donors.")
 
 
@@ -120,11 +124,23 @@ export_group = AppGroup("export", help="Exports for NGOs and donors.")
     type=click.Path(dir_okay=False, writable=True),
     help="File to write (default: standard output; xlsx needs a file).",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(EXPORT_LANGS),
+    help="csv and xlsx: headers and sheet names in this language; keys: the column keys "
+    "(default: keys for csv, en for xlsx).",
+)
 @reports_errors
 def export_annual(
-    year: int, to_year: int | None, fmt: str, slug: str | None, output: str | None
+    year: int,
+    to_year: int | None,
+    fmt: str,
+    slug: str | None,
+    output: str | None,
+    lang: str | None,
 ) -> None:
     """Zone x month snare counts and effort, with totals and the year before."""
+    from patrol.api.export_language import words_for
     from patrol.services.exports import annual_export, attach_cells
     from patrol.services.formats import formatter_for
 
@@ -135,7 +151,8 @@ def export_annual(
     export = annual_export(session, area_named(slug), year, to_year)
     if formatter.with_cells:
         attach_cells(session, export, None)  # the operator sees every cell
-    data = formatter.write(export)
+    with words_for(lang or ("en" if fmt == ExportFormat.XLSX else "keys")) as words:
+        data = formatter.write(export, words)
     if output:
         Path(output).write_bytes(data)
         click.echo(f"{output}: {len(data):,} bytes", err=True)

@@ -207,3 +207,27 @@ def test_a_zones_file_with_a_bad_name_is_refused_in_the_readers_language(
     assert answers["ru"]["errors"][0]["detail"] == template.format(limit=200)
     assert answers["en"]["errors"][0]["detail"] == "must be a text of at most 200 characters"
     assert row_counts(app) == before
+
+
+def test_the_cli_writes_the_same_files_in_each_language(
+    client,
+    world,
+    two_years,  # noqa: F811
+    names,
+    runner,
+    tmp_path,
+):
+    for lang in ("ru", "keys"):
+        out = tmp_path / f"{lang}.csv"
+        args = ["export", "annual", "--year", "2026", "--area", "test-area", "--lang", lang]
+        result = runner.invoke(args=[*args, "--output", str(out)])
+        assert result.exit_code == 0, result.output
+        asked = client.get(URL + f"&format=csv&lang={lang}", headers=world.auth("coord"))
+        assert out.read_bytes() == asked.get_data()
+    out = tmp_path / "ru.xlsx"
+    args = ["export", "annual", "--year", "2026", "--format", "xlsx", "--lang", "ru"]
+    result = runner.invoke(args=[*args, "--area", "test-area", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert load_workbook(out).sheetnames == ["Итоги", "Зоны по месяцам", "О файле"]
+    bad = runner.invoke(args=[*args[:-1], "de", "--area", "test-area", "--output", str(out)])
+    assert bad.exit_code != 0 and "--lang" in bad.output
