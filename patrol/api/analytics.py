@@ -177,11 +177,11 @@ def annual_export() -> Response:
     return response
 
 
-def _located_export(formats: tuple[str, ...]) -> tuple[Any, int, str]:
+def _located_export(formats: tuple[str, ...], q: QueryArgs | None = None) -> tuple[Any, int, str]:
     """Area, year and format of an export with locations: coordinators and admins only."""
     principal = current_principal()
     principal.require_role(Role.COORDINATOR, Role.ADMIN)
-    q = QueryArgs()
+    q = QueryArgs() if q is None else q
     fmt = q.choice("format", formats, formats[0])
     area = areas.area_for(get_session(), principal, q.text("area"))
     year = q.year("year", required=True)
@@ -192,7 +192,11 @@ def _located_export(formats: tuple[str, ...]) -> tuple[Any, int, str]:
 @bp.get("/exports/finds")
 def finds_export() -> Response:
     """Every find of a year with its location (coordinators, admins): csv, geojson or gpkg."""
-    area, year, fmt = _located_export((ExportFormat.CSV, ExportFormat.GEOJSON, ExportFormat.GPKG))
+    q = QueryArgs()
+    lang = export_language(q)
+    area, year, fmt = _located_export(
+        (ExportFormat.CSV, ExportFormat.GEOJSON, ExportFormat.GPKG), q
+    )
     doc = exports.finds_document(get_session(), area, year)
     name = f"{area.slug}-finds-{year}"
     if fmt == ExportFormat.GPKG:
@@ -202,7 +206,8 @@ def finds_export() -> Response:
         return geojson_response(
             doc, headers={"Content-Disposition": f'attachment; filename="{name}.geojson"'}
         )
-    return attachment(finds_csv(doc), f"{name}.csv", mimetype="text/csv")
+    with words_for(lang) as words:
+        return attachment(finds_csv(doc, words), f"{name}.csv", mimetype="text/csv")
 
 
 @bp.get("/exports/routes")

@@ -151,6 +151,12 @@ ANALYSIS_PATHS: dict[str, Any] = {
                 *AREA,
                 query("year", YEAR, required=True),
                 query("format", enum(ExportFormat.CSV, ExportFormat.GEOJSON, ExportFormat.GPKG)),
+                query(
+                    "lang",
+                    enum(KEYS, *LANGUAGES),
+                    "csv: headers, find types, states and actions in this language; keys "
+                    "(the default): the properties' keys and values as stored",
+                ),
             ],
             content=CSV | GEOJSON | GPKG,
         )

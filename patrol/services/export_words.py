@@ -14,7 +14,16 @@ from patrol.services.periods import YearStatus
 from patrol.store.models import Zone
 from patrol.texts import N_, Message, translated
 
-__all__ = ["ENGLISH_WORDS", "HEADERS", "KEYS", "KEYS_WORDS", "SHEETS", "Words"]
+__all__ = [
+    "ENGLISH_WORDS",
+    "FIND_HEADERS",
+    "FIND_VOCABULARIES",
+    "HEADERS",
+    "KEYS",
+    "KEYS_WORDS",
+    "SHEETS",
+    "Words",
+]
 
 KEYS = "keys"  # the `lang` that asks for the machine-readable column keys
 
@@ -47,6 +56,24 @@ SHEETS: dict[str, Message] = {
     "about": N_("About"),
 }
 YES, NO, NO_PARTIAL, ALL = N_("yes"), N_("no"), N_("no (partial)"), N_("all")
+# The finds export's columns (services/formats.finds_csv) in words, and the vocabulary (a
+# class of patrol/vocabulary.py, by name) whose values a column holds.
+FIND_HEADERS: dict[str, Message] = {
+    "id": N_("Find id"),
+    "lon": N_("Longitude"),
+    "lat": N_("Latitude"),
+    "patrol": N_("Patrol"),
+    "found_at": N_("Found at (UTC)"),
+    "type": N_("Snare type"),
+    "count": N_("Snares"),
+    "state": N_("State"),
+    "action": N_("Action taken"),
+    "species": N_("Species"),
+    "notes": N_("Notes"),
+    "zone": N_("Zone code"),
+    "cell": N_("Grid cell"),
+}
+FIND_VOCABULARIES = {"type": "FindType", "state": "FindState", "action": "Action"}
 
 
 def _same(text: str) -> str:
@@ -55,6 +82,10 @@ def _same(text: str) -> str:
 
 def _label(status: YearStatus) -> str:
     return status.label
+
+
+def _value(_vocabulary: str, value: str) -> str:
+    return value
 
 
 @dataclass(frozen=True)
@@ -66,6 +97,9 @@ class Words:
     lang: str = "en"
     say: Callable[[str], str] = field(default=_same)
     year_label: Callable[[YearStatus], str] = field(default=_label)
+    # A closed vocabulary's value (``wire``) as a reader says it (``Проволока``), by the
+    # vocabulary's class name: the pages' labels (patrol/web/labels.py).
+    vocabulary: Callable[[str, str], str] = field(default=_value)
 
     @property
     def keys(self) -> bool:
@@ -88,6 +122,10 @@ class Words:
         if self.keys:
             return "true" if value else "false"
         return self.text(YES if value else NO_PARTIAL if partial else NO)
+
+    def value(self, vocabulary: str, value: str) -> str:
+        """A vocabulary's value: as stored under ``keys``, else the reader's word for it."""
+        return value if self.keys else self.vocabulary(vocabulary, value)
 
     def zone_name(self, zone: Zone) -> str:
         """The zone's name in this language when the park gave one; its ``name`` otherwise

@@ -11,7 +11,14 @@ from typing import Any, ClassVar
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.precision import round_geojson
 from patrol.geo.times import iso_utc
-from patrol.services.export_words import ALL, ENGLISH_WORDS, KEYS_WORDS, Words
+from patrol.services.export_words import (
+    ALL,
+    ENGLISH_WORDS,
+    FIND_HEADERS,
+    FIND_VOCABULARIES,
+    KEYS_WORDS,
+    Words,
+)
 from patrol.services.exports import COLUMNS, AnnualExport, zones_geojson
 from patrol.services.geopackage import Layer, write_geopackage
 from patrol.vocabulary import ExportFormat
@@ -242,14 +249,25 @@ def rows_csv(rows: list[dict[str, Any]], empty_header: tuple[str, ...] = ("zone"
     return out.getvalue()
 
 
-def finds_csv(doc: dict[str, Any]) -> str:
+def finds_csv(doc: dict[str, Any], words: Words = KEYS_WORDS) -> str:
     """A year's finds document (``exports.finds_document``) as CSV: one row per find with its
-    id, lon and lat first, the cell as "ix,iy" (coordinators only: exact locations)."""
+    id, lon and lat first, the cell as "ix,iy" (coordinators only: exact locations). In a
+    language (``words``): headers in words and the find type, state and action as the pages
+    say them; under ``keys`` the properties' keys and values as stored."""
     rows = []
     for feature in doc["features"]:
         lon, lat = feature["geometry"]["coordinates"][:2]
         row = {"id": feature["id"], "lon": lon, "lat": lat, **feature["properties"]}
         row.pop("kind", None)
         row["cell"] = ",".join(str(v) for v in row["cell"])
+        for key, vocabulary in FIND_VOCABULARIES.items():
+            if row.get(key) is not None:
+                row[key] = words.value(vocabulary, row[key])
         rows.append(row)
-    return rows_csv(rows)
+    if words.keys:
+        return rows_csv(rows)
+    header = {key: words.text(FIND_HEADERS.get(key, key)) for key in FIND_HEADERS}
+    return rows_csv(
+        [{header.get(k, k): v for k, v in row.items()} for row in rows],
+        empty_header=tuple(header.values()),
+    )

@@ -231,3 +231,20 @@ def test_the_cli_writes_the_same_files_in_each_language(
     assert load_workbook(out).sheetnames == ["Итоги", "Зоны по месяцам", "О файле"]
     bad = runner.invoke(args=[*args[:-1], "de", "--area", "test-area", "--output", str(out)])
     assert bad.exit_code != 0 and "--lang" in bad.output
+
+
+def test_the_finds_csv_in_a_language(client, world, two_years, russian):  # noqa: F811
+    url = "/api/v1/exports/finds?year=2026&format=csv"
+    plain = client.get(url, headers=world.auth("coord"))
+    asked = client.get(url + "&lang=keys", headers=world.auth("coord"))
+    assert plain.get_data() == asked.get_data()  # no lang: the keys and values as before
+    keys = read_csv(asked)
+    assert keys[0][:6] == ["id", "lon", "lat", "patrol", "found_at", "type"]
+    assert {row[5] for row in keys[1:]} == {"wire"}  # make_report's finds are wire snares
+    ru = read_csv(client.get(url + "&lang=ru", headers=world.auth("coord")))
+    english = ["Find id", "Longitude", "Latitude", "Patrol", "Found at (UTC)", "Snare type"]
+    assert ru[0][:6] == [russian[h] for h in english]
+    assert {row[5] for row in ru[1:]} == {russian["Wire"]}
+    assert [row[:5] for row in ru[1:]] == [row[:5] for row in keys[1:]]
+    bad = client.get(url + "&lang=fr", headers=world.auth("coord"))
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["pointer"] == "/lang"
