@@ -26,7 +26,7 @@ from patrol.store.models import ConservationArea
 
 __all__ = ["BUDGET", "answer", "clear"]
 
-BUDGET = 32 * 2**20  # bytes of answers kept per process (a year's hotspots: ~1 MB)
+BUDGET = 16 * 2**20  # bytes of answers kept per process (a year's hotspots: ~1 MB)
 
 _answers: OrderedDict[tuple, bytes] = OrderedDict()
 _lock = threading.Lock()
@@ -42,14 +42,14 @@ def answer(
 ) -> bytes:
     """The answer ``build()`` gives for ``key`` over ``window`` of ``area``: kept while the
     area and the window's patrols are as they are now."""
-    state, prints = month_figures.fingerprints(session, area, window.start, window.end)
-    full = (key, window, state, tuple(sorted(prints.items())))
-    with _lock:
-        body = _answers.get(full)
-        if body is not None:
-            _answers.move_to_end(full)
-            return body
-    body = build()
+    with month_figures.reading(session, area, window.start, window.end) as (state, prints):
+        full = (key, window, state, tuple(sorted(prints.items())))
+        with _lock:
+            body = _answers.get(full)
+            if body is not None:
+                _answers.move_to_end(full)
+                return body
+        body = build()
     with _lock:
         if full not in _answers and len(body) <= BUDGET:
             _answers[full] = body

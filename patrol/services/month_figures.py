@@ -34,7 +34,9 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
@@ -46,9 +48,9 @@ from patrol.services.queries import live_patrols
 from patrol.store.models import ConservationArea, Patrol, RecomputeJob
 from patrol.store.types import json_text
 
-__all__ = ["BUDGET", "Piece", "clear", "fingerprints", "pieced", "pieces"]
+__all__ = ["BUDGET", "Piece", "clear", "fingerprints", "pieced", "pieces", "reading"]
 
-BUDGET = 48 * 2**20  # bytes of arrays kept per process (ten years of 1 km cells: ~18 MB)
+BUDGET = 32 * 2**20  # bytes of arrays kept per process (ten years of 1 km cells: ~18 MB)
 
 Piece = tuple[date, date]  # [first day, end day) of one month's part of a window
 Arrays = dict[str, np.ndarray]  # figure -> (bins, columns) or, for one piece, (columns,)
@@ -64,9 +66,12 @@ _used = [0]
 # stays below 2**63 on both databases for ids below 10**13.
 _P = 2147483647
 
+_known: ContextVar[tuple | None] = ContextVar("patrol_month_fingerprints", default=None)
+
 
 def _row_hash() -> sa.ColumnElement[int]:
-    return (Patrol.id * 65599 + Patrol.revision) % _P * 48271 % _P
+    big = sa.BigInteger()  # PostgreSQL's integer columns would overflow
+    return (sa.cast(Patrol.id, big) * 65599 + sa.cast(Patrol.revision, big)) % _P * 48271 % _P
 
 
 def pieces(start: date, end: date) -> list[Piece]:
@@ -84,7 +89,14 @@ def fingerprints(
     session: so.Session, area: ConservationArea, start: date, end: date
 ) -> tuple[tuple, dict[int, tuple]]:
     """The area's state (zones version, latest recompute job's progress, grid, boundary) and,
-    per start month (yyyymm) in [start, end), a fingerprint of its live patrols."""
+    per start month (yyyymm) in [start, end), a fingerprint of its live patrols.
+
+    Read from the database, except inside ``reading(...)`` for the same session, area and
+    window: an answer that read them first (``answer_cache``) passes them on to the figures
+    it builds, instead of a second read of the same rows."""
+    known = _known.get()
+    if known is not None and known[0] == (id(session), area.id, start, end):
+        return known[1]
     months = session.execute(
         sa.select(
             Patrol.start_month,
@@ -126,6 +138,20 @@ def _database(session: so.Session) -> str:
     if token is None:
         token = bind.__dict__.setdefault("_patrol_figures_token", uuid.uuid4().hex)
     return token
+
+
+@contextmanager
+def reading(
+    session: so.Session, area: ConservationArea, start: date, end: date
+) -> Iterator[tuple[tuple, dict[int, tuple]]]:
+    """Within the block, ``fingerprints`` of this session, area and window are those read
+    when it began."""
+    prints = fingerprints(session, area, start, end)
+    token = _known.set(((id(session), area.id, start, end), prints))
+    try:
+        yield prints
+    finally:
+        _known.reset(token)
 
 
 def pieced(
