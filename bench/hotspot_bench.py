@@ -3,8 +3,11 @@
 Loads the demo park-year (2,863 patrols, ~3,000 finds), times the API answers (the whole
 request, JSON included) for a one-year window, then copies that year into nine earlier years
 (same routes, effort rows and finds, dates shifted) and times them again, for the last year and
-for all ten. Beside them, the peer a tool without stored effort would need: measuring the
-window's routes again (parse the stored GeoJSON, project, allocate to cells).
+for all ten. Each answer twice: cold, the first request after a write (a coordinator's
+correction of the window's latest patrol, through the API: its month's figures, and every
+answer kept for the window, are stale), and warm (asked again, nothing written). Beside them,
+the peer a tool without stored effort would need: measuring the window's routes again (parse
+the stored GeoJSON, project, allocate to cells).
 
     python bench/hotspot_bench.py                         # SQLite in a temporary folder
     PATROL_BENCH_DATABASE_URL=postgresql://... python bench/hotspot_bench.py

@@ -48,7 +48,7 @@ from patrol.services.queries import live_patrols
 from patrol.store.models import ConservationArea, Patrol, RecomputeJob
 from patrol.store.types import json_text
 
-__all__ = ["BUDGET", "Piece", "clear", "fingerprints", "pieced", "pieces", "reading"]
+__all__ = ["BUDGET", "Piece", "clear", "fingerprints", "kept", "pieced", "pieces", "reading"]
 
 BUDGET = 32 * 2**20  # bytes of arrays kept per process (ten years of 1 km cells: ~18 MB)
 
