@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 
 from patrol import jobs
 from patrol.api import bp
@@ -14,6 +14,7 @@ from patrol.api.params import QueryArgs
 from patrol.db import get_session
 from patrol.geo.documents import feature_collection
 from patrol.services import (
+    answer_cache,
     areas,
     cell_figures,
     exports,
@@ -99,11 +100,12 @@ def hotspot_cells() -> Response:
     """One feature per grid cell of the area: effort, CPUE, EB rate, Gi*, class, trend."""
     principal = current_principal()
     a = _analysis(principal, QueryArgs())
-    result, features = grid_hotspots.visible_cells(
-        get_session(), principal, a.area, a.window, a.cell_km, a.unit_id, a.settings
-    )
-    return geojson_response(
-        feature_collection(
+
+    def build() -> bytes:
+        result, features = grid_hotspots.visible_cells(
+            get_session(), principal, a.area, a.window, a.cell_km, a.unit_id, a.settings
+        )
+        doc = feature_collection(
             features,
             area=a.area.slug,
             window=a.window.label,
@@ -111,7 +113,21 @@ def hotspot_cells() -> Response:
             cell_km=result.grid.cell_m / 1000,
             min_effort_km=a.settings.min_effort_km,
         )
+        return geojson_response(doc).get_data()
+
+    # Everything the answer depends on besides the area's patrols (answer_cache reads those).
+    key = (
+        "hotspots",
+        principal.role,
+        principal.unit_id,
+        a.unit_id,
+        a.cell_km,
+        a.settings,
+        a.area.slug,
+        request.headers.get("Accept-Language"),
     )
+    body = answer_cache.answer(get_session(), a.area, a.window, key, build)
+    return Response(body, mimetype="application/geo+json")
 
 
 @bp.get("/dispatch")
