@@ -99,13 +99,18 @@ def existing(
     return IngestResult(created=False, patrol=stored)
 
 
-def _check_place(report: PatrolReport, context: AreaContext, margin_km: float) -> list[FieldError]:
-    """Every vertex and every find must lie in the unit's area, give or take ``margin_km``."""
+def _check_place(
+    report: PatrolReport,
+    context: AreaContext,
+    margin_km: float,
+    metric: list[tuple[np.ndarray, np.ndarray]],
+) -> list[FieldError]:
+    """Every vertex and every find must lie in the unit's area, give or take ``margin_km``
+    (``metric``: the route's parts in the area's CRS)."""
     problems: list[FieldError] = []
     margin_m = margin_km * 1000.0
     geometry = f"{report.route_pointer}/geometry"
-    for k, part in enumerate(report.parts):
-        x, y = to_metric(part[:, 0], part[:, 1], context.epsg)
+    for k, (x, y) in enumerate(metric):
         far = np.flatnonzero(context.beyond_margin(x, y, margin_m))
         if far.size:
             where = (
@@ -215,13 +220,15 @@ def measure_report(
 ) -> tuple[list[np.ndarray], RouteFigures]:
     """Bound the report's work, then measure it: ValidationFailed if it cannot be a patrol
     of this area (a vertex far outside, a jump no patrol makes, more cells than any route)."""
-    problems = _check_place(report, context, margin_km)
+    # Stored to 7 decimals (about 1 cm); measured as stored, so a recompute gives the same.
+    # The route as stored is projected once, for the place check and for measuring.
+    route = [np.round(p, 7) for p in report.parts]
+    metric = [to_metric(p[:, 0], p[:, 1], context.epsg) for p in route]
+    problems = _check_place(report, context, margin_km, metric)
     if problems:
         raise ValidationFailed(NOT_STORED, errors=problems)
-    # Stored to 7 decimals (about 1 cm); measured as stored, so a recompute gives the same.
-    route = [np.round(p, 7) for p in report.parts]
     segments, distance_km, duration_h = route_segments(
-        route, report.times, report.started_at, report.ended_at, context.epsg
+        route, report.times, report.started_at, report.ended_at, context.epsg, metric
     )
     implausible = route_problems(segments, distance_km, duration_h, report.transport, context.grid)
     if implausible:

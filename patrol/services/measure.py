@@ -195,11 +195,13 @@ def route_segments(
     started_at: datetime,
     ended_at: datetime,
     epsg: int,
+    metric: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[Segments, float, float]:
-    """The route's segments in the metric CRS with geodesic km and hours; distance, duration."""
+    """The route's segments in the metric CRS with geodesic km and hours; distance, duration
+    (``metric``: the parts already projected, when the caller has them)."""
     x0s, y0s, x1s, y1s, kms, hs = [], [], [], [], [], []
     for k, part in enumerate(parts):
-        x, y = to_metric(part[:, 0], part[:, 1], epsg)
+        x, y = to_metric(part[:, 0], part[:, 1], epsg) if metric is None else metric[k]
         x0s.append(x[:-1])
         y0s.append(y[:-1])
         x1s.append(x[1:])
