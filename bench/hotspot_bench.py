@@ -154,15 +154,52 @@ def report(client, session, label: str, windows: list[tuple[str, str]]) -> None:
         )
 
 
+def _rss_mib() -> float:
+    """The process's resident memory now (Linux), in MiB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# What a coordinator's map asks a worker for (issue 15, item 4): the figures, the finds layer,
+# the routes layer as map.js asks for it (simplified to a pixel at zoom 10: 64 m) and the
+# routes as stored (what an API client gets), plain and with Brotli as a browser takes them.
+WORKER_REQUESTS = [
+    ("hotspots", "hotspots?{q}", {}),
+    ("zones/stats", "zones/stats?{q}", {}),
+    ("dispatch", "dispatch?{q}", {}),
+    ("finds layer", "snares?limit=1000&{q}", {}),
+    ("routes layer (64 m)", "patrols?limit=1000&tolerance_m=64&{q}", {}),
+    ("routes as stored", "patrols?limit=1000&{q}", {}),
+    ("routes as stored, br", "patrols?limit=1000&{q}", {"Accept-Encoding": "br"}),
+]
+
+
 def worker(url: str) -> None:
-    """Answer the coordinator's requests for ten years, then report peak memory."""
+    """Answer the coordinator's map for a year and for ten years in one fresh process, as a
+    server worker would, and print the process's peak memory after each request."""
+    started = _rss_mib()
     app = create_app({"ENV": "development", "SECRET_KEY": "bench", "DATABASE_URL": url})
     client = app.test_client()
+    print(f"worker: {started:.0f} MiB with the bench's imports, {_rss_mib():.0f} MiB with the app")
+    print(f"{'request':<22} {'window':<22} {'KB':>8} {'ms':>6} {'peak MiB':>9} {'now MiB':>8}")
     for q in ("from=2025-01-01&to=2025-12-31", "from=2016-01-01&to=2025-12-31"):
-        for path in ("hotspots", "zones/stats", "dispatch", "patrols?limit=1000"):
-            timed(client, f"/api/v1/{path}{'&' if '?' in path else '?'}{q}", repeat=1)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory of a worker answering them for ten years: {rss:.0f} MiB")
+        for kind, path, headers in WORKER_REQUESTS:
+            t = time.perf_counter()
+            r = client.get(f"/api/v1/{path.format(q=q)}", headers=TOKEN | headers)
+            ms = 1e3 * (time.perf_counter() - t)
+            assert r.status_code == 200, (path, r.status_code, r.data[:300])
+            size = len(r.get_data())
+            del r
+            window = q.replace("from=", "").replace("&to=", "/")
+            print(
+                f"{kind:<22} {window:<22} {size / 1e3:>8,.0f} {ms:>6.0f} "
+                f"{_peak_mib():>9.0f} {_rss_mib():>8.0f}"
+            )
+    print(f"peak memory of a worker answering them for ten years: {_peak_mib():.0f} MiB")
 
 
 def main() -> None:
