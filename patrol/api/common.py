@@ -128,12 +128,16 @@ def attachment(
 def paged(
     doc: dict[str, Any], endpoint: str, total: int, f: Filters, returned: int
 ) -> dict[str, Any]:
-    """OGC API - Features style paging members: numberMatched, numberReturned, next link."""
+    """OGC API - Features style paging members: numberMatched, numberReturned, next link.
+
+    The next page starts after the last feature returned: a page may hold fewer than
+    ``limit`` (routes stop at a vertex budget, ``services.map_routes``).
+    """
     doc["numberMatched"] = total
     doc["numberReturned"] = returned
     links = []
-    if f.offset + returned < total:
-        args = request.args.to_dict() | {"offset": f.offset + f.limit, "limit": f.limit}
+    if returned and f.offset + returned < total:
+        args = request.args.to_dict() | {"offset": f.offset + returned, "limit": f.limit}
         links.append(
             {
                 "rel": "next",

@@ -23,7 +23,7 @@ from patrol.geo.times import iso_utc
 from patrol.services import patrols, smart
 from patrol.services.audit_trail import patrol_trail
 from patrol.services.auth import Principal
-from patrol.services.map_routes import MAX_TOLERANCE_M, route_features
+from patrol.services.map_routes import MAX_TOLERANCE_M, route_features, vertex_budget
 from patrol.services.patrol_documents import (
     find_feature,
     patrol_document,
@@ -181,6 +181,8 @@ def patrols_index() -> ResponseReturnValue:
     f = filters_from_request(q)
     session = get_session()
     total, rows = list_patrols(session, principal, f, with_tracks=False)
+    if not tolerance_m:  # whole routes: a page ends at MAX_PAGE_VERTICES
+        rows = vertex_budget(rows)
     # The routes are read, built and encoded a chunk at a time (bounded memory, issue 15).
     members = paged({}, "api.patrols_index", total, f, len(rows))
     return features_response(route_features(session, rows, tolerance_m), members)

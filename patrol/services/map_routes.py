@@ -21,13 +21,18 @@ from patrol.geo.simplify import simplify_routes
 from patrol.services.patrol_documents import route_feature
 from patrol.store.models import ConservationArea, Patrol, PatrolTrack
 
-__all__ = ["CHUNK", "MAX_TOLERANCE_M", "route_features"]
+__all__ = ["CHUNK", "MAX_PAGE_VERTICES", "MAX_TOLERANCE_M", "route_features", "vertex_budget"]
 
 # A screen pixel at zoom 8 is ~600 m at the equator: beyond 1 km a route is a few dots.
 MAX_TOLERANCE_M = 1000.0
 # Routes read, parsed and simplified together: ~8 MB of stored text for real tracks, and
 # still enough for the vectorised simplification to pay (one call per area and chunk).
 CHUNK = 100
+# A page of routes as stored ends before this many vertices (~23 MB of GeoJSON), whatever its
+# ``limit``: 1,000 real routes were 49 MB, and compressing that whole answer (Brotli sizes its
+# output for the worst case) took a worker past 300 MiB. Demo-density pages (~215 vertices a
+# route) never reach it; simplified pages (``tolerance_m``) are not cut, being ~25x smaller.
+MAX_PAGE_VERTICES = 1_000_000
 
 
 def route_features(
@@ -46,6 +51,28 @@ def route_features(
         for p in chunk:
             geometry = simple.get(p.id) or tracks.route_geometry(texts[p.id])
             yield route_feature(p, with_times=False, geometry=geometry)
+
+
+def vertex_budget(patrols: Sequence[Patrol], budget: int | None = None) -> list[Patrol]:
+    """The first of ``patrols`` whose routes hold at most ``budget`` vertices together (the
+    first always, however long: a page is never empty). The page's next link goes on from
+    the first patrol left out, as OGC API - Features lets a server answer fewer than asked.
+
+    >>> from types import SimpleNamespace as P
+    >>> [p.vertex_count for p in vertex_budget([P(vertex_count=n) for n in (5, 4, 3)], 9)]
+    [5, 4]
+    >>> [p.vertex_count for p in vertex_budget([P(vertex_count=12), P(vertex_count=1)], 9)]
+    [12]
+    """
+    budget = MAX_PAGE_VERTICES if budget is None else budget
+    kept: list[Patrol] = []
+    total = 0
+    for patrol in patrols:
+        total += patrol.vertex_count
+        if kept and total > budget:
+            break
+        kept.append(patrol)
+    return kept
 
 
 def _route_texts(session: so.Session, patrol_ids: Sequence[int]) -> dict[int, str]:
