@@ -87,7 +87,7 @@ def features_response(features: Iterable[dict[str, Any]], members: dict[str, Any
     coordinates rounded per feature as for the whole): the members are encoded with an empty
     feature list, which sorts first, and the features are written into it. A worker then
     holds the encoded answer and one feature at a time, never every feature's dicts at once
-    (a page of 1,000 real routes: ~49 MB of JSON against ~1 GB of dicts and floats).
+    (a page of 1,000 real routes, 49 MB of JSON, took a worker to 1,033 MiB built whole).
     """
     provider = current_app.json
     if current_app.debug or not isinstance(provider, FastJSONProvider):

@@ -29,9 +29,10 @@ MAX_TOLERANCE_M = 1000.0
 # still enough for the vectorised simplification to pay (one call per area and chunk).
 CHUNK = 100
 # A page of routes as stored ends before this many vertices (~23 MB of GeoJSON), whatever its
-# ``limit``: 1,000 real routes were 49 MB, and compressing that whole answer (Brotli sizes its
-# output for the worst case) took a worker past 300 MiB. Demo-density pages (~215 vertices a
-# route) never reach it; simplified pages (``tolerance_m``) are not cut, being ~25x smaller.
+# ``limit``: 1,000 real routes were 49 MB, and compressing that whole answer (the compressed
+# copy and Brotli's buffers beside it) took a worker past 300 MiB. Demo-density pages (~215
+# vertices a route) never reach it; simplified pages (``tolerance_m``) are not cut, being
+# ~25x smaller.
 MAX_PAGE_VERTICES = 1_000_000
 
 
