@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -189,15 +188,70 @@ def report(client, session, label: str, windows: list[tuple[str, str]]) -> None:
         print(f"{start + '/' + end:<24}" + "".join(f"{cell:>16}" for cell in cells))
 
 
+def _rss_mib() -> float:
+    """The process's resident memory now (Linux), in MiB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _reset_peak() -> None:
+    """Start the kernel's peak-RSS mark (VmHWM) again from the memory held now (Linux >= 4.0),
+    so each request's own peak can be read after it."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def _request_peak_mib() -> float:
+    with open("/proc/self/status") as f:
+        line = next(x for x in f if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+# What a coordinator's map asks a worker for (issue 15, item 4): the figures, the finds layer,
+# the routes layer as map.js asks for it (simplified to a pixel at zoom 10: 64 m) and the
+# routes as stored (what an API client gets), plain and with Brotli as a browser takes them.
+WORKER_REQUESTS = [
+    ("hotspots", "hotspots?{q}", {}),
+    ("zones/stats", "zones/stats?{q}", {}),
+    ("dispatch", "dispatch?{q}", {}),
+    ("finds layer", "snares?limit=1000&{q}", {}),
+    ("routes layer (64 m)", "patrols?limit=1000&tolerance_m=64&{q}", {}),
+    ("routes as stored", "patrols?limit=1000&{q}", {}),
+    ("routes as stored, br", "patrols?limit=1000&{q}", {"Accept-Encoding": "br"}),
+]
+
+
 def worker(url: str) -> None:
-    """Answer the coordinator's requests for ten years, then report peak memory."""
+    """Answer the coordinator's map for a year and for ten years in one fresh process, as a
+    server worker would: for each request, the memory held before it, its own peak (RSS)
+    and what is held after it; then the process's peak over all of them."""
+    started = _rss_mib()
     app = create_app({"ENV": "development", "SECRET_KEY": "bench", "DATABASE_URL": url})
     client = app.test_client()
+    highest = _rss_mib()  # getrusage's peak is the mark _reset_peak clears: keep our own
+    print(f"worker: {started:.0f} MiB with the bench's imports, {highest:.0f} MiB with the app")
+    print(
+        f"{'request':<22} {'window':<22} {'KB':>8} {'ms':>6} {'before MiB':>10} "
+        f"{'peak MiB':>9} {'after MiB':>9}"
+    )
     for q in ("from=2025-01-01&to=2025-12-31", "from=2016-01-01&to=2025-12-31"):
-        for path in ("hotspots", "zones/stats", "dispatch", "patrols?limit=1000"):
-            timed(client, f"/api/v1/{path}{'&' if '?' in path else '?'}{q}", repeat=1)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory of a worker answering them for ten years: {rss:.0f} MiB")
+        for kind, path, headers in WORKER_REQUESTS:
+            before = _rss_mib()
+            _reset_peak()
+            t = time.perf_counter()
+            r = client.get(f"/api/v1/{path.format(q=q)}", headers=TOKEN | headers)
+            ms = 1e3 * (time.perf_counter() - t)
+            assert r.status_code == 200, (path, r.status_code, r.data[:300])
+            size = len(r.get_data())
+            peak = _request_peak_mib()
+            highest = max(highest, peak)
+            del r
+            window = q.replace("from=", "").replace("&to=", "/")
+            print(
+                f"{kind:<22} {window:<22} {size / 1e3:>8,.0f} {ms:>6.0f} {before:>10.0f} "
+                f"{peak:>9.0f} {_rss_mib():>9.0f}"
+            )
+    print(f"peak memory of a worker answering them for ten years: {highest:.0f} MiB")
 
 
 def main() -> None:

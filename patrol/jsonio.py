@@ -41,6 +41,13 @@ class FastJSONProvider(DefaultJSONProvider):
                 return encoded.decode()
         return super().dumps(obj, **kwargs)
 
+    def encode(self, obj: Any) -> bytes:
+        """``obj`` prepared and encoded as a compact answer's bytes (without the final newline):
+        a large answer can be encoded a part at a time (``patrol.api.common.features_response``)."""
+        obj = self.prepare(obj)
+        encoded = self._encode(obj)
+        return encoded if encoded is not None else super().dumps(obj).encode()
+
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self.prepare(self._prepare_response_obj(args, kwargs))
         if self._app.debug:  # indented for people, as Flask does

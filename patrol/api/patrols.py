@@ -6,7 +6,13 @@ from flask import current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from patrol.api import bp
-from patrol.api.common import current_principal, filters_from_request, geojson_response, paged
+from patrol.api.common import (
+    current_principal,
+    features_response,
+    filters_from_request,
+    geojson_response,
+    paged,
+)
 from patrol.api.params import QueryArgs
 from patrol.db import get_session
 from patrol.errors import FieldError, MalformedInput, ValidationFailed
@@ -17,12 +23,11 @@ from patrol.geo.times import iso_utc
 from patrol.services import patrols, smart
 from patrol.services.audit_trail import patrol_trail
 from patrol.services.auth import Principal
-from patrol.services.map_routes import MAX_TOLERANCE_M, simplified_routes
+from patrol.services.map_routes import MAX_TOLERANCE_M, route_features, vertex_budget
 from patrol.services.patrol_documents import (
     find_feature,
     patrol_document,
     patrol_receipt,
-    route_feature,
 )
 from patrol.services.queries import get_patrol, list_finds, list_patrols
 from patrol.services.restore import restore_patrol
@@ -175,12 +180,12 @@ def patrols_index() -> ResponseReturnValue:
     tolerance_m = q.number("tolerance_m", 0.0, MAX_TOLERANCE_M)
     f = filters_from_request(q)
     session = get_session()
-    total, rows = list_patrols(session, principal, f)
-    simple = simplified_routes(session, rows, tolerance_m) if tolerance_m else {}
-    doc = feature_collection(
-        route_feature(p, with_times=False, geometry=simple.get(p.id)) for p in rows
-    )
-    return geojson_response(paged(doc, "api.patrols_index", total, f, len(rows)))
+    total, rows = list_patrols(session, principal, f, with_tracks=False)
+    if not tolerance_m:  # whole routes: a page ends at MAX_PAGE_VERTICES
+        rows = vertex_budget(rows)
+    # The routes are read, built and encoded a chunk at a time (bounded memory, issue 15).
+    members = paged({}, "api.patrols_index", total, f, len(rows))
+    return features_response(route_features(session, rows, tolerance_m), members)
 
 
 @bp.get("/patrols/<patrol_id>")

@@ -82,7 +82,12 @@ def visible_patrols(principal: Principal, area_id: int | None = None) -> list:
     return cond
 
 
-def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple[int, list[Patrol]]:
+def list_patrols(
+    session: so.Session, principal: Principal, f: Filters, with_tracks: bool = True
+) -> tuple[int, list[Patrol]]:
+    """The page of patrols ``f`` asks for and how many match; ``with_tracks=False`` leaves
+    their routes and vertex times unread (``services.map_routes`` reads them a chunk at a
+    time: a page of real routes is ~85 MB of text)."""
     principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     cond = visible_patrols(principal, f.area_id) + f.patrol_days()
     if f.start is not None:
@@ -99,13 +104,16 @@ def list_patrols(session: so.Session, principal: Principal, f: Filters) -> tuple
         w, s, e, n = f.bbox
         cond += [Patrol.max_lon >= w, Patrol.min_lon <= e, Patrol.max_lat >= s, Patrol.min_lat <= n]
     total = session.scalar(sa.select(sa.func.count()).select_from(Patrol).where(*cond))
+    options = [so.joinedload(Patrol.unit)]
+    if with_tracks:
+        options.append(so.selectinload(Patrol.track))
     rows = session.scalars(
         sa.select(Patrol)
         .where(*cond)
         .order_by(Patrol.started_at, Patrol.id)
         .offset(f.offset)
         .limit(f.limit)
-        .options(so.joinedload(Patrol.unit), so.selectinload(Patrol.track))
+        .options(*options)
     ).all()
     return total, list(rows)
 

@@ -7,11 +7,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from alembic import command
-from alembic.config import Config
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["begin_write", "make_engine", "make_sessionmaker", "upgrade", "write"]
 
@@ -96,6 +98,13 @@ def write(session: so.Session) -> Iterator[so.Session]:
 
 
 def alembic_config(url: str) -> Config:
+    """Alembic's configuration for ``url``.
+
+    Alembic (with Mako) is ~30 MiB of a process's memory and only migrations need it: it is
+    imported here, not when the app starts, so a server worker never loads it.
+    """
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", _normalise_url(url).replace("%", "%%"))
@@ -104,5 +113,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision`` with the Alembic migrations."""
+    from alembic import command
+
     log.info("migrating database to %s", revision)
     command.upgrade(alembic_config(url), revision)
