@@ -33,6 +33,7 @@ from patrol.store.models import (
     UserSession,
     utcnow,
 )
+from patrol.texts import N_
 
 __all__ = [
     "Principal",
@@ -76,12 +77,18 @@ class Principal:
 
     def require_role(self, *roles: str) -> None:
         if self.role not in roles:
-            raise Forbidden(f"This needs the role {' or '.join(roles)}; you are {self.role}.")
+            raise Forbidden(
+                N_(
+                    "This needs the role {allowed}; you are {role}.",
+                    allowed=" or ".join(roles),
+                    role=self.role,
+                )
+            )
 
     def require_area(self, area_id: int) -> None:
         if area_id not in self.area_ids:
             # The same answer as for a missing record: another area's data is invisible.
-            raise NotFound("No such record in your conservation areas.")
+            raise NotFound(N_("No such record in your conservation areas."))
 
     def can_see_patrol(self, area_id: int, unit_id: int) -> bool:
         """Whether this user may read a patrol of ``unit_id`` in ``area_id`` (deleted or not:
@@ -120,35 +127,39 @@ def create_user(
     """A new user; rangers belong to a unit (and so to its area)."""
     problems = []
     if role not in ROLES:
-        problems.append(FieldError("/role", f"'{role}' is not one of {', '.join(ROLES)}"))
+        problems.append(
+            FieldError(
+                "/role", N_("'{role}' is not one of {allowed}", role=role, allowed=", ".join(ROLES))
+            )
+        )
     if (
         not username
         or len(username) > 64
         or not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
     ):
-        problems.append(FieldError("/username", "use 1-64 letters, digits, '.', '-' or '_'"))
+        problems.append(FieldError("/username", N_("use 1-64 letters, digits, '.', '-' or '_'")))
     if password is not None and len(password) < 8:
-        problems.append(FieldError("/password", "must be at least 8 characters"))
+        problems.append(FieldError("/password", N_("must be at least 8 characters")))
     unit = None
     if unit_code:
         unit = session.scalar(sa.select(Unit).where(Unit.code == unit_code))
         if unit is None:
-            problems.append(FieldError("/unit", f"no unit '{unit_code}'"))
+            problems.append(FieldError("/unit", N_("no unit '{unit_code}'", unit_code=unit_code)))
     if role == "ranger" and not unit_code:
-        problems.append(FieldError("/unit", "a ranger belongs to a unit"))
+        problems.append(FieldError("/unit", N_("a ranger belongs to a unit")))
     areas = []
     for slug in area_slugs or []:
         area = session.scalar(sa.select(ConservationArea).where(ConservationArea.slug == slug))
         if area is None:
-            problems.append(FieldError("/areas", f"no conservation area '{slug}'"))
+            problems.append(FieldError("/areas", N_("no conservation area '{slug}'", slug=slug)))
         else:
             areas.append(area)
     if unit is not None and unit.area not in areas:
         areas.append(unit.area)
     if problems:
-        raise ValidationFailed("The user cannot be created.", errors=problems)
+        raise ValidationFailed(N_("The user cannot be created."), errors=problems)
     if session.scalar(sa.select(User.id).where(User.username == username)):
-        raise Conflict(f"A user '{username}' exists already.")
+        raise Conflict(N_("A user '{username}' exists already.", username=username))
     user = User(
         username=username,
         role=role,
@@ -164,7 +175,8 @@ def create_user(
 def set_password(user: User, password: str) -> None:
     if len(password) < 8:
         raise ValidationFailed(
-            "Password too short.", errors=[FieldError("/password", "must be at least 8 characters")]
+            N_("Password too short."),
+            errors=[FieldError("/password", N_("must be at least 8 characters"))],
         )
     user.password_hash = generate_password_hash(password)
 
@@ -173,7 +185,7 @@ def create_token(session: so.Session, username: str, name: str = "") -> tuple[Ap
     """A new API token for ``username``: the row (hash only) and the token, shown this once."""
     user = session.scalar(sa.select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"No user '{username}'.")
+        raise NotFound(N_("No user '{username}'.", username=username))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user=user, token_hash=hash_token(token), prefix=token[:12], name=name)
     session.add(row)
@@ -202,7 +214,7 @@ def authenticate_token(session: so.Session, token: str, *, allow_demo: bool = Fa
         .options(so.joinedload(ApiToken.user).selectinload(User.areas))
     )
     if row is None or row.revoked_at is not None or not _may_sign_in(row.user, allow_demo):
-        raise AuthenticationRequired("The token is unknown or revoked.")
+        raise AuthenticationRequired(N_("The token is unknown or revoked."))
     principal = principal_for(session, row.user)
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
@@ -300,11 +312,13 @@ def login(
         if failures(LoginFailure.username == name, LoginFailure.ip == address) >= (
             LOGIN_MAX_FAILURES
         ):
-            raise TooManyRequests("Too many failed sign-ins for this name: wait 15 minutes.")
+            raise TooManyRequests(N_("Too many failed sign-ins for this name: wait 15 minutes."))
         if failures(LoginFailure.ip == address) >= LOGIN_MAX_FAILURES_PER_ADDRESS:
-            raise TooManyRequests("Too many failed sign-ins from this address: wait 15 minutes.")
+            raise TooManyRequests(
+                N_("Too many failed sign-ins from this address: wait 15 minutes.")
+            )
         if failures(LoginFailure.username == name) >= LOGIN_MAX_FAILURES_PER_NAME:
-            raise TooManyRequests("Too many failed sign-ins for this name: wait 15 minutes.")
+            raise TooManyRequests(N_("Too many failed sign-ins for this name: wait 15 minutes."))
         attempt = LoginFailure(username=name, ip=address, at=now)
         session.add(attempt)
         session.execute(sa.delete(LoginFailure).where(LoginFailure.at < since))
@@ -315,7 +329,7 @@ def login(
     user = authenticate_password(session, username, password, allow_demo=allow_demo)
     session.rollback()
     if user is None:
-        raise AuthenticationRequired("Wrong username or password.")
+        raise AuthenticationRequired(N_("Wrong username or password."))
     begin_write(session)
     session.execute(sa.delete(LoginFailure).where(LoginFailure.id == attempt.id))
     session.commit()

@@ -17,6 +17,7 @@ from patrol.geo.problems import Problems
 from patrol.geo.shapes import geometry_document, project
 from patrol.store.engine import write
 from patrol.store.models import LAYER_KINDS, AreaLayer, ConservationArea
+from patrol.texts import N_
 from patrol.vocabulary import LayerKind
 
 __all__ = ["LAYER_KINDS", "import_layer", "layer_geometries", "layers_document"]
@@ -35,32 +36,36 @@ def import_layer(
     """Replace the area's layer of this kind with a GeoJSON FeatureCollection (WGS84)."""
     if kind not in LAYER_KINDS:
         raise ValidationFailed(
-            "Unknown layer.", errors=[FieldError("/kind", f"one of {', '.join(LAYER_KINDS)}")]
+            N_("Unknown layer."),
+            errors=[FieldError("/kind", N_("one of {allowed}", allowed=", ".join(LAYER_KINDS)))],
         )
     doc = data if isinstance(data, dict) else load_json(data)
     problems = Problems()
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
-        problems.add("/features", "a layer comes as a GeoJSON FeatureCollection")
+        problems.add("/features", N_("a layer comes as a GeoJSON FeatureCollection"))
         problems.raise_if_any(f"{kind} file")
     if len(features) > MAX_FEATURES:
-        problems.add("/features", f"at most {MAX_FEATURES} features")
+        problems.add("/features", N_("at most {limit} features", limit=MAX_FEATURES))
         problems.raise_if_any(f"{kind} file")
     rows = []
     for i, f in enumerate(features):
         where = f"/features/{i}"
         geometry = f.get("geometry") if isinstance(f, dict) else None
         if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES[kind]:
-            problems.add(f"{where}/geometry", f"{kind} are {' or '.join(GEOMETRY_TYPES[kind])}")
+            problems.add(
+                f"{where}/geometry",
+                N_("{kind} are {allowed}", kind=kind, allowed=" or ".join(GEOMETRY_TYPES[kind])),
+            )
             continue
         try:
             geom = shape(geometry)
         except (ValueError, TypeError, AttributeError, IndexError):
-            problems.add(f"{where}/geometry", "is not a valid GeoJSON geometry")
+            problems.add(f"{where}/geometry", N_("is not a valid GeoJSON geometry"))
             continue
         minx, miny, maxx, maxy = shapely.bounds(geom)
         if geom.is_empty or not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            problems.add(f"{where}/geometry", "needs longitude/latitude positions in range")
+            problems.add(f"{where}/geometry", N_("needs longitude/latitude positions in range"))
             continue
         props = f.get("properties") if isinstance(f.get("properties"), dict) else {}
         name = str(props.get("name") or f.get("id") or f"{kind} {i + 1}")[:200]
