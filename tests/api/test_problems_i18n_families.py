@@ -334,3 +334,11 @@ def test_the_check_finds_what_it_looks_for(tmp_path):
         "    raise Mine()\n"
     )
     assert [line.split(":")[1] for line in untranslatable_raises(pkg)] == ["5", "6", "7"]
+
+
+def test_werkzeugs_own_answers(client, world):
+    """An unknown address and a method an address does not take: Werkzeug's words, said."""
+    en, _ru = assert_problem_in_both(*both(client, "get", "/api/v1/no-such-thing"), 404)
+    assert en["title"] == "Not Found"
+    en, _ru = assert_problem_in_both(*both(client, "put", "/api/v1/session"), 405)
+    assert en["title"] == "Method Not Allowed"
