@@ -13,7 +13,7 @@ from babel.dates import format_datetime
 
 from patrol.geo.times import iso_utc
 from patrol.store.models import AuditEvent, Patrol
-from patrol.texts import N_, Message
+from patrol.texts import N_, Message, listed
 
 __all__ = ["patrol_trail", "sentence"]
 
@@ -98,16 +98,8 @@ def _changes(before: dict, after: dict, finds: Finds, tz: str, lang: str) -> lis
     return out
 
 
-def joined(parts: list[str], last: str | None = None) -> Message:
-    """``a, b`` (or ``a, b and c`` when ``last`` is given) as one Message, each part said in
-    the reader's language (the template is only commas: nothing to translate)."""
-    values = {f"p{i}": part for i, part in enumerate(parts)}
-    listed = Message(", ".join(f"{{p{i}}}" for i in range(len(parts))), values)
-    return listed if last is None else N_("{items} and {last}", items=listed, last=last)
-
-
 def _join(parts: list[Message]) -> str:
-    return parts[0] if len(parts) == 1 else joined(parts[:-1], parts[-1])
+    return parts[0] if len(parts) == 1 else listed(parts[:-1], parts[-1])
 
 
 def _who(event: AuditEvent) -> str:
@@ -132,7 +124,7 @@ def _created(after: dict, who: str, when: str) -> Message:
     return N_(
         "{who} submitted the patrol ({details}) {when}.",
         who=who,
-        details=joined(details),
+        details=listed(details),
         when=when,
     )
 

@@ -33,7 +33,7 @@ from patrol.store.models import (
     UserSession,
     utcnow,
 )
-from patrol.texts import N_
+from patrol.texts import N_, either
 
 __all__ = [
     "Principal",
@@ -80,7 +80,7 @@ class Principal:
             raise Forbidden(
                 N_(
                     "This needs the role {allowed}; you are {role}.",
-                    allowed=" or ".join(roles),
+                    allowed=either(list(roles)),
                     role=self.role,
                 )
             )
