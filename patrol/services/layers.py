@@ -17,7 +17,7 @@ from patrol.geo.problems import Problems
 from patrol.geo.shapes import geometry_document, project
 from patrol.store.engine import write
 from patrol.store.models import LAYER_KINDS, AreaLayer, ConservationArea
-from patrol.texts import N_, either
+from patrol.texts import N_
 from patrol.vocabulary import LayerKind
 
 __all__ = ["LAYER_KINDS", "import_layer", "layer_geometries", "layers_document"]
@@ -28,6 +28,12 @@ GEOMETRY_TYPES = {
     LayerKind.SETTLEMENTS: ("Point", "MultiPoint", "Polygon", "MultiPolygon"),
 }
 MAX_FEATURES = 20_000
+# What a problem calls the file of each kind (the summary names it in the reader's language).
+FILE_NAMES = {
+    LayerKind.ROADS: N_("roads file"),
+    LayerKind.RIVERS: N_("rivers file"),
+    LayerKind.SETTLEMENTS: N_("settlements file"),
+}
 
 
 def import_layer(
@@ -44,10 +50,10 @@ def import_layer(
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
         problems.add("/features", N_("a layer comes as a GeoJSON FeatureCollection"))
-        problems.raise_if_any(f"{kind} file")
+        problems.raise_if_any(FILE_NAMES[kind])
     if len(features) > MAX_FEATURES:
         problems.add("/features", N_("at most {limit} features", limit=MAX_FEATURES))
-        problems.raise_if_any(f"{kind} file")
+        problems.raise_if_any(FILE_NAMES[kind])
     rows = []
     for i, f in enumerate(features):
         where = f"/features/{i}"
@@ -55,7 +61,7 @@ def import_layer(
         if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES[kind]:
             problems.add(
                 f"{where}/geometry",
-                N_("{kind} are {allowed}", kind=kind, allowed=either(list(GEOMETRY_TYPES[kind]))),
+                N_("{kind} are {types}", kind=kind, types=" or ".join(GEOMETRY_TYPES[kind])),
             )
             continue
         try:
@@ -70,7 +76,7 @@ def import_layer(
         props = f.get("properties") if isinstance(f.get("properties"), dict) else {}
         name = str(props.get("name") or f.get("id") or f"{kind} {i + 1}")[:200]
         rows.append((name, geometry_document(geom, precision=0)))
-    problems.raise_if_any(f"{kind} file")
+    problems.raise_if_any(FILE_NAMES[kind])
     with write(session):
         session.execute(
             sa.delete(AreaLayer).where(AreaLayer.area_id == area.id, AreaLayer.kind == kind)
