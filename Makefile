@@ -26,8 +26,8 @@ translations: | $(VENV)/.installed
 
 extract: | $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k lazy_gettext -k ngettext:1,2 -k N_ --no-location \
-	  --sort-output -o translations/messages.pot patrol templates static/js
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	  --sort-output -w 100 -o translations/messages.pot patrol templates static/js
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching -w 100
 
 # Front-end code from the npm registry that PyPI has no package of, unpacked beside the venv's
 # Python packages (patrol_vendor/NAME), where /vendor/NAME/ serves it: protomaps-leaflet draws

@@ -3,8 +3,11 @@
 Loads the demo park-year (2,863 patrols, ~3,000 finds), times the API answers (the whole
 request, JSON included) for a one-year window, then copies that year into nine earlier years
 (same routes, effort rows and finds, dates shifted) and times them again, for the last year and
-for all ten. Beside them, the peer a tool without stored effort would need: measuring the
-window's routes again (parse the stored GeoJSON, project, allocate to cells).
+for all ten. Each answer twice: cold, the first request after a write (a coordinator's
+correction of the window's latest patrol, through the API: its month's figures, and every
+answer kept for the window, are stale), and warm (asked again, nothing written). Beside them,
+the peer a tool without stored effort would need: measuring the window's routes again (parse
+the stored GeoJSON, project, allocate to cells).
 
     python bench/hotspot_bench.py                         # SQLite in a temporary folder
     PATROL_BENCH_DATABASE_URL=postgresql://... python bench/hotspot_bench.py
@@ -136,22 +139,54 @@ def copy_years(session, years: int) -> None:
         session.commit()
 
 
+def touch(client, session, end: str, k: int) -> None:
+    """A write that changes what the window's last month counts: a correction of its latest
+    patrol (its revision goes up), through the API as a coordinator would."""
+    session.rollback()
+    pid, revision = session.execute(
+        sa.select(Patrol.uuid, Patrol.revision)
+        .where(Patrol.start_date <= date.fromisoformat(end), Patrol.deleted_at.is_(None))
+        .order_by(Patrol.start_date.desc(), Patrol.id.desc())
+        .limit(1)
+    ).one()
+    r = client.patch(
+        f"/api/v1/patrols/{pid}", json={"revision": revision, "leader": f"bench {k}"}, headers=TOKEN
+    )
+    assert r.status_code == 200, r.data[:300]
+
+
+def cold(client, session, path: str, end: str, repeat: int = 5) -> float:
+    """The first answer after a write (median of ``repeat``, a write before each)."""
+    times = []
+    for k in range(repeat):
+        touch(client, session, end, k)
+        times.append(timed(client, path, repeat=1))
+    return statistics.median(times)
+
+
+PATHS = {
+    "hotspots": "/api/v1/hotspots?{q}",
+    "5 km": "/api/v1/hotspots?{q}&cell_km=5",
+    "zones/stats": "/api/v1/zones/stats?{q}",
+    "dispatch": "/api/v1/dispatch?{q}",
+}
+
+
 def report(client, session, label: str, windows: list[tuple[str, str]]) -> None:
+    """Per window: each answer cold (the first after a write in the window's last month) and
+    warm (asked again, nothing written), in ms."""
     n = session.scalar(sa.select(sa.func.count()).select_from(Patrol))
     e = session.scalar(sa.select(sa.func.count()).select_from(EffortCell))
-    print(f"\n{label}: {n:,} patrols, {e:,} effort-cell rows")
-    print(
-        f"{'window':<24} {'hotspots ms':>12} {'5 km ms':>8} {'zones/stats ms':>15} "
-        f"{'dispatch ms':>12}"
-    )
+    print(f"\n{label}: {n:,} patrols, {e:,} effort-cell rows; ms, cold / warm")
+    print(f"{'window':<24}" + "".join(f"{name:>16}" for name in PATHS))
     for start, end in windows:
         q = f"from={start}&to={end}"
-        print(
-            f"{start + '/' + end:<24} {1e3 * timed(client, f'/api/v1/hotspots?{q}'):>12.0f} "
-            f"{1e3 * timed(client, f'/api/v1/hotspots?{q}&cell_km=5'):>8.0f} "
-            f"{1e3 * timed(client, f'/api/v1/zones/stats?{q}'):>15.0f} "
-            f"{1e3 * timed(client, f'/api/v1/dispatch?{q}'):>12.0f}"
-        )
+        cells = []
+        for path in PATHS.values():
+            url = path.format(q=q)
+            c = cold(client, session, url, end)
+            cells.append(f"{1e3 * c:.0f} / {1e3 * timed(client, url):.0f}")
+        print(f"{start + '/' + end:<24}" + "".join(f"{cell:>16}" for cell in cells))
 
 
 def worker(url: str) -> None:

@@ -2,9 +2,11 @@
 
 Each client posts 2,000-vertex GeoJSON reports with `Prefer: return=minimal` to patrol under
 gunicorn on 127.0.0.1 until a bounded count is sent; the bench prints reports/s, p50/p95
-latency and errors, on SQLite and (with PATROL_BENCH_DATABASE_URL) PostgreSQL. The peer, in
-the same run and with the same server and clients: a minimal WSGI app (this module's
-``peer_app``) that parses each body with orjson and stores it as one row.
+latency, errors and the server's CPU time per report (gunicorn's processes, from /proc: on a
+shared machine the honest figure, as the wall clock measures the neighbours too), on SQLite
+and (with PATROL_BENCH_DATABASE_URL) PostgreSQL. The peer, in the same run and with the same
+server and clients: a minimal WSGI app (this module's ``peer_app``) that parses each body
+with orjson and stores it as one row.
 
     python bench/http_ingest_bench.py --reports 400
     PATROL_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
@@ -91,6 +93,28 @@ def _serve(app: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds spent so far by the processes ``pids`` (from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / tick
+
+
+def _server_pids(proc: subprocess.Popen) -> list[int]:
+    """gunicorn's master and its workers."""
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [proc.pid, *map(int, children)]
+
+
 def _post_all(port: int, bodies: list[bytes], token: str, clients: int):
     latencies: list[float] = []
     errors: list[str] = []
@@ -135,13 +159,15 @@ def _post_all(port: int, bodies: list[bytes], token: str, clients: int):
     return time.perf_counter() - t, latencies, errors
 
 
-def _line(label: str, seconds: float, latencies: list[float], errors: list[str]) -> str:
+def _line(label: str, seconds: float, latencies: list[float], errors: list[str], cpu: float) -> str:
     q = statistics.quantiles(latencies, n=20)
     kinds = sorted(set(errors))[:3]
     return (
         f"{label:>22}: {len(latencies) / seconds:6.1f} reports/s, "
         f"p50 {1e3 * statistics.median(latencies):5.0f} ms, p95 {1e3 * q[18]:5.0f} ms, "
-        f"errors {len(errors)}{' ' + str(kinds) if kinds else ''}"
+        f"errors {len(errors)}{' ' + str(kinds) if kinds else ''}; "
+        f"server CPU {1e3 * cpu / len(latencies):.1f} ms/report "
+        f"(= {len(latencies) / cpu:.0f} reports per CPU-second)"
     )
 
 
@@ -180,11 +206,15 @@ def run(label: str, url: str, bodies: list[bytes], clients: int) -> None:
     ):
         proc, port = _serve(app_path, env)
         try:
+            pids = _server_pids(proc)
+            cpu = _cpu_seconds(pids)
             seconds, latencies, errors = _post_all(port, bodies, token, clients)
+            cpu = _cpu_seconds(pids) - cpu
         finally:
             proc.terminate()
             proc.wait(30)
-        print(_line(f"{label} {name}", seconds, latencies, errors))
+        print(_line(f"{label} {name}", seconds, latencies, errors, cpu))
+        print(f"{'':>24}load {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:

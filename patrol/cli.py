@@ -22,6 +22,7 @@ from patrol.cli_areas import (
 )
 from patrol.cli_basemap import basemap_group
 from patrol.cli_db import db_group
+from patrol.cli_i18n import CliError
 from patrol.cli_patrols import dispatch_command, export_group, patrols_group
 from patrol.cli_setup import demo_command, init_command, serve_command
 from patrol.cli_smart import smart_group
@@ -63,7 +64,7 @@ def _create_app() -> Flask:
     try:
         return create_app()
     except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CliError(str(exc)) from None
 
 
 class PatrolGroup(AppGroup):

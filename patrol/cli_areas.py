@@ -8,6 +8,8 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from patrol.cli_common import area_named, db_session, reports_errors, run_job
+from patrol.cli_i18n import echo, figure, say
+from patrol.texts import N_
 from patrol.vocabulary import JobKind, LayerKind, values
 
 __all__ = [
@@ -44,7 +46,14 @@ def areas_create(slug: str, name: str, boundary_file: str, cell_km: float, timez
     boundary = load_json(Path(boundary_file).read_bytes())
     with write(db_session()) as session:
         area = create_area(session, slug, name, boundary, cell_km=cell_km, timezone=timezone)
-    click.echo(f"area {area.slug}: {area.area_km2:.1f} km2, EPSG:{area.epsg}")
+    echo(
+        N_(
+            "area {slug}: {km2} km2, EPSG:{epsg}",
+            slug=area.slug,
+            km2=figure(area.area_km2, ".1f"),
+            epsg=area.epsg,
+        )
+    )
 
 
 @areas_group.command("snares")
@@ -68,10 +77,17 @@ def areas_snares(slug: str, detection: float | None, snare_life_days: float | No
                 area.detection_probability = detection
             if snare_life_days is not None:
                 area.snare_life_days = snare_life_days
-    click.echo(
-        f"area {area.slug}: detection per pass {area.detection_probability or 0.3:g}"
-        f"{'' if area.detection_probability else ' (default)'}, snare life "
-        f"{area.snare_life_days or 90:g} days{'' if area.snare_life_days else ' (default)'}"
+    default = say(N_(" (default)"))
+    echo(
+        N_(
+            "area {slug}: detection per pass {detection}{detection_default}, "
+            "snare life {days} days{days_default}",
+            slug=area.slug,
+            detection=figure(area.detection_probability or 0.3, "g"),
+            detection_default="" if area.detection_probability else default,
+            days=figure(area.snare_life_days or 90, "g"),
+            days_default="" if area.snare_life_days else default,
+        )
     )
 
 
@@ -88,7 +104,7 @@ def zones_import(file: str, slug: str | None) -> None:
 
     session = db_session()
     replaced = replace_zones(session, area_named(slug), Path(file).read_bytes())
-    click.echo(f"{len(replaced.zones)} zones stored")
+    echo(N_("{count} zones stored", count=len(replaced.zones)))
     run_job(session, replaced.job.id, replaced.job.total)
 
 
@@ -104,7 +120,7 @@ def units_import(file: str, slug: str | None) -> None:
     from patrol.services.areas import import_units
 
     count = import_units(db_session(), area_named(slug), Path(file).read_bytes())
-    click.echo(f"{count} units stored")
+    echo(N_("{count} units stored", count=count))
 
 
 layers_group = AppGroup("layers", help="Reference layers of an area: roads, settlements, rivers.")
@@ -120,7 +136,7 @@ def layers_import(file: str, kind: str, slug: str | None) -> None:
     from patrol.services.layers import import_layer
 
     count = import_layer(db_session(), area_named(slug), kind, Path(file).read_bytes())
-    click.echo(f"{count} {kind} features stored")
+    echo(N_("{count} {kind} features stored", count=count, kind=kind))
 
 
 @click.command("detection")
@@ -138,12 +154,14 @@ def detection_command(slug: str | None, until: str | None, save: bool) -> None:
     try:
         day = date.fromisoformat(until) if until else None
     except ValueError:
-        raise click.BadParameter("a date YYYY-MM-DD", param_hint="--until") from None
+        raise click.BadParameter(say(N_("a date YYYY-MM-DD")), param_hint="--until") from None
     p, cells = estimate_area_detection(db_session(), area_named(slug), day, save)
-    click.echo(
-        f"detection per pass: {p:.3f} (from {cells} cells walked again within a snare's life)"
-        + ("; stored" if save else "")
+    told = N_(
+        "detection per pass: {p} (from {cells} cells walked again within a snare's life)",
+        p=figure(p, ".3f"),
+        cells=cells,
     )
+    echo(N_("{told}; stored", told=told) if save else told)
 
 
 @click.command("recompute")

@@ -11,6 +11,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from patrol.cli_common import reports_errors
+from patrol.cli_i18n import echo, figure, say
+from patrol.texts import N_
 from patrol.vocabulary import TileFormat
 
 if TYPE_CHECKING:
@@ -30,7 +32,9 @@ def _context() -> tuple[so.Session, Path]:
 
 
 def _size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB"
+    if n >= 100_000:
+        return say(N_("{size} MB", size=figure(n / 1e6, ".1f")))
+    return say(N_("{size} kB", size=figure(n / 1e3, ".1f")))
 
 
 @basemap_group.command("load")
@@ -47,11 +51,20 @@ def basemap_load(area: str, file: str, loaded_by: str | None) -> None:
     row = load_basemap(
         session, area_for(session, None, area), file, folder, loaded_by or getpass.getuser()
     )
-    kind = "vector" if row.tile_format == TileFormat.PBF else "raster"
-    click.echo(
-        f"basemap loaded for {area}: {row.container} {kind} {row.tile_format}, zoom "
-        f"{row.min_zoom}-{row.max_zoom}, bounds {row.min_lon:.4f},{row.min_lat:.4f},"
-        f"{row.max_lon:.4f},{row.max_lat:.4f}, {_size(row.bytes)}, kept as {folder / row.file_path}"
+    kind = N_("vector") if row.tile_format == TileFormat.PBF else N_("raster")
+    echo(
+        N_(
+            "basemap loaded for {area}: {container} {kind} {format}, zoom {zooms}, "
+            "bounds {bounds}, {size}, kept as {path}",
+            area=area,
+            container=row.container,
+            kind=kind,
+            format=row.tile_format,
+            zooms=f"{row.min_zoom}-{row.max_zoom}",
+            bounds=f"{row.min_lon:.4f},{row.min_lat:.4f},{row.max_lon:.4f},{row.max_lat:.4f}",
+            size=_size(row.bytes),
+            path=folder / row.file_path,
+        )
     )
 
 
@@ -64,15 +77,22 @@ def basemap_list() -> None:
     session, folder = _context()
     rows = list_basemaps(session)
     if not rows:
-        click.echo("no basemap loaded")
+        echo(N_("no basemap loaded"))
         return
     for slug, row in rows:
-        missing = "" if (folder / row.file_path).is_file() else "  FILE MISSING"
+        missing = "" if (folder / row.file_path).is_file() else say(N_("  FILE MISSING"))
         click.echo(
             f"{slug:<20} {row.container:<8} {row.tile_format:<5} z{row.min_zoom}-{row.max_zoom}  "
             f"{row.min_lon:.3f},{row.min_lat:.3f},{row.max_lon:.3f},{row.max_lat:.3f}  "
-            f"{_size(row.bytes):>9}  {row.loaded_at:%Y-%m-%d %H:%M}Z by {row.loaded_by or '?'}"
-            f"{missing}"
+            f"{_size(row.bytes):>9}  "
+            + say(
+                N_(
+                    "{time}Z by {who}",
+                    time=f"{row.loaded_at:%Y-%m-%d %H:%M}",
+                    who=row.loaded_by or "?",
+                )
+            )
+            + missing
         )
 
 
@@ -86,4 +106,4 @@ def basemap_remove(area: str) -> None:
 
     session, folder = _context()
     row = remove_basemap(session, area_for(session, None, area), folder)
-    click.echo(f"basemap of {area} removed ({row.file_path})")
+    echo(N_("basemap of {area} removed ({path})", area=area, path=row.file_path))

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
+from patrol.cli_i18n import CliError, echo, say
 from patrol.config import ConfigurationError
 from patrol.errors import PatrolError
+from patrol.texts import N_
 
 if TYPE_CHECKING:
     import sqlalchemy.orm as so
@@ -38,10 +40,11 @@ def area_named(slug: str | None) -> ConservationArea:
 
 
 def echo_problem(error: PatrolError, indent: str = "    ") -> None:
-    """A problem's detail and each field error with its pointer, on standard error."""
-    click.echo(f"{indent}{error.detail or error.title}", err=True)
+    """A problem's detail and each field error with its pointer, on standard error, in the
+    command's language (pointers stay as they are, for finding the place in the file)."""
+    click.echo(f"{indent}{say(error.detail or error.title)}", err=True)
     for item in error.errors:
-        click.echo(f"{indent}{item.pointer or '/'}: {item.detail}", err=True)
+        click.echo(f"{indent}{item.pointer or '/'}: {say(item.detail)}", err=True)
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -54,12 +57,12 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except PatrolError as error:
-            click.echo(f"error: {error.detail or error.title}", err=True)
+            echo(N_("error: {detail}", detail=say(error.detail or error.title)), err=True)
             for item in error.errors:
-                click.echo(f"  {item.pointer or '/'}: {item.detail}", err=True)
+                click.echo(f"  {item.pointer or '/'}: {say(item.detail)}", err=True)
             sys.exit(1 if error.status < 500 else 2)
         except ConfigurationError as error:
-            raise click.ClickException(str(error)) from None
+            raise CliError(str(error)) from None
 
     return run
 
@@ -70,7 +73,7 @@ def run_job(db: so.Session, job_id: int, total: int) -> None:
     from patrol.store.models import RecomputeJob
     from patrol.vocabulary import JobState
 
-    with click.progressbar(length=total, label="measuring patrols", show_pos=True) as bar:
+    with click.progressbar(length=total, label=say(N_("measuring patrols")), show_pos=True) as bar:
         done = 0
 
         def advance(job: RecomputeJob) -> None:
@@ -81,5 +84,12 @@ def run_job(db: so.Session, job_id: int, total: int) -> None:
 
         job = run(db, job_id, progress=advance)
     if job.state != JobState.DONE:
-        raise click.ClickException(f"recompute job {job_id} {job.state}: {job.error}")
-    click.echo(f"{job.done} patrols recomputed")
+        raise CliError(
+            N_(
+                "recompute job {job} {state}: {error}",
+                job=job_id,
+                state=job.state,
+                error=job.error,
+            )
+        )
+    echo(N_("{count} patrols recomputed", count=job.done))

@@ -8,6 +8,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from patrol.cli_common import reports_errors
+from patrol.cli_i18n import CliError, echo
+from patrol.texts import N_
 
 __all__ = ["db_group"]
 
@@ -17,7 +19,7 @@ db_group = AppGroup("db", help="Database layout (PostgreSQL partitioning, docs/s
 def _engine() -> sa.Engine:
     engine = current_app.extensions["patrol.engine"]
     if engine.dialect.name != "postgresql":
-        raise click.ClickException("partitioning is for PostgreSQL; this database is SQLite")
+        raise CliError(N_("partitioning is for PostgreSQL; this database is SQLite"))
     return engine
 
 
@@ -31,7 +33,7 @@ def partition_command() -> None:
         already = partitioning.is_partitioned(conn)
         partitioning.partition(conn)
     tables = ", ".join(partitioning.PARTITIONED_TABLES)
-    click.echo("already partitioned" if already else f"partitioned: {tables}")
+    echo(N_("already partitioned") if already else N_("partitioned: {tables}", tables=tables))
 
 
 @db_group.command("add-partitions")
@@ -46,14 +48,18 @@ def add_partitions_command(area: str, years: tuple[int, ...]) -> None:
     with _engine().begin() as conn:
         area_id = conn.scalar(sa.select(ConservationArea.id).where(ConservationArea.slug == area))
         if area_id is None:
-            raise click.ClickException(f"no area {area!r}")
+            raise CliError(N_("no area {area}", area=repr(area)))
         try:
             made = [partitioning.create_partition(conn, area_id, y) for y in years]
         except (RuntimeError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CliError(str(exc)) from None
     for m in made:
-        state = "created" if m["created"] else "exists"
-        click.echo(f"{area} {m['year']}: {state} (patrol ids from {m['first_id']})")
+        values = {"area": area, "year": m["year"], "first_id": m["first_id"]}
+        echo(
+            N_("{area} {year}: created (patrol ids from {first_id})", **values)
+            if m["created"]
+            else N_("{area} {year}: exists (patrol ids from {first_id})", **values)
+        )
 
 
 @db_group.command("partitions")
@@ -64,7 +70,7 @@ def partitions_command() -> None:
 
     with _engine().connect() as conn:
         if not partitioning.is_partitioned(conn):
-            click.echo("not partitioned")
+            echo(N_("not partitioned"))
             return
         for p in partitioning.list_partitions(conn):
             click.echo(f"{p['table']:<14} {p['partition']:<32} {p['rows']:>12,}")

@@ -10,8 +10,11 @@ import click
 import sqlalchemy.orm as so
 from flask import current_app
 
+from patrol.cli_i18n import echo, figure, say
 from patrol.geo.report import Limits, ReportDefaults
 from patrol.services.bulk import import_files
+from patrol.services.bulk_measure import Outcome
+from patrol.texts import N_
 
 __all__ = ["run_import"]
 
@@ -45,28 +48,47 @@ def run_import(
         batch=batch,
     )
     with click.progressbar(
-        length=len(files), label="importing", file=sys.stderr, hidden=not show_bar
+        length=len(files), label=say(N_("importing")), file=sys.stderr, hidden=not show_bar
     ) as bar:
         for outcome in outcomes:
             bar.update(1)
             counts[outcome.state] += 1
-            if outcome.state == "rejected":
-                click.echo(f"{outcome.name}: rejected", err=True)
-                click.echo(f"  {outcome.detail}", err=True)
-                for pointer, detail in outcome.errors:
-                    click.echo(f"  {pointer or '/'}: {detail}", err=True)
-                continue
             if outcome.state == "stored":
                 vertices += outcome.vertices
-            if not quiet:
-                click.echo(
-                    f"{outcome.name}: {outcome.state} as patrol {outcome.patrol_id} "
-                    f"({outcome.distance_km:.2f} km)"
-                )
+            if outcome.state == "rejected" or not quiet:
+                _tell(outcome)
     seconds = time.perf_counter() - started
-    click.echo(
-        f"{counts['stored']} stored, {counts['already stored']} already stored, "
-        f"{counts['rejected']} rejected; {vertices:,} vertices stored in {seconds:.1f} s "
-        f"({vertices / max(seconds, 1e-9):,.0f} vertices/s)",
+    echo(
+        N_(
+            "{stored} stored, {replayed} already stored, {rejected} rejected; "
+            "{vertices} vertices stored in {seconds} s ({rate} vertices/s)",
+            stored=counts["stored"],
+            replayed=counts["already stored"],
+            rejected=counts["rejected"],
+            vertices=figure(vertices, ","),
+            seconds=figure(seconds, ".1f"),
+            rate=figure(vertices / max(seconds, 1e-9), ",.0f"),
+        )
     )
     return counts["rejected"]
+
+
+def _tell(outcome: Outcome) -> None:
+    """One file's outcome in the command's language: rejected on standard error with its
+    problem (the pointers as they are), else the patrol it is stored as."""
+    if outcome.state == "rejected":
+        echo(N_("{name}: rejected", name=outcome.name), err=True)
+        click.echo(f"  {say(outcome.detail)}", err=True)
+        for pointer, detail in outcome.errors:
+            click.echo(f"  {pointer or '/'}: {say(detail)}", err=True)
+        return
+    values = {
+        "name": outcome.name,
+        "patrol": outcome.patrol_id,
+        "km": figure(outcome.distance_km, ".2f"),
+    }
+    echo(
+        N_("{name}: stored as patrol {patrol} ({km} km)", **values)
+        if outcome.state == "stored"
+        else N_("{name}: already stored as patrol {patrol} ({km} km)", **values)
+    )

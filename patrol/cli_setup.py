@@ -7,7 +7,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from patrol.cli_common import db_session, reports_errors
+from patrol.cli_i18n import CliError, echo, say
 from patrol.config import demo_allowed
+from patrol.texts import N_
 
 __all__ = ["demo_command", "init_command", "serve_command"]
 
@@ -20,7 +22,7 @@ def init_command() -> None:
     from patrol.store import upgrade
 
     upgrade(current_app.config["DATABASE_URL"])
-    click.echo("database is at the latest schema")
+    echo(N_("database is at the latest schema"))
 
 
 @click.command("demo")
@@ -38,24 +40,37 @@ def demo_command(year: int, seed: int, patrols_per_week: float) -> None:
     from patrol.store import upgrade
 
     if not demo_allowed(current_app.config["ENV"]):
-        raise click.ClickException("the demo has fixed logins: run it with PATROL_ENV=development")
+        raise CliError(N_("the demo has fixed logins: run it with PATROL_ENV=development"))
     upgrade(current_app.config["DATABASE_URL"])
     settings = SimulationSettings(year=year, seed=seed, patrols_per_unit_week=patrols_per_week)
     summary = load_demo(
-        db_session(), settings, progress=lambda k, n: click.echo(f"  {k}/{n} patrols", err=True)
+        db_session(),
+        settings,
+        progress=lambda k, n: echo(N_("  {done}/{total} patrols", done=k, total=n), err=True),
     )
     if summary.patrols_present < 0:
-        click.echo("demo data present (this simulation was loaded before)")
+        echo(N_("demo data present (this simulation was loaded before)"))
     else:
-        click.echo(
-            f"demo area {'created' if summary.created_area else 'present'}; "
-            f"{summary.patrols_created} patrols stored, "
-            f"{summary.patrols_present} present already"
+        values = {"stored": summary.patrols_created, "present": summary.patrols_present}
+        echo(
+            N_("demo area created; {stored} patrols stored, {present} present already", **values)
+            if summary.created_area
+            else N_(
+                "demo area present; {stored} patrols stored, {present} present already", **values
+            )
         )
-    click.echo("\nDemo logins (synthetic data; development only):")
-    for username, role, unit, password, token in DEMO_USERS:
+    _tell_logins(DEMO_USERS)
+
+
+def _tell_logins(users: list[tuple[str, str, str | None, str, str]]) -> None:
+    """How to sign in to the demo (`make run` prints it): the roles, names, passwords and
+    tokens are what a person types, so only the words around them are translated."""
+    click.echo()
+    echo(N_("Demo logins (synthetic data; development only):"))
+    password, token = say(N_("password")), say(N_("token"))
+    for username, role, unit, secret, key in users:
         click.echo(
-            f"  {role:<12} {username:<12} password {password:<17} token {token}"
+            f"  {role:<12} {username:<12} {password} {secret:<17} {token} {key}"
             + (f"  ({unit})" if unit else "")
         )
 

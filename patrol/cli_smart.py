@@ -13,6 +13,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from patrol.cli_common import area_named, db_session, echo_problem, reports_errors
+from patrol.cli_i18n import echo, figure, say
+from patrol.texts import N_
 from patrol.vocabulary import SmartFormat, values
 
 if TYPE_CHECKING:
@@ -59,10 +61,12 @@ def _read_files(
     outcomes = []
     with click.progressbar(
         files,
-        label="SMART files",
+        label=say(N_("SMART files")),
         hidden=quiet,
         show_pos=True,
-        item_show_func=lambda p: f"{p.name if p else ''} ({seen['patrols']} patrols)",
+        item_show_func=lambda p: say(
+            N_("{name} ({count} patrols)", name=p.name if p else "", count=seen["patrols"])
+        ),
     ) as bar:
         for path in bar:
             outcomes.append(
@@ -76,20 +80,47 @@ def _read_files(
 def _tell(outcome: FileOutcome) -> None:
     """One file's outcome: rejected, or a line per patrol with its legs and warnings."""
     if outcome.problem is not None:
-        click.echo(f"{outcome.name}: rejected", err=True)
+        echo(N_("{name}: rejected", name=outcome.name), err=True)
         echo_problem(outcome.problem)
     for p in outcome.patrols:
         if p.status == "rejected":
-            click.echo(f"{outcome.name} {p.pointer} ({p.smart_id or '?'}): rejected", err=True)
+            where = f"{outcome.name} {p.pointer} ({p.smart_id or '?'})"
+            echo(N_("{name}: rejected", name=where), err=True)
             echo_problem(p.problem)
             continue
-        legs = ", ".join(f"{x['transport']} {x['distance_km']:.2f} km" for x in p.patrols)
-        click.echo(
-            f"{outcome.name} {p.smart_id}: {p.status} ({p.area}, {p.unit}; {legs}; "
-            f"{p.snare_finds} finds, {p.observations} observations)"
+        legs = ", ".join(
+            say(
+                N_(
+                    "{transport} {km} km",
+                    transport=x["transport"],
+                    km=figure(x["distance_km"], ".2f"),
+                )
+            )
+            for x in p.patrols
+        )
+        echo(
+            N_(
+                "{name} {smart_id}: {status} ({area}, {unit}; {legs}; "
+                "{finds} finds, {observations} observations)",
+                name=outcome.name,
+                smart_id=p.smart_id,
+                status=_STATUSES.get(p.status, p.status),
+                area=p.area,
+                unit=p.unit,
+                legs=legs,
+                finds=p.snare_finds,
+                observations=p.observations,
+            )
         )
         for w in p.warnings:
-            click.echo(f"    warning {w.pointer}: {w.detail}")
+            click.echo(
+                "    "
+                + say(N_("warning {pointer}: {detail}", pointer=w.pointer, detail=say(w.detail)))
+            )
+
+
+# What became of a SMART patrol, in words (the JSON answers keep the values).
+_STATUSES = {"stored": N_("stored"), "replayed": N_("replayed"), "updated": N_("updated")}
 
 
 @smart_group.command("import")
@@ -111,10 +142,17 @@ def smart_import(
     for outcome in outcomes:
         _tell(outcome)
     counts = smart.totals(outcomes)
-    click.echo(
-        f"{len(files)} files: {counts['stored']} stored, {counts['updated']} updated, "
-        f"{counts['replayed']} replayed, {counts['rejected']} patrols and "
-        f"{counts['files_rejected']} files rejected"
+    echo(
+        N_(
+            "{files} files: {stored} stored, {updated} updated, {replayed} replayed, "
+            "{rejected} patrols and {files_rejected} files rejected",
+            files=len(files),
+            stored=counts["stored"],
+            updated=counts["updated"],
+            replayed=counts["replayed"],
+            rejected=counts["rejected"],
+            files_rejected=counts["files_rejected"],
+        )
     )
     if counts["rejected"] or counts["files_rejected"]:
         sys.exit(1)
@@ -140,7 +178,7 @@ def smart_export(start: datetime, end: datetime, slug: str | None, fmt: str, out
     area = area_named(slug)
     data, _, _ = smart.export_smart(db_session(), None, area, start.date(), end.date(), fmt)
     Path(output).write_bytes(data)
-    click.echo(f"wrote {output} ({len(data)} bytes)")
+    echo(N_("wrote {path} ({size} bytes)", path=output, size=len(data)))
 
 
 datamodel_group = AppGroup("datamodel", help="A park's SMART data model.")
@@ -155,10 +193,17 @@ def datamodel_import(file: str, slug: str | None) -> None:
     from patrol.services import smart
 
     doc = smart.import_datamodel(db_session(), None, area_named(slug), Path(file).read_bytes())
-    click.echo(f"{len(doc.get('names', {}))} categories read")
+    echo(N_("{count} categories read", count=len(doc.get("names", {}))))
     for entry in doc.get("snare_categories", []):
         fields = ", ".join(k for k in ("type", "count", "state", "action", "species") if k in entry)
-        click.echo(f"snare category {entry['key']} ({entry.get('name', '')}): {fields or '-'}")
+        echo(
+            N_(
+                "snare category {key} ({name}): {fields}",
+                key=entry["key"],
+                name=entry.get("name", ""),
+                fields=fields or "-",
+            )
+        )
 
 
 smart_group.add_command(datamodel_group)
@@ -199,11 +244,16 @@ def map_set(file: str, slug: str | None) -> None:
     try:
         doc = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise MalformedInput(f"{file} is not YAML or JSON: {str(exc)[:200]}") from None
+        raise MalformedInput(
+            N_("{file} is not YAML or JSON: {why}", file=file, why=str(exc)[:200])
+        ) from None
     doc = smart.set_area_map(db_session(), None, area_named(slug), doc)
-    click.echo(
-        f"map saved: {len(doc.get('snare_categories', []))} snare categories, "
-        f"{len(doc.get('teams', {}))} teams"
+    echo(
+        N_(
+            "map saved: {categories} snare categories, {teams} teams",
+            categories=len(doc.get("snare_categories", [])),
+            teams=len(doc.get("teams", {})),
+        )
     )
 
 

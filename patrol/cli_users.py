@@ -6,6 +6,8 @@ import click
 from flask.cli import AppGroup
 
 from patrol.cli_common import db_session, reports_errors
+from patrol.cli_i18n import CliError, echo, say
+from patrol.texts import N_
 from patrol.vocabulary import Role, values
 
 __all__ = ["tokens_group", "users_group"]
@@ -18,18 +20,26 @@ users_group = AppGroup("users", help="People and their roles.")
 @click.option("--role", type=click.Choice(values(Role)), required=True)
 @click.option("--unit", help="Unit code (rangers).")
 @click.option("--area", "areas", multiple=True, help="Area slug; repeat for several.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", help="Asked for (twice, hidden) when not given.")
 @reports_errors
 def users_create(
-    username: str, role: str, unit: str | None, areas: tuple[str, ...], password: str
+    username: str, role: str, unit: str | None, areas: tuple[str, ...], password: str | None
 ) -> None:
     """Create a user with a role (and a unit for rangers)."""
     from patrol.services.auth import create_user
     from patrol.store.engine import write
 
+    if password is None:
+        # Asked here, not by the option's own prompt: its words are the command's language.
+        password = click.prompt(
+            say(N_("Password")),
+            hide_input=True,
+            confirmation_prompt=say(N_("Repeat for confirmation")),
+        )
+
     with write(db_session()) as session:
         create_user(session, username, role, password, unit, list(areas))
-    click.echo(f"user {username} ({role}) created")
+    echo(N_("user {username} ({role}) created", username=username, role=role))
 
 
 tokens_group = AppGroup("tokens", help="API tokens.")
@@ -60,5 +70,5 @@ def tokens_revoke(token_or_prefix: str) -> None:
     with write(db_session()) as session:
         count = revoke_token(session, token_or_prefix)
     if not count:
-        raise click.ClickException("no active token matches")
-    click.echo(f"{count} token(s) revoked")
+        raise CliError(N_("no active token matches"))
+    echo(N_("{count} token(s) revoked", count=count))

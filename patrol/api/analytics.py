@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 
 from patrol import jobs
 from patrol.api import bp
 from patrol.api.common import attachment, current_principal, geojson_response
+from patrol.api.export_language import export_language, words_for
 from patrol.api.params import QueryArgs
 from patrol.db import get_session
 from patrol.geo.documents import feature_collection
 from patrol.services import (
+    answer_cache,
     areas,
     cell_figures,
     exports,
@@ -25,6 +27,9 @@ from patrol.services import (
 from patrol.services import dispatch as dispatching
 from patrol.services.analysis import Analysis, analysis_for, zone_stats_document
 from patrol.services.auth import Principal
+from patrol.services.formats import (
+    CSVFormatter as CSV,
+)
 from patrol.services.formats import (
     GeoPackageFormatter,
     finds_csv,
@@ -95,11 +100,12 @@ def hotspot_cells() -> Response:
     """One feature per grid cell of the area: effort, CPUE, EB rate, Gi*, class, trend."""
     principal = current_principal()
     a = _analysis(principal, QueryArgs())
-    result, features = grid_hotspots.visible_cells(
-        get_session(), principal, a.area, a.window, a.cell_km, a.unit_id, a.settings
-    )
-    return geojson_response(
-        feature_collection(
+
+    def build() -> bytes:
+        result, features = grid_hotspots.visible_cells(
+            get_session(), principal, a.area, a.window, a.cell_km, a.unit_id, a.settings
+        )
+        doc = feature_collection(
             features,
             area=a.area.slug,
             window=a.window.label,
@@ -107,7 +113,21 @@ def hotspot_cells() -> Response:
             cell_km=result.grid.cell_m / 1000,
             min_effort_km=a.settings.min_effort_km,
         )
+        return geojson_response(doc).get_data()
+
+    # Everything the answer depends on besides the area's patrols (answer_cache reads those).
+    key = (
+        "hotspots",
+        principal.role,
+        principal.unit_id,
+        a.unit_id,
+        a.cell_km,
+        a.settings,
+        a.area.slug,
+        request.headers.get("Accept-Language"),
     )
+    body = answer_cache.answer(get_session(), a.area, a.window, key, build)
+    return Response(body, mimetype="application/geo+json")
 
 
 @bp.get("/dispatch")
@@ -150,28 +170,34 @@ def unit_targets(code: str) -> Response:
 
 @bp.get("/exports/annual")
 def annual_export() -> Response:
-    """Zone x month snare counts and effort for a year (or years), in csv, xlsx, json or
-    geojson: aggregates only, for every role that may see the area."""
+    """Zone x month snare counts and effort for a year (or years), in csv, xlsx, json,
+    geojson or gpkg: aggregates only, for every role that may see the area; CSV and XLSX
+    headers in ``lang`` (``keys``: the column keys)."""
     principal = current_principal()
     session = get_session()
     q = QueryArgs()
     area = areas.area_for(session, principal, q.text("area"))
     first, last = q.year("year", required=True), q.year("to_year")
     fmt = q.choice("format", values(ExportFormat), ExportFormat.CSV)
+    lang = export_language(q, formatter_for(fmt) if fmt in values(ExportFormat) else CSV)
     q.check()
     formatter = formatter_for(fmt)
     export = exports.annual_export(session, area, first, last)
     if formatter.with_cells:
         exports.attach_cells(session, export, principal)
     name = f"{area.slug}-snares-{export.period}{formatter.suffix}"
-    return attachment(formatter.write(export), name, mimetype=formatter.media_type)
+    with words_for(lang) as words:
+        data = formatter.write(export, words)
+    response = attachment(data, name, mimetype=formatter.media_type)
+    response.vary.add("Accept-Language")
+    return response
 
 
-def _located_export(formats: tuple[str, ...]) -> tuple[Any, int, str]:
+def _located_export(formats: tuple[str, ...], q: QueryArgs | None = None) -> tuple[Any, int, str]:
     """Area, year and format of an export with locations: coordinators and admins only."""
     principal = current_principal()
     principal.require_role(Role.COORDINATOR, Role.ADMIN)
-    q = QueryArgs()
+    q = QueryArgs() if q is None else q
     fmt = q.choice("format", formats, formats[0])
     area = areas.area_for(get_session(), principal, q.text("area"))
     year = q.year("year", required=True)
@@ -182,7 +208,11 @@ def _located_export(formats: tuple[str, ...]) -> tuple[Any, int, str]:
 @bp.get("/exports/finds")
 def finds_export() -> Response:
     """Every find of a year with its location (coordinators, admins): csv, geojson or gpkg."""
-    area, year, fmt = _located_export((ExportFormat.CSV, ExportFormat.GEOJSON, ExportFormat.GPKG))
+    q = QueryArgs()
+    lang = export_language(q)
+    area, year, fmt = _located_export(
+        (ExportFormat.CSV, ExportFormat.GEOJSON, ExportFormat.GPKG), q
+    )
     doc = exports.finds_document(get_session(), area, year)
     name = f"{area.slug}-finds-{year}"
     if fmt == ExportFormat.GPKG:
@@ -192,7 +222,8 @@ def finds_export() -> Response:
         return geojson_response(
             doc, headers={"Content-Disposition": f'attachment; filename="{name}.geojson"'}
         )
-    return attachment(finds_csv(doc), f"{name}.csv", mimetype="text/csv")
+    with words_for(lang) as words:
+        return attachment(finds_csv(doc, words), f"{name}.csv", mimetype="text/csv")
 
 
 @bp.get("/exports/routes")

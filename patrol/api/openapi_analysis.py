@@ -22,6 +22,8 @@ from patrol.api.openapi_parts import (
     path_param,
     query,
 )
+from patrol.i18n import LANGUAGES
+from patrol.services.export_words import KEYS
 from patrol.vocabulary import ExportFormat, LayerKind, SmartFormat, values
 
 __all__ = ["ANALYSIS_PATHS"]
@@ -130,6 +132,14 @@ ANALYSIS_PATHS: dict[str, Any] = {
                 query("year", YEAR, required=True),
                 query("to_year", YEAR),
                 query("format", enum(*values(ExportFormat))),
+                query(
+                    "lang",
+                    enum(KEYS, *LANGUAGES),
+                    "csv and xlsx: column headers, sheet names, yes/no and zone names in this "
+                    "language; keys: the column keys (scripts). Default: keys for csv, the "
+                    "caller's language (Accept-Language, else saved preference, else en) for "
+                    "xlsx. The other formats always carry the keys",
+                ),
             ],
             content=CSV | XLSX | JSON | GEOJSON | GPKG,
         )
@@ -141,6 +151,12 @@ ANALYSIS_PATHS: dict[str, Any] = {
                 *AREA,
                 query("year", YEAR, required=True),
                 query("format", enum(ExportFormat.CSV, ExportFormat.GEOJSON, ExportFormat.GPKG)),
+                query(
+                    "lang",
+                    enum(KEYS, *LANGUAGES),
+                    "csv: headers, find types, states and actions in this language; keys "
+                    "(the default): the properties' keys and values as stored",
+                ),
             ],
             content=CSV | GEOJSON | GPKG,
         )

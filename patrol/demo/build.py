@@ -20,7 +20,8 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "demo"
 AREA_SEED = 7
 CELL_M = 1000.0
 # The demo park speaks Russian: its zones (named after places of southern Primorye) and its
-# units carry Russian names, with the English transliteration beside them as name_en.
+# units carry Russian names (``name`` and ``name_ru``), with the English transliteration
+# beside them as ``name_en``: a reader in English sees that one (docs/i18n.md).
 ZONE_NAMES_RU = {
     "Kedrovaya": "Кедровая",
     "Barabash": "Барабаш",
@@ -39,8 +40,8 @@ SYNTHETIC_EN, SYNTHETIC_RU = " (synthetic)", " (синтетическая)"
 
 
 def in_russian(doc: dict, kind: str) -> dict:
-    """The simulator's zones or units document with Russian names (``name``) and the English
-    ones kept as ``name_en``."""
+    """The simulator's zones or units document with Russian names (``name``, ``name_ru``) and
+    the English ones kept as ``name_en``."""
     for feature in doc["features"]:
         props = feature["properties"]
         english = props["name"]
@@ -50,7 +51,7 @@ def in_russian(doc: dict, kind: str) -> dict:
         else:
             number = english.removeprefix("Mobile unit ").removesuffix(SYNTHETIC_EN)
             russian = f"Мобильная группа {number} (синтетическая)"
-        props["name"], props["name_en"] = russian, english
+        props["name"], props["name_ru"], props["name_en"] = russian, russian, english
     return doc
 
 

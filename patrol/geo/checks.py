@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,9 @@ MAX_TEXT = 2000
 MAX_MEMBERS = 100
 
 
+_NUMBERS = frozenset((int, float))
+
+
 def _is_number(v: Any) -> bool:
     return type(v) in (int, float)
 
@@ -41,14 +45,20 @@ def _fast_positions(coords: list) -> np.ndarray | None:
     None when anything is unusual (ragged, strings, nulls, booleans); the slow path then
     finds and names each bad position.
     """
+    # numpy turns a boolean among numbers into 1.0 or 0.0; JSON true is not a coordinate. The
+    # values' types, gathered in C over the flattened positions, rule booleans out (and every
+    # other non-number) without a Python loop over the thousands of positions of a route.
+    try:
+        kinds = set(map(type, chain.from_iterable(coords)))
+    except TypeError:  # a position that is not a list
+        return None
+    if not kinds <= _NUMBERS:
+        return None
     try:
         arr = np.array(coords)
     except (ValueError, TypeError):
         return None
     if arr.ndim != 2 or arr.shape[1] not in (2, 3) or arr.dtype.kind not in "fi":
-        return None
-    # numpy turns a boolean among numbers into 1.0 or 0.0; JSON true is not a coordinate.
-    if any(v is True or v is False for p in coords for v in p):
         return None
     return arr[:, :2].astype(float)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from shapely.geometry import mapping, shape
 from patrol.geo.checks import check_positions
 from patrol.geo.problems import Problems
 from patrol.geo.projection import to_metric, to_wgs84
+from patrol.texts import N_
 
 __all__ = [
     "ZoneInput",
@@ -52,27 +54,40 @@ def geometry_document(geometry: shapely.Geometry, precision: int = 7) -> dict[st
     return json.loads(dumps_geometry(geometry, precision))
 
 
+# A zone's name in another language: ``name_ru``, ``name_en``, ``name_zh``, ``name_pt-BR``...
+NAME_IN_LANGUAGE = re.compile(r"name_([a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?)")
+MAX_NAME = 200
+
+
 class ZoneInput:
-    """A zone as read from a file: code, name and a valid (Multi)Polygon in WGS84."""
+    """A zone as read from a file: code, name, its names in other languages (language code
+    -> name, from the ``name_<lang>`` properties) and a valid (Multi)Polygon in WGS84."""
 
-    __slots__ = ("code", "geometry", "name")
+    __slots__ = ("code", "geometry", "name", "names")
 
-    def __init__(self, code: str, name: str, geometry: shapely.Geometry) -> None:
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        geometry: shapely.Geometry,
+        names: dict[str, str] | None = None,
+    ) -> None:
         self.code = code
         self.name = name
         self.geometry = geometry
+        self.names = names or {}
 
 
 def _check_polygon_coords(coords: Any, gtype: str, pointer: str, problems: Problems) -> bool:
     rings = [coords] if gtype == "Polygon" else coords
     if not isinstance(rings, list) or not rings:
-        problems.add(pointer, "must be a non-empty array")
+        problems.add(pointer, N_("must be a non-empty array"))
         return False
     ok = True
     for p, polygon in enumerate(rings):
         ptr = pointer if gtype == "Polygon" else f"{pointer}/{p}"
         if not isinstance(polygon, list) or not polygon:
-            problems.add(ptr, "a polygon needs at least one ring")
+            problems.add(ptr, N_("a polygon needs at least one ring"))
             ok = False
             continue
         for r, ring in enumerate(polygon):
@@ -80,7 +95,7 @@ def _check_polygon_coords(coords: Any, gtype: str, pointer: str, problems: Probl
             if arr is None:
                 ok = False
             elif len(arr) < 4 or not np.array_equal(arr[0], arr[-1]):
-                problems.add(f"{ptr}/{r}", "a ring needs 4 or more positions, closed")
+                problems.add(f"{ptr}/{r}", N_("a ring needs 4 or more positions, closed"))
                 ok = False
     return ok
 
@@ -95,10 +110,17 @@ def _zone_code(
     if isinstance(code, int) and not isinstance(code, bool):
         code = str(code)
     if not isinstance(code, str) or not code.strip() or len(code) > 64:
-        problems.add(where, "each zone needs a short text code")
+        problems.add(where, N_("each zone needs a short text code"))
         return None
     if code in seen:
-        problems.add(where, f"duplicate zone code '{code}' (also /features/{seen[code]})")
+        problems.add(
+            where,
+            N_(
+                "duplicate zone code '{code}' (also {first})",
+                code=code,
+                first=f"/features/{seen[code]}",
+            ),
+        )
     else:
         seen[code] = i
     return code
@@ -109,7 +131,7 @@ def _zone_geometry(feature: dict, where: str, problems: Problems) -> shapely.Geo
     geometry = feature.get("geometry")
     gtype = geometry.get("type") if isinstance(geometry, dict) else None
     if gtype not in ("Polygon", "MultiPolygon"):
-        problems.add(f"{where}/geometry", "a zone must be a Polygon or MultiPolygon")
+        problems.add(f"{where}/geometry", N_("a zone must be a Polygon or MultiPolygon"))
         return None
     if not _check_polygon_coords(
         geometry.get("coordinates"), gtype, f"{where}/geometry/coordinates", problems
@@ -117,7 +139,10 @@ def _zone_geometry(feature: dict, where: str, problems: Problems) -> shapely.Geo
         return None
     geom = shape(geometry)
     if not shapely.is_valid(geom):
-        problems.add(f"{where}/geometry", f"invalid polygon: {shapely.is_valid_reason(geom)}")
+        problems.add(
+            f"{where}/geometry",
+            N_("invalid polygon: {reason}", reason=shapely.is_valid_reason(geom)),
+        )
         return None
     return geom
 
@@ -126,17 +151,37 @@ def _zone(feature: Any, i: int, seen: dict[str, int], problems: Problems) -> Zon
     """One zone feature read, or None after adding its problems."""
     where = f"/features/{i}"
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        problems.add(f"{where}/type", "must be a GeoJSON Feature")
+        problems.add(f"{where}/type", N_("must be a GeoJSON Feature"))
         return None
     props = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
     code = _zone_code(feature, props, i, seen, problems)
     name = props.get("name", code)
-    if not isinstance(name, str) or len(name) > 200:
-        problems.add(f"{where}/properties/name", "must be a text of at most 200 characters")
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        problems.add(f"{where}/properties/name", _TOO_LONG)
+    names = _zone_names(props, where, problems)
     geom = _zone_geometry(feature, where, problems)
-    if geom is None or not code or not isinstance(name, str):
+    if geom is None or not code or not isinstance(name, str) or names is None:
         return None
-    return ZoneInput(code.strip(), name.strip() or code.strip(), geom)
+    return ZoneInput(code.strip(), name.strip() or code.strip(), geom, names)
+
+
+_TOO_LONG = N_("must be a text of at most {limit} characters", limit=MAX_NAME)
+
+
+def _zone_names(props: dict, where: str, problems: Problems) -> dict[str, str] | None:
+    """The zone's ``name_<lang>`` properties as language -> name (blank ones left out), or
+    None after adding a problem for one that is not a short text."""
+    names: dict[str, str] = {}
+    for key, value in props.items():
+        match = NAME_IN_LANGUAGE.fullmatch(key) if isinstance(key, str) else None
+        if match is None or value is None:
+            continue
+        if not isinstance(value, str) or len(value) > MAX_NAME:
+            problems.add(f"{where}/properties/{key}", _TOO_LONG)
+            return None
+        if value.strip():
+            names[match.group(1).replace("_", "-")] = value.strip()
+    return names
 
 
 def _check_overlaps(
@@ -157,19 +202,22 @@ def _check_overlaps(
     for i, j in zip(a[overlapping], b[overlapping], strict=True):
         problems.add(
             f"/features/{seen[zones[j].code]}/geometry",
-            f"overlaps zone '{zones[i].code}': zones must not overlap, or "
-            "effort and finds would count twice",
+            N_(
+                "overlaps zone '{code}': zones must not overlap, or effort and finds would "
+                "count twice",
+                code=zones[i].code,
+            ),
         )
 
 
 def parse_zones(doc: Any, problems: Problems, overlap_tolerance: float = 1e-3) -> list[ZoneInput]:
     """Validate a zones FeatureCollection (Polygon/MultiPolygon features with code and name)."""
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        problems.add("/type", "zones come as a GeoJSON FeatureCollection")
+        problems.add("/type", N_("zones come as a GeoJSON FeatureCollection"))
         return []
     features = doc.get("features")
     if not isinstance(features, list) or not features:
-        problems.add("/features", "must be a non-empty array of zone features")
+        problems.add("/features", N_("must be a non-empty array of zone features"))
         return []
     seen: dict[str, int] = {}
     zones = [z for i, f in enumerate(features) if (z := _zone(f, i, seen, problems)) is not None]

@@ -58,7 +58,10 @@ def zone_stats_document(
     """The zones with their figures as GeoJSON; with a running recompute ``job``, its progress
     (zone figures of patrols it has not reached yet are those of the old zones)."""
     return feature_collection(
-        (feature(r.zone.geometry, r.figures, id=r.zone.code) for r in rows),
+        (
+            feature(r.zone.geometry, {**r.figures, "names": r.zone.names or {}}, id=r.zone.code)
+            for r in rows
+        ),
         area=a.area.slug,
         window=a.window.label,
         **({"recomputing": recompute.job_document(job)} if job is not None else {}),

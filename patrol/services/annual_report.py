@@ -72,10 +72,14 @@ def flag_in_words(reason: str | None) -> tuple[str, str]:
 
 
 def annual_report(
-    session: so.Session, area: ConservationArea, year: int, today: date | None = None
+    session: so.Session,
+    area: ConservationArea,
+    year: int,
+    today: date | None = None,
+    lang: str | None = None,
 ) -> dict[str, Any]:
     """Everything the report page shows for ``year`` (a year with no patrols is a
-    ``periods.NoPatrols`` problem)."""
+    ``periods.NoPatrols`` problem), the zones named in ``lang`` where the park named them."""
     export = annual_export(session, area, year, today=today)
     status = export.status(year)
     area_rows = {t["year"]: t for t in export.totals if not t["zone"]}
@@ -88,7 +92,7 @@ def annual_report(
         for t, h in zip(cells.trend, hot.tolist(), strict=True)
         if t != TrendCategory.NO_PATTERN or h
     )
-    zones, footnotes = _zones(zone_rows)
+    zones, footnotes = _zones(zone_rows, lang)
     return {
         "area": area,
         "year": year,
@@ -156,11 +160,14 @@ def _monthly(
     return monthly
 
 
-def _zones(zone_rows: list[ZoneRow]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Each zone's figures with its flag in words, and the footnotes they point to."""
+def _zones(
+    zone_rows: list[ZoneRow], lang: str | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each zone's figures (its name in ``lang``) with its flag in words, and the footnotes
+    they point to."""
     zones, footnotes = [], []
     for r in zone_rows:
-        z = dict(r.figures)
+        z = {**r.figures, "name": r.zone.name_in(lang)}
         z["flag_words"], note = flag_in_words(z.get("hotspot_reason"))
         z["footnote"] = None
         if note:

@@ -169,6 +169,7 @@ def replace_zones(
             metric = project(z.geometry, area.epsg)
             values = {
                 "name": z.name,
+                "names": z.names or None,
                 "geometry": geometry_document(z.geometry),
                 "area_km2": metric.area / 1e6,
                 **_bbox(z.geometry),
@@ -209,7 +210,12 @@ def zones_document(session: so.Session, area: ConservationArea) -> dict[str, Any
         (
             feature(
                 z.geometry,
-                {"code": z.code, "name": z.name, "area_km2": round(z.area_km2, 4)},
+                {
+                    "code": z.code,
+                    "name": z.name,
+                    "names": z.names or {},
+                    "area_km2": round(z.area_km2, 4),
+                },
                 id=z.code,
             )
             for z in zones

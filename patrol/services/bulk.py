@@ -16,6 +16,7 @@ zones replaced while it was measured (ingest_report measures the zones again).
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -47,17 +48,10 @@ from patrol.services.bulk_measure import (
 )
 from patrol.services.bulk_measure import setup as make_setup
 from patrol.services.measure import AreaContext
+from patrol.services.patrol_rows import insert_patrols
 from patrol.services.patrols import ingest_report
 from patrol.store.engine import write
-from patrol.store.models import (
-    AuditEvent,
-    ConservationArea,
-    EffortCell,
-    EffortZone,
-    Patrol,
-    PatrolTrack,
-    SnareFind,
-)
+from patrol.store.models import ConservationArea, Patrol, SnareFind
 from patrol.texts import N_
 
 __all__ = ["Outcome", "import_files"]
@@ -212,63 +206,8 @@ def _known_id(
     return None
 
 
-def _table_row(model: type, values: dict[str, Any]) -> dict[str, Any]:
-    """A row given by the model's attribute names, keyed by its table's column names for a Core
-    insert (``members`` is the column ``members_json``); the column types still encode values."""
-    columns = sa.inspect(model).columns
-    return {columns[name].key: value for name, value in values.items()}
-
-
 def _insert(session: so.Session, new: list[Measured]) -> None:
-    conn = session.connection()
-    patrol = Patrol.__table__
-    ids = dict(
-        (row.uuid, row.id)
-        for row in conn.execute(
-            sa.insert(patrol).returning(patrol.c.uuid, patrol.c.id),
-            [_table_row(Patrol, m.rows.patrol) for m in new],
-        )
-    )
-    tracks, cells, zones, finds, events = [], [], [], [], []
-    for m in new:
-        uuid = m.rows.patrol["uuid"]
-        pid = ids[uuid]
-        tracks.append(
-            {
-                "patrol_id": pid,
-                "route_geojson": m.rows.route_geojson,
-                "coord_times_json": m.rows.coord_times_json,
-            }
-        )
-        for r in m.rows.cells:
-            r["patrol_id"] = pid
-        cells.extend(m.rows.cells)
-        for r in m.rows.zones:
-            r["patrol_id"] = pid
-        zones.extend(m.rows.zones)
-        for r in m.rows.finds:
-            r["patrol_id"] = pid
-        finds.extend(m.rows.finds)
-        events.append(
-            {
-                "user_id": None,
-                "area_id": m.area_id,
-                "action": "create",
-                "entity": "patrol",
-                "entity_id": uuid,
-                "before_json": None,
-                "after_json": m.rows.audit_after,
-            }
-        )
-    for model, rows in (
-        (PatrolTrack, tracks),
-        (EffortCell, cells),
-        (EffortZone, zones),
-        (SnareFind, finds),
-        (AuditEvent, events),
-    ):
-        if rows:
-            conn.execute(sa.insert(model.__table__), rows)
+    insert_patrols(session.connection(), [(m.rows, m.area_id, None) for m in new])
 
 
 def _one_by_one(
@@ -292,6 +231,14 @@ def _one_by_one(
         p = result.patrol
         outcomes.append(Outcome(m.name, state, p.uuid, p.distance_km, p.vertex_count))
     return outcomes
+
+
+def _pool_worker(setup: Setup) -> None:
+    """A measuring worker's start: the garbage collector tuned as in wsgi.py (the parsed JSON
+    of a report is ~15,000 objects a file), then the areas' contexts."""
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
+    init_worker(setup)
 
 
 def import_files(
@@ -320,7 +267,7 @@ def import_files(
         # connections, and leave through os._exit, so those are not closed under it.
         mp = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
         executor: Executor = ProcessPoolExecutor(
-            jobs, mp_context=mp, initializer=init_worker, initargs=(setup,)
+            jobs, mp_context=mp, initializer=_pool_worker, initargs=(setup,)
         )
     else:
         init_worker(setup)

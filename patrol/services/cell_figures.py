@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import FieldError, ValidationFailed
+from patrol.services import month_figures
 from patrol.services.area_grid import area_cells, area_grid
 from patrol.services.privacy import Suppression
 from patrol.services.queries import live_patrols
@@ -210,18 +211,12 @@ def _finds_query(cond: list[sa.ColumnElement[bool]], factor: int) -> sa.Select:
     )
 
 
-def _last_days(placed: tuple[np.ndarray, np.ndarray, list], n: int) -> np.ndarray:
-    """Each cell's last patrol day (days since 1970, ``NEVER`` if none).
-
-    A cell's last patrol day lies in its last month: read only those rows' days (ISO text on
-    SQLite, dates on PostgreSQL; numpy reads both), not every month's."""
+def _last_days(placed: tuple[np.ndarray, np.ndarray, list], shape: tuple[int, int]) -> np.ndarray:
+    """Each month's and cell's last patrol day (days since 1970, ``NEVER`` if none); ISO text
+    on SQLite, dates on PostgreSQL (numpy reads both)."""
     m, p, (*_, latest) = placed
-    last = np.full(n, NEVER)
-    last_month = np.full(n, -1, np.int64)
-    np.maximum.at(last_month, p, m)
-    final = m == last_month[p]
-    days = latest[final].astype("datetime64[D]").astype(np.int64)
-    np.maximum.at(last, p[final], days)
+    last = np.full(shape, NEVER)
+    last[m, p] = latest.astype("datetime64[D]").astype(np.int64)
     return last
 
 
@@ -236,31 +231,55 @@ def cell_figures(
     """Sum stored effort and finds per month and cell (of ``factor`` x ``factor`` stored
     cells), of patrols by ``transports`` only when given.
 
-    Two GROUP BYs on the stored start month; the window's totals are sums over the months
-    (a patrol starts in one month, so even its distinct count adds up).
+    Two GROUP BYs on the stored start month, per month kept by ``month_figures`` while the
+    month's patrols are unchanged; the window's totals are sums over the months (a patrol
+    starts in one month, so even its distinct count adds up).
     """
     ix, iy, *_ = area_cells(area, area_grid(area, factor))
+    transports = tuple(transports) if transports is not None else None
+    kind = ("cells", factor, unit_id, transports)
+
+    def compute(first: date, end: date) -> dict[str, np.ndarray]:
+        return _monthly(session, area, Window(first, end), ix, iy, factor, unit_id, transports)
+
+    by_bin = month_figures.pieced(session, area, window.start, window.end, kind, compute)
+    last = by_bin.pop("last").max(axis=0)
+    totals = {key: values.sum(axis=0) for key, values in by_bin.items()}
+    return CellFigures(ix, iy, **totals, last_patrolled=_days_or_none(last), by_bin=by_bin)
+
+
+def _monthly(
+    session: so.Session,
+    area: ConservationArea,
+    window: Window,
+    ix: np.ndarray,
+    iy: np.ndarray,
+    factor: int,
+    unit_id: int | None,
+    transports: tuple[str, ...] | None,
+) -> dict[str, np.ndarray]:
+    """Every figure of ``window`` per month (rows) and cell (columns), and each month's and
+    cell's last patrol day (``last``): straight from the two GROUP BYs."""
     n = ix.size
     placer = _Placer.of(ix, iy, window)
     cond = live_patrols(area.id, window.start, window.end, unit_id, transports)
     conn = session.connection()  # Core rows: no ORM bookkeeping for 10^5 aggregates
     by_bin = {key: np.zeros((len(months(window)), n)) for key in FIGURES}
-    last = np.full(n, NEVER)
+    by_bin["last"] = np.full((len(months(window)), n), NEVER)
     effort = placer.place(_driver_rows(conn, _effort_query(session, cond, factor)))
     if effort is not None:
         m, p, (km, hours, patrols, _) = effort
         by_bin["effort_km"][m, p] = km.astype(float)
         by_bin["effort_h"][m, p] = hours.astype(float)
         by_bin["patrols"][m, p] = patrols.astype(float)
-        last = _last_days(effort, n)
+        by_bin["last"] = _last_days(effort, by_bin["last"].shape)
     found = placer.place(_driver_rows(conn, _finds_query(cond, factor)))
     if found is not None:
         m, p, (snares, removed_n, finds) = found
         by_bin["snares"][m, p] = snares.astype(float)
         by_bin["removed"][m, p] = removed_n.astype(float)
         by_bin["finds"][m, p] = finds.astype(float)
-    totals = {key: values.sum(axis=0) for key, values in by_bin.items()}
-    return CellFigures(ix, iy, **totals, last_patrolled=_days_or_none(last), by_bin=by_bin)
+    return by_bin
 
 
 def _driver_rows(conn: sa.Connection, statement: sa.Select) -> list[tuple]:

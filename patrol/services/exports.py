@@ -27,31 +27,34 @@ from patrol.services.grid_hotspots import visible_cells
 from patrol.services.queries import live_patrols
 from patrol.services.zone_stats import zone_months
 from patrol.store.models import ConservationArea, EffortZone, Patrol, SnareFind, Zone
+from patrol.texts import N_, Message
 
 __all__ = ["COLUMNS", "AnnualExport", "annual_export", "attach_cells"]
 
 # Every column, with its definition (the XLSX "about" sheet and the JSON "definitions").
-COLUMNS: dict[str, str] = {
-    "year": "calendar year, in the area's time zone",
-    "month": "month as YYYY-MM (empty on a year's totals)",
-    "zone": "zone code (empty on the area's totals)",
-    "zone_name": "zone name",
-    "comparison": "true on rows of the year before the period, given for comparison",
-    "snares_found": "snares found: the sum of the count of every find",
-    "snares_removed": "snares removed or destroyed",
-    "finds": "find records (one find may be a line of several snares)",
-    "patrols": "patrols with search effort in the zone that month",
-    "patrol_days": "local days those patrols spanned",
-    "effort_km": "km walked (on foot or ski) inside the zone",
-    "effort_h": "hours spent inside the zone, from GPS times or shared by distance",
-    "cpue_per_100km": "snares found per 100 km of effort",
-    "cpue_per_10h": "snares found per 10 hours of effort",
-    "density_per_km2": "snares found per km2 of zone (a month's density is that month's)",
-    "area_km2": "zone area in km2",
-    "complete": "true when the row's month (or year) was over when the file was made; false "
-    "for a partial year's figures to date and for months not yet begun",
+COLUMNS: dict[str, Message] = {
+    "year": N_("calendar year, in the area's time zone"),
+    "month": N_("month as YYYY-MM (empty on a year's totals)"),
+    "zone": N_("zone code (empty on the area's totals)"),
+    "zone_name": N_("zone name"),
+    "comparison": N_("true on rows of the year before the period, given for comparison"),
+    "snares_found": N_("snares found: the sum of the count of every find"),
+    "snares_removed": N_("snares removed or destroyed"),
+    "finds": N_("find records (one find may be a line of several snares)"),
+    "patrols": N_("patrols with search effort in the zone that month"),
+    "patrol_days": N_("local days those patrols spanned"),
+    "effort_km": N_("km walked (on foot or ski) inside the zone"),
+    "effort_h": N_("hours spent inside the zone, from GPS times or shared by distance"),
+    "cpue_per_100km": N_("snares found per 100 km of effort"),
+    "cpue_per_10h": N_("snares found per 10 hours of effort"),
+    "density_per_km2": N_("snares found per km2 of zone (a month's density is that month's)"),
+    "area_km2": N_("zone area in km2"),
+    "complete": N_(
+        "true when the row's month (or year) was over when the file was made; false "
+        "for a partial year's figures to date and for months not yet begun"
+    ),
 }
-AGGREGATION_RULE = (
+AGGREGATION_RULE = N_(
     "Aggregates only: no patrol routes and no find locations; grid cells only of 5 km or more "
     "and only where the effort came from 3 or more patrols (the rule for the ngo role)."
 )
@@ -75,7 +78,7 @@ class AnnualExport:
     totals: list[dict[str, Any]]  # zone x year, then area x year
     zones: list[Zone]
     produced_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
     # Grid cells of the period as the caller may see them (formats that carry a map layer).
     cells: list[dict[str, Any]] | None = None
     cell_km: float | None = None
@@ -123,7 +126,7 @@ class AnnualExport:
             "comparison_year": self.first_year - 1,
             "time_zone": self.area.timezone,
             "produced_at": iso_utc(self.produced_at),
-            "effort": "search effort: patrols on foot or ski",
+            "effort": N_("search effort: patrols on foot or ski"),
             "aggregation": AGGREGATION_RULE,
             "notes": self.notes,
         }
@@ -169,10 +172,11 @@ def annual_export(
 def _check_years(first_year: int, last_year: int) -> None:
     if not (1990 <= first_year <= last_year <= 2100) or last_year - first_year > 30:
         raise ValidationFailed(
-            "The years are not valid.",
+            N_("The years are not valid."),
             errors=[
                 FieldError(
-                    "/year", "give a year (and to_year at most 30 years later) from 1990 to 2100"
+                    "/year",
+                    N_("give a year (and to_year at most 30 years later) from 1990 to 2100"),
                 )
             ],
         )
@@ -184,20 +188,26 @@ def _notes(
     years: range,
     with_patrols: Any,
     today: date,
-) -> list[str]:
+) -> list[Message]:
     """What a reader must know to read the figures: effort outside zones, empty and partial
     years (``outside``: the column of figures outside every zone)."""
     notes = []
     if monthly["effort_km"][:, outside].any() or monthly["finds"][:, outside].any():
-        notes.append("Finds and effort outside every zone are in the area totals only.")
+        notes.append(N_("Finds and effort outside every zone are in the area totals only."))
     for year in years:
         status = periods.YearStatus(year, today)
         if year not in with_patrols:
-            notes.append(f"No patrols were recorded in {year}: its figures are all zero.")
+            notes.append(
+                N_("No patrols were recorded in {year}: its figures are all zero.", year=year)
+            )
         elif status.partial:
             notes.append(
-                f"{status.label}: the figures are to date, not for the whole year; months not "
-                "yet begun are zero and marked not complete."
+                N_(
+                    "{year}: the figures are to date, not for the whole year; months not yet "
+                    "begun are zero and marked not complete.",
+                    year=status.label,
+                    year_number=year,  # to name the year in another language (xlsx.py)
+                )
             )
     return notes
 

@@ -11,6 +11,14 @@ from typing import Any, ClassVar
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.precision import round_geojson
 from patrol.geo.times import iso_utc
+from patrol.services.export_words import (
+    ALL,
+    ENGLISH_WORDS,
+    FIND_HEADERS,
+    FIND_VOCABULARIES,
+    KEYS_WORDS,
+    Words,
+)
 from patrol.services.exports import COLUMNS, AnnualExport, zones_geojson
 from patrol.services.geopackage import Layer, write_geopackage
 from patrol.texts import N_
@@ -30,8 +38,12 @@ class Formatter:
     # Whether the file is binary (the CLI writes it to a file, never to a terminal).
     binary: ClassVar[bool] = False
 
+    # Whether ``lang`` changes the file (headers and words for people); the other formats are
+    # for programs and GIS, and always carry the column keys.
+    in_words: ClassVar[bool] = False
+
     @staticmethod
-    def write(export: AnnualExport) -> bytes:
+    def write(export: AnnualExport, words: Words = KEYS_WORDS) -> bytes:
         raise NotImplementedError
 
 
@@ -59,27 +71,37 @@ def formatter_for(name: str) -> type[Formatter]:
         ) from None
 
 
-def _cells(row: dict[str, Any]) -> list[Any]:
-    return ["" if row.get(c) is None else row.get(c) for c in COLUMNS]
+def _cell(key: str, value: Any, words: Words) -> Any:
+    """A CSV cell: empty for no value, true/false (or the words) for a flag."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return words.yes_no(value, partial=key == "complete")
+    if key == "zone" and not value and not words.keys:
+        return words.text(ALL)
+    return value
 
 
 @register
 class CSVFormatter(Formatter):
-    """RFC 4180: UTF-8, a header row, CRLF line ends, ISO months; zone-months then totals."""
+    """RFC 4180: UTF-8, a header row, CRLF line ends, ISO months; zone-months then totals.
+    Under ``keys`` the header is the column keys and flags are true/false; in a language the
+    headers, flags and zone names are words of that language (numbers keep a decimal point)."""
 
     name = ExportFormat.CSV
     media_type = "text/csv"
     suffix = ".csv"
+    in_words = True
 
     @staticmethod
-    def write(export: AnnualExport) -> bytes:
+    def write(export: AnnualExport, words: Words = KEYS_WORDS) -> bytes:
+        names = {z.code: words.zone_name(z) for z in export.zones}
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
+        writer.writerow([words.header(c) for c in COLUMNS])
         for row in export.rows + export.totals:
-            writer.writerow(
-                ["true" if v is True else "false" if v is False else v for v in _cells(row)]
-            )
+            row = {**row, "zone_name": names.get(row["zone"], row["zone_name"])}
+            writer.writerow([_cell(c, row.get(c), words) for c in COLUMNS])
         return out.getvalue().encode("utf-8")
 
 
@@ -90,7 +112,7 @@ class JSONFormatter(Formatter):
     suffix = ".json"
 
     @staticmethod
-    def write(export: AnnualExport) -> bytes:
+    def write(export: AnnualExport, words: Words = KEYS_WORDS) -> bytes:
         doc = {
             **export.meta(),
             "definitions": COLUMNS,
@@ -109,7 +131,7 @@ class GeoJSONFormatter(Formatter):
     suffix = ".geojson"
 
     @staticmethod
-    def write(export: AnnualExport) -> bytes:
+    def write(export: AnnualExport, words: Words = KEYS_WORDS) -> bytes:
         doc = round_geojson(zones_geojson(export))
         return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
@@ -122,12 +144,13 @@ class XLSXFormatter(Formatter):
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     suffix = ".xlsx"
     binary = True
+    in_words = True
 
     @staticmethod
-    def write(export: AnnualExport) -> bytes:
+    def write(export: AnnualExport, words: Words = ENGLISH_WORDS) -> bytes:
         from patrol.services.xlsx import write_workbook
 
-        return write_workbook(export)
+        return write_workbook(export, words)
 
 
 ABOUT_KEYS = (
@@ -174,7 +197,7 @@ class GeoPackageFormatter(Formatter):
     binary = True
 
     @staticmethod
-    def write(export: AnnualExport) -> bytes:
+    def write(export: AnnualExport, words: Words = KEYS_WORDS) -> bytes:
         meta = export.meta()
         geometry = {z.code: z.geometry for z in export.zones}
         month_rows = [{c: row.get(c) for c in COLUMNS} for row in export.rows]
@@ -236,14 +259,25 @@ def rows_csv(rows: list[dict[str, Any]], empty_header: tuple[str, ...] = ("zone"
     return out.getvalue()
 
 
-def finds_csv(doc: dict[str, Any]) -> str:
+def finds_csv(doc: dict[str, Any], words: Words = KEYS_WORDS) -> str:
     """A year's finds document (``exports.finds_document``) as CSV: one row per find with its
-    id, lon and lat first, the cell as "ix,iy" (coordinators only: exact locations)."""
+    id, lon and lat first, the cell as "ix,iy" (coordinators only: exact locations). In a
+    language (``words``): headers in words and the find type, state and action as the pages
+    say them; under ``keys`` the properties' keys and values as stored."""
     rows = []
     for feature in doc["features"]:
         lon, lat = feature["geometry"]["coordinates"][:2]
         row = {"id": feature["id"], "lon": lon, "lat": lat, **feature["properties"]}
         row.pop("kind", None)
         row["cell"] = ",".join(str(v) for v in row["cell"])
+        for key, vocabulary in FIND_VOCABULARIES.items():
+            if row.get(key) is not None:
+                row[key] = words.value(vocabulary, row[key])
         rows.append(row)
-    return rows_csv(rows)
+    if words.keys:
+        return rows_csv(rows)
+    header = {key: words.text(FIND_HEADERS.get(key, key)) for key in FIND_HEADERS}
+    return rows_csv(
+        [{header.get(k, k): v for k, v in row.items()} for row in rows],
+        empty_header=tuple(header.values()),
+    )

@@ -12,7 +12,7 @@ import numpy as np
 import sqlalchemy.orm as so
 
 from patrol.analytics.gistar import queen_weights
-from patrol.analytics.hotspots import CellVerdicts, bin_verdicts, cell_verdicts, expected_by_period
+from patrol.analytics.hotspots import CellVerdicts, cell_verdicts, expected_by_period
 from patrol.analytics.rates import cpue
 from patrol.analytics.trend import emerging_categories, mann_kendall
 from patrol.geo.documents import feature
@@ -27,6 +27,7 @@ from patrol.services.cell_figures import (
     group_bins,
     suppressed,
 )
+from patrol.services.kept_bins import kept_bin_verdicts
 from patrol.services.privacy import Suppression, check_aggregate_request, whole_months
 from patrol.store.models import ConservationArea
 from patrol.vocabulary import Role, TrendCategory
@@ -114,7 +115,9 @@ def _trend(
     weights = queen_weights(ix[tested], iy[tested])
     # The space-time cube: the window's tested cells, one Gi* per time bin, all bins at once
     # (hot and cold as the 95 % verdicts, which hold the 99 % ones).
-    z, hot, cold = bin_verdicts(bins["snares"], bins["finds"], bins["effort_km"], tested, weights)
+    z, hot, cold = kept_bin_verdicts(
+        bins["snares"], bins["finds"], bins["effort_km"], tested, weights, ix, iy
+    )
     # Rounded to 1e-9: Mann-Kendall counts ties, and months with the same figures must tie
     # however the arithmetic ordered its sums (a difference of 1e-15 is not a trend).
     series = np.round(np.nan_to_num(z), 9)

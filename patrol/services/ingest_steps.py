@@ -23,7 +23,6 @@ from patrol.geo.plausible import route_problems
 from patrol.geo.projection import to_metric
 from patrol.geo.report import PatrolReport
 from patrol.geo.times import iso_utc
-from patrol.services import audit
 from patrol.services.auth import Principal
 from patrol.services.measure import (
     AreaContext,
@@ -31,15 +30,14 @@ from patrol.services.measure import (
     measure_segments,
     route_segments,
 )
-from patrol.services.patrol_rows import check_unit, patrol_rows
+from patrol.services.patrol_rows import check_unit, insert_patrols, patrol_rows
 from patrol.store.models import (
     ConservationArea,
-    EffortCell,
-    EffortZone,
     Patrol,
     SnareFind,
     Unit,
 )
+from patrol.store.models.base import utcnow
 from patrol.texts import N_
 
 __all__ = [
@@ -101,13 +99,18 @@ def existing(
     return IngestResult(created=False, patrol=stored)
 
 
-def _check_place(report: PatrolReport, context: AreaContext, margin_km: float) -> list[FieldError]:
-    """Every vertex and every find must lie in the unit's area, give or take ``margin_km``."""
+def _check_place(
+    report: PatrolReport,
+    context: AreaContext,
+    margin_km: float,
+    metric: list[tuple[np.ndarray, np.ndarray]],
+) -> list[FieldError]:
+    """Every vertex and every find must lie in the unit's area, give or take ``margin_km``
+    (``metric``: the route's parts in the area's CRS)."""
     problems: list[FieldError] = []
     margin_m = margin_km * 1000.0
     geometry = f"{report.route_pointer}/geometry"
-    for k, part in enumerate(report.parts):
-        x, y = to_metric(part[:, 0], part[:, 1], context.epsg)
+    for k, (x, y) in enumerate(metric):
         far = np.flatnonzero(context.beyond_margin(x, y, margin_m))
         if far.size:
             where = (
@@ -156,7 +159,13 @@ def store_report(
     route: list[np.ndarray],
     figures: RouteFigures,
 ) -> Patrol:
-    """Add the patrol, its effort and finds and the audit event (inside the caller's write)."""
+    """Add the patrol, its effort and finds and the audit event (inside the caller's write).
+
+    The rows go in through Core (``insert_patrols``, as in the bulk import); the patrol handed
+    back is the stored row as a persistent ORM object built from the same values, without
+    reading it back (``make_transient_to_detached``). Its finds are known to be none when the
+    report has none; otherwise they load when first read.
+    """
     rows = patrol_rows(
         report,
         unit_id=unit.id,
@@ -168,35 +177,24 @@ def store_report(
         figures=figures,
         submitted_by_id=principal.user_id if principal else None,
     )
-    patrol = Patrol(
-        **rows.patrol,
-        route_geojson=rows.route_geojson,
-        coord_times_json=rows.coord_times_json,
-    )
+    rows.patrol |= {"revision": 1, "submitted_at": utcnow(), "deleted_at": None}
+    columns = dict(rows.patrol)
+    (patrol_id,) = insert_patrols(
+        session.connection(), [(rows, unit.area_id, rows.patrol["submitted_by_id"])]
+    ).values()
+    patrol = Patrol(id=patrol_id, **columns)
+    so.make_transient_to_detached(patrol)
     session.add(patrol)
-    session.flush()
-    for table, values in (
-        (EffortCell, rows.cells),
-        (EffortZone, rows.zones),
-        (SnareFind, rows.finds),
-    ):
-        if values:
-            session.execute(sa.insert(table), [v | {"patrol_id": patrol.id} for v in values])
-    audit.record(
-        session,
-        user_id=patrol.submitted_by_id,
-        area_id=unit.area_id,
-        action="create",
-        entity="patrol",
-        entity_id=report.id,
-        after=rows.audit_after,
-    )
+    if not report.snares:
+        so.attributes.set_committed_value(patrol, "finds", [])
     return patrol
 
 
 def unit_for(session: so.Session, principal: Principal | None, report: PatrolReport) -> Unit:
     """The report's unit, if the caller may submit for it."""
-    unit = session.scalar(sa.select(Unit).where(Unit.code == report.unit))
+    unit = session.scalar(
+        sa.select(Unit).where(Unit.code == report.unit).options(so.joinedload(Unit.area))
+    )  # the area too, in the same round trip: measuring needs it
     if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
         check_unit(report, None)
     if principal is not None and not principal.can_submit_for(unit):
@@ -222,13 +220,15 @@ def measure_report(
 ) -> tuple[list[np.ndarray], RouteFigures]:
     """Bound the report's work, then measure it: ValidationFailed if it cannot be a patrol
     of this area (a vertex far outside, a jump no patrol makes, more cells than any route)."""
-    problems = _check_place(report, context, margin_km)
+    # Stored to 7 decimals (about 1 cm); measured as stored, so a recompute gives the same.
+    # The route as stored is projected once, for the place check and for measuring.
+    route = [np.round(p, 7) for p in report.parts]
+    metric = [to_metric(p[:, 0], p[:, 1], context.epsg) for p in route]
+    problems = _check_place(report, context, margin_km, metric)
     if problems:
         raise ValidationFailed(NOT_STORED, errors=problems)
-    # Stored to 7 decimals (about 1 cm); measured as stored, so a recompute gives the same.
-    route = [np.round(p, 7) for p in report.parts]
     segments, distance_km, duration_h = route_segments(
-        route, report.times, report.started_at, report.ended_at, context.epsg
+        route, report.times, report.started_at, report.ended_at, context.epsg, metric
     )
     implausible = route_problems(segments, distance_km, duration_h, report.transport, context.grid)
     if implausible:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 import numpy as np
 import shapely
@@ -14,7 +16,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from shapely.geometry import shape
 
-from patrol.geo.effort import CellEffort, Segments, ZoneEffort, allocate_cells, allocate_zones
+from patrol.geo.effort import (
+    CellEffort,
+    Segments,
+    ZoneEffort,
+    ZoneRaster,
+    allocate_cells,
+    allocate_zones,
+)
 from patrol.geo.grid import Grid
 from patrol.geo.projection import geodesic_lengths_m, to_metric
 from patrol.geo.shapes import project
@@ -31,6 +40,9 @@ __all__ = ["AreaContext", "RouteFigures", "measure_route", "measure_segments", "
 _CACHE: OrderedDict[bytes, AreaContext] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 16
+# The zones' raster (geo/effort.py) takes ~0.1 s to label for a park: worth it for a context
+# that measures many reports (a worker's, a bulk import's), not for one that measures one.
+RASTER_AFTER = 8
 
 
 @dataclass
@@ -47,6 +59,17 @@ class AreaContext:
     zones_m: np.ndarray
     zone_tree: shapely.STRtree | None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    zone_raster: ZoneRaster | None = field(default=None, repr=False, compare=False)
+    measured: int = field(default=0, repr=False, compare=False)
+
+    def raster(self) -> ZoneRaster | None:
+        """The zones' raster once this context has measured ``RASTER_AFTER`` reports (call
+        under ``lock``). Squares a quarter of a grid cell: most segments of a route lie in
+        one square or two, away from every zone's border."""
+        self.measured += 1
+        if self.zone_raster is None and self.measured >= RASTER_AFTER and len(self.zones_m):
+            self.zone_raster = ZoneRaster.of(self.zones_m, self.grid.cell_m / 4)
+        return self.zone_raster
 
     @classmethod
     def load(cls, session: so.Session, area: ConservationArea) -> AreaContext:
@@ -57,17 +80,23 @@ class AreaContext:
         be served a stale context. Reading the rows costs a query; projecting and indexing
         them (~10 ms for a park's zones) is what the cache saves on every report.
         """
+        # The zones' geometry as its stored text (JSONDocument writes equal documents as
+        # equal text): hashing the text costs a fraction of decoding and re-encoding each
+        # polygon, and only a context not cached yet needs the decoded geometry.
         zones = session.execute(
-            sa.select(Zone.id, Zone.code, Zone.geometry)
+            sa.select(Zone.id, Zone.code, sa.type_coerce(Zone.geometry, sa.Text))
             .where(Zone.area_id == area.id)
             .order_by(Zone.id)
         ).all()
         digest = hashlib.blake2b(digest_size=16)
         for part in (
             area.id, area.zones_version, area.epsg, area.grid_origin_x, area.grid_origin_y,
-            area.cell_m, json_text(area.boundary), *(json_text(v) for z in zones for v in z),
+            area.cell_m, json_text(area.boundary), *((z[0], z[1]) for z in zones),
         ):  # fmt: skip
             digest.update(repr(part).encode())
+            digest.update(b"\x00")
+        for z in zones:  # JSON text never holds a raw NUL: the separator is unambiguous
+            digest.update(z[2].encode())
             digest.update(b"\x00")
         key = digest.digest()
         with _CACHE_LOCK:
@@ -75,7 +104,8 @@ class AreaContext:
             if cached is not None:
                 _CACHE.move_to_end(key)
                 return cached
-        context = cls._build(area, zones)
+        rows = [SimpleNamespace(id=i, code=c, geometry=json.loads(g)) for i, c, g in zones]
+        context = cls._build(area, rows)
         with _CACHE_LOCK:
             _CACHE[key] = context
             while len(_CACHE) > _CACHE_SIZE:
@@ -165,11 +195,13 @@ def route_segments(
     started_at: datetime,
     ended_at: datetime,
     epsg: int,
+    metric: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[Segments, float, float]:
-    """The route's segments in the metric CRS with geodesic km and hours; distance, duration."""
+    """The route's segments in the metric CRS with geodesic km and hours; distance, duration
+    (``metric``: the parts already projected, when the caller has them)."""
     x0s, y0s, x1s, y1s, kms, hs = [], [], [], [], [], []
     for k, part in enumerate(parts):
-        x, y = to_metric(part[:, 0], part[:, 1], epsg)
+        x, y = to_metric(part[:, 0], part[:, 1], epsg) if metric is None else metric[k]
         x0s.append(x[:-1])
         y0s.append(y[:-1])
         x1s.append(x[1:])
@@ -216,7 +248,7 @@ def measure_segments(
 ) -> RouteFigures:
     """Effort per cell and zone of segments already bounded (``route_problems``)."""
     with context.lock:  # the zones are prepared geometries (see _CACHE)
-        zones = allocate_zones(segments, context.zones_m)
+        zones = allocate_zones(segments, context.zones_m, context.raster())
     return RouteFigures(
         distance_km=distance_km,
         duration_h=duration_h,

@@ -50,6 +50,7 @@ def _zone_figures(session: so.Session, patrol: Patrol) -> list[dict[str, Any]]:
             {
                 "zone": zones[zid].code,
                 "name": zones[zid].name,
+                "names": zones[zid].names or {},
                 "effort_km": round(e.effort_km, 4) if e else 0.0,
                 "effort_h": round(e.effort_h, 4) if e else 0.0,
                 "finds": len(finds.get(zid, [])),
@@ -64,6 +65,7 @@ def _zone_figures(session: so.Session, patrol: Patrol) -> list[dict[str, Any]]:
         {
             "zone": None,
             "name": "outside every zone",
+            "names": {},
             "effort_km": round(max(patrol.distance_km - inside_km, 0.0), 4),
             "effort_h": round(max(_hours_total(session, patrol) - inside_h, 0.0), 4),
             "finds": len(finds.get(None, [])),

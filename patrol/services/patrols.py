@@ -68,6 +68,11 @@ def ingest_report(
             return found
         unit = unit_for(session, principal, report)
         context = context_for(session, unit.area, contexts)
+        # Detached, the unit and its area keep their loaded columns through the rollback
+        # below (which expires what the session holds): storing reads them, and reloading
+        # them inside the write would take two more round trips while holding the lock.
+        session.expunge(unit.area)
+        session.expunge(unit)
     finally:
         session.rollback()  # end the read snapshot; nothing was written
     route, figures = measure_report(report, context, area_margin_km)

@@ -1,6 +1,6 @@
 """The annual export as a workbook for donors: the totals sheet first, headers in words with
-their units, month names, number formats, column widths and a frozen header; the CSV keeps
-the machine keys (services/formats.py)."""
+their units (in the language asked: services/export_words.py), month names, number formats,
+column widths and a frozen header."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import io
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from patrol.services.export_words import ALL, ENGLISH_WORDS, HEADERS, Words
 from patrol.services.exports import COLUMNS, AnnualExport
+from patrol.texts import N_, Message
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -16,65 +18,48 @@ if TYPE_CHECKING:
 
 __all__ = ["HEADERS", "write_workbook"]
 
-INTEGER = "#,##0"
-ONE_DECIMAL = "#,##0.0"
-# Column key -> (header in words with the unit, Excel number format or None for text).
-HEADERS: dict[str, tuple[str, str | None]] = {
-    "year": ("Year", "0"),
-    "month": ("Month", "mmmm yyyy"),
-    "zone": ("Zone code", None),
-    "zone_name": ("Zone", None),
-    "comparison": ("Year before (for comparison)", None),
-    "snares_found": ("Snares found", INTEGER),
-    "snares_removed": ("Snares removed or destroyed", INTEGER),
-    "finds": ("Find records", INTEGER),
-    "patrols": ("Patrols", INTEGER),
-    "patrol_days": ("Patrol-days", INTEGER),
-    "effort_km": ("Effort (km walked)", ONE_DECIMAL),
-    "effort_h": ("Effort (hours)", ONE_DECIMAL),
-    "cpue_per_100km": ("Snares per 100 km walked", "0.00"),
-    "cpue_per_10h": ("Snares per 10 hours", "0.00"),
-    "density_per_km2": ("Snares per km² of zone", "0.000"),
-    "area_km2": ("Zone area (km²)", ONE_DECIMAL),
-    "complete": ("Period complete", None),
-}
 TOTALS_COLUMNS = [c for c in COLUMNS if c != "month"]
 MONTH_COLUMNS = list(COLUMNS)
 
 
-def _value(key: str, row: dict[str, Any]) -> Any:
+def _value(key: str, row: dict[str, Any], words: Words) -> Any:
     v = row.get(key)
     if key == "month":
         # A real date shown as the month's name: it sorts and filters as a month.
         return date(int(v[:4]), int(v[5:7]), 1) if v else None
-    if key == "comparison":
-        return "yes" if v else "no"
-    if key == "complete":
-        return "yes" if v else "no (partial)"
+    if key in ("comparison", "complete"):
+        return words.yes_no(v, partial=key == "complete") if not words.keys else bool(v)
     if key == "zone" and not v:
-        return "all"
+        return "all" if words.keys else words.text(ALL)
     return v
 
 
 def _sheet(
-    book: Workbook, name: str, title: str, columns: list[str], rows: list[dict], subtitle: str
+    book: Workbook,
+    name: str,
+    heading: tuple[str, str],
+    columns: list[str],
+    rows: list[dict],
+    words: Words,
 ) -> Worksheet:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
+    title, subtitle = heading
     sheet = book.create_sheet(name)
     sheet.append([title])
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append([subtitle])
     sheet["A2"].font = Font(italic=True)
-    sheet.append([HEADERS[c][0] for c in columns])
+    headers = [words.header(c) for c in columns]
+    sheet.append(headers)
     header_row = 3
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    widths = [min(max(len(HEADERS[c][0]) // 2 + 2, 9), 30) for c in columns]
+    widths = [min(max(len(h) // 2 + 2, 9), 30) for h in headers]
     for row in rows:
-        values = [_value(c, row) for c in columns]
+        values = [_value(c, row, words) for c in columns]
         sheet.append(values)
         r = sheet.max_row
         bold = not row.get("zone")  # the area's total of a year
@@ -96,57 +81,127 @@ def _sheet(
     return sheet
 
 
-def write_workbook(export: AnnualExport) -> bytes:
+def write_workbook(export: AnnualExport, words: Words = ENGLISH_WORDS) -> bytes:
     """Sheets ``Totals`` (zone and area totals per year), ``Zone months`` and ``About`` (what
-    the file holds, the period's status, and every column defined)."""
+    the file holds, the period's status, and every column defined), in ``words``' language:
+    headers, sheet names, title, status and definitions (``keys``: the column keys and sheet
+    names ``totals``, ``zone_months``, ``about``)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
-    meta = export.meta()
     book = Workbook()
     book.remove(book.active)
-    status = meta["period_status"]
-    subtitle = (
-        f"{'PARTIAL YEAR — ' if export.partial_years else ''}{status[0].upper()}{status[1:]}. "
-        f"Year {meta['comparison_year']} is given for comparison. Aggregates only."
-    )
-    if meta["synthetic"]:
-        subtitle += " Synthetic demo data."
+    heading = (_title(export, words), _subtitle(export, words))
+    names = {z.code: words.zone_name(z) for z in export.zones}
+
+    def named(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "zone_name": names.get(row["zone"], row["zone_name"])}
+
     # People read from the top: the period before the year given for comparison, and each
     # year's area total before its zones (sorted() is stable: zones keep their order).
     totals = sorted(export.totals, key=lambda t: (t["comparison"], t["year"], bool(t["zone"])))
     rows = sorted(export.rows, key=lambda r: r["comparison"])
-    _sheet(book, "Totals", export.title, TOTALS_COLUMNS, totals, subtitle)
-    _sheet(book, "Zone months", export.title, MONTH_COLUMNS, rows, subtitle)
-    about = book.create_sheet("About")
-    about.append([export.title])
-    about["A1"].font = Font(bold=True, size=13)
-    for key in (
-        "area_name",
-        "area",
-        "period",
-        "period_status",
-        "figures_to",
-        "comparison_year",
-        "time_zone",
-        "effort",
-        "aggregation",
-        "produced_at",
-    ):
-        about.append([key, str(meta[key])])
-    if meta["synthetic"]:
-        about.append(["note", "synthetic demo data"])
-    for note in meta["notes"]:
-        about.append(["note", note])
-    about.append([])
-    about.append(["column", "header", "definition"])
-    for cell in about[about.max_row]:
-        cell.font = Font(bold=True)
-    for name, definition in COLUMNS.items():
-        about.append([name, HEADERS[name][0], definition])
-    about.column_dimensions["A"].width = 18
-    about.column_dimensions["B"].width = 30
-    about.column_dimensions["C"].width = 90
+    _sheet(book, words.sheet("totals"), heading, TOTALS_COLUMNS, [*map(named, totals)], words)
+    _sheet(book, words.sheet("zone_months"), heading, MONTH_COLUMNS, [*map(named, rows)], words)
+    _about(book.create_sheet(words.sheet("about")), export, words, heading[0])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _title(export: AnnualExport, words: Words) -> str:
+    """``Snares and patrol effort, <area>, 2026 (partial year, to 30 November 2026)``."""
+    first, last = (
+        words.year_label(export.status(y)) for y in (export.first_year, export.last_year)
+    )
+    period = (
+        first
+        if export.first_year == export.last_year
+        else N_("{first} to {last}", first=first, last=last)
+    )
+    return words.text(
+        N_("Snares and patrol effort, {area}, {period}", area=export.area.name, period=period)
+    )
+
+
+def _status(export: AnnualExport, words: Words) -> str:
+    """The period's status: complete, or which years are partial."""
+    if not export.partial_years:
+        return words.text(N_("complete"))
+    years = ", ".join(words.year_label(export.status(y)) for y in export.partial_years)
+    return words.text(N_("partial: figures to date for {years}", years=years))
+
+
+def _subtitle(export: AnnualExport, words: Words) -> str:
+    status = _status(export, words)
+    parts = [f"{status[0].upper()}{status[1:]}."]
+    if export.partial_years:
+        parts.insert(0, words.text(N_("PARTIAL YEAR")) + " —")
+    parts.append(
+        words.text(
+            N_(
+                "Year {year} is given for comparison. Aggregates only.",
+                year=export.first_year - 1,
+            )
+        )
+    )
+    if export.area.synthetic:
+        parts.append(words.text(N_("Synthetic demo data.")))
+    return " ".join(parts)
+
+
+def _note(text: Message, export: AnnualExport, words: Words) -> str:
+    """A note of the export in the workbook's language, the year it names as well."""
+    if "year_number" in text.params:
+        year = words.year_label(export.status(text.params["year_number"]))
+        text = Message(text.template, {**text.params, "year": year})
+    return words.text(text)
+
+
+# The About sheet's rows: the key (the same in every language, as the JSON's), its words.
+ABOUT = {
+    "area_name": N_("Area"),
+    "area": N_("Area code"),
+    "period": N_("Period"),
+    "period_status": N_("Period status"),
+    "figures_to": N_("Figures to"),
+    "comparison_year": N_("Year given for comparison"),
+    "time_zone": N_("Time zone"),
+    "effort": N_("Effort"),
+    "aggregation": N_("Aggregation"),
+    "produced_at": N_("Produced at"),
+}
+
+
+def _about(about: Worksheet, export: AnnualExport, words: Words, title: str) -> None:
+    """Key, value and what it is, in the workbook's language; then every column's key,
+    header and definition."""
+    from openpyxl.styles import Font
+
+    meta = export.meta()
+    meta["period_status"] = _status(export, words)
+    about.append([title])
+    about["A1"].font = Font(bold=True, size=13)
+    for key, label in ABOUT.items():
+        value = meta[key]
+        shown = words.text(value) if isinstance(value, Message) else str(value)
+        about.append([key, shown, *([] if words.keys else [words.text(label)])])
+    note = words.text(N_("note"))
+    if meta["synthetic"]:
+        about.append(["note", words.text(N_("synthetic demo data")), note])
+    for text in meta["notes"]:
+        about.append(["note", _note(text, export, words), note])
+    about.append([])
+    about.append([words.text(w) for w in (N_("column"), N_("header"), N_("definition"))])
+    for cell in about[about.max_row]:
+        cell.font = Font(bold=True)
+    for name, definition in COLUMNS.items():
+        about.append(
+            [
+                name,
+                words.header(name) if not words.keys else HEADERS[name][0],
+                words.text(definition),
+            ]
+        )
+    about.column_dimensions["A"].width = 18
+    about.column_dimensions["B"].width = 30
+    about.column_dimensions["C"].width = 90

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from patrol.analytics.rates import cpue, eb_rates
 from patrol.analytics.trend import mann_kendall
 from patrol.geo.projection import to_metric
 from patrol.geo.shapes import project
+from patrol.services import month_figures
 from patrol.services.cell_figures import (
     AnalysisSettings,
     Window,
@@ -156,7 +158,26 @@ def zone_months(
 ) -> dict[str, np.ndarray]:
     """Every zone figure per month (rows: the window's months) and zone (columns, in the order
     of ``zones``, then one column for outside every zone): two GROUP BYs on the stored start
-    month. Zone statistics and the annual export both sum these, so they cannot disagree."""
+    month, per month kept by ``month_figures`` while the month's patrols are unchanged. Zone
+    statistics and the annual export both sum these, so they cannot disagree."""
+    transports = tuple(transports) if transports is not None else None
+    kind = ("zones", tuple(z.id for z in zones), unit_id, transports)
+
+    def compute(first: date, end: date) -> dict[str, np.ndarray]:
+        return _zone_months(session, area, Window(first, end), zones, unit_id, transports)
+
+    return month_figures.pieced(session, area, window.start, window.end, kind, compute)
+
+
+def _zone_months(
+    session: so.Session,
+    area: ConservationArea,
+    window: Window,
+    zones: list[Zone],
+    unit_id: int | None,
+    transports: tuple[str, ...] | None,
+) -> dict[str, np.ndarray]:
+    """``zone_months`` straight from the database."""
     month_index = {m: k for k, m in enumerate(months(window))}
     index = {z.id: k for k, z in enumerate(zones)}
     out = {key: np.zeros((len(month_index), len(zones) + 1)) for key in ZONE_FIGURES}

@@ -35,7 +35,7 @@ from patrol.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from patrol.i18n import date_text
+from patrol.i18n import current_language, date_text
 from patrol.principal import signed_in
 from patrol.services import annual_report as annual_report_service
 from patrol.services import areas, auth, exports, periods, units
@@ -209,7 +209,7 @@ def annual_report(year: int) -> ResponseReturnValue:
     """The printable annual report (A4): headline figures, charts, zone map, hotspots."""
     session = get_session()
     area = areas.area_for(session, current_user(), request.args.get("area"))
-    data = annual_report_service.annual_report(session, area, year)
+    data = annual_report_service.annual_report(session, area, year, lang=current_language())
     figures = report_charts.annual_charts(session, data, area)
     return render_template("annual_report.html", r=data, charts=figures)
 

@@ -96,5 +96,11 @@ const patrol = (() => {
     return new Intl.DateTimeFormat(INTL_LANG, options).format(when).replace(", ", " ");
   }
 
-  return { csrfToken, getJSON, send, el, fmt, isoDay, localText, INTL_LANG };
+  /** A zone's name in the page's language when the park gave one (the API's ``names``:
+      {"ru": ..., "en": ...}), else its ``name``. */
+  function zoneName(p) {
+    return (p && p.names && p.names[PAGE_LANG]) || (p && p.name) || "";
+  }
+
+  return { csrfToken, getJSON, send, el, fmt, isoDay, localText, zoneName, INTL_LANG };
 })();

@@ -336,7 +336,7 @@
 
   function zonePopup(p) {
     return el("div", { "data-testid": "zone-popup" },
-      el("strong", { text: `${p.zone} · ${p.name}` }),
+      el("strong", { text: `${p.zone} · ${patrol.zoneName(p)}` }),
       popupTable([
         [_("Snares found"), fmt(p.snares_found, 0)], [_("Snares removed"), fmt(p.snares_removed, 0)],
         [_("Patrols"), fmt(p.patrols, 0)], [_("Patrol-days"), fmt(p.patrol_days, 0)],
@@ -472,10 +472,10 @@
       style: (f) => ({ color: "#333", weight: 1.5, fillColor: colour(f.properties.eb_rate_per_100km), fillOpacity: 0.55, className: `zone zone-${f.properties.zone}` }),
       onEachFeature: (f, layer) => {
         layer.bindPopup(() => zonePopup(f.properties));
-        layer.bindTooltip(`${f.properties.zone} ${f.properties.name}`, { sticky: true });
+        layer.bindTooltip(`${f.properties.zone} ${patrol.zoneName(f.properties)}`, { sticky: true });
         const rate = f.properties.eb_rate_per_100km;
         const rateText = rate === null ? _("no patrols") : _("{n} snares per 100 km", { n: fmt(rate, 2) });
-        keyboardReachable(layer, _("Zone {zone} {name}: {rate}", { zone: f.properties.zone, name: f.properties.name, rate: rateText }));
+        keyboardReachable(layer, _("Zone {zone} {name}: {rate}", { zone: f.properties.zone, name: patrol.zoneName(f.properties), rate: rateText }));
       },
     }));
     drawLegend(breaks);

@@ -136,7 +136,7 @@
       el("thead", {}, el("tr", {}, ...[_("Zone"), _("Effort, km"), _("Effort, h"), _("Finds"), _("Snares found"), _("Snares removed")].map((h) => el("th", { text: h })))));
     const body = el("tbody");
     for (const z of f.zones) {
-      body.append(el("tr", {}, ...[z.zone ? `${z.zone} ${z.name}` : _("outside every zone"), fmt(z.effort_km, 2), fmt(z.effort_h, 2), z.finds, z.snares_found, z.snares_removed].map((v) => el("td", { text: String(v) }))));
+      body.append(el("tr", {}, ...[z.zone ? `${z.zone} ${patrol.zoneName(z)}` : _("outside every zone"), fmt(z.effort_km, 2), fmt(z.effort_h, 2), z.finds, z.snares_found, z.snares_removed].map((v) => el("td", { text: String(v) }))));
     }
     table.append(body);
     document.getElementById("figures").replaceChildren(

@@ -67,6 +67,9 @@ class Zone(Base):
     )
     code: so.Mapped[str] = so.mapped_column(sa.String(64))
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    # The park's names of the zone in other languages ({"ru": ..., "en": ...}, from the
+    # zones file's name_<lang> properties); None when the file gave only ``name``.
+    names: so.Mapped[dict[str, str] | None] = so.mapped_column(JSONDocument, nullable=True)
     geometry: so.Mapped[dict[str, Any]] = so.mapped_column("geometry_geojson", JSONDocument)
     area_km2: so.Mapped[float]
     min_lon: so.Mapped[float]
@@ -75,6 +78,10 @@ class Zone(Base):
     max_lat: so.Mapped[float]
 
     area: so.Mapped[ConservationArea] = so.relationship(back_populates="zones")
+
+    def name_in(self, lang: str | None) -> str:
+        """The zone's name in ``lang`` when the park gave one, else its ``name``."""
+        return ((self.names or {}).get(lang) if lang else None) or self.name
 
 
 class Unit(Base):
