@@ -15,7 +15,7 @@ from patrol.geo.problems import printable, text_problem
 from patrol.i18n import ENGLISH, LANGUAGES, choose_language
 from patrol.texts import N_, translated
 
-__all__ = ["init_app", "problem_response", "wants_html"]
+__all__ = ["init_app", "problem_language", "problem_response", "say", "wants_html"]
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,24 @@ CSP = (
     "script-src 'self'; connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'"
 )
+
+
+# Werkzeug's own words for the answers it makes (an unknown address, a method the address
+# does not take, a bad request), marked so they are said in the reader's language too.
+WERKZEUG_WORDS = {
+    m: m
+    for m in (
+        N_("Not Found"),
+        N_(
+            "The requested URL was not found on the server. If you entered the URL manually "
+            "please check your spelling and try again."
+        ),
+        N_("Method Not Allowed"),
+        N_("The method is not allowed for the requested URL."),
+        N_("Bad Request"),
+        N_("The browser (or proxy) sent a request that this server could not understand."),
+    )
+}
 
 
 def wants_html() -> bool:
@@ -97,6 +115,15 @@ def said(problem: dict[str, Any], lang: str) -> dict[str, Any]:
     return out
 
 
+def say(text: str, lang: str) -> str:
+    """``text`` (a Message, or a catalog's message) in ``lang``: what the API says in words
+    besides its problems (the audit trail's sentences), in the problems' language."""
+    if lang == ENGLISH:
+        return str(text)
+    with force_locale(lang):
+        return translated(text, gettext)
+
+
 def problem_response(error: PatrolError) -> Response:
     problem = error.as_problem(instance=request.path)
     response = jsonify(said(problem, problem_language()))
@@ -126,14 +153,14 @@ def handle_http_exception(exc: HTTPException) -> Response:
         headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
     if exc.code == 413:
         error: PatrolError = PayloadTooLarge(
-            "The body is larger than this server accepts in one request."
+            N_("The body is larger than this server accepts in one request.")
         )
     else:
-        error = PatrolError(exc.description or exc.name)
+        error = PatrolError(WERKZEUG_WORDS.get(exc.description, exc.description or exc.name))
         error.status, error.code, error.title = (
             exc.code or 500,
             exc.name.lower().replace(" ", "-"),
-            exc.name,
+            WERKZEUG_WORDS.get(exc.name, exc.name),
         )
     response = make_response(handle_patrol_error(error))
     response.headers.update(headers)

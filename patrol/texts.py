@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["N_", "Message", "translated"]
+__all__ = ["N_", "Message", "either", "listed", "translated"]
 
 
 class Message(str):
@@ -45,6 +45,30 @@ def N_(template: str, **params: Any) -> Message:
     'is required'
     """
     return Message(template, params)
+
+
+def listed(parts: list[str], last: str | None = None) -> Message:
+    """``a, b`` (``a, b and c`` with ``last``) as one Message whose parts are said in the
+    reader's language (the template is only commas and placeholders: nothing to translate).
+
+    >>> listed(["x", N_("y")], N_("z"))
+    'x, y and z'
+    """
+    values = {f"p{i}": part for i, part in enumerate(parts)}
+    items = Message(", ".join(f"{{p{i}}}" for i in range(len(parts))), values)
+    return items if last is None else N_("{items} and {last}", items=items, last=last)
+
+
+def either(parts: list[str]) -> Message:
+    """``a or b``, ``a, b or c``: choices in a message, their ``or`` said in the reader's
+    language.
+
+    >>> either(["LineString", "MultiLineString"]), either(["admin"])
+    ('LineString or MultiLineString', 'admin')
+    """
+    if len(parts) < 2:
+        return Message("{p0}", {"p0": parts[0] if parts else ""})
+    return N_("{items} or {last}", items=listed(parts[:-1]), last=parts[-1])
 
 
 def translated(text: str, gettext: Callable[[str], str]) -> str:

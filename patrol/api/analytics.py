@@ -147,7 +147,7 @@ def unit_targets(code: str) -> Response:
     principal = current_principal()
     principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     session = get_session()
-    units.visible_unit(session, principal, code, "targets")
+    units.visible_unit(session, principal, code, N_("targets"))
     q = QueryArgs()
     fmt = q.choice("format", ("geojson", "gpx", "csv"), "geojson")
     a = _analysis(principal, q)

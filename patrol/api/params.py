@@ -31,9 +31,13 @@ Bbox = tuple[float, float, float, float]
 def parse_day(raw: str) -> date:
     """A calendar date written YYYY-MM-DD in ASCII digits, years 1900 to 2199; ValueError
     otherwise (``date.fromisoformat`` alone would take other scripts' digits and year 1)."""
+    not_a_date = N_("'{value}' is not a date (YYYY-MM-DD)", value=printable(raw[:40]))
     if len(raw) != 10 or not raw.isascii():
-        raise ValueError(N_("'{value}' is not a date (YYYY-MM-DD)", value=printable(raw[:40])))
-    day = date.fromisoformat(raw)
+        raise ValueError(not_a_date)
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:  # its own words ("month must be in 1..12") are English only
+        raise ValueError(not_a_date) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise ValueError(
             N_(

@@ -20,6 +20,7 @@ from patrol.geo.documents import feature_collection, load_json
 from patrol.geo.importers import importer_for
 from patrol.geo.report import Limits, ReportDefaults
 from patrol.geo.times import iso_utc
+from patrol.http import problem_language, say
 from patrol.services import patrols, smart
 from patrol.services.audit_trail import patrol_trail
 from patrol.services.auth import Principal
@@ -195,7 +196,11 @@ def read_patrol(patrol_id: str) -> ResponseReturnValue:
     patrol = get_patrol(session, principal, patrol_id, include_deleted=True)
     doc = patrol_document(session, patrol)
     if principal.role in (Role.COORDINATOR, Role.ADMIN):
-        doc["audit"] = patrol_trail(session, patrol)
+        # The sentences in the caller's language, the way its problems are (docs/i18n.md).
+        lang = problem_language()
+        doc["audit"] = [
+            {**e, "sentence": say(e["sentence"], lang)} for e in patrol_trail(session, patrol, lang)
+        ]
     # No revision ETag here: a coordinator's answer (with the audit trail) and a ranger's share
     # a revision, not a body; patrol.wire tags the body (the revision is in the document).
     return geojson_response(doc)
@@ -203,10 +208,12 @@ def read_patrol(patrol_id: str) -> ResponseReturnValue:
 
 def _json_body() -> dict:
     if request.mimetype not in ("application/json", "application/merge-patch+json"):
-        raise MalformedInput("Send the correction as application/json.")
+        raise MalformedInput(N_("Send the correction as application/json."))
     body = load_json(request.get_data(cache=False))
     if not isinstance(body, dict):
-        raise ValidationFailed("Send a JSON object.", errors=[FieldError("", "must be an object")])
+        raise ValidationFailed(
+            N_("Send a JSON object."), errors=[FieldError("", N_("must be an object"))]
+        )
     return body
 
 

@@ -46,7 +46,7 @@ def unit_route(code: str) -> Response:
     principal = current_principal()
     principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     session = get_session()
-    unit = units.visible_unit(session, principal, code, "route")
+    unit = units.visible_unit(session, principal, code, N_("route"))
     q = QueryArgs()
     day = q.day("date")
     fmt = q.choice("format", ("geojson", "gpx"), "geojson")
@@ -72,5 +72,11 @@ def area_layer(kind: str) -> Response:
     session = get_session()
     area = areas.area_for(session, principal, request.args.get("area"))
     if kind not in values(LayerKind):
-        raise NotFound(f"No layer '{kind[:40]}': {', '.join(values(LayerKind))}.")
+        raise NotFound(
+            N_(
+                "No layer '{kind}': {allowed}.",
+                kind=kind[:40],
+                allowed=", ".join(values(LayerKind)),
+            )
+        )
     return geojson_response(layers.layers_document(session, area, kind))

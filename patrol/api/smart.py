@@ -13,6 +13,7 @@ from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.documents import feature_collection
 from patrol.services import areas, smart
 from patrol.services.observations import list_observations, observation_feature
+from patrol.texts import N_
 from patrol.vocabulary import Role, SmartFormat
 
 __all__ = ["observations_index", "smart_export"]
@@ -34,12 +35,14 @@ def observations_index() -> Response:
 def _day(name: str, problems: list[FieldError]) -> date | None:
     raw = request.args.get(name, "")
     if not raw:
-        problems.append(FieldError(f"/{name}", "is required: a local day like 2025-01-31"))
+        problems.append(FieldError(f"/{name}", N_("is required: a local day like 2025-01-31")))
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        problems.append(FieldError(f"/{name}", f"'{raw[:20]}' is not a date (YYYY-MM-DD)"))
+        problems.append(
+            FieldError(f"/{name}", N_("'{raw}' is not a date (YYYY-MM-DD)", raw=raw[:20]))
+        )
         return None
 
 
@@ -54,9 +57,9 @@ def smart_export() -> Response:
     problems: list[FieldError] = []
     first, last = _day("from", problems), _day("to", problems)
     if first and last and last < first:
-        problems.append(FieldError("/to", "must not be before 'from'"))
+        problems.append(FieldError("/to", N_("must not be before 'from'")))
     if problems:
-        raise ValidationFailed("The query parameters are not valid.", errors=problems)
+        raise ValidationFailed(N_("The query parameters are not valid."), errors=problems)
     data, media_type, name = smart.export_smart(
         session, principal, area, first, last, request.args.get("format", SmartFormat.ZIP)
     )

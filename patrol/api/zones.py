@@ -12,6 +12,7 @@ from patrol.api.common import current_principal, geojson_response
 from patrol.db import get_session
 from patrol.errors import MalformedInput
 from patrol.services import areas, recompute
+from patrol.texts import N_
 from patrol.vocabulary import JobState, Role
 
 __all__ = ["areas_index", "job_status", "units_index", "zones_index", "zones_replace"]
@@ -32,7 +33,7 @@ def zones_replace() -> Response:
     principal = current_principal()
     principal.require_role(Role.COORDINATOR, Role.ADMIN)
     if request.mimetype not in ("application/geo+json", "application/json"):
-        raise MalformedInput("Send the zones as application/geo+json.")
+        raise MalformedInput(N_("Send the zones as application/geo+json."))
     session = get_session()
     area = areas.area_for(session, principal, request.args.get("area"))
     replaced = areas.replace_zones(session, area, request.get_data(cache=False), principal)

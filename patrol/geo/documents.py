@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from patrol.errors import MalformedInput
+from patrol.texts import N_
 
 __all__ = [
     "feature",
@@ -85,7 +86,7 @@ def feature_collection(features: Iterable[dict[str, Any]], **members: Any) -> di
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number (RFC 8259)")
+    raise ValueError(N_("{name} is not a JSON number (RFC 8259)", name=name))
 
 
 @contextmanager
@@ -117,7 +118,9 @@ def load_json(data: bytes | str) -> Any:
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
-        raise MalformedInput(f"The body is not UTF-8 text (byte {exc.start}).") from None
+        raise MalformedInput(
+            N_("The body is not UTF-8 text (byte {start}).", start=exc.start)
+        ) from None
     # orjson is strict RFC 8259 and ~5x faster; what it refuses (NaN, lone surrogates, deep
     # nesting) goes the standard way, which decides as before. One difference is left on
     # purpose: an integer beyond 64 bits reads as the nearest float (no field accepts either;
@@ -131,9 +134,19 @@ def load_json(data: bytes | str) -> Any:
             return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise MalformedInput(
-            f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+            N_(
+                "The body is not valid JSON: {msg} at line {lineno}, column {colno}.",
+                msg=exc.msg,
+                lineno=exc.lineno,
+                colno=exc.colno,
+            )
         ) from None
     except ValueError as exc:
-        raise MalformedInput(f"The body is not valid JSON: {exc}.") from None
+        raise MalformedInput(
+            N_(
+                "The body is not valid JSON: {reason}.",
+                reason=exc.args[0] if exc.args else str(exc),
+            )
+        ) from None
     except RecursionError:
-        raise MalformedInput("The body is nested too deeply.") from None
+        raise MalformedInput(N_("The body is nested too deeply.")) from None

@@ -59,7 +59,7 @@ def _utc(value: datetime | None) -> datetime | None:
         return value.astimezone(UTC)
     except ValueError:  # gpxpy reads any offset; Python refuses 24 hours or more
         raise MalformedInput(
-            "The GPX file has a time with a UTC offset of 24 hours or more."
+            N_("The GPX file has a time with a UTC offset of 24 hours or more.")
         ) from None
 
 

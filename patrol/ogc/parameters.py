@@ -14,6 +14,7 @@ from patrol.principal import current_principal
 from patrol.services import ogc
 from patrol.services.auth import Principal
 from patrol.services.ogc_params import bad_parameter
+from patrol.texts import N_
 
 __all__ = [
     "ITEMS_PARAMS",
@@ -38,10 +39,13 @@ def allow(*allowed: str | set[str]) -> None:
         names |= {a} if isinstance(a, str) else a
     unknown = sorted(set(request.args) - names)
     if unknown:
-        raise bad_parameter(unknown[0], f"'{unknown[0][:40]}' is not a parameter of this resource")
+        raise bad_parameter(
+            unknown[0],
+            N_("'{unknown}' is not a parameter of this resource", unknown=unknown[0][:40]),
+        )
     fmt = request.args.get("f")
     if fmt is not None and fmt not in ("json", "geojson", "html"):
-        raise bad_parameter("f", "must be json or html")
+        raise bad_parameter("f", N_("must be json or html"))
 
 
 @contextmanager
@@ -88,7 +92,7 @@ def number(name: str, raw: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise bad_parameter(name, f"'{raw[:20]}' is not a number")
+        raise bad_parameter(name, N_("'{raw}' is not a number", raw=raw[:20]))
     return value
 
 
@@ -98,7 +102,9 @@ def crs_param(coll: ogc.Collection, name: str) -> int | None:
         return None
     epsg = ogc.epsg_of(uri, name)
     if ogc.crs_uri(epsg) not in ogc.collection_crs(coll):
-        raise bad_parameter(name, f"offered: {', '.join(ogc.collection_crs(coll))}")
+        raise bad_parameter(
+            name, N_("offered: {allowed}", allowed=", ".join(ogc.collection_crs(coll)))
+        )
     return epsg
 
 
@@ -114,13 +120,15 @@ def items_query(coll: ogc.Collection, single: bool = False) -> ogc.ItemsQuery:
     limit = current_app.config["API_PAGE_SIZE"]
     if "limit" in args:
         if not args["limit"].isdigit() or int(args["limit"]) < 1:
-            raise bad_parameter("limit", f"a whole number from 1 to {max_limit}")
+            raise bad_parameter(
+                "limit", N_("a whole number from 1 to {max_limit}", max_limit=max_limit)
+            )
         # Above the maximum the server answers its maximum (/per/core/limit-override).
         limit = min(int(args["limit"]), max_limit)
     offset = 0
     if "offset" in args:
         if not args["offset"].isdigit():
-            raise bad_parameter("offset", "a whole number, 0 or more")
+            raise bad_parameter("offset", N_("a whole number, 0 or more"))
         offset = int(args["offset"])
     bbox = None
     if args.get("bbox"):
@@ -128,13 +136,13 @@ def items_query(coll: ogc.Collection, single: bool = False) -> ogc.ItemsQuery:
         if len(parts) == 6:  # with heights: the heights are ignored
             parts = [parts[0], parts[1], parts[3], parts[4]]
         if len(parts) != 4:
-            raise bad_parameter("bbox", "give west,south,east,north")
+            raise bad_parameter("bbox", N_("give west,south,east,north"))
         epsg = crs_param(coll, "bbox-crs")
         w, s, e, n = parts
         if s > n or w > e:
-            raise bad_parameter("bbox", "south must not exceed north, nor west east")
+            raise bad_parameter("bbox", N_("south must not exceed north, nor west east"))
         if epsg is None and not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= n <= 90):
-            raise bad_parameter("bbox", "longitudes in [-180, 180], latitudes in [-90, 90]")
+            raise bad_parameter("bbox", N_("longitudes in [-180, 180], latitudes in [-90, 90]"))
         bbox = ogc.bbox_to_crs84((w, s, e, n), epsg)
     elif "bbox-crs" in args:
         crs_param(coll, "bbox-crs")

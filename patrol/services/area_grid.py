@@ -14,6 +14,7 @@ from patrol.geo.projection import to_wgs84
 from patrol.geo.shapes import project
 from patrol.store.models import ConservationArea
 from patrol.store.types import json_text
+from patrol.texts import N_
 
 __all__ = ["AreaCells", "area_cells", "area_grid", "cell_polygons", "grid_for"]
 
@@ -37,11 +38,14 @@ def grid_for(area: ConservationArea, cell_km: float | None) -> tuple[Grid, int]:
     factor = cell_km * 1000.0 / area.cell_m
     if factor < 1 or abs(factor - round(factor)) > 1e-9 or factor > MAX_FACTOR:
         raise ValidationFailed(
-            "The cell size must be a whole multiple of the area's grid.",
+            N_("The cell size must be a whole multiple of the area's grid."),
             errors=[
                 FieldError(
                     "/cell_km",
-                    f"use {area.cell_m / 1000:g} km or a whole multiple of it (at most 50x)",
+                    N_(
+                        "use {value} km or a whole multiple of it (at most 50x)",
+                        value=f"{area.cell_m / 1000:g}",
+                    ),
                 )
             ],
         )

@@ -61,7 +61,7 @@ def create_area(
     """A new area from a WGS84 boundary (a GeoJSON geometry, Feature or one-feature collection)."""
     problems = []
     if not SLUG.match(slug or ""):
-        problems.append(FieldError("/slug", "use lower-case letters, digits and '-'"))
+        problems.append(FieldError("/slug", N_("use lower-case letters, digits and '-'")))
     if isinstance(boundary, dict) and boundary.get("type") == "FeatureCollection":
         feats = boundary.get("features") or []
         boundary = feats[0] if len(feats) == 1 else {}
@@ -72,15 +72,17 @@ def create_area(
     except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.ShapelyError):
         geom = None
     if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid:
-        problems.append(FieldError("/boundary", "must be one valid Polygon or MultiPolygon"))
+        problems.append(FieldError("/boundary", N_("must be one valid Polygon or MultiPolygon")))
     try:
         ZoneInfo(timezone)
     except (ValueError, ZoneInfoNotFoundError):
-        problems.append(FieldError("/timezone", f"'{timezone}' is not an IANA time zone"))
+        problems.append(
+            FieldError("/timezone", N_("'{timezone}' is not an IANA time zone", timezone=timezone))
+        )
     if not 0.1 <= cell_km <= 50:
-        problems.append(FieldError("/cell_km", "must be between 0.1 and 50 km"))
+        problems.append(FieldError("/cell_km", N_("must be between 0.1 and 50 km")))
     if problems:
-        raise ValidationFailed("The conservation area cannot be created.", errors=problems)
+        raise ValidationFailed(N_("The conservation area cannot be created."), errors=problems)
     centroid = geom.centroid
     epsg = epsg or utm_epsg(centroid.x, centroid.y)
     metric = project(geom, epsg)
@@ -110,7 +112,7 @@ def area_for(
     if slug:
         area = session.scalar(sa.select(ConservationArea).where(ConservationArea.slug == slug))
         if area is None or (principal is not None and area.id not in principal.area_ids):
-            raise NotFound(f"No conservation area '{slug}' among yours.")
+            raise NotFound(N_("No conservation area '{slug}' among yours.", slug=slug))
         return area
     ids = principal.area_ids if principal is not None else None
     query = sa.select(ConservationArea).order_by(ConservationArea.id)
@@ -120,11 +122,14 @@ def area_for(
     if len(areas) == 1:
         return areas[0]
     if not areas:
-        raise NotFound("You have no conservation area.")
+        raise NotFound(N_("You have no conservation area."))
     raise ValidationFailed(
-        "Name the conservation area: you have several.",
+        N_("Name the conservation area: you have several."),
         errors=[
-            FieldError("/area", "give ?area=<slug>: one of " + ", ".join(a.slug for a in areas))
+            FieldError(
+                "/area",
+                N_("give ?area=<slug>: one of {allowed}", allowed=", ".join(a.slug for a in areas)),
+            )
         ],
     )
 
@@ -225,34 +230,34 @@ def import_units(session: so.Session, area: ConservationArea, data: bytes | str 
     problems = Problems()
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list) or not features:
-        problems.add("/features", "units come as a FeatureCollection of base Points")
+        problems.add("/features", N_("units come as a FeatureCollection of base Points"))
         problems.raise_if_any(N_("units file"))
     rows = []
     for i, f in enumerate(features):
         where = f"/features/{i}"
         props = f.get("properties") if isinstance(f, dict) else None
         if not isinstance(props, dict):
-            problems.add(f"{where}/properties", "must be an object with code and name")
+            problems.add(f"{where}/properties", N_("must be an object with code and name"))
             continue
         code = props.get("code")
         if not isinstance(code, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$", code):
-            problems.add(f"{where}/properties/code", "a unit code like MU-07")
+            problems.add(f"{where}/properties/code", N_("a unit code like MU-07"))
             continue
         geometry = f.get("geometry")
         lonlat = None
         if geometry is not None:
             if not isinstance(geometry, dict) or geometry.get("type") != "Point":
-                problems.add(f"{where}/geometry", "a unit's base is a Point (or null)")
+                problems.add(f"{where}/geometry", N_("a unit's base is a Point (or null)"))
             else:
                 lonlat = check_point(
                     geometry.get("coordinates"), f"{where}/geometry/coordinates", problems
                 )
         active = props.get("active", True)
         if not isinstance(active, bool):
-            problems.add(f"{where}/properties/active", "must be true or false")
+            problems.add(f"{where}/properties/active", N_("must be true or false"))
         walk_km = props.get("walk_km")
         if walk_km is not None and (type(walk_km) not in (int, float) or not 1 <= walk_km <= 80):
-            problems.add(f"{where}/properties/walk_km", "a day's walk in km, from 1 to 80")
+            problems.add(f"{where}/properties/walk_km", N_("a day's walk in km, from 1 to 80"))
             walk_km = None
         rows.append((code, str(props.get("name") or code), lonlat, active, walk_km))
     problems.raise_if_any(N_("units file"))
@@ -261,8 +266,8 @@ def import_units(session: so.Session, area: ConservationArea, data: bytes | str 
             unit = session.scalar(sa.select(Unit).where(Unit.code == code))
             if unit is not None and unit.area_id != area.id:
                 raise ValidationFailed(
-                    "A unit code belongs to another area.",
-                    errors=[FieldError("/features", f"'{code}' is taken")],
+                    N_("A unit code belongs to another area."),
+                    errors=[FieldError("/features", N_("'{code}' is taken", code=code))],
                 )
             if unit is None:
                 unit = Unit(area_id=area.id, code=code)

@@ -9,116 +9,151 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from babel.dates import format_datetime
 
 from patrol.geo.times import iso_utc
 from patrol.store.models import AuditEvent, Patrol
+from patrol.texts import N_, Message, listed
 
 __all__ = ["patrol_trail", "sentence"]
 
+# Sentences are Messages (patrol/texts.py): English as always, said in the reader's language
+# by the route (patrol/http.py, ``say``); the find's fields and the vocabularies' values are
+# the JSON's own words and stay as they are.
 FIELD_NAMES = {
-    "leader": "the leader",
-    "members": "the members",
-    "transport": "the transport",
-    "type": "type",
-    "count": "count",
-    "state": "state",
-    "action": "action",
-    "species": "species",
-    "notes": "notes",
+    "leader": N_("the leader"),
+    "members": N_("the members"),
+    "transport": N_("the transport"),
+    "type": N_("type"),
+    "count": N_("count"),
+    "state": N_("state"),
+    "action": N_("action"),
+    "species": N_("species"),
+    "notes": N_("notes"),
 }
 VERBS = {
-    "create": "submitted the patrol",
-    "delete": "deleted the patrol",
-    "restore": "restored the patrol",
+    "create": N_("{who} submitted the patrol {when}."),
+    "delete": N_("{who} deleted the patrol {when}."),
+    "restore": N_("{who} restored the patrol {when}."),
+}
+ROLE_NAMES = {
+    "admin": N_("Admin"),
+    "coordinator": N_("Coordinator"),
+    "ranger": N_("Ranger"),
+    "ngo": N_("Ngo"),
 }
 
 
-def _local(at: datetime, tz: str) -> str:
-    """``25 Nov 2026 16:20``: day, month name and 24-hour time, never ambiguous on paper."""
+def _local(at: datetime, tz: str, lang: str = "en") -> str:
+    """``25 Nov 2026 16:20``: day, month name and 24-hour time, never ambiguous on paper
+    (``25 нояб. 2026 16:20`` in Russian, Babel's month abbreviations)."""
     t = at.astimezone(ZoneInfo(tz))
-    return f"{t.day} {t:%b %Y %H:%M}"
+    if lang == "en":
+        return f"{t.day} {t:%b %Y %H:%M}"
+    return format_datetime(t, "d MMM y HH:mm", locale=lang)
 
 
 def _value(v: Any) -> str:
     if v is None or v == "" or v == []:
-        return "nothing"
+        return N_("nothing")
     if isinstance(v, list):
         return ", ".join(str(x) for x in v)
     return str(v).replace("_", " ")
 
 
-def _change(what: str, old: Any, new: Any) -> str:
+def _change(what: str, old: Any, new: Any) -> Message:
     if old in (None, "", []):
-        return f"set {what} to {_value(new)}"
+        return N_("set {what} to {new}", what=what, new=_value(new))
     if new in (None, "", []):
-        return f"cleared {what} (was {_value(old)})"
-    return f"changed {what} from {_value(old)} to {_value(new)}"
+        return N_("cleared {what} (was {old})", what=what, old=_value(old))
+    return N_("changed {what} from {old} to {new}", what=what, old=_value(old), new=_value(new))
 
 
-def _find_label(find_id: str, finds: dict[str, tuple[int, datetime]], tz: str) -> str:
+Finds = dict[str, tuple[int, datetime]]
+
+
+def _find_label(find_id: str, finds: Finds, tz: str, lang: str) -> str:
     if find_id not in finds:
-        return "a find"
+        return N_("a find")
     k, found_at = finds[find_id]
-    return f"find {k} (found {_local(found_at, tz)})"
+    return N_("find {n} (found {time})", n=k, time=_local(found_at, tz, lang))
 
 
-def _changes(before: dict, after: dict, finds: dict, tz: str) -> list[str]:
+def _changes(before: dict, after: dict, finds: Finds, tz: str, lang: str) -> list[Message]:
     out = []
     for key, new in after.items():
         if key == "revision":
             continue
         old = before.get(key)
         if isinstance(new, dict):  # a find's corrected fields
-            label = _find_label(key, finds, tz)
+            label = _find_label(key, finds, tz, lang)
             for field, value in new.items():
                 if (old or {}).get(field) == value:
                     continue  # sent unchanged by a form that sends every field
-                what = f"the {FIELD_NAMES.get(field, field)} of {label}"
+                name = FIELD_NAMES.get(field, field)
+                what = N_("the {field} of {find}", field=name, find=label)
                 out.append(_change(what, (old or {}).get(field), value))
         elif old != new:
             out.append(_change(FIELD_NAMES.get(key, key.replace("_", " ")), old, new))
     return out
 
 
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+def _join(parts: list[Message]) -> str:
+    return parts[0] if len(parts) == 1 else listed(parts[:-1], parts[-1])
 
 
-def sentence(
-    event: AuditEvent, tz: str, finds: dict[str, tuple[int, datetime]] | None = None
-) -> str:
-    """One event as a sentence: ``Coordinator ivanova changed the leader from A to B on
-    25 Nov 2026 16:20.``"""
+def _who(event: AuditEvent) -> str:
     user = event.user
-    who = f"{user.role.capitalize()} {user.username}" if user else "The system"
+    if not user:
+        return N_("The system")
+    role = ROLE_NAMES.get(user.role, user.role.capitalize())
+    return N_("{role} {username}", role=role, username=user.username)
+
+
+def _created(after: dict, who: str, when: str) -> Message:
+    details: list[str] = []
+    if after.get("unit"):
+        details.append(N_("unit {code}", code=after["unit"]))
+    if after.get("distance_km") is not None:
+        details.append(N_("{km} km", km=f"{after['distance_km']:.1f}"))
+    if after.get("finds") is not None:
+        n = after["finds"]
+        details.append(N_("{n} snare find", n=n) if n == 1 else N_("{n} snare finds", n=n))
+    if not details:
+        return Message(VERBS["create"].template, {"who": who, "when": when})
+    return N_(
+        "{who} submitted the patrol ({details}) {when}.",
+        who=who,
+        details=listed(details),
+        when=when,
+    )
+
+
+def sentence(event: AuditEvent, tz: str, finds: Finds | None = None, lang: str = "en") -> Message:
+    """One event as a sentence: ``Coordinator ivanova changed the leader from A to B on
+    25 Nov 2026 16:20.`` (a Message: the route says it in the reader's language; ``lang``
+    writes the time the reader's way)."""
+    who = _who(event)
     before = _load(event.before)
     after = _load(event.after)
-    when = f"on {_local(event.at, tz)}"
+    when = N_("on {time}", time=_local(event.at, tz, lang))
     if event.action == "create":
-        details = []
-        if after.get("unit"):
-            details.append(f"unit {after['unit']}")
-        if after.get("distance_km") is not None:
-            details.append(f"{after['distance_km']:.1f} km")
-        if after.get("finds") is not None:
-            n = after["finds"]
-            details.append(f"{n} snare find{'' if n == 1 else 's'}")
-        extra = f" ({', '.join(details)})" if details else ""
-        return f"{who} submitted the patrol{extra} {when}."
+        return _created(after, who, when)
     if event.action == "correct":
-        parts = _changes(before, after, finds or {}, tz)
+        parts = _changes(before, after, finds or {}, tz, lang)
         if parts:
-            return f"{who} {_join(parts)} {when}."
-        return f"{who} saved the patrol unchanged {when}."
-    verb = VERBS.get(event.action, f"did '{event.action}' to the patrol")
-    return f"{who} {verb} {when}."
+            return N_("{who} {changes} {when}.", who=who, changes=_join(parts), when=when)
+        return N_("{who} saved the patrol unchanged {when}.", who=who, when=when)
+    if event.action in VERBS:
+        return Message(VERBS[event.action].template, {"who": who, "when": when})
+    return N_("{who} did '{action}' to the patrol {when}.", who=who, action=event.action, when=when)
 
 
 def _load(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def patrol_trail(session: so.Session, patrol: Patrol) -> list[dict[str, Any]]:
+def patrol_trail(session: so.Session, patrol: Patrol, lang: str = "en") -> list[dict[str, Any]]:
     """Every event of ``patrol``, oldest first: time, who, action, before, after and the
     sentence (finds named by their order in the patrol and the local time they were found)."""
     tz = patrol.area.timezone
@@ -137,7 +172,7 @@ def patrol_trail(session: so.Session, patrol: Patrol) -> list[dict[str, Any]]:
             "action": e.action,
             "before": e.before,
             "after": e.after,
-            "sentence": sentence(e, tz, finds),
+            "sentence": sentence(e, tz, finds, lang),
         }
         for e in rows
     ]

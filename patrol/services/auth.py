@@ -22,6 +22,7 @@ from patrol.errors import (
     TooManyRequests,
     ValidationFailed,
 )
+from patrol.geo.problems import Problems
 from patrol.store.engine import begin_write
 from patrol.store.models import (
     ROLES,
@@ -34,6 +35,7 @@ from patrol.store.models import (
     user_area,
     utcnow,
 )
+from patrol.texts import N_, either
 
 __all__ = [
     "Principal",
@@ -77,12 +79,15 @@ class Principal:
 
     def require_role(self, *roles: str) -> None:
         if self.role not in roles:
-            raise Forbidden(f"This needs the role {' or '.join(roles)}; you are {self.role}.")
+            n = either(list(roles))
+            raise Forbidden(
+                N_("This needs the role {need}; you are {role}.", need=n, role=self.role)
+            )
 
     def require_area(self, area_id: int) -> None:
         if area_id not in self.area_ids:
             # The same answer as for a missing record: another area's data is invisible.
-            raise NotFound("No such record in your conservation areas.")
+            raise NotFound(N_("No such record in your conservation areas."))
 
     def can_see_patrol(self, area_id: int, unit_id: int) -> bool:
         """Whether this user may read a patrol of ``unit_id`` in ``area_id`` (deleted or not:
@@ -119,37 +124,39 @@ def create_user(
     area_slugs: list[str] | None = None,
 ) -> User:
     """A new user; rangers belong to a unit (and so to its area)."""
-    problems = []
+    problems = Problems()
     if role not in ROLES:
-        problems.append(FieldError("/role", f"'{role}' is not one of {', '.join(ROLES)}"))
+        problems.add(
+            "/role", N_("'{role}' is not one of {allowed}", role=role, allowed=", ".join(ROLES))
+        )
     if (
         not username
         or len(username) > 64
         or not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
     ):
-        problems.append(FieldError("/username", "use 1-64 letters, digits, '.', '-' or '_'"))
+        problems.add("/username", N_("use 1-64 letters, digits, '.', '-' or '_'"))
     if password is not None and len(password) < 8:
-        problems.append(FieldError("/password", "must be at least 8 characters"))
+        problems.add("/password", N_("must be at least 8 characters"))
     unit = None
     if unit_code:
         unit = session.scalar(sa.select(Unit).where(Unit.code == unit_code))
         if unit is None:
-            problems.append(FieldError("/unit", f"no unit '{unit_code}'"))
+            problems.add("/unit", N_("no unit '{unit_code}'", unit_code=unit_code))
     if role == "ranger" and not unit_code:
-        problems.append(FieldError("/unit", "a ranger belongs to a unit"))
+        problems.add("/unit", N_("a ranger belongs to a unit"))
     areas = []
     for slug in area_slugs or []:
         area = session.scalar(sa.select(ConservationArea).where(ConservationArea.slug == slug))
         if area is None:
-            problems.append(FieldError("/areas", f"no conservation area '{slug}'"))
+            problems.add("/areas", N_("no conservation area '{slug}'", slug=slug))
         else:
             areas.append(area)
     if unit is not None and unit.area not in areas:
         areas.append(unit.area)
     if problems:
-        raise ValidationFailed("The user cannot be created.", errors=problems)
+        raise ValidationFailed(N_("The user cannot be created."), errors=problems.items)
     if session.scalar(sa.select(User.id).where(User.username == username)):
-        raise Conflict(f"A user '{username}' exists already.")
+        raise Conflict(N_("A user '{username}' exists already.", username=username))
     user = User(
         username=username,
         role=role,
@@ -164,9 +171,8 @@ def create_user(
 
 def set_password(user: User, password: str) -> None:
     if len(password) < 8:
-        raise ValidationFailed(
-            "Password too short.", errors=[FieldError("/password", "must be at least 8 characters")]
-        )
+        short = N_("must be at least 8 characters")
+        raise ValidationFailed(N_("Password too short."), errors=[FieldError("/password", short)])
     user.password_hash = generate_password_hash(password)
 
 
@@ -174,7 +180,7 @@ def create_token(session: so.Session, username: str, name: str = "") -> tuple[Ap
     """A new API token for ``username``: the row (hash only) and the token, shown this once."""
     user = session.scalar(sa.select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"No user '{username}'.")
+        raise NotFound(N_("No user '{username}'.", username=username))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user=user, token_hash=hash_token(token), prefix=token[:12], name=name)
     session.add(row)
@@ -221,10 +227,10 @@ def authenticate_token(session: so.Session, token: str, *, allow_demo: bool = Fa
         .where(ApiToken.token_hash == hash_token(token))
     ).all()
     if not rows:
-        raise AuthenticationRequired("The token is unknown or revoked.")
+        raise AuthenticationRequired(N_("The token is unknown or revoked."))
     token_id, revoked_at, last_used_at, user_id, username, role, unit_id, active, demo, _ = rows[0]
     if revoked_at is not None or not (active and (allow_demo or not demo)):
-        raise AuthenticationRequired("The token is unknown or revoked.")
+        raise AuthenticationRequired(N_("The token is unknown or revoked."))
     areas = (
         _all_area_ids(session)
         if role == "admin"
@@ -326,11 +332,12 @@ def login(
         if failures(LoginFailure.username == name, LoginFailure.ip == address) >= (
             LOGIN_MAX_FAILURES
         ):
-            raise TooManyRequests("Too many failed sign-ins for this name: wait 15 minutes.")
+            raise TooManyRequests(N_("Too many failed sign-ins for this name: wait 15 minutes."))
         if failures(LoginFailure.ip == address) >= LOGIN_MAX_FAILURES_PER_ADDRESS:
-            raise TooManyRequests("Too many failed sign-ins from this address: wait 15 minutes.")
+            why = N_("Too many failed sign-ins from this address: wait 15 minutes.")
+            raise TooManyRequests(why)
         if failures(LoginFailure.username == name) >= LOGIN_MAX_FAILURES_PER_NAME:
-            raise TooManyRequests("Too many failed sign-ins for this name: wait 15 minutes.")
+            raise TooManyRequests(N_("Too many failed sign-ins for this name: wait 15 minutes."))
         attempt = LoginFailure(username=name, ip=address, at=now)
         session.add(attempt)
         session.execute(sa.delete(LoginFailure).where(LoginFailure.at < since))
@@ -341,7 +348,7 @@ def login(
     user = authenticate_password(session, username, password, allow_demo=allow_demo)
     session.rollback()
     if user is None:
-        raise AuthenticationRequired("Wrong username or password.")
+        raise AuthenticationRequired(N_("Wrong username or password."))
     begin_write(session)
     session.execute(sa.delete(LoginFailure).where(LoginFailure.id == attempt.id))
     session.commit()

@@ -33,6 +33,7 @@ from patrol.services.tilesets import (
 )
 from patrol.store.engine import write
 from patrol.store.models import AreaBasemap, ConservationArea, utcnow
+from patrol.texts import N_
 
 __all__ = [
     "Tile",
@@ -83,9 +84,19 @@ def load_basemap(
     west, south, east, north = info.bounds
     if east < area.min_lon or west > area.max_lon or north < area.min_lat or south > area.max_lat:
         raise refuse(
-            f"its bounds {west:.4f},{south:.4f},{east:.4f},{north:.4f} do not overlap the area "
-            f"'{area.slug}' ({area.min_lon:.4f},{area.min_lat:.4f},"
-            f"{area.max_lon:.4f},{area.max_lat:.4f})",
+            N_(
+                "its bounds {west},{south},{east},{north} do not overlap the area '{slug}' "
+                "({min_lon},{min_lat},{max_lon},{max_lat})",
+                west=f"{west:.4f}",
+                south=f"{south:.4f}",
+                east=f"{east:.4f}",
+                north=f"{north:.4f}",
+                slug=area.slug,
+                min_lon=f"{area.min_lon:.4f}",
+                min_lat=f"{area.min_lat:.4f}",
+                max_lon=f"{area.max_lon:.4f}",
+                max_lat=f"{area.max_lat:.4f}",
+            ),
             "/bounds",
         )
     sha = _sha256(source)
@@ -163,7 +174,7 @@ def remove_basemap(session: so.Session, area: ConservationArea, folder: Path) ->
     with write(session):
         row = session.scalar(sa.select(AreaBasemap).where(AreaBasemap.area_id == area.id))
         if row is None:
-            raise NotFound(f"The area '{area.slug}' has no basemap.")
+            raise NotFound(N_("The area '{slug}' has no basemap.", slug=area.slug))
         session.delete(row)
     (folder / row.file_path).unlink(missing_ok=True)
     return row
@@ -205,7 +216,7 @@ def basemaps_index(session: so.Session, area_ids: Iterable[int], api_root: str) 
 def area_basemap(session: so.Session, area: ConservationArea) -> AreaBasemap:
     row = session.scalar(sa.select(AreaBasemap).where(AreaBasemap.area_id == area.id))
     if row is None:
-        raise NotFound(f"No offline basemap is loaded for the area '{area.slug}'.")
+        raise NotFound(N_("No offline basemap is loaded for the area '{slug}'.", slug=area.slug))
     return row
 
 
@@ -219,13 +230,27 @@ class Tile:
 def read_tile(row: AreaBasemap, folder: Path, z: int, x: int, y: int) -> Tile:
     """One tile in XYZ addressing; NotFound outside the file's zooms or the world's grid."""
     if not (row.min_zoom <= z <= row.max_zoom):
-        raise NotFound(f"The basemap has zoom levels {row.min_zoom} to {row.max_zoom}.")
+        raise NotFound(
+            N_(
+                "The basemap has zoom levels {min_zoom} to {max_zoom}.",
+                min_zoom=row.min_zoom,
+                max_zoom=row.max_zoom,
+            )
+        )
     if not (0 <= x < 2**z and 0 <= y < 2**z):
-        raise NotFound(f"No tile {z}/{x}/{y}: columns and rows run from 0 to {2**z - 1}.")
+        raise NotFound(
+            N_(
+                "No tile {z}/{x}/{y}: columns and rows run from 0 to {value}.",
+                z=z,
+                x=x,
+                y=y,
+                value=2**z - 1,
+            )
+        )
     path = folder / row.file_path
     if not path.is_file():
         log.error("basemap file %s is missing", path)
-        raise NotFound("The basemap's file is missing on the server: load it again.")
+        raise NotFound(N_("The basemap's file is missing on the server: load it again."))
     media = MEDIA_TYPES[row.tile_format]
     data = read_file_tile(row.container, path, z, x, y)
     encoding = row.tile_compression if data and row.tile_format == "pbf" else None

@@ -52,6 +52,7 @@ from patrol.services.patrol_rows import insert_patrols
 from patrol.services.patrols import ingest_report
 from patrol.store.engine import write
 from patrol.store.models import ConservationArea, Patrol, SnareFind
+from patrol.texts import N_
 
 __all__ = ["Outcome", "import_files"]
 
@@ -152,7 +153,11 @@ def _taken_error(m: Measured, uuid: str, taken: dict[str, str]) -> PatrolError |
     problems = [
         FieldError(
             f"{pointer}/id",
-            f"find id {f} is in use already, in patrol {taken[f]}: give this find a new id",
+            N_(
+                "find id {f} is in use already, in patrol {taken}: give this find a new id",
+                f=f,
+                taken=taken[f],
+            ),
         )
         for f, pointer in m.finds
         if taken.get(f, uuid) != uuid
@@ -160,7 +165,7 @@ def _taken_error(m: Measured, uuid: str, taken: dict[str, str]) -> PatrolError |
     if not problems:
         return None
     return ValidationFailed(
-        "The report does not fit its area; nothing was stored.", errors=problems
+        N_("The report does not fit its area; nothing was stored."), errors=problems
     )
 
 
@@ -171,20 +176,31 @@ def _known_id(
     if stored is not None:
         if stored.deleted_at is not None:
             return DeletedPatrolConflict(
-                f"Patrol {uuid} was deleted on {iso_utc(stored.deleted_at)}; a resend does not "
-                "restore it. Ask a coordinator, or send it under a new id."
+                N_(
+                    "Patrol {uuid} was deleted on {deleted_at}; a resend does not restore it. Ask "
+                    "a coordinator, or send it under a new id.",
+                    uuid=uuid,
+                    deleted_at=iso_utc(stored.deleted_at),
+                )
             )
         if stored.content_hash != digest:
             return Conflict(
-                f"A different report with id {uuid} is stored (revision {stored.revision}). "
-                "A new report needs a new id; a correction goes through PATCH."
+                N_(
+                    "A different report with id {uuid} is stored (revision {revision}). A new "
+                    "report needs a new id; a correction goes through PATCH.",
+                    uuid=uuid,
+                    revision=stored.revision,
+                )
             )
         return "replay"
     if in_batch is not None:
         if in_batch != digest:
             return Conflict(
-                f"A different report with id {uuid} is stored (revision 1). "
-                "A new report needs a new id; a correction goes through PATCH."
+                N_(
+                    "A different report with id {uuid} is stored (revision 1). A new report needs "
+                    "a new id; a correction goes through PATCH.",
+                    uuid=uuid,
+                )
             )
         return "replay"
     return None

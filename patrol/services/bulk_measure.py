@@ -22,6 +22,7 @@ from patrol.services.ingest_steps import measure_report
 from patrol.services.measure import AreaContext
 from patrol.services.patrol_rows import PatrolRows, check_unit, patrol_rows
 from patrol.store.models import ConservationArea, Unit, Zone
+from patrol.texts import N_
 
 __all__ = [
     "InProcess",
@@ -100,9 +101,13 @@ def _measure_file(name: str) -> Measured | Outcome:
         importer = importer_for(None, name, data[:4096])
         if importer.exchange:
             raise ValidationFailed(
-                f"{name} is {importer.name.upper()} patrol XML: import it with "
-                f"'patrol {importer.name} import'.",
-                errors=[FieldError("/", "an exchange file holds whole patrols")],
+                N_(
+                    "{name} is {format} patrol XML: import it with 'patrol {command} import'.",
+                    name=name,
+                    format=importer.name.upper(),
+                    command=importer.name,
+                ),
+                errors=[FieldError("/", N_("an exchange file holds whole patrols"))],
             )
         report = importer.parse(data, setup.defaults, setup.limits)
         del data

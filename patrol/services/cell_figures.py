@@ -21,6 +21,7 @@ from patrol.services.privacy import Suppression
 from patrol.services.queries import live_patrols
 from patrol.store.models import ConservationArea, EffortCell, Patrol, SnareFind
 from patrol.store.partitioning import window_hint
+from patrol.texts import N_
 from patrol.vocabulary import REMOVED_ACTIONS, Transport
 
 __all__ = [
@@ -77,11 +78,11 @@ def resolve_window(
         start = _years_before(end, 1)
     if end <= start:
         raise ValidationFailed(
-            "The window is empty.", errors=[FieldError("/to", "must be after 'from'")]
+            N_("The window is empty."), errors=[FieldError("/to", N_("must be after 'from'"))]
         )
     if end - start > timedelta(days=366 * 20):
         raise ValidationFailed(
-            "The window is too long.", errors=[FieldError("/from", "at most 20 years")]
+            N_("The window is too long."), errors=[FieldError("/from", N_("at most 20 years"))]
         )
     return Window(start, end)
 

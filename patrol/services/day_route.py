@@ -17,6 +17,7 @@ from patrol.geo.projection import to_metric
 from patrol.services.grid_hotspots import num
 from patrol.services.risk import RiskResult, resolve_until, risk
 from patrol.store.models import ConservationArea, Unit
+from patrol.texts import N_
 
 __all__ = ["DEFAULT_WALK_KM", "DayRouteResult", "day_route", "route_geojson", "route_gpx"]
 
@@ -51,12 +52,13 @@ def day_route(
     through the cells whose expected finds (standing stock at the start of the day times the
     chance a ``SEARCH_KM`` search sees a snare) add up to the most."""
     if unit.base_lon is None or unit.base_lat is None:
-        raise Conflict(f"Unit {unit.code} has no base to start from.")
+        raise Conflict(N_("Unit {code} has no base to start from.", code=unit.code))
     latest = resolve_until(session, area, None)
     day = day or latest + timedelta(days=1)
     if day.year < 1990 or day > latest + timedelta(days=366):
         raise ValidationFailed(
-            "No route for that day.", errors=[FieldError("/date", "within a year of the data")]
+            N_("No route for that day."),
+            errors=[FieldError("/date", N_("within a year of the data"))],
         )
     result = risk(session, area, day - timedelta(days=1), 1)
     m, s = result.model, result.settings

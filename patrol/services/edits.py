@@ -11,6 +11,7 @@ from patrol.errors import FieldError, NotFound, StaleRevision, ValidationFailed
 from patrol.services import audit
 from patrol.services.auth import Principal
 from patrol.store.models import Patrol
+from patrol.texts import N_
 
 __all__ = ["check_revision", "patrol_for_edit", "record_edit"]
 
@@ -19,13 +20,17 @@ def check_revision(patrol: Patrol, revision: object) -> None:
     """An edit names the revision it edits, and it must be the stored one."""
     if type(revision) is not int:
         raise ValidationFailed(
-            "An edit names the revision it edits.",
-            errors=[FieldError("/revision", "is required: a whole number")],
+            N_("An edit names the revision it edits."),
+            errors=[FieldError("/revision", N_("is required: a whole number"))],
         )
     if revision != patrol.revision:
         raise StaleRevision(
-            f"Patrol {patrol.uuid} is at revision {patrol.revision}, not {revision}: "
-            "reload it and edit again.",
+            N_(
+                "Patrol {uuid} is at revision {revision}, not {asked}: reload it and edit again.",
+                uuid=patrol.uuid,
+                revision=patrol.revision,
+                asked=revision,
+            ),
             extra={"revision": patrol.revision},
         )
 
@@ -41,7 +46,9 @@ def patrol_for_edit(
     """
     patrol = session.scalar(sa.select(Patrol).where(Patrol.uuid == patrol_uuid).with_for_update())
     if patrol is None or patrol.area_id not in principal.area_ids:
-        raise NotFound(f"No patrol {patrol_uuid} among those you can edit.")
+        raise NotFound(
+            N_("No patrol {patrol_uuid} among those you can edit.", patrol_uuid=patrol_uuid)
+        )
     check_revision(patrol, revision)
     return patrol
 

@@ -21,6 +21,7 @@ from patrol.services.export_words import (
 )
 from patrol.services.exports import COLUMNS, AnnualExport, zones_geojson
 from patrol.services.geopackage import Layer, write_geopackage
+from patrol.texts import N_
 from patrol.vocabulary import ExportFormat
 
 __all__ = ["FORMATS", "Formatter", "formatter_for"]
@@ -56,8 +57,17 @@ def formatter_for(name: str) -> type[Formatter]:
         return FORMATS[name]
     except KeyError:
         raise ValidationFailed(
-            "Unknown format.",
-            errors=[FieldError("/format", f"'{name[:20]}' is not one of {', '.join(FORMATS)}")],
+            N_("Unknown format."),
+            errors=[
+                FieldError(
+                    "/format",
+                    N_(
+                        "'{name}' is not one of {allowed}",
+                        name=name[:20],
+                        allowed=", ".join(FORMATS),
+                    ),
+                )
+            ],
         ) from None
 
 

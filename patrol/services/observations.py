@@ -17,6 +17,7 @@ from patrol.geo.times import iso_utc
 from patrol.services.auth import Principal
 from patrol.services.queries import Filters, visible_patrols
 from patrol.store.models import Observation, ObservationAttribute, Patrol, Unit, Zone
+from patrol.texts import N_
 
 __all__ = [
     "attribute_value",
@@ -127,7 +128,9 @@ def get_observation(
     cond = _conditions(principal, Filters(area_id=area_id), None)
     row = session.execute(_with_zones(_select([*cond, Observation.uuid == obs_uuid]))).first()
     if row is None:
-        raise NotFound(f"No observation {obs_uuid[:80]} among those you can see.")
+        raise NotFound(
+            N_("No observation {obs_uuid} among those you can see.", obs_uuid=obs_uuid[:80])
+        )
     return row[0], row[1]
 
 

@@ -57,6 +57,7 @@ from patrol.services.ogc_params import (
 from patrol.services.patrol_documents import find_feature, route_feature
 from patrol.services.risk_documents import risk_features
 from patrol.store.models import ConservationArea, Observation, Patrol, SnareFind
+from patrol.texts import N_
 from patrol.vocabulary import Role
 
 __all__ = [
@@ -99,7 +100,9 @@ def collection_for(session: so.Session, principal: Principal, collection_id: str
     for coll in collections_for(session, principal):
         if coll.id == collection_id:
             return coll
-    raise NotFound(f"No collection '{collection_id[:80]}' among yours.")
+    raise NotFound(
+        N_("No collection '{collection_id}' among yours.", collection_id=collection_id[:80])
+    )
 
 
 def _bounds_and_times(session: so.Session, principal: Principal, coll: Collection) -> sa.Row | None:
@@ -188,7 +191,9 @@ def items(session: so.Session, principal: Principal, coll: Collection, q: ItemsQ
     """A page of the collection's features as the caller may see them."""
     for name in q.properties:
         if name not in coll.info.queryables:
-            raise bad_parameter(name, f"'{name}' is not a queryable of {coll.id}")
+            raise bad_parameter(
+                name, N_("'{name}' is not a queryable of {id}", name=name, id=coll.id)
+            )
     if coll.kind in ("routes", "finds", "observations"):
         return _located_page(session, principal, coll, q)
     features, about = _all_features(session, principal, coll, q)
@@ -204,7 +209,9 @@ def item(
     if coll.kind == "routes":
         patrol = queries.get_patrol(session, principal, feature_id)
         if patrol.area_id != area.id:
-            raise NotFound(f"No feature '{feature_id[:80]}' in {coll.id}.")
+            raise NotFound(
+                N_("No feature '{feature_id}' in {id}.", feature_id=feature_id[:80], id=coll.id)
+            )
         return route_feature(patrol, with_times=False), {}
     if coll.kind == "finds":
         find, zone = queries.get_find(session, principal, feature_id, area.id)
@@ -216,7 +223,7 @@ def item(
     for candidate in features:
         if str(candidate["id"]) == feature_id:
             return candidate, about
-    raise NotFound(f"No feature '{feature_id[:80]}' in {coll.id}.")
+    raise NotFound(N_("No feature '{feature_id}' in {id}.", feature_id=feature_id[:80], id=coll.id))
 
 
 def _window(

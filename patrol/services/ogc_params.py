@@ -13,6 +13,7 @@ from patrol.errors import FieldError, InvalidParameter
 from patrol.geo.projection import to_metric, to_wgs84
 from patrol.services.days import local_midnight
 from patrol.services.ogc_kinds import CRS84, EPSG_URI, Collection
+from patrol.texts import N_
 
 __all__ = [
     "TimeFilter",
@@ -75,23 +76,25 @@ def parse_datetime(raw: str) -> TimeFilter:
             value = datetime.fromisoformat(text.replace("z", "Z"))
         except ValueError:
             raise bad_parameter(
-                "datetime", f"'{text[:40]}' is not an RFC 3339 date or date-time"
+                "datetime", N_("'{text}' is not an RFC 3339 date or date-time", text=text[:40])
             ) from None
         if value.tzinfo is None:
-            raise bad_parameter("datetime", "a date-time needs 'Z' or an offset")
+            raise bad_parameter("datetime", N_("a date-time needs 'Z' or an offset"))
         return value.astimezone(UTC)
 
     if "/" in raw:
         a, _, b = raw.partition("/")
         if "/" in b or (a.strip() in ("", "..") and b.strip() in ("", "..")):
-            raise bad_parameter("datetime", "give an instant, or an interval with at least one end")
+            raise bad_parameter(
+                "datetime", N_("give an instant, or an interval with at least one end")
+            )
         start, end = one(a), one(b)
         if start is not None and end is not None and _key(end, True) < _key(start, False):
-            raise bad_parameter("datetime", "the interval ends before it starts")
+            raise bad_parameter("datetime", N_("the interval ends before it starts"))
         return TimeFilter(start, end)
     value = one(raw)
     if value is None:
-        raise bad_parameter("datetime", "give an instant or an interval")
+        raise bad_parameter("datetime", N_("give an instant or an interval"))
     return TimeFilter(value, value)
 
 
@@ -105,7 +108,7 @@ def _key(value: date | datetime, end: bool) -> datetime:
 def bad_parameter(name: str, detail: str) -> InvalidParameter:
     """A 400 naming the query parameter ``name`` (OGC API's status for a bad value)."""
     return InvalidParameter(
-        "The query parameters are not valid.", errors=[FieldError(f"/{name}", detail)]
+        N_("The query parameters are not valid."), errors=[FieldError(f"/{name}", detail)]
     )
 
 
@@ -118,7 +121,7 @@ def epsg_of(uri: str, parameter: str = "crs") -> int | None:
             code = uri[len(prefix) :].rstrip("]")
             if code.isdigit():
                 return int(code)
-    raise bad_parameter(parameter, f"'{uri[:60]}' is not a CRS this server offers")
+    raise bad_parameter(parameter, N_("'{uri}' is not a CRS this server offers", uri=uri[:60]))
 
 
 def crs_uri(epsg: int | None) -> str:

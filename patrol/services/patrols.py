@@ -132,8 +132,11 @@ def _came_second(
 def _not_deleted(patrol: Patrol) -> Patrol:
     if patrol.deleted_at is not None:
         raise DeletedPatrolConflict(
-            f"Patrol {patrol.uuid} was deleted on {iso_utc(patrol.deleted_at)}; "
-            "restore it before editing it.",
+            N_(
+                "Patrol {uuid} was deleted on {deleted_at}; restore it before editing it.",
+                uuid=patrol.uuid,
+                deleted_at=iso_utc(patrol.deleted_at),
+            ),
             extra={"revision": patrol.revision},
         )
     return patrol
@@ -148,7 +151,9 @@ def correct_patrol(
     mapping a find id to the fields to correct (type, count, state, action, species, notes).
     """
     if not isinstance(changes, dict):
-        raise ValidationFailed("Send a JSON object.", errors=[FieldError("", "must be an object")])
+        raise ValidationFailed(
+            N_("Send a JSON object."), errors=[FieldError("", N_("must be an object"))]
+        )
     principal.require_role(Role.COORDINATOR, Role.ADMIN)
     with write(session):
         patrol = _not_deleted(
@@ -171,9 +176,9 @@ def _check_patrol_fields(changes: dict[str, Any], problems: Problems) -> None:
     """Check (and normalise, in ``changes``) the patrol's own fields a correction names."""
     unknown = set(changes) - {"revision", "finds", *PATROL_FIELDS}
     for key in sorted(unknown):
-        problems.add(f"/{key}", "cannot be corrected here")
+        problems.add(f"/{key}", N_("cannot be corrected here"))
     if "transport" in changes and changes["transport"] not in TRANSPORTS:
-        problems.add("/transport", f"must be one of {', '.join(TRANSPORTS)}")
+        problems.add("/transport", N_("must be one of {allowed}", allowed=", ".join(TRANSPORTS)))
     if "members" in changes:
         changes["members"] = check_names(changes["members"], "/members", problems)
     if "leader" in changes:
@@ -187,17 +192,17 @@ def _correct_finds(
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     if not isinstance(find_changes, dict):
-        problems.add("/finds", "must map find ids to their corrections")
+        problems.add("/finds", N_("must map find ids to their corrections"))
         return before, after
     finds = {f.uuid: f for f in patrol.finds}
     for find_id, fix in find_changes.items():
         find = finds.get(find_id)
         where = f"/finds/{find_id}"
         if find is None:
-            problems.add(where, "no such find in this patrol")
+            problems.add(where, N_("no such find in this patrol"))
             continue
         if not isinstance(fix, dict) or set(fix) - set(FIND_FIELDS):
-            problems.add(where, f"may correct only {', '.join(FIND_FIELDS)}")
+            problems.add(where, N_("may correct only {allowed}", allowed=", ".join(FIND_FIELDS)))
             continue
         merged = {k: getattr(find, k) for k in FIND_FIELDS} | fix
         merged["found_at"] = iso_utc(find.found_at)

@@ -147,14 +147,19 @@ def require_patrols(
     if not inside:
         period = str(first_year) if first_year == last_year else f"{first_year}–{last_year}"
         where = (
-            f"its patrols run from {years[0]} to {years[-1]}"
+            N_("its patrols run from {first} to {last}", first=years[0], last=years[-1])
             if len(years) > 1
-            else f"its patrols are all in {years[0]}"
+            else N_("its patrols are all in {year}", year=years[0])
             if years
-            else "it has no patrols yet"
+            else N_("it has no patrols yet")
         )
         raise NoPatrols(
-            f"No patrols were recorded in {period} in {area.name}; {where}.",
+            N_(
+                "No patrols were recorded in {period} in {name}; {where}.",
+                period=period,
+                name=area.name,
+                where=where,
+            ),
             extra={"years_with_patrols": years},
         )
     return inside

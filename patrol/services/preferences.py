@@ -11,6 +11,7 @@ from patrol.errors import FieldError, ValidationFailed
 from patrol.services.auth import Principal
 from patrol.store.engine import write
 from patrol.store.models import ConservationArea, User
+from patrol.texts import N_
 
 __all__ = ["area_default_language", "set_user_language", "user_language"]
 
@@ -28,8 +29,8 @@ def set_user_language(
     """Keep the user's choice: the pages speak it on every device they sign in on."""
     if language not in known:
         raise ValidationFailed(
-            "There are no pages in this language.",
-            errors=[FieldError("/lang", f"one of {', '.join(sorted(known))}")],
+            N_("There are no pages in this language."),
+            errors=[FieldError("/lang", N_("one of {allowed}", allowed=", ".join(sorted(known))))],
         )
     with write(session):
         session.execute(

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from patrol.errors import FieldError, Forbidden, ValidationFailed
 from patrol.services.auth import Principal
+from patrol.texts import N_
 from patrol.vocabulary import Role
 
 __all__ = [
@@ -61,31 +62,36 @@ def check_aggregate_request(
     """
     if principal.role == Role.RANGER:
         if unit_id is not None and unit_id != principal.unit_id:
-            raise Forbidden("Rangers may narrow figures to their own unit only.")
+            raise Forbidden(N_("Rangers may narrow figures to their own unit only."))
         return None
     if principal.role != Role.NGO:
         return None
     if unit_id is not None:
-        raise Forbidden("Figures for NGOs cover the whole area: no unit filter.")
+        raise Forbidden(N_("Figures for NGOs cover the whole area: no unit filter."))
     if cell_km is not None and cell_km < NGO_MIN_CELL_KM:
-        raise Forbidden(f"Aggregates for NGOs use cells of {NGO_MIN_CELL_KM:g} km or more.")
+        raise Forbidden(
+            N_("Aggregates for NGOs use cells of {km} km or more.", km=f"{NGO_MIN_CELL_KM:g}")
+        )
     problems = []
     if start.day != 1:
-        problems.append(FieldError("/from", "must be the first day of a month (whole months)"))
+        problems.append(FieldError("/from", N_("must be the first day of a month (whole months)")))
     if end.day != 1:
-        problems.append(FieldError("/to", "must be the last day of a month (whole months)"))
+        problems.append(FieldError("/to", N_("must be the last day of a month (whole months)")))
     if cell_km is not None:
         ratio = cell_km / NGO_MIN_CELL_KM
         if abs(ratio - round(ratio)) > 1e-9:
             problems.append(
-                FieldError("/cell_km", f"for NGOs, a whole multiple of {NGO_MIN_CELL_KM:g} km")
+                FieldError(
+                    "/cell_km",
+                    N_("for NGOs, a whole multiple of {km} km", km=f"{NGO_MIN_CELL_KM:g}"),
+                )
             )
     atom = NGO_MIN_CELL_KM * 1000 / (area_cell_km * 1000)
     if abs(atom - round(atom)) > 1e-9:
         raise ValidationFailed(
-            "This area's grid does not divide into 5 km cells: no cell figures for NGOs.",
-            errors=[FieldError("/cell_km", "not available for this area")],
+            N_("This area's grid does not divide into 5 km cells: no cell figures for NGOs."),
+            errors=[FieldError("/cell_km", N_("not available for this area"))],
         )
     if problems:
-        raise ValidationFailed("The query parameters are not valid for NGO figures.", problems)
+        raise ValidationFailed(N_("The query parameters are not valid for NGO figures."), problems)
     return Suppression()

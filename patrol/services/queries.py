@@ -13,6 +13,7 @@ from patrol.errors import NotFound
 from patrol.services.auth import Principal
 from patrol.services.days import started_in
 from patrol.store.models import EffortZone, Patrol, SnareFind, Unit, Zone
+from patrol.texts import N_
 from patrol.vocabulary import Role
 
 __all__ = [
@@ -164,7 +165,9 @@ def get_patrol(
         )
     )
     if hidden:
-        raise NotFound(f"No patrol {patrol_uuid} among those you can see.")
+        raise NotFound(
+            N_("No patrol {patrol_uuid} among those you can see.", patrol_uuid=patrol_uuid)
+        )
     return patrol
 
 
@@ -179,5 +182,5 @@ def get_find(session: so.Session, principal: Principal, find_uuid: str, area_id:
         .options(so.contains_eager(SnareFind.patrol))
     ).first()
     if row is None:
-        raise NotFound(f"No find {find_uuid} among those you can see.")
+        raise NotFound(N_("No find {find_uuid} among those you can see.", find_uuid=find_uuid))
     return row[0], row[1]

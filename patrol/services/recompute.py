@@ -33,6 +33,7 @@ from patrol.store.models import (
     SnareFind,
     utcnow,
 )
+from patrol.texts import N_
 from patrol.vocabulary import JobKind, JobState, Role
 
 __all__ = [
@@ -95,7 +96,7 @@ def get_job(session: so.Session, principal: Principal, job_id: int) -> Recompute
     # would refuse to compare it).
     job = session.get(RecomputeJob, job_id) if 0 < job_id < 2**31 else None
     if job is None or job.area_id not in principal.area_ids:
-        raise NotFound(f"No job {job_id} among yours.")
+        raise NotFound(N_("No job {job_id} among yours.", job_id=job_id))
     return job
 
 

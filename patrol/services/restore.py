@@ -37,7 +37,10 @@ def restore_patrol(
         patrol = patrol_for_edit(session, principal, patrol_uuid, revision)
         if patrol.deleted_at is None:
             raise NotDeleted(
-                f"Patrol {patrol_uuid} is not deleted: there is nothing to restore.",
+                N_(
+                    "Patrol {patrol_uuid} is not deleted: there is nothing to restore.",
+                    patrol_uuid=patrol_uuid,
+                ),
                 extra={"revision": patrol.revision},
             )
         deleted_at = iso_utc(patrol.deleted_at)

@@ -38,6 +38,7 @@ from patrol.services.risk_visits import days_since_epoch, load_visits
 from patrol.store.engine import write
 from patrol.store.models import AreaLayer, ConservationArea, Patrol, Unit
 from patrol.store.types import json_text
+from patrol.texts import N_
 from patrol.vocabulary import LayerKind, Role
 
 __all__ = [
@@ -282,8 +283,8 @@ def estimate_area_detection(
     repeat_cells = int(np.unique(cell[1:][again]).size)
     if v.snares.sum() <= 0 or repeat_cells == 0:
         raise ValidationFailed(
-            "Too few repeated visits with finds to estimate detection.",
-            errors=[FieldError("/until", "needs cells walked again within a snare's life")],
+            N_("Too few repeated visits with finds to estimate detection."),
+            errors=[FieldError("/until", N_("needs cells walked again within a snare's life"))],
         )
     p = estimate_detection(
         v,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from patrol.errors import FieldError, ValidationFailed
+from patrol.texts import N_
 
 __all__ = [
     "MEDIA_TYPES",
@@ -46,7 +47,7 @@ PMTILES_MAGIC = b"PMTiles"
 
 def refuse(detail: str, pointer: str = "/file") -> ValidationFailed:
     return ValidationFailed(
-        "The basemap file cannot be loaded.", errors=[FieldError(pointer, detail)]
+        N_("The basemap file cannot be loaded."), errors=[FieldError(pointer, detail)]
     )
 
 
@@ -96,15 +97,21 @@ def _check_bounds(bounds: Any) -> tuple[float, float, float, float]:
     try:
         west, south, east, north = (float(v) for v in bounds)
     except (TypeError, ValueError):
-        raise refuse("its bounds are not four numbers west,south,east,north") from None
+        raise refuse(N_("its bounds are not four numbers west,south,east,north")) from None
     if not (
         all(math.isfinite(v) for v in (west, south, east, north))
         and -180 <= west < east <= 180
         and -90 <= south < north <= 90
     ):
         raise refuse(
-            f"its bounds {west:g},{south:g},{east:g},{north:g} are not west,south,east,north "
-            "in degrees (west < east, south < north)"
+            N_(
+                "its bounds {west},{south},{east},{north} are not west,south,east,north in "
+                "degrees (west < east, south < north)",
+                west=f"{west:g}",
+                south=f"{south:g}",
+                east=f"{east:g}",
+                north=f"{north:g}",
+            )
         )
     return west, max(south, -MAX_LAT), east, min(north, MAX_LAT)
 
@@ -113,21 +120,48 @@ def _check_zooms(lo: Any, hi: Any) -> tuple[int, int]:
     try:
         lo, hi = int(lo), int(hi)
     except (TypeError, ValueError):
-        raise refuse("its zoom levels are not whole numbers") from None
+        raise refuse(N_("its zoom levels are not whole numbers")) from None
     if not 0 <= lo <= hi <= MAX_ZOOM:
-        raise refuse(f"its zoom levels {lo}..{hi} are not within 0..{MAX_ZOOM}")
+        raise refuse(
+            N_("its zoom levels {lo}..{hi} are not within 0..{limit}", lo=lo, hi=hi, limit=MAX_ZOOM)
+        )
     return lo, hi
+
+
+def _mbtiles_format(meta: dict[str, str], sniffed: str | None) -> str:
+    """The tiles' format: the metadata's when it names one (and agrees with a raster tile's
+    bytes), else what the first tile's bytes are."""
+    declared = meta.get("format", "").strip().lower()
+    tile_format = FORMAT_NAMES.get(declared) if declared else sniffed
+    if tile_format is None:
+        raise refuse(
+            N_(
+                "its tile format '{declared}' is not one of png, jpg, webp, pbf",
+                declared=declared[:20],
+            )
+            if declared
+            else N_("its tiles are neither PNG, JPEG, WebP nor gzipped vector tiles")
+        )
+    if tile_format in RASTER and sniffed not in (None, tile_format):
+        raise refuse(
+            N_(
+                "its metadata says {tile_format} but its tiles are {sniffed}",
+                tile_format=tile_format,
+                sniffed=sniffed,
+            )
+        )
+    return tile_format
 
 
 def _inspect_mbtiles(path: Path) -> TilesetInfo:
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise refuse(f"the SQLite file cannot be opened: {exc}") from None
+        raise refuse(N_("the SQLite file cannot be opened: {reason}", reason=str(exc))) from None
     try:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         if "tiles" not in names:
-            raise refuse("it is a SQLite file but not an MBTiles file: it has no 'tiles' table")
+            raise refuse(N_("it is a SQLite file but not an MBTiles file: it has no 'tiles' table"))
         meta: dict[str, str] = {}
         if "metadata" in names:
             meta = {str(k): str(v) for k, v in conn.execute("SELECT name, value FROM metadata")}
@@ -135,21 +169,12 @@ def _inspect_mbtiles(path: Path) -> TilesetInfo:
             "SELECT COUNT(*), MIN(zoom_level), MAX(zoom_level) FROM tiles"
         ).fetchone()
         if not count:
-            raise refuse("it holds no tiles")
+            raise refuse(N_("it holds no tiles"))
         first = conn.execute(
             "SELECT tile_data FROM tiles WHERE tile_data IS NOT NULL LIMIT 1"
         ).fetchone()
         sniffed, compression = _sniff(bytes(first[0]) if first and first[0] else b"")
-        declared = meta.get("format", "").strip().lower()
-        tile_format = FORMAT_NAMES.get(declared) if declared else sniffed
-        if tile_format is None:
-            raise refuse(
-                f"its tile format '{declared[:20]}' is not one of png, jpg, webp, pbf"
-                if declared
-                else "its tiles are neither PNG, JPEG, WebP nor gzipped vector tiles"
-            )
-        if tile_format in RASTER and sniffed not in (None, tile_format):
-            raise refuse(f"its metadata says {tile_format} but its tiles are {sniffed}")
+        tile_format = _mbtiles_format(meta, sniffed)
         min_zoom, max_zoom = _check_zooms(
             meta.get("minzoom", zmin) if meta.get("minzoom", "").strip() else zmin,
             meta.get("maxzoom", zmax) if meta.get("maxzoom", "").strip() else zmax,
@@ -176,7 +201,7 @@ def _inspect_mbtiles(path: Path) -> TilesetInfo:
             int(count),
         )
     except sqlite3.DatabaseError as exc:
-        raise refuse(f"it is not a readable MBTiles file: {exc}") from None
+        raise refuse(N_("it is not a readable MBTiles file: {reason}", reason=str(exc))) from None
     finally:
         conn.close()
 
@@ -200,16 +225,28 @@ def _inspect_pmtiles(path: Path) -> TilesetInfo:
         except ValidationFailed:
             raise
         except Exception as exc:  # a file from outside: whatever the reader trips on, refuse
-            raise refuse(f"it is not a readable PMTiles file ({type(exc).__name__})") from None
+            raise refuse(
+                N_("it is not a readable PMTiles file ({error})", error=type(exc).__name__)
+            ) from None
     tile_format = formats.get(header.get("tile_type"))
     if tile_format is None:
-        raise refuse(f"its tile type {header.get('tile_type')} is not one of png, jpg, webp, mvt")
+        raise refuse(
+            N_(
+                "its tile type {value} is not one of png, jpg, webp, mvt",
+                value=header.get("tile_type"),
+            )
+        )
     count = header.get("addressed_tiles_count") or None
     if count == 0 or header.get("tile_entries_count") == 0:
-        raise refuse("it holds no tiles")
+        raise refuse(N_("it holds no tiles"))
     compression = header.get("tile_compression")
     if compression not in (Compression.NONE, Compression.GZIP, Compression.UNKNOWN):
-        raise refuse(f"its tiles are compressed with {compression}: only gzip can be served")
+        raise refuse(
+            N_(
+                "its tiles are compressed with {compression}: only gzip can be served",
+                compression=compression,
+            )
+        )
     bounds = _check_bounds(
         [header[k] / 1e7 for k in ("min_lon_e7", "min_lat_e7", "max_lon_e7", "max_lat_e7")]
     )
@@ -232,16 +269,18 @@ def inspect_file(path: str | Path) -> TilesetInfo:
     """What an MBTiles or PMTiles file holds; ValidationFailed (saying why) for anything else."""
     path = Path(path)
     if not path.is_file():
-        raise refuse(f"'{path}' is not a file")
+        raise refuse(N_("'{path}' is not a file", path=path))
     with path.open("rb") as handle:
         magic = handle.read(16)
     if magic.startswith(SQLITE_MAGIC):
         return _inspect_mbtiles(path)
     if magic.startswith(PMTILES_MAGIC):
         if magic[7] != 3:
-            raise refuse(f"it is PMTiles version {magic[7]}; only version 3 is read")
+            raise refuse(
+                N_("it is PMTiles version {magic}; only version 3 is read", magic=magic[7])
+            )
         return _inspect_pmtiles(path)
-    raise refuse("it is neither an MBTiles (SQLite) file nor a PMTiles file")
+    raise refuse(N_("it is neither an MBTiles (SQLite) file nor a PMTiles file"))
 
 
 def read_file_tile(container: str, path: Path, z: int, x: int, y: int) -> bytes | None:

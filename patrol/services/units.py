@@ -8,6 +8,7 @@ import sqlalchemy.orm as so
 from patrol.errors import Forbidden, NotFound
 from patrol.services.auth import Principal
 from patrol.store.models import ConservationArea, Unit
+from patrol.texts import N_
 from patrol.vocabulary import Role
 
 __all__ = ["active_units", "unit_code", "unit_in_area", "visible_unit"]
@@ -21,9 +22,9 @@ def visible_unit(session: so.Session, principal: Principal, code: str, what: str
     """
     unit = session.scalar(sa.select(Unit).where(Unit.code == code))
     if unit is None or unit.area_id not in principal.area_ids:
-        raise NotFound(f"No unit {code} among yours.")
+        raise NotFound(N_("No unit {code} among yours.", code=code))
     if principal.role == Role.RANGER and unit.id != principal.unit_id:
-        raise Forbidden(f"Rangers see their own unit's {what}.")
+        raise Forbidden(N_("Rangers see their own unit's {what}.", what=what))
     return unit
 
 

@@ -41,6 +41,7 @@ from patrol.services import annual_report as annual_report_service
 from patrol.services import areas, auth, exports, periods, units
 from patrol.services import day_route as day_routes
 from patrol.services.queries import get_patrol
+from patrol.texts import N_, translated
 from patrol.vocabulary import Role
 from patrol.web import charts, report_charts
 from patrol.web.labels import label
@@ -140,7 +141,8 @@ def login() -> ResponseReturnValue:
                 allow_demo=demo_allowed(current_app.config["ENV"]),
             )
         except (AuthenticationRequired, TooManyRequests) as exc:
-            error, status = exc.detail, exc.status
+            # Said in the page's language: the sign-in page's words all are.
+            error, status = translated(exc.detail, gettext), exc.status
         else:
             session.clear()  # a fresh session: nothing carries over from before sign-in
             session["sid"] = auth.start_session(
@@ -195,7 +197,9 @@ def annual_report_default() -> ResponseReturnValue:
     area = areas.area_for(session, current_user(), request.args.get("area"))
     year = periods.default_year(session, area)
     if year is None:
-        raise periods.NoPatrols(f"{area.name} has no patrols yet: there is no report to show.")
+        raise periods.NoPatrols(
+            N_("{name} has no patrols yet: there is no report to show.", name=area.name)
+        )
     return redirect(url_for("web.annual_report", year=year, area=area.slug))
 
 
@@ -222,13 +226,13 @@ def unit_briefing(code: str) -> ResponseReturnValue:
     """One printable A4 page per unit and day: the route's map, and each target with its
     expected snares and when it was last patrolled."""
     session = get_session()
-    unit = units.visible_unit(session, current_user(), code, "briefing")
+    unit = units.visible_unit(session, current_user(), code, N_("briefing"))
     raw = request.args.get("date")
     try:
         day = date.fromisoformat(raw) if raw else None
     except ValueError:
         raise ValidationFailed(
-            "The date is not valid.", errors=[FieldError("/date", "a date YYYY-MM-DD")]
+            N_("The date is not valid."), errors=[FieldError("/date", N_("a date YYYY-MM-DD"))]
         ) from None
     route = day_routes.day_route(session, unit.area, unit, day)
     chart = charts.route_map(

@@ -319,6 +319,21 @@
       ]));
   }
 
+  /** A zone's hotspot reason (services/zone_stats.py, English for the files) in the page's
+      words: each test it passed, its figures in the page's conventions. */
+  function hotspotReason(reason) {
+    return String(reason || "").split("; ").map((part) => {
+      const poisson = part.match(/^(\d+) finds where the area's rate in the same months predicts ([\d.]+) \(Poisson p=([^,]+), FDR ([\d.]+)\)$/);
+      if (poisson) {
+        return _("{finds} finds where the area's rate in the same months predicts {expected} (Poisson p={p}, FDR {fdr})",
+          { finds: fmt(Number(poisson[1]), 0), expected: fmt(Number(poisson[2]), 1), p: poisson[3], fdr: poisson[4] });
+      }
+      const cells = part.match(/^(\d+) significant hot cell\(s\) \(Gi\*, FDR ([\d.]+)\)$/);
+      if (cells) return _("{n} significant hot cell(s) (Gi*, FDR {fdr})", { n: fmt(Number(cells[1]), 0), fdr: cells[2] });
+      return part;
+    }).join("; ");
+  }
+
   function zonePopup(p) {
     return el("div", { "data-testid": "zone-popup" },
       el("strong", { text: `${p.zone} · ${patrol.zoneName(p)}` }),
@@ -328,7 +343,7 @@
         [_("Effort km"), fmt(p.effort_km)], [_("Effort hours"), fmt(p.effort_h)],
         [_("Density per km²"), fmt(p.density_per_km2, 2)],
         [_("CPUE per 100 km"), fmt(p.cpue_per_100km, 2)], [_("Smoothed rate per 100 km"), fmt(p.eb_rate_per_100km, 2)],
-        [_("Hotspot"), p.hotspot ? _("yes: {hotspot_reason}", { hotspot_reason: p.hotspot_reason }) : _("no")],
+        [_("Hotspot"), p.hotspot ? _("yes: {hotspot_reason}", { hotspot_reason: hotspotReason(p.hotspot_reason) }) : _("no")],
         [_("Trend"), trendText(p.trend)],
       ]));
   }

@@ -596,7 +596,7 @@
       actions.append(again);
     }
     const discard = el("button", { type: "button", class: "secondary danger", "data-action": "discard", text: _("Discard") });
-    const confirmBox = el("div", { class: "confirm", role: "group", "aria-label": "Discard this report?", hidden: true },
+    const confirmBox = el("div", { class: "confirm", role: "group", "aria-label": _("Discard this report?"), hidden: true },
       el("p", { text: _("Discard this report? It was never stored by the server and cannot be recovered.") }));
     const yes = el("button", { type: "button", class: "danger", "data-action": "confirm-discard", text: _("Yes, discard it") });
     const no = el("button", { type: "button", class: "secondary", "data-action": "keep", text: _("Keep it") });

@@ -26,6 +26,7 @@ from patrol.geo.smart.words import (
     norm_key,
     word,
 )
+from patrol.texts import N_
 from patrol.vocabulary import Action, FindState, FindType, Transport, values
 
 __all__ = [
@@ -228,35 +229,39 @@ def validate_map(doc: Any) -> dict[str, Any]:
     """A map document checked field by field; ValidationFailed names each problem."""
     if not isinstance(doc, dict):
         raise ValidationFailed(
-            "A SMART map is an object.", errors=[FieldError("", "must be an object")]
+            N_("A SMART map is an object."), errors=[FieldError("", N_("must be an object"))]
         )
     errors: list[FieldError] = []
     known = set(DEFAULT_MAP)
     for key in sorted(set(doc) - known):
-        errors.append(FieldError(f"/{key}", f"unknown; one of {', '.join(sorted(known))}"))
+        errors.append(
+            FieldError(f"/{key}", N_("unknown; one of {allowed}", allowed=", ".join(sorted(known))))
+        )
     cats = doc.get("snare_categories", [])
     if not isinstance(cats, list):
-        errors.append(FieldError("/snare_categories", "must be a list"))
+        errors.append(FieldError("/snare_categories", N_("must be a list")))
         cats = []
     for i, entry in enumerate(cats):
         errors += _entry_errors(entry, f"/snare_categories/{i}")
     errors += _table_errors(doc)
     if errors:
-        raise ValidationFailed("The SMART map is not valid; nothing was changed.", errors=errors)
+        raise ValidationFailed(
+            N_("The SMART map is not valid; nothing was changed."), errors=errors
+        )
     return doc
 
 
 def _entry_errors(entry: Any, where: str) -> list[FieldError]:
     """The problems of one snare category entry and its field specs."""
     if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
-        return [FieldError(where, "needs a 'key' (the SMART category key)")]
+        return [FieldError(where, N_("needs a 'key' (the SMART category key)"))]
     errors: list[FieldError] = []
     for name in _SPECS:
         spec = entry.get(name)
         if spec is None:
             continue
         if not isinstance(spec, dict):
-            errors.append(FieldError(f"{where}/{name}", "must be an object"))
+            errors.append(FieldError(f"{where}/{name}", N_("must be an object")))
         elif name in _ALLOWED:
             errors += _spec_errors(spec, _ALLOWED[name], f"{where}/{name}")
     return errors
@@ -264,12 +269,19 @@ def _entry_errors(entry: Any, where: str) -> list[FieldError]:
 
 def _spec_errors(spec: dict[str, Any], allowed: tuple[str, ...], where: str) -> list[FieldError]:
     errors = [
-        FieldError(f"{where}/items/{item}", f"'{value}' is not one of {', '.join(allowed)}")
+        FieldError(
+            f"{where}/items/{item}",
+            N_("'{value}' is not one of {allowed}", value=value, allowed=", ".join(allowed)),
+        )
         for item, value in (spec.get("items") or {}).items()
         if value not in allowed
     ]
     if "default" in spec and spec["default"] not in allowed:
-        errors.append(FieldError(f"{where}/default", f"must be one of {', '.join(allowed)}"))
+        errors.append(
+            FieldError(
+                f"{where}/default", N_("must be one of {allowed}", allowed=", ".join(allowed))
+            )
+        )
     return errors
 
 
@@ -278,18 +290,21 @@ def _table_errors(doc: dict[str, Any]) -> list[FieldError]:
     errors: list[FieldError] = []
     for name in ("teams", "transports", "names"):
         if name in doc and not isinstance(doc[name], dict):
-            errors.append(FieldError(f"/{name}", "must be an object"))
+            errors.append(FieldError(f"/{name}", N_("must be an object")))
     for team, unit in (doc.get("teams") or {}).items():
         if not isinstance(unit, str) or not unit:
-            errors.append(FieldError(f"/teams/{team}", "must be a unit code"))
+            errors.append(FieldError(f"/teams/{team}", N_("must be a unit code")))
     transports = values(Transport)
     for name, value in (doc.get("transports") or {}).items():
         if value not in transports:
             errors.append(
-                FieldError(f"/transports/{name}", f"must be one of {', '.join(transports)}")
+                FieldError(
+                    f"/transports/{name}",
+                    N_("must be one of {allowed}", allowed=", ".join(transports)),
+                )
             )
     if "not_snares" in doc and not (
         isinstance(doc["not_snares"], list) and all(isinstance(k, str) for k in doc["not_snares"])
     ):
-        errors.append(FieldError("/not_snares", "must be a list of category keys"))
+        errors.append(FieldError("/not_snares", N_("must be a list of category keys")))
     return errors

@@ -22,6 +22,7 @@ from patrol.geo.smart.words import (
     norm_key,
     word,
 )
+from patrol.texts import N_
 
 __all__ = ["map_from_datamodel", "parse_datamodel"]
 
@@ -51,8 +52,10 @@ def parse_datamodel(root: ET.Element) -> dict[str, Any]:
     names, list and tree items) of a SMART data model (namespace .../xml/1.1/datamodel)."""
     if local_name(root.tag) != "DataModel" or "smartconservationsoftware.org" not in root.tag:
         raise ValidationFailed(
-            "The file is not a SMART data model.",
-            errors=[FieldError(f"/{local_name(root.tag)[:40]}", "the root must be <DataModel>")],
+            N_("The file is not a SMART data model."),
+            errors=[
+                FieldError(f"/{local_name(root.tag)[:40]}", N_("the root must be <DataModel>"))
+            ],
         )
     attributes: dict[str, Any] = {}
     for section in root:

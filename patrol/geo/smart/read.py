@@ -57,9 +57,9 @@ class _Reader(ValueReader):
             **children,
         )
         if patrol_id is not None and not patrol.id:
-            self.problems.add(f"{where}/@id", "must not be empty")
+            self.problems.add(f"{where}/@id", N_("must not be empty"))
         if patrol.id and len(patrol.id) > 64:
-            self.problems.add(f"{where}/@id", "must be at most 64 characters")
+            self.problems.add(f"{where}/@id", N_("must be at most 64 characters"))
         return patrol if len(self.problems.items) == before else None
 
     def _patrol_children(self, elem: ET.Element, where: str) -> dict[str, Any]:
@@ -87,7 +87,7 @@ class _Reader(ValueReader):
             else:
                 extra.append(_unknown(child))
         if not n_legs:
-            self.problems.add(f"{where}/legs", "a patrol needs at least one leg")
+            self.problems.add(f"{where}/legs", N_("a patrol needs at least one leg"))
         return found | {"legs": legs, "extra": extra}
 
     def leg(self, elem: ET.Element, where: str) -> SmartLeg:
@@ -112,7 +112,7 @@ class _Reader(ValueReader):
             else:
                 extra.append(_unknown(child))
         if n_days == 0:
-            self.problems.add(f"{where}/days", "a leg needs at least one day")
+            self.problems.add(f"{where}/days", N_("a leg needs at least one day"))
         return SmartLeg(
             id=elem.get("id"),
             start_date=self.date_attr(elem, "startDate", where),
@@ -153,7 +153,9 @@ class _Reader(ValueReader):
             elif name == "track":
                 n_track += 1
                 if n_track > 1:
-                    self.problems.add(f"{where}/track[{n_track}]", "a day has at most one track")
+                    self.problems.add(
+                        f"{where}/track[{n_track}]", N_("a day has at most one track")
+                    )
                     continue
                 distance = child.get("distance")
                 track = self._track(child, f"{where}/track")
@@ -178,12 +180,12 @@ class _Reader(ValueReader):
         backwards."""
         geom = elem.get("geom")
         if geom is None or not geom.strip():
-            self.problems.add(f"{where}/@geom", "is required: the day's track as hex WKB")
+            self.problems.add(f"{where}/@geom", N_("is required: the day's track as hex WKB"))
             return None
         try:
             track = track_from_wkb(geom.strip())
         except ValueError as exc:
-            self.problems.add(f"{where}/@geom", str(exc))
+            self.problems.add(f"{where}/@geom", exc.args[0] if exc.args else str(exc))
             return None
         for k, part in enumerate(track):
             pw = f"{where}/line[{k + 1}]"
@@ -194,7 +196,7 @@ class _Reader(ValueReader):
                 back = np.flatnonzero(np.diff(t) < 0)
                 if back.size:
                     self.problems.add(
-                        f"{pw}/point[{back[0] + 2}]", "track point times must not go backwards"
+                        f"{pw}/point[{back[0] + 2}]", N_("track point times must not go backwards")
                     )
         return track
 
@@ -203,9 +205,13 @@ class _Reader(ValueReader):
         lon = self.float_attr(elem, "x", where, required=True)
         lat = self.float_attr(elem, "y", where, required=True)
         if lon is not None and not -180 <= lon <= 180:
-            self.problems.add(f"{where}/@x", f"longitude {lon:g} is outside [-180, 180]")
+            self.problems.add(
+                f"{where}/@x", N_("longitude {lon} is outside [-180, 180]", lon=f"{lon:g}")
+            )
         if lat is not None and not -90 <= lat <= 90:
-            self.problems.add(f"{where}/@y", f"latitude {lat:g} is outside [-90, 90]")
+            self.problems.add(
+                f"{where}/@y", N_("latitude {lat} is outside [-90, 90]", lat=f"{lat:g}")
+            )
         observations: list[SmartObservation] = []
         extra: list[str] = []
         groups = 0
@@ -234,7 +240,7 @@ class _Reader(ValueReader):
         for child in elem:
             if local_name(child.tag) != "observations":
                 self.problems.add(
-                    f"{where}/{local_name(child.tag)[:40]}", "unknown element in a group"
+                    f"{where}/{local_name(child.tag)[:40]}", N_("unknown element in a group")
                 )
                 continue
             n_obs += 1
@@ -246,7 +252,7 @@ class _Reader(ValueReader):
     def observation(self, elem: ET.Element, group: int, where: str) -> SmartObservation | None:
         key = self.attr(elem, "categoryKey", where, required=True)
         if key is not None and not key.strip(". "):
-            self.problems.add(f"{where}/@categoryKey", "must not be empty")
+            self.problems.add(f"{where}/@categoryKey", N_("must not be empty"))
         attributes = []
         extra: list[str] = []
         n_attr = 0
@@ -283,8 +289,8 @@ def _patrol_elements(root: ET.Element) -> list[tuple[ET.Element, str]]:
         return [(root, "/patrol")]
     if name != "patrols":
         raise ValidationFailed(
-            "The file is XML but not a SMART patrol export.",
-            errors=[FieldError(f"/{name[:40]}", "the root element must be a SMART <patrol>")],
+            N_("The file is XML but not a SMART patrol export."),
+            errors=[FieldError(f"/{name[:40]}", N_("the root element must be a SMART <patrol>"))],
         )
     elements = [
         (el, f"/patrols/patrol[{k + 1}]")
@@ -292,8 +298,12 @@ def _patrol_elements(root: ET.Element) -> list[tuple[ET.Element, str]]:
     ]
     if len(elements) > MAX_PATROLS_PER_FILE:
         raise ValidationFailed(
-            f"The file holds {len(elements)} patrols; at most {MAX_PATROLS_PER_FILE}.",
-            errors=[FieldError("/patrols", "too many patrols in one file")],
+            N_(
+                "The file holds {count} patrols; at most {limit}.",
+                count=len(elements),
+                limit=MAX_PATROLS_PER_FILE,
+            ),
+            errors=[FieldError("/patrols", N_("too many patrols in one file"))],
         )
     return elements
 
@@ -302,12 +312,14 @@ def _read_patrol(elem: ET.Element, where: str, limits: Limits) -> SmartPatrol | 
     """One patrol element read and bounded, or the ValidationFailed that lists its problems."""
     if not PATROL_NS_RE.match(namespace_of(elem.tag)):
         return ValidationFailed(
-            "The file is XML but not a SMART patrol export.",
+            N_("The file is XML but not a SMART patrol export."),
             errors=[
                 FieldError(
                     where,
-                    f"namespace '{namespace_of(elem.tag)[:80]}' is not SMART's patrol "
-                    "namespace (http://www.smartconservationsoftware.org/xml/1.x/patrol)",
+                    N_(
+                        "namespace '{tag}' is not SMART's patrol namespace (http://www.smartconservationsoftware.org/xml/1.x/patrol)",
+                        tag=namespace_of(elem.tag)[:80],
+                    ),
                 )
             ],
         )
@@ -316,12 +328,21 @@ def _read_patrol(elem: ET.Element, where: str, limits: Limits) -> SmartPatrol | 
     if patrol is not None and patrol.vertex_count > limits.max_vertices:
         problems.add(
             f"{where}/legs",
-            f"the tracks have {patrol.vertex_count} vertices; at most "
-            f"{limits.max_vertices} are accepted in one patrol",
+            N_(
+                "the tracks have {vertex_count} vertices; at most {max_vertices} are accepted in "
+                "one patrol",
+                vertex_count=patrol.vertex_count,
+                max_vertices=limits.max_vertices,
+            ),
         )
     n_obs = 0 if patrol is None else patrol.observation_count
     if n_obs > limits.max_finds:
-        problems.add(f"{where}/legs", f"{n_obs} observations; at most {limits.max_finds}")
+        problems.add(
+            f"{where}/legs",
+            N_(
+                "{n_obs} observations; at most {max_finds}", n_obs=n_obs, max_finds=limits.max_finds
+            ),
+        )
     try:
         problems.raise_if_any(N_("SMART patrol"))
     except ValidationFailed as exc:

@@ -171,8 +171,12 @@ def _transport(leg: SmartLeg, category_map: CategoryMap, warnings: list[FieldErr
         warnings.append(
             FieldError(
                 f"{leg.pointer}/transportType",
-                f"transport '{leg.transport}' is not known: taken as {transport} (not "
-                "search effort); map it under 'transports' in the area's SMART map",
+                N_(
+                    "transport '{transport}' is not known: taken as {taken} (not search effort); "
+                    "map it under 'transports' in the area's SMART map",
+                    transport=leg.transport,
+                    taken=transport,
+                ),
             )
         )
     return transport
@@ -212,7 +216,7 @@ def _window(leg: SmartLeg, route: _Route, problems: Problems) -> tuple[datetime,
     if not route.parts:
         problems.add(
             f"{leg.pointer}/days",
-            "the leg has no track with two distinct points: patrol needs the walked route",
+            N_("the leg has no track with two distinct points: patrol needs the walked route"),
         )
         return None
     route_times = route.route_times
@@ -223,7 +227,7 @@ def _window(leg: SmartLeg, route: _Route, problems: Problems) -> tuple[datetime,
     if not starts or not ends:
         problems.add(
             f"{leg.pointer}/days/day[1]/@startTime",
-            "the leg's days have no start and end times and its track no point times",
+            N_("the leg's days have no start and end times and its track no point times"),
         )
         return None
     started_at, ended_at = min(starts), max(ends)
@@ -241,8 +245,13 @@ def _read_observations(leg: SmartLeg, reading: _Leg) -> None:
             if not lo <= when <= hi:
                 reading.problems.add(
                     f"{wp.pointer}/@time",
-                    f"{iso_utc(when)} is outside the leg ({iso_utc(reading.started_at)} to "
-                    f"{iso_utc(reading.ended_at)}, give or take an hour)",
+                    N_(
+                        "{when} is outside the leg ({started_at} to {ended_at}, give or take an "
+                        "hour)",
+                        when=iso_utc(when),
+                        started_at=iso_utc(reading.started_at),
+                        ended_at=iso_utc(reading.ended_at),
+                    ),
                 )
                 continue
             for oi, obs in enumerate(wp.observations):

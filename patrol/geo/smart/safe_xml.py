@@ -10,6 +10,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse as safe_iterparse
 
 from patrol.errors import MalformedInput
+from patrol.texts import N_
 
 __all__ = [
     "MAX_DEPTH",
@@ -53,11 +54,11 @@ def is_smart_patrol(head: bytes) -> bool:
     return b"smartconservationsoftware.org/xml/" in head[:4096] and b"/patrol" in head[:4096]
 
 
-def parse_xml(data: bytes, what: str = "SMART file") -> ET.Element:
+def parse_xml(data: bytes, what: str = N_("SMART file")) -> ET.Element:
     """Parse untrusted XML: no DTD (so no entity expansion and no external entity), no network,
     bounded depth and text. Refusals are MalformedInput with a plain reason."""
     if not data.strip():
-        raise MalformedInput(f"The {what} is empty.")
+        raise MalformedInput(N_("The {what} is empty.", what=what))
     depth = 0
     root = None
     try:
@@ -77,10 +78,16 @@ def parse_xml(data: bytes, what: str = "SMART file") -> ET.Element:
                 _check_end(elem, what)
     except DefusedXmlException as exc:
         raise MalformedInput(
-            f"The {what} declares a DTD or entities, which are refused ({type(exc).__name__})."
+            N_(
+                "The {what} declares a DTD or entities, which are refused ({error}).",
+                what=what,
+                error=type(exc).__name__,
+            )
         ) from None
     except ET.ParseError as exc:
-        raise MalformedInput(f"The {what} is not well-formed XML: {str(exc)[:200]}") from None
+        raise MalformedInput(
+            N_("The {what} is not well-formed XML: {reason}", what=what, reason=str(exc)[:200])
+        ) from None
     assert root is not None
     return root
 
@@ -89,13 +96,22 @@ def _check_start(elem: ET.Element, depth: int, what: str) -> None:
     """An element as it opens: not too deep, no attribute too long (a track's geometry is)."""
     if depth > MAX_DEPTH:
         raise MalformedInput(
-            f"The {what} nests elements more than {MAX_DEPTH} deep; a SMART patrol nests 9."
+            N_(
+                "The {what} nests elements more than {limit} deep; a SMART patrol nests 9.",
+                what=what,
+                limit=MAX_DEPTH,
+            )
         )
     for name, value in elem.attrib.items():
         if len(value) > MAX_TEXT and not name.endswith("geom"):
             raise MalformedInput(
-                f"The {what} has an attribute '{local_name(name)[:40]}' of "
-                f"{len(value)} characters (at most {MAX_TEXT})."
+                N_(
+                    "The {what} has an attribute '{name}' of {count} characters (at most {limit}).",
+                    what=what,
+                    name=local_name(name)[:40],
+                    count=len(value),
+                    limit=MAX_TEXT,
+                )
             )
 
 
@@ -103,6 +119,11 @@ def _check_end(elem: ET.Element, what: str) -> None:
     """An element as it closes (its text is whole only then): no text too long."""
     if elem.text and len(elem.text) > MAX_TEXT:
         raise MalformedInput(
-            f"The {what} has a text of {len(elem.text)} characters in "
-            f"<{local_name(elem.tag)[:40]}> (at most {MAX_TEXT})."
+            N_(
+                "The {what} has a text of {count} characters in <{tag}> (at most {limit}).",
+                what=what,
+                count=len(elem.text),
+                tag=local_name(elem.tag)[:40],
+                limit=MAX_TEXT,
+            )
         )

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 
+from patrol.texts import N_
+
 __all__ = [
     "epoch_to_wall_ms",
     "local_to_utc",
@@ -28,24 +30,26 @@ def track_from_wkb(hex_wkb: str) -> list[np.ndarray]:
     try:
         raw = bytes.fromhex(hex_wkb)
     except ValueError:
-        raise ValueError("is not hexadecimal WKB") from None
+        raise ValueError(N_("is not hexadecimal WKB")) from None
     try:
         geom = shapely.from_wkb(raw)
     except shapely.errors.GEOSException as exc:
-        raise ValueError(f"is not valid WKB: {str(exc)[:120]}") from None
+        raise ValueError(N_("is not valid WKB: {reason}", reason=str(exc)[:120])) from None
     kind = shapely.get_type_id(geom)
     if kind == 1:
         lines = [geom]
     elif kind == 5:
         lines = list(shapely.get_parts(geom))
     else:
-        raise ValueError(f"must be a LineString or MultiLineString, not a {geom.geom_type}")
+        raise ValueError(
+            N_("must be a LineString or MultiLineString, not a {kind}", kind=geom.geom_type)
+        )
     parts = []
     for line in lines:
         coords = shapely.get_coordinates(line, include_z=True)
         parts.append(np.asarray(coords, dtype=float))
     if not parts or not any(len(p) for p in parts):
-        raise ValueError("the track is empty")
+        raise ValueError(N_("the track is empty"))
     return parts
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from patrol.geo.problems import Problems
 from patrol.geo.smart.model import SmartAttribute
 from patrol.geo.smart.safe_xml import local_name
+from patrol.texts import N_
 
 __all__ = ["ValueReader"]
 
@@ -28,7 +29,7 @@ class ValueReader:
     def attr(self, elem: ET.Element, name: str, where: str, required: bool = False) -> str | None:
         value = elem.get(name)
         if value is None and required:
-            self.problems.add(f"{where}/@{name}", "is required")
+            self.problems.add(f"{where}/@{name}", N_("is required"))
         return value
 
     def date_attr(
@@ -40,7 +41,9 @@ class ValueReader:
         try:
             return date.fromisoformat(value.strip()[:10])
         except ValueError:
-            self.problems.add(f"{where}/@{name}", f"'{value[:40]}' is not a date (YYYY-MM-DD)")
+            self.problems.add(
+                f"{where}/@{name}", N_("'{value}' is not a date (YYYY-MM-DD)", value=value[:40])
+            )
             return None
 
     def time_attr(self, elem: ET.Element, name: str, where: str) -> time | None:
@@ -50,7 +53,9 @@ class ValueReader:
         try:
             return time.fromisoformat(value.strip())
         except ValueError:
-            self.problems.add(f"{where}/@{name}", f"'{value[:40]}' is not a time (HH:MM:SS)")
+            self.problems.add(
+                f"{where}/@{name}", N_("'{value}' is not a time (HH:MM:SS)", value=value[:40])
+            )
             return None
 
     def float_attr(
@@ -66,7 +71,9 @@ class ValueReader:
         if value is None:
             return None
         if value.strip().lower() not in ("true", "false", "1", "0"):
-            self.problems.add(f"{where}/@{name}", f"'{value[:20]}' is not true or false")
+            self.problems.add(
+                f"{where}/@{name}", N_("'{value}' is not true or false", value=value[:20])
+            )
             return None
         return value.strip().lower() in ("true", "1")
 
@@ -74,10 +81,10 @@ class ValueReader:
         try:
             number = float(text)
         except ValueError:
-            self.problems.add(pointer, f"'{text[:40]}' is not a number")
+            self.problems.add(pointer, N_("'{text}' is not a number", text=text[:40]))
             return None
         if not np.isfinite(number):
-            self.problems.add(pointer, "must be a finite number")
+            self.problems.add(pointer, N_("must be a finite number"))
             return None
         return number
 
@@ -92,7 +99,7 @@ class ValueReader:
             return None
         kinds = [kind for kind, texts in found.items() if texts]
         if len(kinds) > 1:
-            self.problems.add(where, f"mixes value kinds ({', '.join(kinds)})")
+            self.problems.add(where, N_("mixes value kinds ({allowed})", allowed=", ".join(kinds)))
             return None
         if not kinds:
             return SmartAttribute(key, "empty")
@@ -100,7 +107,7 @@ class ValueReader:
         if kinds[0] == "items":
             return SmartAttribute(key, "item" if len(texts) == 1 else "items", items=texts)
         if len(texts) > 1:
-            self.problems.add(where, "has more than one value")
+            self.problems.add(where, N_("has more than one value"))
             return None
         return self._single(key, kinds[0], texts[0], where)
 
@@ -112,7 +119,7 @@ class ValueReader:
             name = local_name(child.tag)
             kind = _VALUE_ELEMENTS.get(name)
             if kind is None:
-                self.problems.add(f"{where}/{name[:40]}", "unknown attribute value element")
+                self.problems.add(f"{where}/{name[:40]}", N_("unknown attribute value element"))
                 return None
             text = child.text or ""
             found[kind].append(text if kind == "text" else text.strip())
@@ -124,7 +131,9 @@ class ValueReader:
             return None if number is None else SmartAttribute(key, "number", number=number)
         if kind == "boolean":
             if text.lower() not in ("true", "false"):
-                self.problems.add(f"{where}/bValue", f"'{text[:20]}' is not true or false")
+                self.problems.add(
+                    f"{where}/bValue", N_("'{text}' is not true or false", text=text[:20])
+                )
                 return None
             return SmartAttribute(key, "boolean", boolean=text.lower() == "true")
         return SmartAttribute(key, "text", text=text)

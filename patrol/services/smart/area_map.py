@@ -14,6 +14,7 @@ from patrol.services import audit
 from patrol.services.auth import Principal
 from patrol.store.engine import write
 from patrol.store.models import ConservationArea, SmartAreaMap, utcnow
+from patrol.texts import N_
 from patrol.vocabulary import Role
 
 __all__ = ["area_map", "import_datamodel", "set_area_map"]
@@ -59,7 +60,7 @@ def import_datamodel(
 ) -> dict[str, Any]:
     """Build the area's map from its SMART data model XML, keeping teams, transports and the
     snare categories already mapped."""
-    datamodel = parse_datamodel(parse_xml(data, "SMART data model"))
+    datamodel = parse_datamodel(parse_xml(data, N_("SMART data model")))
     row = session.get(SmartAreaMap, area.id)
     base = row.doc if row else {}
     session.rollback()

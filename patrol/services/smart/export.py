@@ -21,6 +21,7 @@ from patrol.services.smart.area_map import area_map
 from patrol.services.smart.documents import imported_doc, native_doc
 from patrol.store.models import ConservationArea, Patrol, SmartLeg
 from patrol.store.models import SmartPatrol as SmartPatrolRow
+from patrol.texts import N_
 from patrol.vocabulary import Role, SmartFormat, values
 
 __all__ = ["export_documents", "export_smart", "local_window"]
@@ -102,7 +103,7 @@ def export_smart(
         principal.require_area(area.id)
     if fmt not in values(SmartFormat):
         raise ValidationFailed(
-            "Unknown format.", errors=[FieldError("/format", "must be zip or xml")]
+            N_("Unknown format."), errors=[FieldError("/format", N_("must be zip or xml"))]
         )
     start, end = local_window(area, first, last)
     name = f"smart-{area.slug}-{first.isoformat()}-{last.isoformat()}"

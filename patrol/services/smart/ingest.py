@@ -30,6 +30,7 @@ from patrol.services.smart.rows import (
 from patrol.store.engine import write
 from patrol.store.models import ConservationArea, Patrol, SmartLeg, Unit, utcnow
 from patrol.store.models import SmartPatrol as SmartPatrolRow
+from patrol.texts import N_
 from patrol.vocabulary import Role
 
 __all__ = ["import_smart_file", "ingest_smart"]
@@ -157,7 +158,7 @@ class _Ingest:
                 problems += exc.errors
         if problems:
             raise ValidationFailed(
-                "The SMART patrol does not fit its area; nothing was stored.", errors=problems
+                N_("The SMART patrol does not fit its area; nothing was stored."), errors=problems
             )
 
     def store(self, opts: ImportOptions, cache: ImportCache) -> None:
@@ -214,9 +215,14 @@ class _Ingest:
         deleted and the row's revision raised. What was there, for the audit."""
         if not opts.update:
             raise Conflict(
-                f"SMART patrol {self.patrol.id} is stored already in area '{self.area.slug}' "
-                f"with other content (revision {row.revision}). Import with --update "
-                "(?update=true) to replace it; the change is audited.",
+                N_(
+                    "SMART patrol {id} is stored already in area '{slug}' with other content "
+                    "(revision {revision}). Import with --update (?update=true) to replace it; "
+                    "the change is audited.",
+                    id=self.patrol.id,
+                    slug=self.area.slug,
+                    revision=row.revision,
+                ),
                 extra={"smart_id": self.patrol.id, "revision": row.revision},
             )
         before = {
@@ -243,13 +249,13 @@ class _Ingest:
             sa.select(Patrol.uuid).where(Patrol.uuid.in_([leg.report.id for leg in legs]))
         ).all()
         problems = [
-            FieldError(leg.leg.pointer, f"patrol {leg.report.id} is stored already")
+            FieldError(leg.leg.pointer, N_("patrol {id} is stored already", id=leg.report.id))
             for leg in legs
             if leg.report.id in taken
         ]
         if problems:
             raise ValidationFailed(
-                "The SMART patrol does not fit its area; nothing was stored.", errors=problems
+                N_("The SMART patrol does not fit its area; nothing was stored."), errors=problems
             )
         for li, leg in enumerate(legs):
             route = self.measured[li][0]
@@ -304,7 +310,7 @@ class _Ingest:
             return False
         if again.content_hash != self.content_hash:
             raise Conflict(
-                f"SMART patrol {self.patrol.id} was stored meanwhile with other content.",
+                N_("SMART patrol {id} was stored meanwhile with other content.", id=self.patrol.id),
                 extra={"smart_id": self.patrol.id},
             ) from None
         self.outcome.status = "replayed"

@@ -16,6 +16,7 @@ from patrol.services.auth import Principal
 from patrol.services.smart.area_map import area_map
 from patrol.services.smart.outcomes import ImportCache, ImportOptions
 from patrol.store.models import ConservationArea, Unit
+from patrol.texts import N_
 
 __all__ = ["place"]
 
@@ -34,11 +35,11 @@ def place(
     cmap = cache.maps[area.id]
     unit = unit or _unit_of(session, area, patrol, cmap)
     if principal is not None and not principal.can_submit_for(unit):
-        raise Forbidden(f"You may not submit reports for unit {unit.code}.")
+        raise Forbidden(N_("You may not submit reports for unit {code}.", code=unit.code))
     if not unit.active:
         raise ValidationFailed(
-            "The unit is not active; nothing was stored.",
-            errors=[FieldError("/unit", f"unit '{unit.code}' is retired")],
+            N_("The unit is not active; nothing was stored."),
+            errors=[FieldError("/unit", N_("unit '{code}' is retired", code=unit.code))],
         )
     return area, unit, cmap
 
@@ -47,8 +48,8 @@ def _given_unit(session: so.Session, principal: Principal | None, code: str) -> 
     unit = session.scalar(sa.select(Unit).where(Unit.code == code))
     if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
         raise ValidationFailed(
-            "The import names an unknown unit; nothing was stored.",
-            errors=[FieldError("/unit", f"no unit '{code}'")],
+            N_("The import names an unknown unit; nothing was stored."),
+            errors=[FieldError("/unit", N_("no unit '{code}'", code=code))],
         )
     return unit
 
@@ -58,11 +59,16 @@ def _given_area(
 ) -> ConservationArea:
     area = session.scalar(sa.select(ConservationArea).where(ConservationArea.slug == slug))
     if area is None or (principal is not None and area.id not in principal.area_ids):
-        raise NotFound(f"No conservation area '{slug}' among yours.")
+        raise NotFound(N_("No conservation area '{slug}' among yours.", slug=slug))
     if unit is not None and unit.area_id != area.id:
         raise ValidationFailed(
-            "The unit is not of that area.",
-            errors=[FieldError("/unit", f"unit '{unit.code}' is not in area '{area.slug}'")],
+            N_("The unit is not of that area."),
+            errors=[
+                FieldError(
+                    "/unit",
+                    N_("unit '{code}' is not in area '{slug}'", code=unit.code, slug=area.slug),
+                )
+            ],
         )
     return area
 
@@ -83,12 +89,14 @@ def _area_of(
     if area is not None:
         return area, None
     raise ValidationFailed(
-        "The patrol lies in none of your conservation areas; nothing was stored.",
+        N_("The patrol lies in none of your conservation areas; nothing was stored."),
         errors=[
             FieldError(
                 f"{patrol.pointer}/legs",
-                "no track point or waypoint lies inside one of your areas: give the area "
-                "(--area SLUG, ?area=SLUG)",
+                N_(
+                    "no track point or waypoint lies inside one of your areas: give the area "
+                    "(--area SLUG, ?area=SLUG)"
+                ),
             )
         ],
     )
@@ -144,25 +152,36 @@ def _unit_of(
     if code is None:
         team = patrol.team if patrol.team is not None else "(none)"
         raise ValidationFailed(
-            f"The SMART team '{team}' has no unit in area '{area.slug}'; nothing was stored.",
+            N_(
+                "The SMART team '{team}' has no unit in area '{slug}'; nothing was stored.",
+                team=team,
+                slug=area.slug,
+            ),
             errors=[
                 FieldError(
                     f"{patrol.pointer}/team",
-                    f"team '{team}' is not in the area's team map: add it under 'teams' in the "
-                    "area's SMART map (patrol smart map set FILE), or give the unit for the "
-                    "whole import (--unit CODE, ?unit=CODE)",
+                    N_(
+                        "team '{team}' is not in the area's team map: add it under 'teams' in the "
+                        "area's SMART map (patrol smart map set FILE), or give the unit for the "
+                        "whole import (--unit CODE, ?unit=CODE)",
+                        team=team,
+                    ),
                 )
             ],
         )
     unit = session.scalar(sa.select(Unit).where(Unit.code == code, Unit.area_id == area.id))
     if unit is None:
         raise ValidationFailed(
-            "The area's team map names an unknown unit; nothing was stored.",
+            N_("The area's team map names an unknown unit; nothing was stored."),
             errors=[
                 FieldError(
                     f"{patrol.pointer}/team",
-                    f"team '{patrol.team}' maps to unit '{code}', which area '{area.slug}' "
-                    "does not have",
+                    N_(
+                        "team '{team}' maps to unit '{code}', which area '{slug}' does not have",
+                        team=patrol.team,
+                        code=code,
+                        slug=area.slug,
+                    ),
                 )
             ],
         )
