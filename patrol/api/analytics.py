@@ -35,7 +35,7 @@ from patrol.services.formats import (
     finds_csv,
     formatter_for,
     located_geopackage,
-    rows_csv,
+    zone_stats_csv,
 )
 from patrol.texts import N_
 from patrol.vocabulary import ExportFormat, Role, values
@@ -79,16 +79,19 @@ def _analysis(principal: Principal, q: QueryArgs) -> Analysis:
 
 @bp.get("/zones/stats")
 def zones_stats() -> Response:
-    """Per zone figures for a window: counts, effort, CPUE, EB rate, hotspot flag, trend."""
+    """Per zone figures for a window: counts, effort, CPUE, EB rate, hotspot flag, trend; the
+    CSV's headers and words in ``lang`` (``keys``, the default: as computed)."""
     principal = current_principal()
     q = QueryArgs()
     fmt = q.choice("format", (ExportFormat.GEOJSON, ExportFormat.CSV), ExportFormat.GEOJSON)
+    lang = export_language(q)
     a = _analysis(principal, q)
     session = get_session()
     rows, _cells = zone_stats.zone_stats(session, a.area, a.window, a.unit_id, a.settings)
     if fmt == ExportFormat.CSV:
         name = f"{a.area.slug}-zones-{a.window.start}.csv"
-        return attachment(rows_csv([r.figures for r in rows]), name, mimetype="text/csv")
+        with words_for(lang) as words:
+            return attachment(zone_stats_csv(rows, words), name, mimetype="text/csv")
     job = recompute.active_job(session, a.area.id)
     if job is not None:
         jobs.resume_if_stale(job)  # a job whose runner died is taken up again
@@ -143,22 +146,24 @@ def dispatch() -> Response:
 @bp.get("/units/<code>/targets")
 def unit_targets(code: str) -> Response:
     """One unit's prioritised targets, as GeoJSON, (format=gpx) GPX waypoints or (format=csv) a
-    table."""
+    table, its headers and classes in ``lang`` (``keys``, the default: the keys and codes)."""
     principal = current_principal()
     principal.require_role(Role.RANGER, Role.COORDINATOR, Role.ADMIN)
     session = get_session()
     units.visible_unit(session, principal, code, N_("targets"))
     q = QueryArgs()
     fmt = q.choice("format", ("geojson", "gpx", "csv"), "geojson")
+    lang = export_language(q)
     a = _analysis(principal, q)
     targets, _ = dispatching.dispatch(session, a.area, a.window, a.settings)
     mine = [t for t in targets if t.unit == code]
     if fmt == "csv":
-        return attachment(
-            target_files.targets_csv(mine),
-            f"{code}-targets.csv",
-            content_type="text/csv; charset=utf-8; header=present",
-        )
+        with words_for(lang) as words:
+            return attachment(
+                target_files.targets_csv(mine, words),
+                f"{code}-targets.csv",
+                content_type="text/csv; charset=utf-8; header=present",
+            )
     if fmt == "gpx":
         return attachment(
             dispatching.targets_gpx(mine, f"{code} targets {a.window.label}"),

@@ -13,6 +13,7 @@ from patrol.i18n import ENGLISH, LANGUAGES
 from patrol.services.export_words import KEYS, Words
 from patrol.services.formats import Formatter
 from patrol.web.labels import label, status_text
+from patrol.web.report_words import reason_text
 
 __all__ = ["LANG_CHOICES", "export_language", "words_for"]
 
@@ -40,4 +41,4 @@ def words_for(lang: str) -> Iterator[Words]:
         yield Words(lang, vocabulary=label)
         return
     with force_locale(lang):
-        yield Words(lang, say=gettext, year_label=status_text, vocabulary=label)
+        yield Words(lang, say=gettext, year_label=status_text, vocabulary=label, reason=reason_text)

@@ -35,7 +35,15 @@ ANALYSIS_PATHS: dict[str, Any] = {
             params=AREA
             + WINDOW
             + ANALYSIS
-            + [query("format", enum(ExportFormat.GEOJSON, ExportFormat.CSV))],
+            + [
+                query("format", enum(ExportFormat.GEOJSON, ExportFormat.CSV)),
+                query(
+                    "lang",
+                    enum(KEYS, *LANGUAGES),
+                    "csv: headers, zone names, hotspot flag and reason and trend in this "
+                    "language; keys (the default): the figures' keys and values as computed",
+                ),
+            ],
             content=GEOJSON | CSV,
         )
     },
@@ -61,7 +69,18 @@ ANALYSIS_PATHS: dict[str, Any] = {
         "parameters": path_param("code", {"type": "string"}),
         "get": op(
             "One unit's targets as GeoJSON, GPX waypoints (format=gpx) or CSV (format=csv)",
-            params=AREA + WINDOW + ANALYSIS + [query("format", enum("geojson", "gpx", "csv"))],
+            params=AREA
+            + WINDOW
+            + ANALYSIS
+            + [
+                query("format", enum("geojson", "gpx", "csv")),
+                query(
+                    "lang",
+                    enum(KEYS, *LANGUAGES),
+                    "csv: headers and hotspot classes in this language; keys (the default): "
+                    "the column keys and class codes",
+                ),
+            ],
             content=GEOJSON | GPX | CSV,
         ),
     },

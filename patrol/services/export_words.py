@@ -22,6 +22,10 @@ __all__ = [
     "KEYS",
     "KEYS_WORDS",
     "SHEETS",
+    "TARGET_HEADERS",
+    "TARGET_VOCABULARIES",
+    "ZONE_STATS_HEADERS",
+    "ZONE_TRENDS",
     "Words",
 ]
 
@@ -74,6 +78,47 @@ FIND_HEADERS: dict[str, Message] = {
     "cell": N_("Grid cell"),
 }
 FIND_VOCABULARIES = {"type": "FindType", "state": "FindState", "action": "Action"}
+_EB_RATE = N_("Smoothed snares per 100 km (empirical Bayes)")
+# The zone statistics CSV (GET /zones/stats?format=csv): every key of a zone's figures
+# (services/zone_stats), the words of the annual export where the figure is the same.
+ZONE_STATS_HEADERS: dict[str, Message] = {
+    "zone": HEADERS["zone"][0],
+    "name": HEADERS["zone_name"][0],
+    **{key: HEADERS[key][0] for key in ("area_km2", "snares_found", "snares_removed", "finds")},
+    **{key: HEADERS[key][0] for key in ("patrols", "patrol_days", "effort_km", "effort_h")},
+    "density_per_km2": HEADERS["density_per_km2"][0],
+    "cpue_per_100km": HEADERS["cpue_per_100km"][0],
+    "cpue_per_10h": HEADERS["cpue_per_10h"][0],
+    "eb_rate_per_100km": _EB_RATE,
+    "hotspot": N_("Hotspot"),
+    "hotspot_reason": N_("Why a hotspot"),
+    "trend": N_("Trend"),
+    "trend_tau_z": N_("Trend: Mann-Kendall z"),
+    "trend_p": N_("Trend: p-value"),
+}
+# A zone's trend (services/zone_stats: Mann-Kendall over its months or seasons) as the map's
+# zone popup says it (static/js/map.js ZONE_TRENDS).
+ZONE_TRENDS: dict[str, Message] = {
+    "increasing": N_("rising"),
+    "decreasing": N_("falling"),
+    "no_trend": N_("no clear trend"),
+    "too_few_bins": N_("too few months or seasons to tell"),
+}
+# A unit's targets CSV (GET /units/<code>/targets?format=csv, services/target_files).
+TARGET_HEADERS: dict[str, Message] = {
+    "unit": N_("Unit"),
+    "rank": N_("Rank"),
+    "lon": FIND_HEADERS["lon"],
+    "lat": FIND_HEADERS["lat"],
+    "cell_ix": N_("Grid cell column (ix)"),
+    "cell_iy": N_("Grid cell row (iy)"),
+    "hotspot_class": N_("Hotspot class"),
+    "expected_snares": N_("Expected snares"),
+    "distance_km": N_("Distance from base (km)"),
+    "eb_rate_per_100km": _EB_RATE,
+    "last_patrolled": N_("Last patrolled"),
+}
+TARGET_VOCABULARIES = {"hotspot_class": "HotspotClass"}
 
 
 def _same(text: str) -> str:
@@ -88,6 +133,10 @@ def _value(_vocabulary: str, value: str) -> str:
     return value
 
 
+def _reason(reason: str) -> str:
+    return reason
+
+
 @dataclass(frozen=True)
 class Words:
     """An export's language: ``lang`` is a language code or ``keys``; ``say`` is gettext in
@@ -100,6 +149,9 @@ class Words:
     # A closed vocabulary's value (``wire``) as a reader says it (``Проволока``), by the
     # vocabulary's class name: the pages' labels (patrol/web/labels.py).
     vocabulary: Callable[[str, str], str] = field(default=_value)
+    # Why a zone is a hotspot (the zone statistics' English sentence) in this language: the
+    # annual report's footnote words (patrol/web/report_words.py).
+    reason: Callable[[str], str] = field(default=_reason)
 
     @property
     def keys(self) -> bool:
@@ -126,6 +178,19 @@ class Words:
     def value(self, vocabulary: str, value: str) -> str:
         """A vocabulary's value: as stored under ``keys``, else the reader's word for it."""
         return value if self.keys else self.vocabulary(vocabulary, value)
+
+    def hotspot_reason(self, reason: str | None) -> str | None:
+        """A zone's hotspot reason: as computed under ``keys``, else in this language."""
+        return reason if self.keys or not reason else self.reason(reason)
+
+    def trend(self, trend: str | None) -> str | None:
+        """A zone's trend: its code under ``keys``, else the map's words for it (an emerging
+        hot spot category's label should the service give one)."""
+        if self.keys or trend is None:
+            return trend
+        if trend in ZONE_TRENDS:
+            return self.text(ZONE_TRENDS[trend])
+        return self.vocabulary("TrendCategory", trend)
 
     def zone_name(self, zone: Zone) -> str:
         """The zone's name in this language when the park gave one; its ``name`` otherwise

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.precision import round_geojson
@@ -17,6 +17,7 @@ from patrol.services.export_words import (
     FIND_HEADERS,
     FIND_VOCABULARIES,
     KEYS_WORDS,
+    ZONE_STATS_HEADERS,
     Words,
 )
 from patrol.services.exports import COLUMNS, AnnualExport, zones_geojson
@@ -24,7 +25,10 @@ from patrol.services.geopackage import Layer, write_geopackage
 from patrol.texts import N_
 from patrol.vocabulary import ExportFormat
 
-__all__ = ["FORMATS", "Formatter", "formatter_for"]
+if TYPE_CHECKING:
+    from patrol.services.zone_stats import ZoneRow
+
+__all__ = ["FORMATS", "Formatter", "formatter_for", "in_words", "zone_stats_csv"]
 
 FORMATS: dict[str, type[Formatter]] = {}
 
@@ -276,8 +280,32 @@ def finds_csv(doc: dict[str, Any], words: Words = KEYS_WORDS) -> str:
         rows.append(row)
     if words.keys:
         return rows_csv(rows)
-    header = {key: words.text(FIND_HEADERS.get(key, key)) for key in FIND_HEADERS}
-    return rows_csv(
-        [{header.get(k, k): v for k, v in row.items()} for row in rows],
-        empty_header=tuple(header.values()),
-    )
+    header = tuple(words.text(text) for text in FIND_HEADERS.values())
+    return rows_csv(in_words(rows, FIND_HEADERS, words), empty_header=header)
+
+
+def in_words(
+    rows: list[dict[str, Any]], headers: dict[str, Any], words: Words
+) -> list[dict[str, Any]]:
+    """Rows keyed by column key, keyed by the columns' headers in ``words`` instead."""
+    header = {key: words.text(text) for key, text in headers.items()}
+    return [{header.get(k, k): v for k, v in row.items()} for row in rows]
+
+
+def zone_stats_csv(rows: list[ZoneRow], words: Words = KEYS_WORDS) -> str:
+    """The zone statistics as CSV: under ``keys`` each zone's figures as computed (keys,
+    true/false, the trend's code); in a language the headers, the zone's name, the hotspot
+    flag, its reason and the trend in words (numbers keep a decimal point, as in the finds
+    CSV, so that a spreadsheet in any locale reads them)."""
+    if words.keys:
+        return rows_csv([r.figures for r in rows])
+    out = []
+    for r in rows:
+        row = dict(r.figures)
+        row["name"] = words.zone_name(r.zone)
+        row["hotspot"] = words.yes_no(row["hotspot"])
+        row["hotspot_reason"] = words.hotspot_reason(row.get("hotspot_reason"))
+        row["trend"] = words.trend(row.get("trend"))
+        out.append(row)
+    header = tuple(words.text(text) for text in ZONE_STATS_HEADERS.values())
+    return rows_csv(in_words(out, ZONE_STATS_HEADERS, words), empty_header=header)

@@ -11,7 +11,7 @@ from flask_babel import gettext, ngettext
 
 from patrol.i18n import number
 
-__all__ = ["flag_text", "footnote_text"]
+__all__ = ["flag_text", "footnote_text", "reason_text"]
 
 _POISSON = re.compile(
     r"(?P<finds>\d+) finds where the area's rate in the same months predicts "
@@ -88,3 +88,10 @@ def footnote_text(zone: dict[str, Any]) -> str:
     _words, notes = _parts(zone.get("hotspot_reason"))
     body = "; ".join(notes) if notes else str(zone.get("hotspot_reason") or "")
     return f"{zone['zone']} {zone['name']}: {body}."
+
+
+def reason_text(reason: str) -> str:
+    """The counts and tests behind a zone's flag in the reader's language, as the footnote
+    says them (the zone statistics CSV); the service's own words if it gives an unknown one."""
+    _words, notes = _parts(reason)
+    return "; ".join(notes) if notes else reason

@@ -47,7 +47,7 @@
   // What the reader sees for each class: the vocabulary's labels (patrol/web/labels.py).
   for (const [cls, style] of Object.entries(CLASS_STYLE)) style.label = cls === "suppressed" ? _("Too few patrols") : label("HotspotClass", cls);
   // A cell's emerging hot spot category, or a zone's Mann-Kendall trend, in words.
-  const ZONE_TRENDS = { increasing: _("rising"), decreasing: _("falling"), no_trend: _("no clear trend") };
+  const ZONE_TRENDS = { increasing: _("rising"), decreasing: _("falling"), no_trend: _("no clear trend"), too_few_bins: _("too few months or seasons to tell") };
   const trendText = (t) => (t ? ZONE_TRENDS[t] || label("TrendCategory", t) : "–");
   const ZONE_COLOURS = ["#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"];
   const HIGHLIGHT = "#ff7f00";
@@ -546,11 +546,13 @@
       }
       table.append(body);
       const file = (format) => `/api/v1/units/${encodeURIComponent(unit)}/targets?${q}&format=${format}`;
+      // The table speaks the page's language, as the exports page's files do (lang=keys: the keys).
+      const csvFile = `${file("csv")}&lang=${encodeURIComponent(PAGE_LANG)}`;
       const printButton = el("button", { type: "button", class: "link", text: _("Print list") });
       const section = el("section", { class: "unit", "data-unit": unit },
         el("h3", {}, `${unit} `,
           el("a", { href: file("gpx"), download: `${unit}-targets.gpx`, text: "GPX" }), " · ",
-          el("a", { href: file("csv"), download: `${unit}-targets.csv`, text: "CSV" }), " · ",
+          el("a", { href: csvFile, download: `${unit}-targets.csv`, text: "CSV" }), " · ",
           printButton),
         list, table);
       printButton.addEventListener("click", () => printTargets(section));

@@ -332,6 +332,9 @@ def test_a_units_targets_print_as_a_list(open_session, client, world, tmp_path):
     csv_link = section.get_by_role("link", name="CSV").get_attribute("href")
     r = client.get(csv_link, headers=world.auth("coord"))
     assert r.status_code == 200 and r.mimetype == "text/csv"
+    # The link asks for the page's language: headers in words, as the table above them.
+    assert "lang=en" in csv_link
+    assert r.get_data(as_text=True).startswith("Unit,Rank,Longitude,Latitude,")
     ranks = [line.split(",")[1] for line in r.get_data(as_text=True).splitlines()[1:]]
     assert ranks and ranks == [str(k) for k in range(1, len(ranks) + 1)]
     s.page.evaluate("() => { window.print = () => {}; }")  # no dialog in a test
