@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy.orm as so
 
-from patrol.geo.documents import feature, feature_collection
+from patrol.geo.documents import feature_collection
 from patrol.services import cell_figures, privacy, recompute, zone_stats
 from patrol.services.auth import Principal
 from patrol.store.models import ConservationArea, RecomputeJob
@@ -58,10 +58,7 @@ def zone_stats_document(
     """The zones with their figures as GeoJSON; with a running recompute ``job``, its progress
     (zone figures of patrols it has not reached yet are those of the old zones)."""
     return feature_collection(
-        (
-            feature(r.zone.geometry, {**r.figures, "names": r.zone.names or {}}, id=r.zone.code)
-            for r in rows
-        ),
+        (r.feature() for r in rows),
         area=a.area.slug,
         window=a.window.label,
         **({"recomputing": recompute.job_document(job)} if job is not None else {}),

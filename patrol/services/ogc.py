@@ -21,7 +21,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import NotFound
-from patrol.geo.documents import feature
 from patrol.geo.times import iso_utc
 from patrol.services import (
     areas,
@@ -257,7 +256,7 @@ def _all_features(
         about["aggregation"] = exports.AGGREGATION_RULE
     if coll.kind == "zones":
         rows, _ = zone_stats.zone_stats(session, area, window)
-        features = [feature(r.zone.geometry, r.figures, id=r.zone.code) for r in rows]
+        features = [r.feature() for r in rows]
         return _most_complete_first(features), about
     result, features = grid_hotspots.visible_cells(session, principal, area, window, q.cell_km)
     about["cell_km"] = result.grid.cell_m / 1000

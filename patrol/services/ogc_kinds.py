@@ -151,6 +151,7 @@ PROPERTIES: dict[str, dict[str, dict[str, Any]]] = {
     "zones": {
         "zone": _STR,
         "name": _STR,
+        "names": {"type": "object", "additionalProperties": _STR},
         "area_km2": _NUM,
         "snares_found": _INT,
         "snares_removed": _INT,

@@ -17,6 +17,7 @@ from patrol.analytics.gistar import benjamini_hochberg
 from patrol.analytics.hotspots import expected_by_period
 from patrol.analytics.rates import cpue, eb_rates
 from patrol.analytics.trend import mann_kendall
+from patrol.geo.documents import feature
 from patrol.geo.projection import to_metric
 from patrol.geo.shapes import project
 from patrol.services import month_figures
@@ -43,6 +44,13 @@ ZONE_FIGURES = EFFORT + FOUND
 class ZoneRow:
     zone: Zone
     figures: dict[str, Any]
+
+    def feature(self) -> dict[str, Any]:
+        """The zone as a GeoJSON feature: its figures and its names in each language the park
+        gave (``{}`` when none), the same in the API and in OGC API - Features."""
+        return feature(
+            self.zone.geometry, {**self.figures, "names": self.zone.names or {}}, id=self.zone.code
+        )
 
 
 @dataclass(frozen=True)
