@@ -37,8 +37,9 @@ def words_for(lang: str) -> Iterator[Words]:
     if lang == KEYS:
         yield Words(lang)
         return
-    if lang == ENGLISH:  # the English words are the messages themselves
-        yield Words(lang, vocabulary=label)
+    if lang == ENGLISH:  # the messages are English; the labels follow the locale, so force it
+        with force_locale(ENGLISH):
+            yield Words(lang, vocabulary=label)
         return
     with force_locale(lang):
         yield Words(lang, say=gettext, year_label=status_text, vocabulary=label, reason=reason_text)

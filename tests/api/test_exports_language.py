@@ -248,3 +248,21 @@ def test_the_finds_csv_in_a_language(client, world, two_years, russian):  # noqa
     assert [row[:5] for row in ru[1:]] == [row[:5] for row in keys[1:]]
     bad = client.get(url + "&lang=fr", headers=world.auth("coord"))
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["pointer"] == "/lang"
+
+
+def test_an_english_file_asked_by_a_russian_reader_is_english(client, world, two_years, russian):  # noqa: F811
+    """``lang=en`` names the language of the file, not the reader's: with Accept-Language
+    ru the headers and the vocabulary's words (the find type) are still English."""
+    url = "/api/v1/exports/finds?year=2026&format=csv&lang=en"
+    asked_in_ru = {**world.auth("coord"), "Accept-Language": "ru"}
+    rows = read_csv(client.get(url, headers=asked_in_ru))
+    assert rows[0][:6] == [
+        "Find id",
+        "Longitude",
+        "Latitude",
+        "Patrol",
+        "Found at (UTC)",
+        "Snare type",
+    ]
+    assert {row[5] for row in rows[1:]} == {"Wire"} != {russian["Wire"]}
+    assert rows == read_csv(client.get(url, headers=world.auth("coord")))
