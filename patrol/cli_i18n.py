@@ -3,9 +3,10 @@
 The pages choose a language per request (patrol/i18n.py); a command has no request, no user and
 no browser, only its environment: ``LANGUAGE``, then ``LC_ALL``, ``LC_MESSAGES``, ``LANG``. Its
 words come from the pages' own catalogs (translations/, through Babel's ``Translations``, so no
-app, request or Flask-Babel context is needed: ``--help`` and a failed start speak too), and a
-message with values (an ``N_`` Message, a problem's detail) is said by ``translated``, the
-function patrol/http.py says the API's problems with. docs/i18n.md, "The command line".
+app, request or Flask-Babel context is needed: a failed start speaks too; ``--help`` stays
+English, docs/i18n.md says why), and a message with values (an ``N_`` Message, a problem's
+detail) is said by ``translated``, the function patrol/http.py says the API's problems with.
+docs/i18n.md, "The command line".
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from gettext import NullTranslations
 from typing import IO, Any
 
 import click
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 from babel.support import Translations
 
 from patrol.i18n import ENGLISH, LANGUAGES, TRANSLATIONS
@@ -110,13 +111,15 @@ def figure(value: float, spec: str, lang: str | None = None) -> str:
     ('1,234.6', '1\xa0234,6')
     >>> figure(0.3, "g", "ru"), figure(90.0, "g", "ru"), figure(8.0, ".2f", "ru")
     ('0,3', '90', '8,00')
+    >>> figure(0.123456, "g", "ru")  # as many digits as English shows
+    '0,123456'
     """
     lang = lang or cli_language(os.environ)
     match = _SPEC.fullmatch(spec)
     if lang == ENGLISH or match is None:
         return format(value, spec)
-    if match["kind"] == "g":
-        return format_decimal(value, locale=lang)
+    if match["kind"] == "g":  # Python's significant digits, the language's decimal sign
+        return format(value, spec).replace(".", get_decimal_symbol(lang))
     digits = int(match["digits"] or 0)
     pattern = ("#,##0" if match["grouped"] else "0") + ("." + "0" * digits if digits else "")
     # Rounded as Python rounds the float (the English text's figure), then written by Babel.

@@ -1,15 +1,15 @@
 """Finished answers kept per process, keyed by what they were computed from and by the
 fingerprints of the patrols they count (``month_figures.fingerprints``).
 
-The hotspot answer with its trend is the one worth keeping: over ten years its space-time
-cube (a Gi* per month and cell, Mann-Kendall per cell) costs ~0.15 s however fast its figures
-are read, and its body is ~1 MB of JSON built again each time. The fingerprints are read per
-request (one query on the patrol table, one on the area's jobs), before the answer is built,
-so a write committed by any process (another worker, the command line) is seen by the next
-request, and an answer is never kept under fingerprints newer than its figures. Zone
-statistics and dispatch are not kept: they depend on more than the patrols (zone texts in the
-caller's language, units' bases, the prediction's layers) and answer fast from the monthly
-pieces alone.
+The hotspot answer with its trend is the one worth keeping: over ten years its space-time cube
+(a Gi* per month and cell, Mann-Kendall per cell) costs ~0.15 s however fast its figures are
+read, and its body is ~1 MB of JSON built again each time. The fingerprints are read per
+request (one query on the patrol table, one on the area's jobs, one of its zones' version),
+before the answer is built, so a write committed by any process (another worker, the command
+line) is seen by the next request, and an answer is never kept under fingerprints newer than
+its figures. Zone statistics and dispatch are not kept: they depend on more than the patrols
+(zone texts in the caller's language, units' bases, the prediction's layers) and answer fast
+from the monthly pieces alone.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The language an export is written in: its column headers, sheet names, yes/no words and
 zone names, or (``keys``) the machine-readable column keys scripts rely on.
 
-Pure (no Flask): the route that writes a file makes the ``Words`` (patrol/api/exports_lang.py)
+Pure (no Flask): the route that writes a file makes the ``Words`` (patrol/api/export_language.py)
 with the catalog's ``gettext`` of the asked language and the pages' way of naming a year.
 """
 

@@ -95,13 +95,6 @@ class AnnualExport:
         ]
 
     @property
-    def title(self) -> str:
-        """``Snares and patrol effort, <area>, 2026 (partial year, to 30 November 2026)``."""
-        years = [self.status(y).label for y in (self.first_year, self.last_year)]
-        period = years[0] if self.first_year == self.last_year else f"{years[0]} to {years[1]}"
-        return f"Snares and patrol effort, {self.area.name}, {period}"
-
-    @property
     def period(self) -> str:
         return (
             str(self.first_year)

@@ -42,10 +42,6 @@ class Formatter:
     # Whether the file is binary (the CLI writes it to a file, never to a terminal).
     binary: ClassVar[bool] = False
 
-    # Whether ``lang`` changes the file (headers and words for people); the other formats are
-    # for programs and GIS, and always carry the column keys.
-    in_words: ClassVar[bool] = False
-
     @staticmethod
     def write(export: AnnualExport, words: Words = KEYS_WORDS) -> bytes:
         raise NotImplementedError
@@ -95,7 +91,6 @@ class CSVFormatter(Formatter):
     name = ExportFormat.CSV
     media_type = "text/csv"
     suffix = ".csv"
-    in_words = True
 
     @staticmethod
     def write(export: AnnualExport, words: Words = KEYS_WORDS) -> bytes:
@@ -148,7 +143,6 @@ class XLSXFormatter(Formatter):
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     suffix = ".xlsx"
     binary = True
-    in_words = True
 
     @staticmethod
     def write(export: AnnualExport, words: Words = ENGLISH_WORDS) -> bytes:

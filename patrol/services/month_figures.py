@@ -6,8 +6,9 @@ distinct-patrol counts add up across months), and a month's figures change only 
 its patrols does. So each month of a window (or the part of an edge month inside a custom
 window) is a *piece*, computed once by the same GROUP BYs as before and kept here, keyed by a
 fingerprint of the patrols it counts. Before every answer one cheap query reads the window's
-fingerprints, month by month, from the patrol table (its area-and-day index); only the pieces
-whose fingerprint moved are computed again. After one new report, that is one month.
+fingerprints, month by month, from the patrol table (its area-and-day index; two more read
+the area's zones version and latest recompute job); only the pieces whose fingerprint
+moved are computed again. After one new report, that is one month.
 
 Why a fingerprint read from the data, not a version bumped by every write: nothing has to be
 added to the write paths (API ingest, bulk and SMART import, correction, delete, restore,
