@@ -17,7 +17,7 @@ from patrol.geo.problems import Problems
 from patrol.geo.shapes import geometry_document, project
 from patrol.store.engine import write
 from patrol.store.models import LAYER_KINDS, AreaLayer, ConservationArea
-from patrol.texts import N_
+from patrol.texts import N_, either
 from patrol.vocabulary import LayerKind
 
 __all__ = ["LAYER_KINDS", "import_layer", "layer_geometries", "layers_document"]
@@ -61,7 +61,7 @@ def import_layer(
         if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES[kind]:
             problems.add(
                 f"{where}/geometry",
-                N_("{kind} are {types}", kind=kind, types=" or ".join(GEOMETRY_TYPES[kind])),
+                N_("{kind} are {types}", kind=kind, types=either(list(GEOMETRY_TYPES[kind]))),
             )
             continue
         try:
