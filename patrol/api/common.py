@@ -86,8 +86,9 @@ def features_response(features: Iterable[dict[str, Any]], members: dict[str, Any
     The bytes are those ``geojson_response`` gives for the whole document (keys sorted,
     coordinates rounded per feature as for the whole): the members are encoded with an empty
     feature list, which sorts first, and the features are written into it. A worker then
-    holds the encoded answer and one feature at a time, never every feature's dicts at once
-    (a page of 1,000 real routes, 49 MB of JSON, took a worker to 1,033 MiB built whole).
+    holds the encoded answer (twice for a moment, as the buffer is copied into the response)
+    and one feature's dicts at a time, never every feature's dicts at once (a page of 1,000
+    real routes, 49 MB of JSON, took a worker to 1,033 MiB built whole).
     """
     provider = current_app.json
     if current_app.debug or not isinstance(provider, FastJSONProvider):
