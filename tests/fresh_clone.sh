@@ -38,6 +38,10 @@ if [ -n "${REUSE_VENV:-}" ]; then
   # pybabel compiles the clone's catalogs (make translations): the borrowed Babel, run as a module.
   printf '#!/bin/sh\nexec "%s" -m babel.messages.frontend "$@"\n' "$clone/.venv/bin/python" >"$clone/.venv/bin/pybabel"
   chmod +x "$clone/.venv/bin/pybabel"
+  # The console script `patrol` (pyproject's [project.scripts]) for the tests that run it as a
+  # process: the clone's package, run by the clone's Python.
+  printf '#!/bin/sh\nexec "%s" -c "import sys; from patrol.cli import cli; sys.exit(cli.main(prog_name=\\"patrol\\"))" "$@"\n' "$clone/.venv/bin/python" >"$clone/.venv/bin/patrol"
+  chmod +x "$clone/.venv/bin/patrol"
   ln -s "$reuse/bin/ruff" "$clone/.venv/bin/ruff"  # a standalone binary
   touch "$clone/.venv/.installed"  # newer than pyproject.toml: make installs nothing
   got="$(cd "$tmp" && "$clone/.venv/bin/python" -c 'import os, patrol; print(os.path.dirname(patrol.__file__))')"
