@@ -43,6 +43,20 @@ grids = st.builds(
     st.sampled_from([250.0, 500.0, 1000.0, 1234.5]),
 )
 
+# The comparison with clipping takes coordinates and grid origins at millimetre resolution. A
+# segment nearly parallel to a cell edge crosses it at a point that moves by metres when the edge
+# moves by 1e-13 m (an edge is origin + k x size, rounded), so below a millimetre the two
+# computations differ by rounding, not by rule: hypothesis found (0, 0)-(880, 1e-6) over an edge
+# at 1.1e-13, 0.1 mm apart. Stored routes (1e-7 degrees, ~1 cm) never have such coordinates.
+mm = st.floats(-5000, 5000).map(lambda v: round(v, 3))
+mm_route = st.lists(st.tuples(mm, mm), min_size=2, max_size=40)
+mm_grids = st.builds(
+    Grid,
+    st.floats(-1000, 1000).map(lambda v: round(v, 3)),
+    st.floats(-1000, 1000).map(lambda v: round(v, 3)),
+    st.sampled_from([250.0, 500.0, 1000.0, 1234.5]),
+)
+
 
 @settings(max_examples=200, deadline=None)
 @given(route, grids)
@@ -77,7 +91,7 @@ def test_splitting_the_route_changes_nothing(points, grid, cut):
 
 
 @settings(max_examples=150, deadline=None)
-@given(route, grids)
+@given(mm_route, mm_grids)
 def test_matches_clipping_each_segment_by_each_cell(points, grid):
     """Independent: shapely clips every segment by every cell rectangle it may touch."""
     xy = np.array(points)
