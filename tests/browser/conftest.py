@@ -51,7 +51,7 @@ def server(app, world):
         for user in s.query(User).all():
             auth.set_password(user, PASSWORD)
         s.commit()
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    srv = make_server("127.0.0.1", 0, answered_whole(app), threaded=True)
     # Teardown waits for the request threads still in flight (socketserver tracks them even
     # as daemons): otherwise their queries race the wipe of the database (a TRUNCATE
     # deadlocked with one on PostgreSQL in CI).
@@ -63,6 +63,26 @@ def server(app, world):
     for request_thread in list(getattr(srv, "_threads", None) or ()):
         request_thread.join(timeout=10)
     srv.socket.close()
+
+
+def answered_whole(app):
+    """The app with each answer read whole and closed before the server sends it.
+
+    Werkzeug's development server (3.1, ``serving.py``, ``execute``) drains the request in a
+    ``finally`` and calls the answer's ``close()`` only after it: when chromium resets a
+    connection it dropped (a page left mid-load), the drain raises and the answer is never
+    closed, so a static file stays open until garbage collection warns about it in whichever
+    test runs then. Closing here, inside the app, makes every file end with its request."""
+
+    def wsgi(environ, start_response):
+        answer = app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+
+    return wsgi
 
 
 class Session:
