@@ -49,7 +49,18 @@ from patrol.services.queries import live_patrols
 from patrol.store.models import ConservationArea, Patrol, RecomputeJob
 from patrol.store.types import json_text
 
-__all__ = ["BUDGET", "Piece", "clear", "fingerprints", "kept", "pieced", "pieces", "reading"]
+__all__ = [
+    "BUDGET",
+    "Piece",
+    "clear",
+    "database",
+    "fingerprints",
+    "kept",
+    "kept_pieces",
+    "pieced",
+    "pieces",
+    "reading",
+]
 
 BUDGET = 32 * 2**20  # bytes of arrays kept per process (ten years of 1 km cells: ~18 MB)
 
@@ -116,7 +127,7 @@ def fingerprints(
     version = sa.select(ConservationArea.zones_version).where(ConservationArea.id == area.id)
     latest = session.execute(job).first()
     state = (
-        _database(session),
+        database(session),
         area.id,
         session.scalar(version),
         tuple(latest) if latest else None,
@@ -131,7 +142,7 @@ def fingerprints(
     }
 
 
-def _database(session: so.Session) -> str:
+def database(session: so.Session) -> str:
     """A token of the engine the session reads: ids start again in another database (or
     after one was emptied, as tests do), so figures are never shared between engines."""
     bind = session.get_bind()
@@ -170,6 +181,30 @@ def pieced(
     ``compute`` returns the figures of its span with one row per month, as the figures of
     the whole window would have them: each piece's row is exactly what it was there.
     """
+
+    def rows(first: date, span_end: date) -> list[Arrays]:
+        computed = compute(first, span_end)
+        return [
+            {name: values[i].copy() for name, values in computed.items()}
+            for i in range(len(pieces(first, span_end)))
+        ]
+
+    found = kept_pieces(session, area, start, end, kind, rows)
+    names = list(found[0]) if found else []
+    return {name: np.stack([f[name] for f in found]) for name in names}
+
+
+def kept_pieces(
+    session: so.Session,
+    area: ConservationArea,
+    start: date,
+    end: date,
+    kind: tuple,
+    compute: Callable[[date, date], list[Arrays]],
+) -> list[Arrays]:
+    """Each month's piece of [start, end) for ``kind``, in order: kept where its fingerprint
+    still holds, from ``compute(first, end)`` (one piece per month of its span, any arrays:
+    figures per cell, or rows such as the prediction's visits) over the span of the others."""
     state, prints = fingerprints(session, area, start, end)
     parts = pieces(start, end)
     keys = [(kind, state, p, prints.get(p[0].year * 100 + p[0].month)) for p in parts]
@@ -183,10 +218,9 @@ def pieced(
         lo, hi = missing[0], missing[-1]
         computed = compute(parts[lo][0], parts[hi][1])
         for i in range(lo, hi + 1):
-            found[i] = {name: values[i - lo].copy() for name, values in computed.items()}
-            _keep(keys[i], found[i])
-    names = list(found[0]) if found else []
-    return {name: np.stack([f[name] for f in found]) for name in names}
+            found[i] = computed[i - lo]
+            _keep(keys[i], computed[i - lo])
+    return [f for f in found if f is not None]
 
 
 def _keep(key: tuple, value: Arrays) -> None:
