@@ -54,6 +54,7 @@ __all__ = [
     "Piece",
     "clear",
     "database",
+    "fingerprint_query",
     "fingerprints",
     "kept",
     "kept_pieces",
@@ -109,19 +110,7 @@ def fingerprints(
     known = _known.get()
     if known is not None and known[0] == (id(session), area.id, start, end):
         return known[1]
-    months = session.execute(
-        sa.select(
-            Patrol.start_month,
-            sa.func.count(),
-            sa.func.sum(Patrol.id),
-            sa.func.sum(Patrol.revision),
-            sa.func.max(Patrol.id),
-            sa.func.sum(_row_hash()),
-            sa.func.max(Patrol.submitted_at),
-        )
-        .where(*live_patrols(area.id, start, end))
-        .group_by(Patrol.start_month)
-    ).all()
+    months = session.execute(fingerprint_query(area.id, start, end)).all()
     job = sa.select(RecomputeJob.id, RecomputeJob.done, RecomputeJob.state)
     job = job.where(RecomputeJob.area_id == area.id).order_by(RecomputeJob.id.desc()).limit(1)
     version = sa.select(ConservationArea.zones_version).where(ConservationArea.id == area.id)
@@ -140,6 +129,24 @@ def fingerprints(
     return state, {
         int(m): (*(int(v or 0) for v in rest[:-1]), str(rest[-1])) for m, *rest in months
     }
+
+
+def fingerprint_query(area_id: int, start: date, end: date) -> sa.Select:
+    """Per start month of [start, end), what reveals a change of the area's live patrols
+    there; it reads only columns of the patrol table's area-and-day index (migration 0014)."""
+    return (
+        sa.select(
+            Patrol.start_month,
+            sa.func.count(),
+            sa.func.sum(Patrol.id),
+            sa.func.sum(Patrol.revision),
+            sa.func.max(Patrol.id),
+            sa.func.sum(_row_hash()),
+            sa.func.max(Patrol.submitted_at),
+        )
+        .where(*live_patrols(area_id, start, end))
+        .group_by(Patrol.start_month)
+    )
 
 
 def database(session: so.Session) -> str:
