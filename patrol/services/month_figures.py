@@ -6,9 +6,11 @@ distinct-patrol counts add up across months), and a month's figures change only 
 its patrols does. So each month of a window (or the part of an edge month inside a custom
 window) is a *piece*, computed once by the same GROUP BYs as before and kept here, keyed by a
 fingerprint of the patrols it counts. Before every answer one cheap query reads the window's
-fingerprints, month by month, from the patrol table (its area-and-day index; two more read
-the area's zones version and latest recompute job); only the pieces whose fingerprint
-moved are computed again. After one new report, that is one month.
+fingerprints, month by month, from the patrol table (its area-and-day index alone, which
+carries the columns read: migration 0014; two more read the area's zones version and latest
+recompute job); only the pieces whose fingerprint moved are computed again. After one new
+report, that is one month. Pieces are any arrays: cells' and zones' figures per month, and
+the prediction's visits (``risk_visits``), whose months are rows of varying length.
 
 Why a fingerprint read from the data, not a version bumped by every write: nothing has to be
 added to the write paths (API ingest, bulk and SMART import, correction, delete, restore,

@@ -4,7 +4,10 @@ A visit is one patrol's search effort in one cell (the stored EffortCell row) at
 start, with the snares that patrol found in that cell. Only patrols that started on or before
 ``until`` (a local day of the area) are read, so a past month can be scored honestly; the model
 itself lives in patrol.analytics.risk. Answers are cached per area, grid, ``until`` and
-horizon, and keyed on a fingerprint of the stored patrols, so a late report is never missed.
+horizon, and keyed on the fingerprints ``month_figures`` reads for the year of patrols the
+model uses (and on the area's layers, units and settings), so a late report, a correction or
+a recompute job is never missed. A cold answer reads again only the visits of the months
+whose fingerprint moved (the visits are kept per month, as the cells' figures are) and fits.
 """
 
 from __future__ import annotations
