@@ -90,7 +90,7 @@ def measure(client, session, hb, url: str, end: str, repeat: int) -> None:
         f"{url:<58} cold {1e3 * statistics.median(walls):6.1f} ms wall "
         f"{1e3 * statistics.median(cpus):6.1f} ms CPU; warm {1e3 * statistics.median(warm):5.1f} ms"
     )
-    stages["full collections"] = [sum(full), 0.0, len(full)]
+    stages["full collections (wall only)"] = [sum(full), 0.0, len(full)]
     for label, (wall, cpu, n) in sorted(stages.items(), key=lambda x: -x[1][0]):
         print(
             f"    {label:<32} {1e3 * wall / repeat:7.1f} ms wall {1e3 * cpu / repeat:7.1f} ms CPU"
