@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from patrol import create_app  # noqa: E402
-from patrol.services import answer_cache, kept_bins, month_figures  # noqa: E402
+from patrol import create_app
+from patrol.services import answer_cache, kept_bins, month_figures
 
 TOKENS = {
     "coordinator": "ptl_demo_coordinator_000000000",
