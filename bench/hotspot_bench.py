@@ -5,9 +5,10 @@ request, JSON included) for a one-year window, then copies that year into nine e
 (same routes, effort rows and finds, dates shifted) and times them again, for the last year and
 for all ten. Each answer twice: cold, the first request after a write (a coordinator's
 correction of the window's latest patrol, through the API: its month's figures, and every
-answer kept for the window, are stale), and warm (asked again, nothing written). Beside them,
-the peer a tool without stored effort would need: measuring the window's routes again (parse
-the stored GeoJSON, project, allocate to cells).
+answer kept for the window, are stale), and warm (asked again, nothing written). The garbage
+collector is tuned as in a server's worker (``patrol.server_gc``, called by ``wsgi.py``).
+Beside them, the peer a tool without stored effort would need: measuring the window's routes
+again (parse the stored GeoJSON, project, allocate to cells).
 
     python bench/hotspot_bench.py                         # SQLite in a temporary folder
     PATROL_BENCH_DATABASE_URL=postgresql://... python bench/hotspot_bench.py
@@ -31,7 +32,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from patrol import create_app
+from patrol import create_app, server_gc
 from patrol.demo.load import DEMO_SLUG, load_demo
 from patrol.services.measure import AreaContext, measure_route
 from patrol.store import upgrade
@@ -227,6 +228,7 @@ def worker(url: str) -> None:
     and what is held after it; then the process's peak over all of them."""
     started = _rss_mib()
     app = create_app({"ENV": "development", "SECRET_KEY": "bench", "DATABASE_URL": url})
+    server_gc.tune()  # as wsgi.py does in a server's worker
     client = app.test_client()
     highest = _rss_mib()  # getrusage's peak is the mark _reset_peak clears: keep our own
     print(f"worker: {started:.0f} MiB with the bench's imports, {highest:.0f} MiB with the app")
@@ -271,6 +273,9 @@ def main() -> None:
     try:
         upgrade(url)
         app = create_app({"ENV": "development", "SECRET_KEY": "bench", "DATABASE_URL": url})
+        # The collector as a server's worker has it (wsgi.py): without it, every few answers
+        # paid a full collection of the whole heap (~90 ms), which no worker pays.
+        server_gc.tune()
         client = app.test_client()
         with app.app_context():
             from patrol.db import get_session

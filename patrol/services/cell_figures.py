@@ -26,10 +26,12 @@ from patrol.vocabulary import REMOVED_ACTIONS, Transport
 
 __all__ = [
     "ADDITIVE",
+    "NEVER",
     "AnalysisSettings",
     "CellFigures",
     "Window",
     "cell_figures",
+    "days_or_none",
     "group_bins",
     "months",
     "resolve_window",
@@ -245,7 +247,7 @@ def cell_figures(
     by_bin = month_figures.pieced(session, area, window.start, window.end, kind, compute)
     last = by_bin.pop("last").max(axis=0)
     totals = {key: values.sum(axis=0) for key, values in by_bin.items()}
-    return CellFigures(ix, iy, **totals, last_patrolled=_days_or_none(last), by_bin=by_bin)
+    return CellFigures(ix, iy, **totals, last_patrolled=days_or_none(last), by_bin=by_bin)
 
 
 def _monthly(
@@ -294,7 +296,7 @@ def _driver_rows(conn: sa.Connection, statement: sa.Select) -> list[tuple]:
         result.close()
 
 
-def _days_or_none(days: np.ndarray) -> list[date | None]:
+def days_or_none(days: np.ndarray) -> list[date | None]:
     """Days since 1970 as dates, the int64 minimum (never walked) as None."""
     walked = days > NEVER
     out: list[date | None] = [None] * days.size

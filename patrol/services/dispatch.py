@@ -14,6 +14,7 @@ from patrol.analytics.dispatch import Assignment, assign_targets
 from patrol.analytics.gistar import queen_weights
 from patrol.geo.documents import feature, feature_collection, point
 from patrol.geo.projection import to_metric
+from patrol.services import month_figures
 from patrol.services.cell_figures import AnalysisSettings, Window
 from patrol.services.grid_hotspots import HotspotResult, grid_hotspots
 from patrol.store.models import ConservationArea, Unit
@@ -46,6 +47,15 @@ def dispatch(
     """Significant hot cells, and a share of the under-patrolled cells next to them, assigned
     to the area's active units (at most ``capacity`` each), nearest bases first overall."""
     settings = settings or AnalysisSettings()
+    # One read of the window's fingerprints for the cells' figures and, when the window is
+    # the prediction's year (the default), for the prediction too.
+    with month_figures.reading(session, area, window.start, window.end):
+        return _dispatch(session, area, window, settings)
+
+
+def _dispatch(
+    session: so.Session, area: ConservationArea, window: Window, settings: AnalysisSettings
+) -> tuple[list[Target], list[Unit]]:
     result = grid_hotspots(session, area, window, None, None, settings, trend=False)
     candidates = _candidates(result, settings)
     units = list(

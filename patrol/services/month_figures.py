@@ -6,9 +6,11 @@ distinct-patrol counts add up across months), and a month's figures change only 
 its patrols does. So each month of a window (or the part of an edge month inside a custom
 window) is a *piece*, computed once by the same GROUP BYs as before and kept here, keyed by a
 fingerprint of the patrols it counts. Before every answer one cheap query reads the window's
-fingerprints, month by month, from the patrol table (its area-and-day index; two more read
-the area's zones version and latest recompute job); only the pieces whose fingerprint
-moved are computed again. After one new report, that is one month.
+fingerprints, month by month, from the patrol table (its area-and-day index alone, which
+carries the columns read: migration 0014; two more read the area's zones version and latest
+recompute job); only the pieces whose fingerprint moved are computed again. After one new
+report, that is one month. Pieces are any arrays: cells' and zones' figures per month, and
+the prediction's visits (``risk_visits``), whose months are rows of varying length.
 
 Why a fingerprint read from the data, not a version bumped by every write: nothing has to be
 added to the write paths (API ingest, bulk and SMART import, correction, delete, restore,
@@ -49,7 +51,19 @@ from patrol.services.queries import live_patrols
 from patrol.store.models import ConservationArea, Patrol, RecomputeJob
 from patrol.store.types import json_text
 
-__all__ = ["BUDGET", "Piece", "clear", "fingerprints", "kept", "pieced", "pieces", "reading"]
+__all__ = [
+    "BUDGET",
+    "Piece",
+    "clear",
+    "database",
+    "fingerprint_query",
+    "fingerprints",
+    "kept",
+    "kept_pieces",
+    "pieced",
+    "pieces",
+    "reading",
+]
 
 BUDGET = 32 * 2**20  # bytes of arrays kept per process (ten years of 1 km cells: ~18 MB)
 
@@ -98,25 +112,13 @@ def fingerprints(
     known = _known.get()
     if known is not None and known[0] == (id(session), area.id, start, end):
         return known[1]
-    months = session.execute(
-        sa.select(
-            Patrol.start_month,
-            sa.func.count(),
-            sa.func.sum(Patrol.id),
-            sa.func.sum(Patrol.revision),
-            sa.func.max(Patrol.id),
-            sa.func.sum(_row_hash()),
-            sa.func.max(Patrol.submitted_at),
-        )
-        .where(*live_patrols(area.id, start, end))
-        .group_by(Patrol.start_month)
-    ).all()
+    months = session.execute(fingerprint_query(area.id, start, end)).all()
     job = sa.select(RecomputeJob.id, RecomputeJob.done, RecomputeJob.state)
     job = job.where(RecomputeJob.area_id == area.id).order_by(RecomputeJob.id.desc()).limit(1)
     version = sa.select(ConservationArea.zones_version).where(ConservationArea.id == area.id)
     latest = session.execute(job).first()
     state = (
-        _database(session),
+        database(session),
         area.id,
         session.scalar(version),
         tuple(latest) if latest else None,
@@ -131,7 +133,25 @@ def fingerprints(
     }
 
 
-def _database(session: so.Session) -> str:
+def fingerprint_query(area_id: int, start: date, end: date) -> sa.Select:
+    """Per start month of [start, end), what reveals a change of the area's live patrols
+    there; it reads only columns of the patrol table's area-and-day index (migration 0014)."""
+    return (
+        sa.select(
+            Patrol.start_month,
+            sa.func.count(),
+            sa.func.sum(Patrol.id),
+            sa.func.sum(Patrol.revision),
+            sa.func.max(Patrol.id),
+            sa.func.sum(_row_hash()),
+            sa.func.max(Patrol.submitted_at),
+        )
+        .where(*live_patrols(area_id, start, end))
+        .group_by(Patrol.start_month)
+    )
+
+
+def database(session: so.Session) -> str:
     """A token of the engine the session reads: ids start again in another database (or
     after one was emptied, as tests do), so figures are never shared between engines."""
     bind = session.get_bind()
@@ -170,6 +190,30 @@ def pieced(
     ``compute`` returns the figures of its span with one row per month, as the figures of
     the whole window would have them: each piece's row is exactly what it was there.
     """
+
+    def rows(first: date, span_end: date) -> list[Arrays]:
+        computed = compute(first, span_end)
+        return [
+            {name: values[i].copy() for name, values in computed.items()}
+            for i in range(len(pieces(first, span_end)))
+        ]
+
+    found = kept_pieces(session, area, start, end, kind, rows)
+    names = list(found[0]) if found else []
+    return {name: np.stack([f[name] for f in found]) for name in names}
+
+
+def kept_pieces(
+    session: so.Session,
+    area: ConservationArea,
+    start: date,
+    end: date,
+    kind: tuple,
+    compute: Callable[[date, date], list[Arrays]],
+) -> list[Arrays]:
+    """Each month's piece of [start, end) for ``kind``, in order: kept where its fingerprint
+    still holds, from ``compute(first, end)`` (one piece per month of its span, any arrays:
+    figures per cell, or rows such as the prediction's visits) over the span of the others."""
     state, prints = fingerprints(session, area, start, end)
     parts = pieces(start, end)
     keys = [(kind, state, p, prints.get(p[0].year * 100 + p[0].month)) for p in parts]
@@ -183,10 +227,9 @@ def pieced(
         lo, hi = missing[0], missing[-1]
         computed = compute(parts[lo][0], parts[hi][1])
         for i in range(lo, hi + 1):
-            found[i] = {name: values[i - lo].copy() for name, values in computed.items()}
-            _keep(keys[i], found[i])
-    names = list(found[0]) if found else []
-    return {name: np.stack([f[name] for f in found]) for name in names}
+            found[i] = computed[i - lo]
+            _keep(keys[i], computed[i - lo])
+    return [f for f in found if f is not None]
 
 
 def _keep(key: tuple, value: Arrays) -> None:

@@ -4,7 +4,10 @@ A visit is one patrol's search effort in one cell (the stored EffortCell row) at
 start, with the snares that patrol found in that cell. Only patrols that started on or before
 ``until`` (a local day of the area) are read, so a past month can be scored honestly; the model
 itself lives in patrol.analytics.risk. Answers are cached per area, grid, ``until`` and
-horizon, and keyed on a fingerprint of the stored patrols, so a late report is never missed.
+horizon, and keyed on the fingerprints ``month_figures`` reads for the year of patrols the
+model uses (and on the area's layers, units and settings), so a late report, a correction or
+a recompute job is never missed. A cold answer reads again only the visits of the months
+whose fingerprint moved (the visits are kept per month, as the cells' figures are) and fits.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from patrol.geo.documents import gc_paused
 from patrol.geo.grid import Grid
 from patrol.geo.projection import to_metric
 from patrol.geo.shapes import project
-from patrol.services import privacy
+from patrol.services import month_figures, privacy
 from patrol.services.area_grid import area_cells, area_grid, grid_for
 from patrol.services.auth import Principal
+from patrol.services.cell_figures import NEVER, days_or_none
 from patrol.services.days import local_midnight
 from patrol.services.layers import layer_geometries
 from patrol.services.queries import live_patrols
@@ -43,6 +47,7 @@ from patrol.vocabulary import LayerKind, Role
 
 __all__ = [
     "RiskResult",
+    "clear",
     "estimate_area_detection",
     "resolve_until",
     "risk",
@@ -54,6 +59,7 @@ HISTORY_DAYS = 365  # older visits weigh exp(-365 / memory_days): nothing
 CACHE_SIZE = 8  # answers per worker: ~2 MB of JSON text and the arrays each
 
 _cache: OrderedDict[tuple, RiskResult] = OrderedDict()
+_distances_kept: OrderedDict[tuple, dict[str, np.ndarray]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -93,13 +99,27 @@ def resolve_until(session: so.Session, area: ConservationArea, until: date | Non
 
 
 def _fingerprint(session: so.Session, area: ConservationArea, until: date) -> tuple:
-    """What the answer depends on besides its arguments: the stored patrols up to ``until``
-    (a new, deleted or corrected one changes count, max id or revisions), layers, units."""
-    patrols = session.execute(
-        sa.select(sa.func.count(), sa.func.max(Patrol.id), sa.func.sum(Patrol.revision)).where(
-            *live_patrols(area.id, None, until + timedelta(days=1))
-        )
-    ).one()
+    """What the answer depends on besides its arguments: the stored patrols of the year up to
+    ``until`` with their effort rows and finds (``month_figures.fingerprints``: per month,
+    and the area's zones version, latest recompute job, grid, boundary and database), the
+    area's layers, units and snare settings. Only that year's visits are read."""
+    state, prints = month_figures.fingerprints(session, area, *_data_window(until))
+    return (
+        state,
+        tuple(sorted(prints.items())),
+        _surroundings(session, area),
+        area.detection_probability,
+        area.snare_life_days,
+    )
+
+
+def _data_window(until: date) -> tuple[date, date]:
+    """The days whose patrols the model reads: [first, end)."""
+    return until - timedelta(days=HISTORY_DAYS - 1), until + timedelta(days=1)
+
+
+def _surroundings(session: so.Session, area: ConservationArea) -> tuple:
+    """What the covariates depend on: the area's layers (a new one has a new id) and units."""
     layers = session.execute(
         sa.select(sa.func.count(), sa.func.max(AreaLayer.id)).where(AreaLayer.area_id == area.id)
     ).one()
@@ -108,14 +128,7 @@ def _fingerprint(session: so.Session, area: ConservationArea, until: date) -> tu
         .where(Unit.area_id == area.id)
         .order_by(Unit.id)
     ).all()
-    return (
-        tuple(patrols),
-        tuple(layers),
-        tuple(tuple(u) for u in units),
-        area.detection_probability,
-        area.snare_life_days,
-        hash(json_text(area.boundary)),
-    )
+    return tuple(layers), tuple(tuple(u) for u in units)
 
 
 def settings_for(area: ConservationArea) -> RiskSettings:
@@ -135,18 +148,26 @@ def risk(
     """The setting-rate model fitted on the area's search visits up to ``until``, cached."""
     until = resolve_until(session, area, until)
     grid, factor = grid_for(area, cell_km)
-    key = (area.id, until, horizon_days, factor, _fingerprint(session, area, until))
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    with gc_paused():
-        result = _compute(session, area, until, horizon_days, grid, factor)
+    with month_figures.reading(session, area, *_data_window(until)):
+        key = (area.id, until, horizon_days, factor, _fingerprint(session, area, until))
+        with _cache_lock:
+            if key in _cache:
+                _cache.move_to_end(key)
+                return _cache[key]
+        with gc_paused():
+            result = _compute(session, area, until, horizon_days, grid, factor, key[-1][2])
     with _cache_lock:
         _cache[key] = result
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return result
+
+
+def clear() -> None:
+    """Forget every kept answer (tests and benchmarks)."""
+    with _cache_lock:
+        _cache.clear()
+        _distances_kept.clear()
 
 
 def visible_risk(
@@ -185,6 +206,7 @@ def _compute(
     horizon_days: int,
     grid: Grid,
     factor: int,
+    surroundings: tuple,
 ) -> RiskResult:
     ix, iy, rings, clon, clat = area_cells(area, grid)
     n = ix.size
@@ -192,7 +214,7 @@ def _compute(
     stored = load_visits(session, area, data_from, until, ix, iy, factor)
     v = stored.visits
     centre_x, centre_y = to_metric(clon, clat, area.epsg)
-    distances = _distances(session, area, centre_x, centre_y)
+    distances = _kept_distances(session, area, grid, surroundings, centre_x, centre_y)
     names = list(distances)
     # Covariates: log distances (km) to what the area knows of.
     covariates = np.column_stack([np.log1p(distances[k]) for k in names]) if names else None
@@ -214,11 +236,42 @@ def _compute(
     if v.cell.size:
         # Visits are distinct (patrol, cell) pairs: GROUP BY rows, and finds without one.
         patrols = np.bincount(v.cell, minlength=n)
-    last = _last_patrolled(n, v.cell, stored.patrol_id, stored.starts)
+    last = _last_patrolled(n, v.cell, stored.start_day)
     return RiskResult(
         area.slug, until, data_from, horizon_days, grid, ix, iy, rings, clon, clat,
         centre_x, centre_y, model, settings, total_snares, patrols, last, distances,
     )  # fmt: skip
+
+
+def _kept_distances(
+    session: so.Session,
+    area: ConservationArea,
+    grid: Grid,
+    surroundings: tuple,
+    centre_x: np.ndarray,
+    centre_y: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """``_distances``, kept per process while the area's boundary, grid, layers and units
+    are as they were (reading the layers and measuring to them is most of it)."""
+    key = (
+        month_figures.database(session),
+        area.id,
+        json_text(area.boundary),
+        area.epsg,
+        (grid.origin_x, grid.origin_y, grid.cell_m),
+        surroundings,
+    )
+    with _cache_lock:
+        kept = _distances_kept.get(key)
+        if kept is not None:
+            _distances_kept.move_to_end(key)
+            return kept
+    distances = _distances(session, area, centre_x, centre_y)
+    with _cache_lock:
+        _distances_kept[key] = distances
+        while len(_distances_kept) > CACHE_SIZE:
+            _distances_kept.popitem(last=False)
+    return distances
 
 
 def _distances(
@@ -252,17 +305,11 @@ def _distances(
     return distances
 
 
-def _last_patrolled(
-    n: int, cell: np.ndarray, patrol_id: np.ndarray, starts: dict[int, tuple[float, date]]
-) -> list[date | None]:
+def _last_patrolled(n: int, cell: np.ndarray, start_day: np.ndarray) -> list[date | None]:
     """Each cell's latest local start day of a visiting patrol (None: never visited)."""
-    last: list[date | None] = [None] * n
-    for pos, pid in zip(cell.tolist(), patrol_id.tolist(), strict=True):
-        day = starts[pid][1]
-        day = date.fromisoformat(day) if isinstance(day, str) else day
-        if last[pos] is None or day > last[pos]:
-            last[pos] = day
-    return last
+    last = np.full(n, NEVER)
+    np.maximum.at(last, cell, start_day)
+    return days_or_none(last)
 
 
 def estimate_area_detection(

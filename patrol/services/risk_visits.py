@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.analytics.exposure import Visits
+from patrol.services import month_figures
 from patrol.services.cell_figures import AnalysisSettings
 from patrol.services.queries import live_patrols
 from patrol.store.models import ConservationArea, EffortCell, Patrol, SnareFind
@@ -37,7 +38,7 @@ class StoredVisits:
 
     visits: Visits
     patrol_id: np.ndarray
-    starts: dict[int, tuple[float, date]]  # patrol id: (start in days, local start day)
+    start_day: np.ndarray  # per visit, its patrol's local start day (days since 1970)
     dispersion: float  # sum count^2 / sum count over the finds
 
 
@@ -51,36 +52,119 @@ def load_visits(
     factor: int = 1,
 ) -> StoredVisits:
     """One visit per patrol (on foot or ski, started from ``data_from`` to ``until``) and cell,
-    with the snares that patrol found in the cell: two GROUP BYs over the stored rows."""
+    with the snares that patrol found in the cell.
+
+    Read month by month and kept per process by ``month_figures`` (a patrol's visits belong
+    to its start month): after a write only that month's rows are read again. The rows of
+    all months are then put in one order, by patrol and cell (the order the GROUP BYs give
+    on SQLite), so the visits, and every sum the fit makes over them, do not depend on
+    which months were read when.
+    """
+    kind = ("visits", factor, ix.size, AnalysisSettings().search_transports)
+
+    def compute(first: date, end: date) -> list[dict[str, np.ndarray]]:
+        return _monthly_rows(session, area, first, end, ix, iy, factor)
+
+    parts = month_figures.kept_pieces(
+        session, area, data_from, until + timedelta(days=1), kind, compute
+    )
+    rows = {k: np.concatenate([p[k] for p in parts]) for k in _ROWS} if parts else _empty()
+    e = np.lexsort((rows["e_pos"], rows["e_pid"]))
+    f = np.lexsort((rows["f_pos"], rows["f_pid"]))
+    f_snares, f_sq = rows["f_snares"][f], rows["f_sq"][f]
+    v_pid, v_pos, v_km, v_snares = _visits(
+        ix.size,
+        (rows["e_pid"][e], rows["e_pos"][e], rows["e_km"][e]),
+        (rows["f_pid"][f], rows["f_pos"][f], f_snares),
+    )
+    s = np.argsort(rows["s_pid"])
+    at = s[np.searchsorted(rows["s_pid"], v_pid, sorter=s)] if v_pid.size else v_pid
+    dispersion = float(f_sq.sum() / f_snares.sum()) if f_snares.sum() > 0 else 1.0
+    visits = Visits.of(v_pos, rows["s_t"][at], v_km, v_snares)
+    return StoredVisits(visits, v_pid, rows["s_day"][at], dispersion)
+
+
+# One month's rows: patrols (id, start in days, local start day), effort (patrol, cell, km)
+# and finds (patrol, cell, snares, snares squared), cells as positions among the area's.
+_ROWS = {
+    "s_pid": np.int64,
+    "s_t": float,
+    "s_day": np.int64,
+    "e_pid": np.int64,
+    "e_pos": np.int64,
+    "e_km": float,
+    "f_pid": np.int64,
+    "f_pos": np.int64,
+    "f_snares": float,
+    "f_sq": float,
+}
+
+
+def _empty() -> dict[str, np.ndarray]:
+    return {k: np.zeros(0, dtype) for k, dtype in _ROWS.items()}
+
+
+def _monthly_rows(
+    session: so.Session,
+    area: ConservationArea,
+    first: date,
+    end: date,
+    ix: np.ndarray,
+    iy: np.ndarray,
+    factor: int,
+) -> list[dict[str, np.ndarray]]:
+    """The rows of [first, end), one dict per month: three queries, split by start month."""
     n = ix.size
     # Cell index by (ix, iy): a dense table over the area's cells (both are >= 0).
     table = np.full((int(ix.max()) + 1 if n else 1, int(iy.max()) + 1 if n else 1), -1, np.int64)
     table[ix, iy] = np.arange(n)
-    cond = live_patrols(
-        area.id,
-        data_from,
-        until + timedelta(days=1),
-        transports=AnalysisSettings().search_transports,
-    )
+    cond = live_patrols(area.id, first, end, transports=AnalysisSettings().search_transports)
     conn = session.connection()
-    starts = {
-        pid: (days_since_epoch(started if started.tzinfo else started.replace(tzinfo=UTC)), day)
-        for pid, started, day in conn.execute(
-            sa.select(Patrol.id, Patrol.started_at, Patrol.start_date).where(*cond)
-        )
+    starts = conn.execute(sa.select(Patrol.id, Patrol.started_at, Patrol.start_date).where(*cond))
+    s_pid, s_t, s_day = [], [], []
+    for pid, started, day in starts:
+        s_pid.append(pid)
+        s_t.append(days_since_epoch(started if started.tzinfo else started.replace(tzinfo=UTC)))
+        s_day.append(day)
+    e_pid, e_pos, (e_km,) = _cells_of(
+        conn.execute(_effort_query(session, cond, factor)).all(), 1, table
+    )
+    f_pid, f_pos, (f_snares, f_sq) = _cells_of(
+        conn.execute(_finds_query(cond, factor)).all(), 2, table
+    )
+    rows = {
+        "s_pid": np.asarray(s_pid, np.int64),
+        "s_t": np.asarray(s_t, float),
+        "s_day": np.asarray(s_day, "datetime64[D]").astype(np.int64),
+        "e_pid": e_pid,
+        "e_pos": e_pos,
+        "e_km": e_km,
+        "f_pid": f_pid,
+        "f_pos": f_pos,
+        "f_snares": f_snares,
+        "f_sq": f_sq,
     }
-    effort_rows = conn.execute(_effort_query(session, cond, factor)).all()
-    find_rows = conn.execute(_finds_query(cond, factor)).all()
-    e_pid, e_pos, (e_km,) = _cells_of(effort_rows, 1, table)
-    f_pid, f_pos, (f_snares, f_sq) = _cells_of(find_rows, 2, table)
-    ok = e_pos >= 0
-    e_pid, e_pos, e_km = e_pid[ok], e_pos[ok], e_km[ok]
-    ok = f_pos >= 0
-    f_pid, f_pos, f_snares, f_sq = f_pid[ok], f_pos[ok], f_snares[ok], f_sq[ok]
-    v_pid, v_pos, v_km, v_snares = _visits(n, (e_pid, e_pos, e_km), (f_pid, f_pos, f_snares))
-    v_t = np.array([starts[int(p)][0] for p in v_pid]) if v_pid.size else np.zeros(0)
-    dispersion = float(f_sq.sum() / f_snares.sum()) if f_snares.sum() > 0 else 1.0
-    return StoredVisits(Visits.of(v_pos, v_t, v_km, v_snares), v_pid, starts, dispersion)
+    return _by_month(rows, first, end)
+
+
+def _by_month(rows: dict[str, np.ndarray], first: date, end: date) -> list[dict[str, np.ndarray]]:
+    """The rows split by their patrol's start month (one dict per month of [first, end)), rows
+    outside the area's cells left out."""
+    bounds = [np.datetime64(a, "D").astype(np.int64) for a, _ in month_figures.pieces(first, end)]
+    month_of_patrol = np.searchsorted(np.asarray(bounds, np.int64), rows["s_day"], side="right") - 1
+    order = np.argsort(rows["s_pid"])
+    month = {}
+    for prefix in ("e", "f"):
+        pid = rows[f"{prefix}_pid"]
+        at = order[np.searchsorted(rows["s_pid"], pid, sorter=order)] if pid.size else pid
+        month[prefix] = np.where(rows[f"{prefix}_pos"] >= 0, month_of_patrol[at], -1)
+    month["s"] = month_of_patrol
+    out = []
+    for m in range(len(bounds)):
+        out.append(
+            {k: np.ascontiguousarray(v[month[k[0]] == m]).astype(_ROWS[k]) for k, v in rows.items()}
+        )
+    return out
 
 
 def _coarse(column: sa.ColumnElement, factor: int) -> sa.ColumnElement:

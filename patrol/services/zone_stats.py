@@ -77,9 +77,11 @@ def zone_stats(
     zones = list(
         session.scalars(sa.select(Zone).where(Zone.area_id == area.id).order_by(Zone.code))
     )
-    monthly = zone_months(session, area, window, zones, unit_id, settings.search_transports)
+    # One read of the window's fingerprints for the zones' figures and the cells'.
+    with month_figures.reading(session, area, window.start, window.end):
+        monthly = zone_months(session, area, window, zones, unit_id, settings.search_transports)
+        cells = grid_hotspots(session, area, window, None, unit_id, settings, trend=False)
     tests = _zone_tests({key: v[:, : len(zones)] for key, v in monthly.items()}, settings)
-    cells = grid_hotspots(session, area, window, None, unit_id, settings, trend=False)
     hot_cells = _hot_cells_per_zone(area, zones, cells)
     rows = [
         ZoneRow(z, _zone_figures(z, k, tests, int(hot_cells[k]), settings))

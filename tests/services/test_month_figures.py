@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from patrol.services import answer_cache, month_figures
+from patrol.services import answer_cache, month_figures, risk
 from patrol.services.cell_figures import Window, cell_figures
 from patrol.services.zone_stats import zone_months
 from patrol.store.models import (
@@ -206,24 +206,38 @@ URLS = [
 ]
 
 
+# The prediction (its visits kept per month, its covariates kept) and dispatch, which ranks
+# by it: after every write, equal to what is computed with nothing kept, and moved.
+RISK_URLS = [
+    "/api/v1/risk?until=2026-05-10",
+    "/api/v1/dispatch?from=2025-05-11&to=2026-05-10",
+]
+
+
 def _answers(client, world):
     out = []
-    for url in URLS:
+    for url in URLS + RISK_URLS:
         r = client.get(url, headers=world.auth("coord"))
         assert r.status_code == 200, (url, r.get_json())
         out.append(r.data)
     return out
 
 
-def _after_write(client, world, write) -> None:
+def _forget() -> None:
+    month_figures.clear()
+    answer_cache.clear()
+    risk.clear()
+
+
+def _after_write(client, world, write, risk_moves: bool = True) -> None:
     before = _answers(client, world)  # now kept
     assert _answers(client, world) == before  # and answered from what is kept
     write()
     after = _answers(client, world)
-    month_figures.clear()
-    answer_cache.clear()
+    _forget()
     assert after == _answers(client, world)
     assert after[0] != before[0]
+    assert (after[len(URLS)] != before[len(URLS)]) == risk_moves
 
 
 def test_ingest_through_the_api(client, world, stored):
@@ -313,7 +327,7 @@ def test_zones_replaced(client, world, stored):
     # Zones change zone figures only: the test's first answer is the ten-year zone table.
     URLS.insert(0, URLS.pop(2))
     try:
-        _after_write(client, world, replace)
+        _after_write(client, world, replace, risk_moves=False)  # zones are no covariate
     finally:
         URLS.insert(2, URLS.pop(0))
 
@@ -325,7 +339,7 @@ def test_a_grid_change_is_another_key(client, world, stored, session):
     with session.begin():
         session.get(ConservationArea, world.area_id).cell_m = 500.0
     after = _answers(client, world)
-    month_figures.clear()
-    answer_cache.clear()
+    _forget()
     assert after == _answers(client, world)
     assert after[0] != before[0]
+    assert after[len(URLS)] != before[len(URLS)]  # the prediction's cells are another grid's
