@@ -6,6 +6,7 @@ Shared by single, bulk and SMART ingest; the use case itself is ``patrols.ingest
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from patrol.geo.projection import to_metric
 from patrol.geo.report import PatrolReport
 from patrol.geo.times import iso_utc
 from patrol.services.auth import Principal
+from patrol.services.ingest_probe import AreaRow, UnitRow
 from patrol.services.measure import (
     AreaContext,
     RouteFigures,
@@ -43,6 +45,7 @@ from patrol.texts import N_
 __all__ = [
     "NOT_STORED",
     "IngestResult",
+    "check_submitter",
     "context_for",
     "current_zones",
     "existing",
@@ -52,6 +55,8 @@ __all__ = [
     "unit_for",
 ]
 
+
+U = TypeVar("U", Unit, UnitRow)
 
 NOT_STORED = N_("The report does not fit its area; nothing was stored.")
 
@@ -153,7 +158,7 @@ def _check_place(
 def store_report(
     session: so.Session,
     report: PatrolReport,
-    unit: Unit,
+    unit: Unit | UnitRow,
     principal: Principal | None,
     context: AreaContext,
     route: list[np.ndarray],
@@ -195,6 +200,12 @@ def unit_for(session: so.Session, principal: Principal | None, report: PatrolRep
     unit = session.scalar(
         sa.select(Unit).where(Unit.code == report.unit).options(so.joinedload(Unit.area))
     )  # the area too, in the same round trip: measuring needs it
+    return check_submitter(principal, report, unit)
+
+
+def check_submitter(principal: Principal | None, report: PatrolReport, unit: U | None) -> U:
+    """``unit`` (the report's, None if no unit has its code), if the caller may submit for it:
+    a unit of an area the caller does not belong to is answered as unknown."""
     if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
         check_unit(report, None)
     if principal is not None and not principal.can_submit_for(unit):
@@ -204,7 +215,9 @@ def unit_for(session: so.Session, principal: Principal | None, report: PatrolRep
 
 
 def context_for(
-    session: so.Session, area: ConservationArea, contexts: dict[int, AreaContext] | None
+    session: so.Session,
+    area: ConservationArea | AreaRow,
+    contexts: dict[int, AreaContext] | None,
 ) -> AreaContext:
     """The area's measuring context, from ``contexts`` while its zones are unchanged."""
     context = (contexts or {}).get(area.id)
@@ -245,13 +258,16 @@ def current_zones(
     context: AreaContext,
     figures: list[RouteFigures],
     contexts: dict[int, AreaContext] | None = None,
+    version: int | None = None,
 ) -> tuple[AreaContext, list[RouteFigures]]:
     """Inside the write transaction: the context and figures to store. When the zones were
     replaced while the reports were measured, their zone effort is measured again against
-    the new zones (the cells, which do not change, are kept)."""
-    version = session.scalar(
-        sa.select(ConservationArea.zones_version).where(ConservationArea.id == context.area_id)
-    )
+    the new zones (the cells, which do not change, are kept). ``version``: the area's zones
+    version if the caller read it already in this transaction."""
+    if version is None:
+        version = session.scalar(
+            sa.select(ConservationArea.zones_version).where(ConservationArea.id == context.area_id)
+        )
     if version == context.zones_version:
         return context, figures
     context = AreaContext.load(session, session.get(ConservationArea, context.area_id))

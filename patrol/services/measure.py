@@ -9,6 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -30,6 +31,9 @@ from patrol.geo.shapes import project
 from patrol.services.area_grid import area_grid
 from patrol.store.models import ConservationArea, Zone
 from patrol.store.types import json_text
+
+if TYPE_CHECKING:
+    from patrol.services.ingest_probe import AreaRow
 
 __all__ = ["AreaContext", "RouteFigures", "measure_route", "measure_segments", "route_segments"]
 
@@ -72,7 +76,7 @@ class AreaContext:
         return self.zone_raster
 
     @classmethod
-    def load(cls, session: so.Session, area: ConservationArea) -> AreaContext:
+    def load(cls, session: so.Session, area: ConservationArea | AreaRow) -> AreaContext:
         """The area's context, projected once per process for each version of its geometry.
 
         Cached by content (boundary, grid, every zone's id, code and polygon), not by ids:
@@ -113,7 +117,7 @@ class AreaContext:
         return context
 
     @classmethod
-    def _build(cls, area: ConservationArea, zones: list) -> AreaContext:
+    def _build(cls, area: ConservationArea | AreaRow, zones: list) -> AreaContext:
         zones_m = np.array([project(shape(z.geometry), area.epsg) for z in zones], dtype=object)
         shapely.prepare(zones_m)
         boundary = project(shape(area.boundary), area.epsg)
