@@ -1,11 +1,12 @@
 """What one POST /patrols costs the app: statements, round trips and CPU per report.
 
 Posts 2,000-vertex reports (those of ``http_ingest_bench``) through Flask's test client in one
-process, with the server's garbage collector settings (``wsgi.py``), and counts per report,
-with SQLAlchemy's events: the statements executed (an executemany counts once), the pool's
-checkouts (each one a pre-ping round trip on PostgreSQL), commits and rollbacks; and the
-process's CPU time (``time.process_time``). The wall clock on a shared machine measures the
-neighbours; these figures do not. Run it on a copy of another commit for the before.
+process, with the server's garbage collector settings (``wsgi.py``), and counts per report the
+statements executed (SQLAlchemy's events, where an executemany counts once; a COPY is counted
+at psycopg's cursor), the pool's checkouts (each a pre-ping round trip on PostgreSQL), commits
+and rollbacks; and the process's CPU time (``time.process_time``). The wall clock on a shared
+machine measures the neighbours; these figures do not. Run it on a copy of another commit for
+the before (the same venv), back to back.
 
     python bench/ingest_statements.py --reports 200
     PATROL_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
@@ -58,7 +59,7 @@ def _count_events(engine: object, counts: Counter) -> None:
     import sqlalchemy as sa
 
     @sa.event.listens_for(engine, "before_cursor_execute")
-    def _statement(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def _statement(conn, cursor, statement, parameters, context, executemany) -> None:
         counts["statements"] += 1
         counts[statement.split(None, 1)[0].upper()] += 1
 
@@ -73,6 +74,20 @@ def _count_events(engine: object, counts: Counter) -> None:
     @sa.event.listens_for(engine, "rollback")
     def _rollback(*_args: object) -> None:
         counts["rollbacks"] += 1
+
+    try:  # COPY goes to the driver's cursor, past SQLAlchemy's events: counted here
+        import psycopg
+    except ImportError:
+        return
+    copy = getattr(psycopg.Cursor.copy, "original", psycopg.Cursor.copy)
+
+    def counted_copy(self, *args: object, **kwargs: object):
+        counts["statements"] += 1
+        counts["COPY"] += 1
+        return copy(self, *args, **kwargs)
+
+    counted_copy.original = copy
+    psycopg.Cursor.copy = counted_copy
 
 
 def run(label: str, url: str, bodies: list[bytes], warmup: int) -> None:

@@ -49,6 +49,14 @@ _CACHE_SIZE = 16
 RASTER_AFTER = 8
 
 
+# Built once (a report's context is looked up on every POST): plain rows on the connection.
+_ZONES_TEXT = (
+    sa.select(Zone.id, Zone.code, sa.type_coerce(Zone.geometry, sa.Text))
+    .where(Zone.area_id == sa.bindparam("area_id"))
+    .order_by(Zone.id)
+)
+
+
 @dataclass
 class AreaContext:
     """What measuring needs to know of an area, projected once and reused across reports."""
@@ -87,11 +95,7 @@ class AreaContext:
         # The zones' geometry as its stored text (JSONDocument writes equal documents as
         # equal text): hashing the text costs a fraction of decoding and re-encoding each
         # polygon, and only a context not cached yet needs the decoded geometry.
-        zones = session.execute(
-            sa.select(Zone.id, Zone.code, sa.type_coerce(Zone.geometry, sa.Text))
-            .where(Zone.area_id == area.id)
-            .order_by(Zone.id)
-        ).all()
+        zones = session.connection().execute(_ZONES_TEXT, {"area_id": area.id}).all()
         digest = hashlib.blake2b(digest_size=16)
         for part in (
             area.id, area.zones_version, area.epsg, area.grid_origin_x, area.grid_origin_y,
