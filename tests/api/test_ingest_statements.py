@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from patrol.store.models import EffortZone, Patrol, Unit, Zone
@@ -121,3 +122,21 @@ def test_zones_replaced_while_measuring(app, world, session, monkeypatch):
     ).all()
     assert {codes[z] for z, _ in stored} == {"W", "E"}
     assert abs(sum(km for _, km in stored) - result.patrol.distance_km) < 1e-6
+
+
+def test_a_copy_error_is_raised_as_sqlalchemy_raises_an_insert_error(app, session):
+    """On PostgreSQL the effort rows go by COPY, past SQLAlchemy: a violated constraint must
+    still reach the callers as an IntegrityError (ingest answers a racing report from it), and
+    the session stay usable. On SQLite the rows go by INSERT; the same error either way."""
+    from patrol.services.patrol_rows import copy_rows
+    from patrol.store.models import EffortCell
+
+    row = {"patrol_id": 999_999, "ix": 1, "iy": 2, "effort_km": 0.5, "effort_h": 0.1}
+    conn = session.connection()
+    with pytest.raises(sa.exc.IntegrityError):
+        if conn.dialect.name == "postgresql":
+            copy_rows(conn, EffortCell.__table__, [row])
+        else:
+            conn.execute(sa.insert(EffortCell.__table__), [row])
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(EffortCell)) == 0
