@@ -22,7 +22,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.geo.report import PatrolReport
-from patrol.services.auth import Principal
 from patrol.store.models import ConservationArea, Patrol, Unit
 
 __all__ = ["AreaRow", "ReportPlace", "UnitRow", "report_place", "write_probe"]
@@ -109,12 +108,6 @@ def report_place(session: so.Session, report: PatrolReport) -> ReportPlace:
     (unit_id, code, active, area_id, version, epsg, cell_m, ox, oy, tz, boundary, stored) = row
     area = AreaRow(area_id, version, epsg, cell_m, ox, oy, tz, boundary)
     return ReportPlace(UnitRow(unit_id, code, active, area_id, area), stored is not None)
-
-
-def may_submit(principal: Principal | None, unit: UnitRow | None) -> bool:
-    """Whether the unit exists for the caller: an unknown unit and a unit of an area the
-    caller does not belong to are answered alike (as unknown)."""
-    return unit is not None and (principal is None or unit.area_id in principal.area_ids)
 
 
 def write_probe(session: so.Session, report: PatrolReport, area_id: int) -> tuple[bool, int]:

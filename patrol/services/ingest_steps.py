@@ -6,7 +6,6 @@ Shared by single, bulk and SMART ingest; the use case itself is ``patrols.ingest
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 import sqlalchemy as sa
@@ -52,11 +51,8 @@ __all__ = [
     "measure_report",
     "store_report",
     "taken_finds",
-    "unit_for",
 ]
 
-
-U = TypeVar("U", Unit, UnitRow)
 
 NOT_STORED = N_("The report does not fit its area; nothing was stored.")
 
@@ -195,15 +191,9 @@ def store_report(
     return patrol
 
 
-def unit_for(session: so.Session, principal: Principal | None, report: PatrolReport) -> Unit:
-    """The report's unit, if the caller may submit for it."""
-    unit = session.scalar(
-        sa.select(Unit).where(Unit.code == report.unit).options(so.joinedload(Unit.area))
-    )  # the area too, in the same round trip: measuring needs it
-    return check_submitter(principal, report, unit)
-
-
-def check_submitter(principal: Principal | None, report: PatrolReport, unit: U | None) -> U:
+def check_submitter(
+    principal: Principal | None, report: PatrolReport, unit: UnitRow | None
+) -> UnitRow:
     """``unit`` (the report's, None if no unit has its code), if the caller may submit for it:
     a unit of an area the caller does not belong to is answered as unknown."""
     if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
