@@ -106,6 +106,23 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
+def _backend_cpu(url: str) -> float | None:
+    """CPU seconds of the PostgreSQL backends serving the app's pool (None on SQLite): they
+    are opened by the run's first requests and live until the server stops, so their whole
+    CPU time is the run's (plus each connection's start). The database's share of a report,
+    which the app's CPU leaves out; read from /proc (the server runs on this machine)."""
+    if not url.startswith("postgresql"):
+        return None
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return _cpu_seconds([pid for (pid,) in pids])
+
+
 def _server_pids(proc: subprocess.Popen) -> list[int]:
     """gunicorn's master and its workers."""
     try:
@@ -210,10 +227,15 @@ def run(label: str, url: str, bodies: list[bytes], clients: int) -> None:
             cpu = _cpu_seconds(pids)
             seconds, latencies, errors = _post_all(port, bodies, token, clients)
             cpu = _cpu_seconds(pids) - cpu
+            backends = _backend_cpu(url) if name == "patrol" else None
         finally:
             proc.terminate()
             proc.wait(30)
         print(_line(f"{label} {name}", seconds, latencies, errors, cpu))
+        if backends is not None:
+            print(
+                f"{'':>24}PostgreSQL backends CPU {1e3 * backends / len(latencies):.1f} ms/report"
+            )
         print(f"{'':>24}load {os.getloadavg()[0]:.1f}")
 
 

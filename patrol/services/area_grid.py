@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from shapely.geometry import shape
@@ -16,6 +17,9 @@ from patrol.store.models import ConservationArea
 from patrol.store.types import json_text
 from patrol.texts import N_
 
+if TYPE_CHECKING:
+    from patrol.services.ingest_probe import AreaRow
+
 __all__ = ["AreaCells", "area_cells", "area_grid", "cell_polygons", "grid_for"]
 
 MAX_FACTOR = 50  # the coarsest grid asked for: 50 x 50 stored cells
@@ -24,7 +28,7 @@ MAX_FACTOR = 50  # the coarsest grid asked for: 50 x 50 stored cells
 AreaCells = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def area_grid(area: ConservationArea, factor: int = 1) -> Grid:
+def area_grid(area: ConservationArea | AreaRow, factor: int = 1) -> Grid:
     """The area's stored grid, or the grid of its ``factor`` x ``factor`` blocks."""
     grid = Grid(area.grid_origin_x, area.grid_origin_y, area.cell_m)
     return grid if factor == 1 else grid.coarsen(factor)

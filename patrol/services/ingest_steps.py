@@ -24,6 +24,7 @@ from patrol.geo.projection import to_metric
 from patrol.geo.report import PatrolReport
 from patrol.geo.times import iso_utc
 from patrol.services.auth import Principal
+from patrol.services.ingest_probe import AreaRow, UnitRow
 from patrol.services.measure import (
     AreaContext,
     RouteFigures,
@@ -43,13 +44,13 @@ from patrol.texts import N_
 __all__ = [
     "NOT_STORED",
     "IngestResult",
+    "check_submitter",
     "context_for",
     "current_zones",
     "existing",
     "measure_report",
     "store_report",
     "taken_finds",
-    "unit_for",
 ]
 
 
@@ -153,7 +154,7 @@ def _check_place(
 def store_report(
     session: so.Session,
     report: PatrolReport,
-    unit: Unit,
+    unit: Unit | UnitRow,
     principal: Principal | None,
     context: AreaContext,
     route: list[np.ndarray],
@@ -190,11 +191,11 @@ def store_report(
     return patrol
 
 
-def unit_for(session: so.Session, principal: Principal | None, report: PatrolReport) -> Unit:
-    """The report's unit, if the caller may submit for it."""
-    unit = session.scalar(
-        sa.select(Unit).where(Unit.code == report.unit).options(so.joinedload(Unit.area))
-    )  # the area too, in the same round trip: measuring needs it
+def check_submitter(
+    principal: Principal | None, report: PatrolReport, unit: UnitRow | None
+) -> UnitRow:
+    """``unit`` (the report's, None if no unit has its code), if the caller may submit for it:
+    a unit of an area the caller does not belong to is answered as unknown."""
     if unit is None or (principal is not None and unit.area_id not in principal.area_ids):
         check_unit(report, None)
     if principal is not None and not principal.can_submit_for(unit):
@@ -204,7 +205,9 @@ def unit_for(session: so.Session, principal: Principal | None, report: PatrolRep
 
 
 def context_for(
-    session: so.Session, area: ConservationArea, contexts: dict[int, AreaContext] | None
+    session: so.Session,
+    area: ConservationArea | AreaRow,
+    contexts: dict[int, AreaContext] | None,
 ) -> AreaContext:
     """The area's measuring context, from ``contexts`` while its zones are unchanged."""
     context = (contexts or {}).get(area.id)
@@ -245,13 +248,16 @@ def current_zones(
     context: AreaContext,
     figures: list[RouteFigures],
     contexts: dict[int, AreaContext] | None = None,
+    version: int | None = None,
 ) -> tuple[AreaContext, list[RouteFigures]]:
     """Inside the write transaction: the context and figures to store. When the zones were
     replaced while the reports were measured, their zone effort is measured again against
-    the new zones (the cells, which do not change, are kept)."""
-    version = session.scalar(
-        sa.select(ConservationArea.zones_version).where(ConservationArea.id == context.area_id)
-    )
+    the new zones (the cells, which do not change, are kept). ``version``: the area's zones
+    version if the caller read it already in this transaction."""
+    if version is None:
+        version = session.scalar(
+            sa.select(ConservationArea.zones_version).where(ConservationArea.id == context.area_id)
+        )
     if version == context.zones_version:
         return context, figures
     context = AreaContext.load(session, session.get(ConservationArea, context.area_id))

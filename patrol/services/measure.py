@@ -9,6 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -31,6 +32,9 @@ from patrol.services.area_grid import area_grid
 from patrol.store.models import ConservationArea, Zone
 from patrol.store.types import json_text
 
+if TYPE_CHECKING:
+    from patrol.services.ingest_probe import AreaRow
+
 __all__ = ["AreaContext", "RouteFigures", "measure_route", "measure_segments", "route_segments"]
 
 # Contexts are shared by the threads of a process. GEOS builds a prepared geometry's indexes
@@ -43,6 +47,14 @@ _CACHE_SIZE = 16
 # The zones' raster (geo/effort.py) takes ~0.1 s to label for a park: worth it for a context
 # that measures many reports (a worker's, a bulk import's), not for one that measures one.
 RASTER_AFTER = 8
+
+
+# Built once (a report's context is looked up on every POST): plain rows on the connection.
+_ZONES_TEXT = (
+    sa.select(Zone.id, Zone.code, sa.type_coerce(Zone.geometry, sa.Text))
+    .where(Zone.area_id == sa.bindparam("area_id"))
+    .order_by(Zone.id)
+)
 
 
 @dataclass
@@ -72,7 +84,7 @@ class AreaContext:
         return self.zone_raster
 
     @classmethod
-    def load(cls, session: so.Session, area: ConservationArea) -> AreaContext:
+    def load(cls, session: so.Session, area: ConservationArea | AreaRow) -> AreaContext:
         """The area's context, projected once per process for each version of its geometry.
 
         Cached by content (boundary, grid, every zone's id, code and polygon), not by ids:
@@ -83,11 +95,7 @@ class AreaContext:
         # The zones' geometry as its stored text (JSONDocument writes equal documents as
         # equal text): hashing the text costs a fraction of decoding and re-encoding each
         # polygon, and only a context not cached yet needs the decoded geometry.
-        zones = session.execute(
-            sa.select(Zone.id, Zone.code, sa.type_coerce(Zone.geometry, sa.Text))
-            .where(Zone.area_id == area.id)
-            .order_by(Zone.id)
-        ).all()
+        zones = session.connection().execute(_ZONES_TEXT, {"area_id": area.id}).all()
         digest = hashlib.blake2b(digest_size=16)
         for part in (
             area.id, area.zones_version, area.epsg, area.grid_origin_x, area.grid_origin_y,
@@ -113,7 +121,7 @@ class AreaContext:
         return context
 
     @classmethod
-    def _build(cls, area: ConservationArea, zones: list) -> AreaContext:
+    def _build(cls, area: ConservationArea | AreaRow, zones: list) -> AreaContext:
         zones_m = np.array([project(shape(z.geometry), area.epsg) for z in zones], dtype=object)
         shapely.prepare(zones_m)
         boundary = project(shape(area.boundary), area.epsg)

@@ -20,20 +20,21 @@ from patrol.geo.report_checks import check_snare
 from patrol.geo.times import iso_utc
 from patrol.services.auth import Principal
 from patrol.services.edits import patrol_for_edit, record_edit
+from patrol.services.ingest_probe import UnitRow, report_place, write_probe
 from patrol.services.ingest_steps import (
     NOT_STORED,
     IngestResult,
+    check_submitter,
     context_for,
     current_zones,
     existing,
     measure_report,
     store_report,
     taken_finds,
-    unit_for,
 )
 from patrol.services.measure import AreaContext, RouteFigures
 from patrol.store.engine import write
-from patrol.store.models import Patrol, Unit
+from patrol.store.models import Patrol
 from patrol.texts import N_
 from patrol.vocabulary import Role
 
@@ -63,16 +64,13 @@ def ingest_report(
     rangers' submissions wait.
     """
     try:
-        found = existing(session, report, principal)
-        if found is not None:
-            return found
-        unit = unit_for(session, principal, report)
+        place = report_place(session, report)
+        if place.id_stored:
+            found = existing(session, report, principal)
+            if found is not None:
+                return found
+        unit = check_submitter(principal, report, place.unit)
         context = context_for(session, unit.area, contexts)
-        # Detached, the unit and its area keep their loaded columns through the rollback
-        # below (which expires what the session holds): storing reads them, and reloading
-        # them inside the write would take two more round trips while holding the lock.
-        session.expunge(unit.area)
-        session.expunge(unit)
     finally:
         session.rollback()  # end the read snapshot; nothing was written
     route, figures = measure_report(report, context, area_margin_km)
@@ -92,7 +90,7 @@ def _store_once(
     session: so.Session,
     principal: Principal | None,
     report: PatrolReport,
-    unit: Unit,
+    unit: UnitRow,
     context: AreaContext,
     route: list,
     figures: RouteFigures,
@@ -100,13 +98,15 @@ def _store_once(
 ) -> IngestResult:
     """Inside the write transaction: the stored patrol if the id arrived meanwhile, else the
     report stored (its find ids free, its zone effort against the current zones)."""
-    found = existing(session, report, principal)
-    if found is not None:
-        return found
+    id_stored, version = write_probe(session, report, unit.area_id)
+    if id_stored:
+        found = existing(session, report, principal)
+        if found is not None:
+            return found
     problems = taken_finds(session, report, principal)
     if problems:
         raise ValidationFailed(NOT_STORED, errors=problems)
-    context, (figures,) = current_zones(session, context, [figures], contexts)
+    context, (figures,) = current_zones(session, context, [figures], contexts, version)
     patrol = store_report(session, report, unit, principal, context, route, figures)
     return IngestResult(created=True, patrol=patrol)
 
