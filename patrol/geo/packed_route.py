@@ -1,7 +1,7 @@
 """A patrol's route and vertex times as compact binary (the patrol_track table): one encoder
 and one decoder, so that storing, answering, recomputing and exporting agree.
 
-Why binary: as GeoJSON text a 2,000-vertex route was ~84–100 KB (plus the times' JSON), which
+Why binary: as GeoJSON text a 2,000-vertex route was ~50–85 KB (plus ~26 KB of times JSON), which
 the bulk import's workers built, pickled to the writer and the writer sent to the database, and
 every reader parsed back. Packed, the same route is 16 KB and its times 8 KB, built and read
 by numpy without a Python object per vertex.

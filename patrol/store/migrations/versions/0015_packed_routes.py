@@ -4,7 +4,7 @@ Revision ID: 0015
 Revises: 0013
 Create Date: 2026-11-30 21:30:00
 
-patrol_track kept each route as GeoJSON MultiLineString text (~84–100 KB for 2,000 vertices)
+patrol_track kept each route as GeoJSON MultiLineString text (~50–85 KB for 2,000 vertices)
 and its vertex times as JSON: the bulk import built, shipped and stored that text for every
 patrol and every reader parsed it back. They become two binary columns (``LargeBinary``: BLOB
 on SQLite, bytea on PostgreSQL) in the layout of patrol/geo/packed_route.py, which gives back
