@@ -18,11 +18,11 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import orjson
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from patrol.geo import packed_route
 from patrol.store.engine import make_engine
 from patrol.store.models import Patrol, PatrolTrack
 
@@ -47,36 +47,27 @@ def main() -> None:
     engine = make_engine(url)
     with engine.begin() as conn:
         rows = conn.execute(
-            sa.select(
-                PatrolTrack.patrol_id, PatrolTrack.route_geojson, PatrolTrack.coord_times_json
-            )
+            sa.select(PatrolTrack.patrol_id, PatrolTrack.route_packed, PatrolTrack.times_packed)
             .join(Patrol, Patrol.id == PatrolTrack.patrol_id)
             .where(Patrol.start_date >= date(year, 1, 1), Patrol.start_date < date(year + 1, 1, 1))
         ).all()
         vertices = 0
         for patrol_id, route, times in rows:
-            parts = [
-                densify(np.asarray(p, float), factor, rng)
-                for p in orjson.loads(route)["coordinates"]
-            ]
+            parts = [densify(p, factor, rng) for p in packed_route.unpack_route(route)]
             n = sum(len(p) for p in parts)
             vertices += n
             new_times = None
             if times is not None:
                 new_times = [
                     np.interp(np.linspace(0, len(t) - 1, len(p)), np.arange(len(t)), t).tolist()
-                    for t, p in zip(orjson.loads(times), parts, strict=True)
+                    for t, p in zip(packed_route.unpack_times(times), parts, strict=True)
                 ]
             conn.execute(
                 sa.update(PatrolTrack)
                 .where(PatrolTrack.patrol_id == patrol_id)
                 .values(
-                    route_geojson=orjson.dumps(
-                        {"type": "MultiLineString", "coordinates": [p.tolist() for p in parts]}
-                    ).decode(),
-                    coord_times_json=None
-                    if new_times is None
-                    else orjson.dumps(new_times).decode(),
+                    route_packed=packed_route.pack_route(parts),
+                    times_packed=packed_route.pack_times(new_times),
                 )
             )
             conn.execute(sa.update(Patrol).where(Patrol.id == patrol_id).values(vertex_count=n))

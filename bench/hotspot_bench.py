@@ -16,7 +16,6 @@ again (parse the stored GeoJSON, project, allocate to cells).
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -27,13 +26,13 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from patrol import create_app, server_gc
 from patrol.demo.load import DEMO_SLUG, load_demo
+from patrol.geo import packed_route
 from patrol.services.measure import AreaContext, measure_route
 from patrol.store import upgrade
 from patrol.store.models import (
@@ -65,8 +64,8 @@ def peer_recompute(session, year: int) -> float:
     ctx = AreaContext.load(session, area)
     rows = session.execute(
         sa.select(
-            PatrolTrack.route_geojson,
-            PatrolTrack.coord_times_json,
+            PatrolTrack.route_packed,
+            PatrolTrack.times_packed,
             Patrol.started_at,
             Patrol.ended_at,
         )
@@ -74,9 +73,8 @@ def peer_recompute(session, year: int) -> float:
         .where(Patrol.start_date >= date(year, 1, 1), Patrol.start_date < date(year + 1, 1, 1))
     ).all()
     for route, times, start, end in rows:
-        parts = [np.asarray(c, float) for c in json.loads(route)["coordinates"]]
-        tt = None if times is None else [np.asarray(x, float) for x in json.loads(times)]
-        measure_route(parts, tt, start, end, ctx)
+        parts = packed_route.unpack_route(route)
+        measure_route(parts, packed_route.unpack_times(times), start, end, ctx)
     return time.perf_counter() - t
 
 

@@ -326,7 +326,11 @@ def main() -> None:
             # On a shared machine the wall clock measures the neighbours too: CPU time is what
             # the import itself spent (all its processes), so vertices per CPU-second is the
             # figure that carries over to an idle machine (at most cores x that, less startup).
-            print(f"{'':>10}  CPU {cpu:.1f} s: {total / cpu:,.0f} vertices per CPU-second")
+            print(
+                f"{'':>10}  CPU {cpu:.1f} s: {total / cpu:,.0f} vertices per CPU-second, "
+                f"{1e6 * cpu / total:.2f} µs of CPU a vertex (at most {2 * total / cpu:,.0f} "
+                f"vertices/s on 2 idle cores); load {os.getloadavg()[0]:.1f}"
+            )
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(

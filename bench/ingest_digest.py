@@ -6,6 +6,12 @@ SHA-256 per table over its rows in a fixed order (patrols by id, cells by patrol
 zones by patrol and zone code, finds by id), floats written with ``repr`` (every bit). Run it
 before and after a change, on SQLite and PostgreSQL: equal digests mean equal figures.
 
+Routes are stored packed since migration 0015, so ``patrol_track``'s digest (over the stored
+bytes) differs from the text era's by design; ``patrol_track as text`` digests each packed row
+written back as the text that was stored before (GeoJSON MultiLineString and times JSON, as
+the text codec wrote them), so it equals the old ``patrol_track`` digest when the routes and
+times are the same to the bit.
+
     python bench/ingest_digest.py [--weeks-scale 1.0]
     PATROL_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
         python bench/ingest_digest.py
@@ -21,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import orjson
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,13 +39,14 @@ from import_bench import drop_pg, scratch_pg  # noqa: E402
 from patrol import create_app  # noqa: E402
 from patrol.demo.load import load_demo  # noqa: E402
 from patrol.demo.simulate import SimulationSettings  # noqa: E402
+from patrol.geo import packed_route  # noqa: E402
 from patrol.store import upgrade  # noqa: E402
 
 QUERIES = {
     "patrol": """SELECT uuid, unit_id, transport, started_at, ended_at, start_date, start_month,
         days, vertex_count, distance_km, duration_h, min_lon, min_lat, max_lon, max_lat,
         content_hash FROM patrol ORDER BY uuid""",
-    "patrol_track": """SELECT p.uuid, t.route_geojson, t.coord_times_json FROM patrol_track t
+    "patrol_track": """SELECT p.uuid, t.route_packed, t.times_packed FROM patrol_track t
         JOIN patrol p ON p.id = t.patrol_id ORDER BY p.uuid""",
     "effort_cell": """SELECT p.uuid, c.ix, c.iy, c.effort_km, c.effort_h FROM effort_cell c
         JOIN patrol p ON p.id = c.patrol_id ORDER BY p.uuid, c.ix, c.iy""",
@@ -49,6 +57,21 @@ QUERIES = {
         z.code FROM snare_find f JOIN patrol p ON p.id = f.patrol_id
         LEFT JOIN zone z ON z.id = f.zone_id ORDER BY f.uuid""",
 }
+
+
+def _digest(rows: list[tuple]) -> tuple[int, str]:
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(repr(row).encode())
+        h.update(b"\n")
+    return len(rows), h.hexdigest()
+
+
+def _as_text(uuid: str, route: bytes, times: bytes | None) -> tuple[str, str, str | None]:
+    """A packed row as the text of the text era (geo/tracks.py's encoders, d2d9fe7)."""
+    parts = packed_route.unpack_times(times)
+    times_text = None if parts is None else orjson.dumps([t.tolist() for t in parts]).decode()
+    return uuid, orjson.dumps(packed_route.route_geometry(route)).decode(), times_text
 
 
 def digests(url: str, scale: float) -> dict[str, tuple[int, str]]:
@@ -63,12 +86,10 @@ def digests(url: str, scale: float) -> dict[str, tuple[int, str]]:
         print(f"loaded in {time.process_time() - t:.1f} CPU-s", file=sys.stderr)
         out = {}
         for table, sql in QUERIES.items():
-            h = hashlib.sha256()
-            rows = session.execute(sa.text(sql)).all()
-            for row in rows:
-                h.update(repr(tuple(row)).encode())
-                h.update(b"\n")
-            out[table] = (len(rows), h.hexdigest())
+            rows = [tuple(row) for row in session.execute(sa.text(sql))]
+            out[table] = _digest(rows)
+            if table == "patrol_track":
+                out["patrol_track as text"] = _digest([_as_text(*row) for row in rows])
         session.rollback()
     app.extensions["patrol.engine"].dispose()
     return out
@@ -87,7 +108,7 @@ def main() -> None:
     for label, url, name in targets:
         try:
             for table, (n, digest) in digests(url, args.weeks_scale).items():
-                print(f"{label:>10} {table:<13} {n:>8} rows  sha256 {digest}")
+                print(f"{label:>10} {table:<20} {n:>8} rows  sha256 {digest}")
         finally:
             if name:
                 drop_pg(base, name)

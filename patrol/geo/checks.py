@@ -54,6 +54,13 @@ def _fast_positions(coords: list) -> np.ndarray | None:
         return None
     if not kinds <= _NUMBERS:
         return None
+    if set(map(len, coords)) == {2}:
+        # Every position [lon, lat]: read the flat numbers straight into a float array, ~4x
+        # cheaper than np.array's walk of the nested lists (which also settles a dtype first).
+        try:
+            return np.fromiter(chain.from_iterable(coords), float, 2 * len(coords)).reshape(-1, 2)
+        except (OverflowError, ValueError):
+            return None
     try:
         arr = np.array(coords)
     except (ValueError, TypeError):

@@ -21,12 +21,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 
 from patrol.geo.documents import line_string, multi_line_string
+from patrol.geo.packed_route import route_geometry, route_vertices
 from patrol.geo.projection import to_metric
 
-__all__ = ["simplify_routes"]
+__all__ = ["simplify_packed", "simplify_routes"]
 
 
 def simplify_routes(
@@ -48,7 +50,36 @@ def simplify_routes(
     """
     if not routes_geojson:
         return []
-    geoms = shapely.from_geojson(np.asarray(routes_geojson, dtype=object))
+    return _simplify(
+        shapely.from_geojson(np.asarray(routes_geojson, dtype=object)), epsg, tolerance_m
+    )
+
+
+def simplify_packed(routes: Sequence[bytes], epsg: int, tolerance_m: float) -> list[dict[str, Any]]:
+    """``simplify_routes`` of routes stored packed (geo/packed_route.py): the same answer, with
+    the geometries built from the stored arrays in two vectorised calls instead of parsed
+    from text.
+
+    >>> from patrol.geo.packed_route import pack_route
+    >>> blob = pack_route([np.array([[131.3, 43.2], [131.30001, 43.2001], [131.3, 43.21]])])
+    >>> simplify_packed([blob], 32652, 10.0)
+    [{'type': 'MultiLineString', 'coordinates': [[[131.3, 43.2], [131.3, 43.21]]]}]
+    """
+    if not routes:
+        return []
+    decoded = [route_vertices(blob) for blob in routes]
+    if any(v.shape[1] != 2 for v, _ in decoded):  # an old route with elevations
+        texts = [orjson.dumps(route_geometry(blob)).decode() for blob in routes]
+        return simplify_routes(texts, epsg, tolerance_m)
+    parts = np.concatenate([lengths for _, lengths in decoded])
+    owner = np.repeat(np.arange(len(decoded)), [len(lengths) for _, lengths in decoded])
+    lines = shapely.linestrings(
+        np.concatenate([v for v, _ in decoded]), indices=np.repeat(np.arange(len(parts)), parts)
+    )
+    return _simplify(shapely.multilinestrings(lines, indices=owner), epsg, tolerance_m)
+
+
+def _simplify(geoms: np.ndarray, epsg: int, tolerance_m: float) -> list[dict[str, Any]]:
     original = shapely.get_coordinates(geoms, include_z=True)
     has_z = shapely.has_z(geoms)
     x, y = to_metric(original[:, 0], original[:, 1], epsg)
@@ -61,7 +92,7 @@ def simplify_routes(
     parts, owner = shapely.get_parts(simple, return_index=True)
     kept, part_of = shapely.get_coordinates(parts, include_z=True, return_index=True)
     index = kept[:, 2].astype(np.int64)
-    out_parts: list[list[list[list[float]]]] = [[] for _ in routes_geojson]
+    out_parts: list[list[list[list[float]]]] = [[] for _ in geoms]
     bounds = np.flatnonzero(np.diff(part_of)) + 1
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [len(part_of)]])

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from patrol.geo import tracks
+from patrol.geo import packed_route
 from patrol.geo.documents import feature, feature_collection, point
 from patrol.geo.times import iso_utc, iso_utc_seconds
 from patrol.services.observations import patrol_observations
@@ -126,10 +126,12 @@ def route_feature(
         "submitted_at": iso_utc(patrol.submitted_at),
         "deleted_at": iso_utc(patrol.deleted_at) if patrol.deleted_at else None,
     }
-    if with_times and patrol.coord_times_json:
-        parts = tracks.decode_times(patrol.coord_times_json)
+    if with_times and patrol.times_packed is not None:
+        parts = packed_route.unpack_times(patrol.times_packed)
         props["coordTimes"] = [iso_utc_seconds(part) for part in parts]
-    return feature(geometry or tracks.route_geometry(patrol.route_geojson), props, id=patrol.uuid)
+    return feature(
+        geometry or packed_route.route_geometry(patrol.route_packed), props, id=patrol.uuid
+    )
 
 
 def patrol_document(session: so.Session, patrol: Patrol) -> dict[str, Any]:

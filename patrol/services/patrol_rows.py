@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from patrol.errors import FieldError, ValidationFailed
-from patrol.geo import tracks
+from patrol.geo import packed_route
 from patrol.geo.projection import to_metric
 from patrol.geo.report import PatrolReport
 from patrol.geo.times import iso_utc
@@ -186,8 +186,8 @@ class PatrolRows:
     """Every row of one measured report, before the patrol has its database id."""
 
     patrol: dict[str, Any]
-    route_geojson: str
-    coord_times_json: str | None
+    route_packed: bytes
+    times_packed: bytes | None
     cells: list[dict[str, Any]]
     zones: list[dict[str, Any]]
     finds: list[dict[str, Any]]
@@ -218,8 +218,8 @@ def patrol_rows(
     cells, zones = effort_rows(None, figures, context)
     return PatrolRows(
         patrol=columns,
-        route_geojson=tracks.encode_route(route),
-        coord_times_json=tracks.encode_times(report.times),
+        route_packed=packed_route.pack_route(route),
+        times_packed=packed_route.pack_times(report.times),
         cells=cells,
         zones=zones,
         finds=find_rows(report, None, area_id, context),
@@ -258,8 +258,8 @@ def insert_patrols(
         tracks.append(
             {
                 "patrol_id": pid,
-                "route_geojson": rows.route_geojson,
-                "coord_times_json": rows.coord_times_json,
+                "route_packed": rows.route_packed,
+                "times_packed": rows.times_packed,
             }
         )
         for group, target in ((rows.cells, cells), (rows.zones, zones), (rows.finds, finds)):

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from patrol.errors import NotFound
-from patrol.geo import tracks
+from patrol.geo import packed_route
 from patrol.geo.projection import to_metric
 from patrol.geo.times import iso_utc
 from patrol.services.auth import Principal
@@ -122,8 +122,8 @@ def _effort_rows(
     cell_rows: list[dict] = []
     zone_rows: list[dict] = []
     for patrol in patrols:
-        parts = tracks.decode_route(patrol.route_geojson)
-        times = tracks.decode_times(patrol.coord_times_json)
+        parts = packed_route.unpack_route(patrol.route_packed)
+        times = packed_route.unpack_times(patrol.times_packed)
         figures = measure_route(parts, times, patrol.started_at, patrol.ended_at, context)
         if cells:
             c = figures.cells

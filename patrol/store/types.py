@@ -7,7 +7,7 @@ type every reader called ``json.loads`` on the text by hand, in seventeen places
 attribute holds the decoded value and the type writes it back as text.
 
 Routes and vertex times are not here: they are the bulk of the data and have their own compact
-codec (``geo/tracks.py``).
+codec (``geo/packed_route.py``, binary columns).
 """
 
 from __future__ import annotations

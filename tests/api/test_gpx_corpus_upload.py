@@ -59,7 +59,7 @@ def test_handheld_recording_via_multipart(client, world, session):
     )
     assert body["figures"]["distance_km"] == pytest.approx(expected_km, abs=1e-4)  # 4 decimals
     patrol = session.scalar(sa.select(Patrol))
-    assert patrol.source_format == "gpx" and patrol.coord_times_json
+    assert patrol.source_format == "gpx" and patrol.times_packed
     cell_km = session.scalar(sa.select(sa.func.sum(EffortCell.effort_km)))
     assert cell_km == pytest.approx(expected_km, rel=5e-3)
     assert session.scalar(sa.select(sa.func.count()).select_from(SnareFind)) == 7

@@ -38,7 +38,7 @@ def test_handheld_recording_via_multipart(client, world, session):
     assert len(body["features"]) == 1 + len(reading.waypoints) == 5
     assert body["figures"]["distance_km"] == pytest.approx(reading.length_km, abs=1e-4)
     patrol = session.scalar(sa.select(Patrol))
-    assert patrol.source_format == "gpx" and patrol.coord_times_json
+    assert patrol.source_format == "gpx" and patrol.times_packed
     assert patrol.vertex_count == 150 and patrol.transport == "foot"
     assert patrol.started_at.replace(tzinfo=None) == reading.times[0][0].replace(tzinfo=None)
     cell_km = session.scalar(sa.select(sa.func.sum(EffortCell.effort_km)))
@@ -119,7 +119,7 @@ def test_untimed_recording_needs_times(client, world, session):
     hours = [z["effort_h"] for z in r.get_json()["figures"]["zones"]]
     assert sum(hours) == pytest.approx(5.0, abs=1e-3)  # rows rounded to 4 decimals
     patrol = session.scalar(sa.select(Patrol))
-    assert patrol.coord_times_json is None and patrol.duration_h == pytest.approx(5.0)
+    assert patrol.times_packed is None and patrol.duration_h == pytest.approx(5.0)
     assert session.scalar(sa.select(sa.func.count()).select_from(SnareFind)) == 2
 
 

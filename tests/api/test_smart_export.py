@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from patrol.geo.packed_route import unpack_route, unpack_times
 from patrol.store.models import (
     AuditEvent,
     EffortCell,
@@ -66,8 +67,10 @@ def snapshot(session) -> dict:
             "members": p.members,
             "started_at": p.started_at,
             "ended_at": p.ended_at,
-            "route": json.loads(p.route_geojson)["coordinates"],
-            "times": json.loads(p.coord_times_json) if p.coord_times_json else None,
+            "route": [r.tolist() for r in unpack_route(p.route_packed)],
+            "times": None
+            if p.times_packed is None
+            else [t.tolist() for t in unpack_times(p.times_packed)],
             "distance_km": round(p.distance_km, 6),
         }
     finds = {

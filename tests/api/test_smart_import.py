@@ -4,7 +4,6 @@ idempotency by SMART id, team to unit, bulk uploads, and bad input storing nothi
 from __future__ import annotations
 
 import io
-import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from patrol.geo.packed_route import unpack_route, unpack_times
 from patrol.geo.projection import GEOD
 from patrol.store.models import (
     AuditEvent,
@@ -69,8 +69,8 @@ def test_standard_file_item_by_item(client, world, session):
         assert patrol.members == [f"{g} {f}" for g, f, lead in leg["members"] if lead != "true"]
         # Every track point, in order: coordinates to 7 decimals, times from the Z values
         # (the park's wall clock) in the area's time zone.
-        route = json.loads(patrol.route_geojson)["coordinates"]
-        times = json.loads(patrol.coord_times_json)
+        route = [p.tolist() for p in unpack_route(patrol.route_packed)]
+        times = [t.tolist() for t in unpack_times(patrol.times_packed)]
         lines = [t for d in leg["days"] for t in d["tracks"]]
         assert len(route) == len(lines)
         for part, part_times, line in zip(route, times, lines, strict=True):

@@ -4,7 +4,6 @@ by item with an independent reading, and the round trip. Skipped where ../shared
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from patrol.geo.packed_route import unpack_route, unpack_times
 from patrol.store.models import (
     Observation,
     ObservationAttribute,
@@ -118,9 +118,9 @@ def test_sample_imports_and_every_element_is_accounted_for(client, world, virgin
     ]
     # The track: 7 points, times being the park's wall clock (20:48:25 is the day's start).
     (line,) = truth["legs"][0]["days"][0]["tracks"]
-    (route,) = json.loads(patrol.route_geojson)["coordinates"]
+    (route,) = unpack_route(patrol.route_packed)
     np.testing.assert_allclose(route, line[:, :2], atol=5e-8)
-    (times,) = json.loads(patrol.coord_times_json)
+    (times,) = [t.tolist() for t in unpack_times(patrol.times_packed)]
     expected = [
         datetime.fromtimestamp(z / 1000, UTC).replace(tzinfo=EAST).timestamp() for z in line[:, 2]
     ]

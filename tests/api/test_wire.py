@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from pyproj import Transformer
 
 from patrol import create_app
+from patrol.geo.packed_route import unpack_route
 from patrol.store.models import Patrol
 from tests.conftest import EPSG, T0, lonlat, make_report, row_counts
 
@@ -296,8 +297,8 @@ def test_rounding_is_of_the_answer_only(client, world, walked, session):
         f"/api/v1/patrols/{walked[0]['features'][0]['id']}", headers=world.auth("coord")
     ).get_json()
     (got,) = doc["features"][0]["geometry"]["coordinates"]  # stored as a MultiLineString
-    text = session.scalar(sa.select(Patrol).where(Patrol.uuid == doc["id"])).route_geojson
-    (stored,) = json.loads(text)["coordinates"]
+    blob = session.scalar(sa.select(Patrol).where(Patrol.uuid == doc["id"])).route_packed
+    (stored,) = unpack_route(blob)
     assert len(got) == len(stored) == len(sent)
     # Each number is the 6-decimal one nearest to the stored one (within half a unit).
     gap = np.abs(np.array(got) - np.array(stored))

@@ -108,7 +108,7 @@ def _snapshot(session) -> dict:
         for p in session.scalars(sa.select(Patrol))
     }
     tracks = {
-        uuid_of[t.patrol_id]: (t.route_geojson, t.coord_times_json)
+        uuid_of[t.patrol_id]: (t.route_packed, t.times_packed)
         for t in session.scalars(sa.select(PatrolTrack))
     }
     cells = sorted(

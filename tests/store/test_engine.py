@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
+from patrol.geo.packed_route import unpack_route
 from patrol.store.engine import alembic_config, make_engine, upgrade, write
 from patrol.store.models import Base
 
@@ -101,11 +102,12 @@ def test_migration_0002_backfills_local_dates(tmp_path):
         cells = conn.exec_driver_sql("SELECT count(*) FROM effort_cell").scalar()
         finds = conn.exec_driver_sql("SELECT count(*) FROM snare_find").scalar()
         # The route moved into patrol_track (0010) with the patrol.
-        track = conn.exec_driver_sql("SELECT patrol_id, route_geojson FROM patrol_track").all()
+        track = conn.exec_driver_sql("SELECT patrol_id, route_packed FROM patrol_track").all()
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert tuple(row) == ("2026-02-01", 202602, 2)
     assert (cells, finds) == (1, 1)
-    assert [tuple(t) for t in track] == [(1, "{}")]
+    # ... and its text '{}' (no coordinates) became an empty packed route (0015).
+    assert [(i, unpack_route(bytes(r))) for i, r in track] == [(1, [])]
     engine.dispose()
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from patrol.geo import tracks
+from patrol.geo import packed_route
 from patrol.geo.smart import SmartAttribute, epoch_to_wall_ms
 from patrol.geo.smart.category_map import CategoryMap, SnareMatch, field_attribute
 from patrol.store.models import Observation, ObservationAttribute, Patrol, SmartLeg, SnareFind
@@ -43,7 +43,10 @@ def _wall(t: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _route(patrol: Patrol) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
-    return tracks.decode_route(patrol.route_geojson), tracks.decode_times(patrol.coord_times_json)
+    return (
+        packed_route.unpack_route(patrol.route_packed),
+        packed_route.unpack_times(patrol.times_packed),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
