@@ -1,7 +1,7 @@
 """routes and vertex times packed as binary: patrol_track.route_packed, times_packed
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-30 21:30:00
 
 patrol_track kept each route as GeoJSON MultiLineString text (~50–85 KB for 2,000 vertices)
@@ -30,7 +30,7 @@ from alembic import op
 from patrol.geo import packed_route
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
