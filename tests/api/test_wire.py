@@ -141,6 +141,8 @@ def test_files_still_stream_compressed(client, encoding, decompress):
     assert r.status_code == 200 and r.is_streamed and "Content-Length" not in r.headers
     assert r.headers["Content-Encoding"] == encoding
     assert decompress(r.data) == plain.data and b"Leaflet" in plain.data
+    plain.close()  # a streamed file is closed with its answer, not left to the collector
+    r.close()
 
 
 def test_a_compressed_file_is_closed_with_its_answer(client):
