@@ -72,7 +72,9 @@ def answered_whole(app):
     ``finally`` and calls the answer's ``close()`` only after it: when chromium resets a
     connection it dropped (a page left mid-load), the drain raises and the answer is never
     closed, so a static file stays open until garbage collection warns about it in whichever
-    test runs then. Closing here, inside the app, makes every file end with its request."""
+    test runs then. Closing here, inside the app, makes every file end with its request. The
+    price: the pages receive streamed answers (the routes layer) whole, so streaming itself is
+    tested through the test client (tests/api), not in the browser."""
 
     def wsgi(environ, start_response):
         answer = app(environ, start_response)
