@@ -16,7 +16,6 @@ zones replaced while it was measured (ingest_report measures the zones again).
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -27,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from patrol import server_gc
 from patrol.errors import (
     Conflict,
     DeletedPatrolConflict,
@@ -234,10 +234,9 @@ def _one_by_one(
 
 
 def _pool_worker(setup: Setup) -> None:
-    """A measuring worker's start: the garbage collector tuned as in wsgi.py (the parsed JSON
-    of a report is ~15,000 objects a file), then the areas' contexts."""
-    gc.freeze()
-    gc.set_threshold(20_000, 10, 10)
+    """A measuring worker's start: the garbage collector tuned as a server worker's (the parsed
+    JSON of a report is ~15,000 objects a file), then the areas' contexts."""
+    server_gc.tune()
     init_worker(setup)
 
 
