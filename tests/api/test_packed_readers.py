@@ -19,7 +19,7 @@ import orjson
 import sqlalchemy as sa
 
 from patrol.geo.documents import multi_line_string
-from patrol.geo.packed_route import unpack_route
+from patrol.geo.packed_route import pack_route, unpack_route
 from patrol.geo.precision import round_geojson
 from patrol.geo.simplify import simplify_routes
 from patrol.geo.times import iso_utc_seconds, parse_time
@@ -164,3 +164,33 @@ def test_recompute_from_packed_routes_gives_the_stored_effort(app, client, world
         job = recompute.open_job(session, session.get(ConservationArea, world.area_id), JobKind.ALL)
     assert recompute.run_job(session, job.id).state == "done"
     assert _effort(session) == (cells, zones)
+
+
+def test_a_routes_page_with_empty_routes_first_and_last_is_simplified(client, world, session):
+    """Migration 0015 turns a coordinate-less text row into an empty route: a simplified page
+    holding such routes first and last answers them as the text storage did (an empty
+    MultiLineString), every other route simplified in its place."""
+    docs = _post_all(client, world)
+    auth = world.auth("coord")
+    order = [
+        f["id"]
+        for f in client.get("/api/v1/patrols?limit=100", headers=auth).get_json()["features"]
+    ]
+    empty = {order[0], order[-1]}
+    ids = sa.select(Patrol.id).where(Patrol.uuid.in_(empty)).scalar_subquery()
+    session.execute(
+        sa.update(PatrolTrack)
+        .where(PatrolTrack.patrol_id.in_(ids))
+        .values(route_packed=pack_route([]))
+    )
+    session.commit()
+    r = client.get("/api/v1/patrols?limit=100&tolerance_m=30", headers=auth)
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    got = {f["id"]: f["geometry"] for f in r.get_json()["features"]}
+    assert [f["id"] for f in r.get_json()["features"]] == order
+    texts = {u: orjson.dumps(_text_era(docs[u])[0]).decode() for u in order if u not in empty}
+    old = dict(zip(texts, simplify_routes(list(texts.values()), EPSG, 30.0), strict=True))
+    assert got == {
+        u: {"type": "MultiLineString", "coordinates": []} if u in empty else round_geojson(old[u])
+        for u in order
+    }
