@@ -9,14 +9,22 @@ by numpy without a Python object per vertex.
 Exactness is the rule: a decoded route or time is the very float64 that was stored (so the
 documents built from it are byte for byte those the text gave). Routes are stored rounded to 7
 decimals (``measure_report``), so a coordinate is kept as an int32 count of 1e-7 degrees when
-dividing it back by 1e7 gives the same float bit for bit (always, for a rounded route), and as
-float64 otherwise (older rows, a -0.0). Times (epoch seconds, whole in every report format we
+the int32 divided back by 1e7 gives the same float bit for bit (always, for a rounded route), and
+as float64 otherwise (older rows, and a -0.0: the text kept its sign, and an int32 has none, so
+the check is made after the cast). Times (epoch seconds, whole in every report format we
 read, but a GPX time may have a fraction) are kept as an int64 base plus int32 offsets when all
 are whole and within 68 years of the first, as float64 otherwise.
 
 Layout, little-endian: one kind byte, one dimension byte (routes: 2, or 3 for an old route with
 elevations), a uint32 count of parts, a uint32 vertex count per part, then the values (routes:
 vertex after vertex, lon, lat[, z]; times: the int64 base first for the int kind).
+
+Dimensions are the non-empty parts' (an empty part has none: ``[]`` from the text reads as a 1-D
+array). Today's reports are stored 2D, but the text storage kept each part as its array was, so
+an old row may hold 2D and 3D parts in one route; such a route is kept as it was, not padded
+(a NaN elevation would not give the text back): dimension byte 0, float64 values, and after the
+parts' lengths one uint8 per part with its dimensions. Only ``unpack_route`` and
+``route_geometry`` read it (``route_vertices`` has no single array to give and refuses).
 
 >>> import numpy as np
 >>> blob = pack_route([np.array([[131.5, 43.1], [131.6000001, 43.2]])])
@@ -26,6 +34,9 @@ vertex after vertex, lon, lat[, z]; times: the int64 base first for the int kind
 [[[131.5, 43.1], [131.6000001, 43.2]]]
 >>> route_geometry(blob)
 {'type': 'MultiLineString', 'coordinates': [[[131.5, 43.1], [131.6000001, 43.2]]]}
+>>> blob = pack_route([np.array([[np.round(-1e-9, 7), 43.1], [131.5, 43.2]])])
+>>> blob[:1], unpack_route(blob)[0][0].tolist()
+(b'd', [-0.0, 43.1])
 >>> [t.tolist() for t in unpack_times(pack_times([np.array([1.7e9, 1.7e9 + 10])]))]
 [[1700000000.0, 1700000010.0]]
 >>> unpack_times(pack_times([np.array([0.0, 10.5])]))[0].tolist()
@@ -45,6 +56,7 @@ from patrol.geo.documents import multi_line_string
 __all__ = [
     "pack_route",
     "pack_times",
+    "route_dims",
     "route_geometry",
     "route_vertices",
     "unpack_route",
@@ -76,25 +88,50 @@ def _split(values: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
     return np.split(values, np.cumsum(lengths)[:-1]) if len(lengths) else []
 
 
+def _positions(part: Any) -> np.ndarray:
+    """A part as an (n, 2|3) float array; an empty one as it is (it has no dimensions)."""
+    a = np.asarray(part, dtype=float)
+    if a.size and (a.ndim != 2 or a.shape[1] not in (2, 3)):
+        raise ValueError(f"a route part must be a list of positions, not shape {a.shape}")
+    return a
+
+
 def pack_route(parts: list[np.ndarray]) -> bytes:
-    """The route's parts ((n, 2) lon/lat arrays) as bytes."""
-    arrays = [np.asarray(p, dtype=float) for p in parts]
-    dims = arrays[0].shape[1] if arrays else 2
+    """The route's parts ((n, 2) lon/lat arrays, or (n, 3) for an old route) as bytes."""
+    arrays = [_positions(p) for p in parts]
+    kept = sorted({a.shape[1] for a in arrays if a.size})
+    if len(kept) > 1:
+        part_dims = [a.shape[1] if a.size else 2 for a in arrays]
+        flat = np.concatenate([a.reshape(-1) for a in arrays])
+        return (
+            _header(b"d", 0, [len(a) for a in arrays])
+            + np.array(part_dims, dtype="u1").tobytes()
+            + flat.astype("<f8").tobytes()
+        )
+    dims = kept[0] if kept else 2
+    arrays = [a.reshape(-1, dims) for a in arrays]
     flat = np.concatenate([a.reshape(-1) for a in arrays]) if arrays else np.zeros(0)
     lengths = [len(a) for a in arrays]
     scaled = np.rint(flat * SCALE)
     if (
         dims == 2
         and (len(flat) == 0 or (scaled.min() >= _I32.min and scaled.max() <= _I32.max))
-        and _same_bits(scaled / SCALE, flat)
+        and _same_bits(scaled.astype("<i4") / SCALE, flat)
     ):
         return _header(b"q", dims, lengths) + scaled.astype("<i4").tobytes()
     return _header(b"d", dims, lengths) + flat.astype("<f8").tobytes()
 
 
+def route_dims(blob: bytes) -> int:
+    """The route's dimensions: 2, 3 (an old route with elevations), or 0 (parts differ)."""
+    return blob[1]
+
+
 def route_vertices(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Every vertex of the route as one (n, dims) float64 array, and each part's length."""
     kind, dims, lengths, at = _read_header(blob)
+    if dims == 0:
+        raise ValueError("the route's parts differ in dimensions: read it with unpack_route")
     if kind == b"q":
         flat = np.frombuffer(blob, dtype="<i4", offset=at) / SCALE
     else:
@@ -103,15 +140,20 @@ def route_vertices(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 def unpack_route(blob: bytes) -> list[np.ndarray]:
-    """The route's parts, as the arrays that were packed."""
-    vertices, lengths = route_vertices(blob)
-    return _split(vertices, lengths)
+    """The route's parts, as the arrays that were packed (an empty part as (0, dims))."""
+    if route_dims(blob):
+        vertices, lengths = route_vertices(blob)
+        return _split(vertices, lengths)
+    _, _, lengths, at = _read_header(blob)
+    part_dims = np.frombuffer(blob, dtype="u1", count=len(lengths), offset=at).astype(np.int64)
+    flat = np.frombuffer(blob, dtype="<f8", offset=at + len(lengths)).astype(float)
+    pieces = _split(flat, lengths * part_dims)
+    return [p.reshape(-1, d) for p, d in zip(pieces, part_dims.tolist(), strict=True)]
 
 
 def route_geometry(blob: bytes) -> dict[str, Any]:
     """The stored route as a GeoJSON MultiLineString geometry object."""
-    vertices, lengths = route_vertices(blob)
-    return multi_line_string([p.tolist() for p in _split(vertices, lengths)])
+    return multi_line_string([p.tolist() for p in unpack_route(blob)])
 
 
 def pack_times(parts: list[np.ndarray] | None) -> bytes | None:
@@ -135,6 +177,10 @@ def pack_times(parts: list[np.ndarray] | None) -> bytes | None:
 
 
 def unpack_times(blob: bytes | None) -> list[np.ndarray] | None:
+    """The vertex times ``pack_times`` stored, one float64 array per part, the very floats given
+    (None when the report had none). Float64 epoch seconds, not datetimes, because every reader
+    (documents, exports, recompute) works on the numbers; the integer layout is only storage.
+    """
     if blob is None:
         return None
     kind, _, lengths, at = _read_header(blob)

@@ -25,7 +25,7 @@ import orjson
 import shapely
 
 from patrol.geo.documents import line_string, multi_line_string
-from patrol.geo.packed_route import route_geometry, route_vertices
+from patrol.geo.packed_route import route_dims, route_geometry, route_vertices
 from patrol.geo.projection import to_metric
 
 __all__ = ["simplify_packed", "simplify_routes"]
@@ -58,25 +58,45 @@ def simplify_routes(
 def simplify_packed(routes: Sequence[bytes], epsg: int, tolerance_m: float) -> list[dict[str, Any]]:
     """``simplify_routes`` of routes stored packed (geo/packed_route.py): the same answer, with
     the geometries built from the stored arrays in two vectorised calls instead of parsed
-    from text.
+    from text. A route those calls cannot build (no parts, a part under two vertices, an old
+    route with elevations) goes the text way, as it went before routes were packed: an empty
+    route is answered an empty MultiLineString, in its place.
 
     >>> from patrol.geo.packed_route import pack_route
     >>> blob = pack_route([np.array([[131.3, 43.2], [131.30001, 43.2001], [131.3, 43.21]])])
     >>> simplify_packed([blob], 32652, 10.0)
     [{'type': 'MultiLineString', 'coordinates': [[[131.3, 43.2], [131.3, 43.21]]]}]
     """
-    if not routes:
-        return []
-    decoded = [route_vertices(blob) for blob in routes]
-    if any(v.shape[1] != 2 for v, _ in decoded):  # an old route with elevations
-        texts = [orjson.dumps(route_geometry(blob)).decode() for blob in routes]
-        return simplify_routes(texts, epsg, tolerance_m)
+    out: list[dict[str, Any]] = [{} for _ in routes]
+    plain: list[tuple[int, tuple[np.ndarray, np.ndarray]]] = []
+    others: list[int] = []
+    for k, blob in enumerate(routes):
+        decoded = route_vertices(blob) if route_dims(blob) == 2 else None
+        if decoded is not None and len(decoded[1]) and decoded[1].min() >= 2:
+            plain.append((k, decoded))
+        else:
+            others.append(k)
+    if others:
+        texts = [orjson.dumps(route_geometry(routes[k])).decode() for k in others]
+        for k, geometry in zip(others, simplify_routes(texts, epsg, tolerance_m), strict=True):
+            out[k] = geometry
+    if plain:
+        answers = _simplify(_multilines([d for _, d in plain]), epsg, tolerance_m)
+        for (k, _), geometry in zip(plain, answers, strict=True):
+            out[k] = geometry
+    return out
+
+
+def _multilines(decoded: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """One MultiLineString per route, in two vectorised calls. Every route has a part and every
+    part two vertices: ``shapely.multilinestrings`` makes no geometry for an owner without
+    parts (the answers would shift), and a line needs two vertices."""
     parts = np.concatenate([lengths for _, lengths in decoded])
     owner = np.repeat(np.arange(len(decoded)), [len(lengths) for _, lengths in decoded])
     lines = shapely.linestrings(
         np.concatenate([v for v, _ in decoded]), indices=np.repeat(np.arange(len(parts)), parts)
     )
-    return _simplify(shapely.multilinestrings(lines, indices=owner), epsg, tolerance_m)
+    return shapely.multilinestrings(lines, indices=owner)
 
 
 def _simplify(geoms: np.ndarray, epsg: int, tolerance_m: float) -> list[dict[str, Any]]:
@@ -93,9 +113,9 @@ def _simplify(geoms: np.ndarray, epsg: int, tolerance_m: float) -> list[dict[str
     kept, part_of = shapely.get_coordinates(parts, include_z=True, return_index=True)
     index = kept[:, 2].astype(np.int64)
     out_parts: list[list[list[list[float]]]] = [[] for _ in geoms]
-    bounds = np.flatnonzero(np.diff(part_of)) + 1
-    starts = np.concatenate([[0], bounds])
-    ends = np.concatenate([bounds, [len(part_of)]])
+    # Where each kept part's vertices start and end (none at all when every route is empty).
+    starts = np.flatnonzero(np.diff(part_of, prepend=-1))
+    ends = np.append(starts[1:], len(part_of))[: len(starts)]
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         part = int(part_of[start])
         route = int(owner[part])

@@ -5,7 +5,8 @@ them: the route rounded to 7 decimals (``measure_report``) written as a MultiLin
 orjson and read back (so every float is the one the text held), the times as JSON floats. Each
 reader is checked against that: the patrol document (geometry and coordTimes), the routes
 layer whole and simplified (against ``simplify_routes`` of the old text), the routes export,
-and a recompute of every patrol (the effort rows it writes equal the ones ingest wrote).
+and a recompute of every patrol (the effort rows it writes equal the ones ingest wrote). One
+report is a MultiLineString of two parts with its times per part.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import orjson
 import sqlalchemy as sa
 
 from patrol.geo.documents import multi_line_string
+from patrol.geo.packed_route import pack_route, unpack_route
 from patrol.geo.precision import round_geojson
 from patrol.geo.simplify import simplify_routes
 from patrol.geo.times import iso_utc_seconds, parse_time
@@ -45,18 +47,32 @@ def _reports() -> list[dict]:
             times=k % 2 == 0 or k == 3,
         )
         out.append(doc)
+    out.append(_two_parts(make_report(xy_m=[tuple(v) for v in _walk(4)], finds=(), times=True)))
     return out
+
+
+def _two_parts(doc: dict) -> dict:
+    """The report as a MultiLineString of two parts (a gap in the track), times per part."""
+    route = doc["features"][0]
+    coords, times = route["geometry"]["coordinates"], route["properties"]["coordTimes"]
+    route["geometry"] = {"type": "MultiLineString", "coordinates": [coords[:150], coords[150:]]}
+    route["properties"]["coordTimes"] = [times[:150], times[150:]]
+    return doc
 
 
 def _text_era(doc: dict) -> tuple[dict, list[list[float]] | None]:
     """The route geometry and times as the text storage gave them back, from the report."""
     props = doc["features"][0]["properties"]
-    coords = np.round(np.asarray(doc["features"][0]["geometry"]["coordinates"], float), 7)
-    text = orjson.dumps(multi_line_string([coords.tolist()])).decode()
+    geometry = doc["features"][0]["geometry"]
+    parts = geometry["coordinates"]
+    multi = geometry["type"] == "MultiLineString"
+    coords = [np.round(np.asarray(p, float), 7).tolist() for p in (parts if multi else [parts])]
+    text = orjson.dumps(multi_line_string(coords)).decode()
     times = None
     if "coordTimes" in props:
-        seconds = [parse_time(t).timestamp() for t in props["coordTimes"]]
-        times = orjson.loads(orjson.dumps([seconds]))
+        raw = props["coordTimes"] if multi else [props["coordTimes"]]
+        seconds = [[parse_time(t).timestamp() for t in part] for part in raw]
+        times = orjson.loads(orjson.dumps(seconds))
     return orjson.loads(text), times
 
 
@@ -82,13 +98,15 @@ def test_documents_layers_and_exports_are_those_of_the_text_storage(client, worl
     }
     # whole-second times as integers, fractional ones as float64, and reports without times
     assert kinds == {(b"q", b"i"), (b"q", b"d"), (b"q", None)}
+    routes = session.scalars(sa.select(PatrolTrack.route_packed)).all()
+    assert sorted(len(unpack_route(r)) for r in routes) == [1, 1, 1, 1, 2]  # the two-part report
     auth = world.auth("coord")
     for uuid, doc in docs.items():
         geometry, times = _text_era(doc)
         got = client.get(f"/api/v1/patrols/{uuid}", headers=auth).get_json()
         route = got["features"][0]
         assert route["geometry"] == round_geojson(geometry)
-        expected_times = None if times is None else [iso_utc_seconds(np.array(times[0]))]
+        expected_times = None if times is None else [iso_utc_seconds(np.array(t)) for t in times]
         assert route["properties"].get("coordTimes") == expected_times
 
     layer = client.get("/api/v1/patrols?limit=100", headers=auth).get_json()["features"]
@@ -146,3 +164,33 @@ def test_recompute_from_packed_routes_gives_the_stored_effort(app, client, world
         job = recompute.open_job(session, session.get(ConservationArea, world.area_id), JobKind.ALL)
     assert recompute.run_job(session, job.id).state == "done"
     assert _effort(session) == (cells, zones)
+
+
+def test_a_routes_page_with_empty_routes_first_and_last_is_simplified(client, world, session):
+    """Migration 0015 turns a coordinate-less text row into an empty route: a simplified page
+    holding such routes first and last answers them as the text storage did (an empty
+    MultiLineString), every other route simplified in its place."""
+    docs = _post_all(client, world)
+    auth = world.auth("coord")
+    order = [
+        f["id"]
+        for f in client.get("/api/v1/patrols?limit=100", headers=auth).get_json()["features"]
+    ]
+    empty = {order[0], order[-1]}
+    ids = sa.select(Patrol.id).where(Patrol.uuid.in_(empty)).scalar_subquery()
+    session.execute(
+        sa.update(PatrolTrack)
+        .where(PatrolTrack.patrol_id.in_(ids))
+        .values(route_packed=pack_route([]))
+    )
+    session.commit()
+    r = client.get("/api/v1/patrols?limit=100&tolerance_m=30", headers=auth)
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    got = {f["id"]: f["geometry"] for f in r.get_json()["features"]}
+    assert [f["id"] for f in r.get_json()["features"]] == order
+    texts = {u: orjson.dumps(_text_era(docs[u])[0]).decode() for u in order if u not in empty}
+    old = dict(zip(texts, simplify_routes(list(texts.values()), EPSG, 30.0), strict=True))
+    assert got == {
+        u: {"type": "MultiLineString", "coordinates": []} if u in empty else round_geojson(old[u])
+        for u in order
+    }

@@ -41,7 +41,8 @@ def url(request, tmp_path, monkeypatch):
 def _texts(k: int, rng: np.random.Generator) -> tuple[str, str | None]:
     """The text the store held for a route and its times: as the text codec wrote them (orjson
     of float lists), rounded to 7 decimals like every stored route, with some odd ones: an
-    unrounded route, a route with elevations, fractional and absent times."""
+    unrounded route, a route with elevations, fractional and absent times, a -0.0 (a rounded
+    coordinate just west of the meridian), an empty part and parts with different dimensions."""
     n = int(rng.integers(2, 40))
     parts = [
         np.round(np.column_stack([rng.uniform(130, 132, n), rng.uniform(42, 44, n)]), 7)
@@ -51,6 +52,12 @@ def _texts(k: int, rng: np.random.Generator) -> tuple[str, str | None]:
         parts = [np.column_stack([rng.uniform(130, 132, n), rng.uniform(42, 44, n)])]
     if k == 2:
         parts = [np.column_stack([rng.uniform(130, 132, n), rng.uniform(42, 44, n), [5.5] * n])]
+    if k == 6:
+        parts[0][0, 0] = np.round(-1e-9, 7)  # -0.0
+    if k == 8:
+        parts = [np.asarray([], dtype=float)]
+    if k == 9:
+        parts = [parts[0], np.column_stack([parts[0], [5.5] * n]), parts[0]]
     route = orjson.dumps(
         {"type": "MultiLineString", "coordinates": [p.tolist() for p in parts]}
     ).decode()
@@ -138,6 +145,8 @@ def test_0015_packs_every_route_exactly_and_goes_down_and_up(url, request):
     kinds = {i: (r[:1], t[:1] if t is not None else None) for i, (r, t) in packed.items()}
     assert kinds[1] == (b"q", b"i") and kinds[2][0] == kinds[3][0] == b"d"
     assert kinds[4][1] == b"d" and kinds[5][1] is None
+    assert kinds[7][0] == kinds[10][0] == b"d" and packed[10][0][1] == 0  # -0.0; mixed dims
+    assert np.signbit(packed_route.unpack_route(packed[7][0])[0][0, 0])
     stored_bytes = sum(len(r) + len(t or b"") for r, t in packed.values())
     text_bytes = sum(len(r) + len(t or "") for r, t in texts.values())
     assert stored_bytes < text_bytes / 2

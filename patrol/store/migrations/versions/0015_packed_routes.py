@@ -15,6 +15,20 @@ Existing rows are converted in batches of ``BATCH`` patrols (a park-year is ~5,7
 imported: the module that had it is gone, and a migration must keep meaning what it meant.
 On a partitioned PostgreSQL schema (migration 0011) ``ALTER TABLE`` and ``UPDATE`` on
 ``patrol_track`` reach every partition, so the same steps serve both schemas.
+
+Every row the text held packs: a -0.0, an empty part (``[[]]``) and a route whose parts differ
+in dimensions (an old route with elevations) are kept as they were (packed_route.py says how),
+so going up and then down gives the very text back.
+
+PostgreSQL: after upgrading, ``patrol_track`` takes more disk, not less. The ``UPDATE`` writes
+a new version of every row beside the old, and ``DROP COLUMN`` only hides the text column
+(rows are not rewritten), so the old text's space stays until the table is rewritten. Run
+``VACUUM FULL patrol_track`` (on the partitioned schema, on each ``patrol_track`` partition),
+or pg_repack to do it online, to give the space back. The migration does not: ``VACUUM FULL``
+takes an ACCESS EXCLUSIVE lock for the whole rewrite (every reader and writer of patrol
+tracks waits, minutes for a large park) and needs room for a second copy of the table, so the
+operator chooses the window. (SQLite likewise keeps freed pages in the file for later writes;
+``VACUUM`` shrinks it, under the same kind of lock.)
 """
 
 from __future__ import annotations
