@@ -126,11 +126,12 @@ def _monthly_rows(
         s_pid.append(pid)
         s_t.append(days_since_epoch(started if started.tzinfo else started.replace(tzinfo=UTC)))
         s_day.append(day)
-    e_pid, e_pos, (e_km,) = _cells_of(
-        conn.execute(_effort_query(session, cond, factor)).all(), 1, table
+    # Each effort and find row carries its own patrol's start month (yyyymm), read with it.
+    e_pid, e_pos, (e_km, e_month) = _cells_of(
+        conn.execute(_effort_query(session, cond, factor)).all(), 2, table
     )
-    f_pid, f_pos, (f_snares, f_sq) = _cells_of(
-        conn.execute(_finds_query(cond, factor)).all(), 2, table
+    f_pid, f_pos, (f_snares, f_sq, f_month) = _cells_of(
+        conn.execute(_finds_query(cond, factor)).all(), 3, table
     )
     rows = {
         "s_pid": np.asarray(s_pid, np.int64),
@@ -144,27 +145,60 @@ def _monthly_rows(
         "f_snares": f_snares,
         "f_sq": f_sq,
     }
-    return _by_month(rows, first, end)
+    own = {"e": e_month.astype(np.int64), "f": f_month.astype(np.int64)}
+    return _by_month(rows, own, first, end)
 
 
-def _by_month(rows: dict[str, np.ndarray], first: date, end: date) -> list[dict[str, np.ndarray]]:
+def _by_month(
+    rows: dict[str, np.ndarray], own: dict[str, np.ndarray], first: date, end: date
+) -> list[dict[str, np.ndarray]]:
     """The rows split by their patrol's start month (one dict per month of [first, end)), rows
-    outside the area's cells left out."""
-    bounds = [np.datetime64(a, "D").astype(np.int64) for a, _ in month_figures.pieces(first, end)]
-    month_of_patrol = np.searchsorted(np.asarray(bounds, np.int64), rows["s_day"], side="right") - 1
-    order = np.argsort(rows["s_pid"])
-    month = {}
+    outside the area's cells left out.
+
+    ``own`` holds each effort ("e") and find ("f") row's start month (yyyymm) as its own
+    statement read it. The three statements are separate: on PostgreSQL (read committed) a
+    later one can see a patrol stored, restored or moved to another month after the patrols
+    were read. Such a row is left out (never filed under another patrol, which would count it
+    in a month kept under a fingerprint that does not move); its month's fingerprint has moved,
+    so the next answer reads that month again, rows and patrol together.
+    """
+    parts = month_figures.pieces(first, end)
+    bounds = np.asarray([np.datetime64(a, "D").astype(np.int64) for a, _ in parts], np.int64)
+    yyyymm = np.asarray([a.year * 100 + a.month for a, _ in parts], np.int64)
+    month_of_patrol = np.searchsorted(bounds, rows["s_day"], side="right") - 1
+    month = {"s": month_of_patrol}
     for prefix in ("e", "f"):
-        pid = rows[f"{prefix}_pid"]
-        at = order[np.searchsorted(rows["s_pid"], pid, sorter=order)] if pid.size else pid
-        month[prefix] = np.where(rows[f"{prefix}_pos"] >= 0, month_of_patrol[at], -1)
-    month["s"] = month_of_patrol
+        month[prefix] = _row_months(
+            (rows[f"{prefix}_pid"], rows[f"{prefix}_pos"], own[prefix]),
+            rows["s_pid"],
+            month_of_patrol,
+            yyyymm,
+        )
     out = []
-    for m in range(len(bounds)):
+    for m in range(len(parts)):
         out.append(
             {k: np.ascontiguousarray(v[month[k[0]] == m]).astype(_ROWS[k]) for k, v in rows.items()}
         )
     return out
+
+
+def _row_months(
+    row: tuple[np.ndarray, np.ndarray, np.ndarray],
+    s_pid: np.ndarray,
+    month_of_patrol: np.ndarray,
+    yyyymm: np.ndarray,
+) -> np.ndarray:
+    """Each row's month (an index into ``yyyymm``): its own start month, kept only where its
+    cell is in the area and its patrol was read, in that same month; -1 (left out) otherwise."""
+    pid, pos, own_month = row
+    if not pid.size or not s_pid.size or not yyyymm.size:
+        return np.full(pid.size, -1, np.int64)
+    own = np.minimum(np.searchsorted(yyyymm, own_month), yyyymm.size - 1)
+    order = np.argsort(s_pid)
+    at = np.minimum(np.searchsorted(s_pid, pid, sorter=order), s_pid.size - 1)
+    known = s_pid[order[at]] == pid  # the patrol was read (searchsorted alone gives a neighbour)
+    keep = (pos >= 0) & known & (yyyymm[own] == own_month) & (month_of_patrol[order[at]] == own)
+    return np.where(keep, own, -1)
 
 
 def _coarse(column: sa.ColumnElement, factor: int) -> sa.ColumnElement:
@@ -174,10 +208,16 @@ def _coarse(column: sa.ColumnElement, factor: int) -> sa.ColumnElement:
 def _effort_query(
     session: so.Session, cond: list[sa.ColumnElement[bool]], factor: int
 ) -> sa.Select:
-    """Search effort (km) per patrol and cell."""
+    """Search effort (km) per patrol and cell, with the patrol's start month."""
     cx, cy = _coarse(EffortCell.ix, factor), _coarse(EffortCell.iy, factor)
     return (
-        sa.select(EffortCell.patrol_id, cx, cy, sa.func.sum(EffortCell.effort_km))
+        sa.select(
+            EffortCell.patrol_id,
+            cx,
+            cy,
+            sa.func.sum(EffortCell.effort_km),
+            sa.func.min(Patrol.start_month),  # the patrol's: one value per group
+        )
         .join(Patrol, Patrol.id == EffortCell.patrol_id)
         .where(
             *cond,
@@ -190,7 +230,8 @@ def _effort_query(
 
 
 def _finds_query(cond: list[sa.ColumnElement[bool]], factor: int) -> sa.Select:
-    """Snares found (and the sum of their squares) per patrol and cell."""
+    """Snares found (and the sum of their squares) per patrol and cell, with the patrol's
+    start month."""
     fx, fy = _coarse(SnareFind.cell_ix, factor), _coarse(SnareFind.cell_iy, factor)
     return (
         sa.select(
@@ -199,6 +240,7 @@ def _finds_query(cond: list[sa.ColumnElement[bool]], factor: int) -> sa.Select:
             fy,
             sa.func.sum(SnareFind.count),
             sa.func.sum(SnareFind.count * SnareFind.count),
+            sa.func.min(Patrol.start_month),  # the patrol's: one value per group
         )
         .join(Patrol, Patrol.id == SnareFind.patrol_id)
         .where(*cond, SnareFind.cell_ix >= 0, SnareFind.cell_iy >= 0)
