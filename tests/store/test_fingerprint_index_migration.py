@@ -4,10 +4,8 @@ fingerprint query reads the index alone, and it goes back down and up again."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -16,22 +14,9 @@ from alembic.migration import MigrationContext
 from patrol.services.month_figures import fingerprint_query
 from patrol.store.engine import alembic_config, make_engine
 from patrol.store.models import Base
-from tests.conftest import BACKENDS, _pg_database, _pg_drop
 
 NEW = "ix_patrol_area_start_fingerprint"
 OLD = "ix_patrol_area_start_date"
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fingerprint.sqlite3'}"
-        return
-    name = f"patrol_mig_{uuid.uuid4().hex[:12]}"
-    try:
-        yield _pg_database(name)
-    finally:
-        _pg_drop(name)
 
 
 def _indexes(engine: sa.Engine) -> dict[str, list[str]]:

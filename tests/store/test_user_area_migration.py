@@ -3,9 +3,6 @@ SQLite (a batch copy of the table) and PostgreSQL (renamed in place), and back."
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -14,23 +11,10 @@ from alembic.script import ScriptDirectory
 
 from patrol.store.engine import alembic_config, make_engine
 from patrol.store.models import Base
-from tests.conftest import BACKENDS, _pg_database, _pg_drop
 
 # The revision 0009 follows, whatever the chain before it.
 BEFORE = ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision("0009").down_revision
 ROWS = {(1, 1), (1, 2), (2, 2)}  # (user, area)
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'rename.sqlite3'}"
-        return
-    name = f"patrol_mig_{uuid.uuid4().hex[:12]}"
-    try:
-        yield _pg_database(name)
-    finally:
-        _pg_drop(name)
 
 
 def _fill(engine: sa.Engine) -> None:

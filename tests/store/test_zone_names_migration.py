@@ -4,9 +4,7 @@ PostgreSQL, keeps every zone, matches the model, and goes back down and up again
 from __future__ import annotations
 
 import json
-import uuid
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -14,21 +12,8 @@ from alembic.migration import MigrationContext
 
 from patrol.store.engine import alembic_config, make_engine
 from patrol.store.models import Base
-from tests.conftest import BACKENDS, _pg_database, _pg_drop
 
 NAMES = {"ru": "Кедровая", "en": "Kedrovaya"}
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'names.sqlite3'}"
-        return
-    name = f"patrol_mig_{uuid.uuid4().hex[:12]}"
-    try:
-        yield _pg_database(name)
-    finally:
-        _pg_drop(name)
 
 
 def _columns(engine: sa.Engine) -> set[str]:
