@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The application factory: defaults, then instance/config.py, PATROL_* env, test config.
 
     The collector is paused while it runs: making the app imports most of patrol and
-    allocates ~120,000 objects that all live on, and collecting among them as they come
+    allocates ~120,000 objects that nearly all live on, and collecting among them as they come
     (~290 collections, ~0.1 s of every command's start-up) freed ~3,000 of them. The
     process's own app (no test config: a command's, or the server's in ``wsgi.py``) lives as
     long as the process, so what it holds is then frozen out of later collections: the
