@@ -31,6 +31,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from patrol import create_app, server_gc
+from patrol.app import preload
 from patrol.demo.load import DEMO_SLUG, load_demo
 from patrol.geo import packed_route
 from patrol.services.measure import AreaContext, measure_route
@@ -226,6 +227,7 @@ def worker(url: str) -> None:
     and what is held after it; then the process's peak over all of them."""
     started = _rss_mib()
     app = create_app({"ENV": "development", "SECRET_KEY": "bench", "DATABASE_URL": url})
+    preload()  # as wsgi.py does: the answers' scipy imported before the first answer
     server_gc.tune()  # as wsgi.py does in a server's worker
     client = app.test_client()
     highest = _rss_mib()  # getrusage's peak is the mark _reset_peak clears: keep our own
@@ -271,6 +273,9 @@ def main() -> None:
     try:
         upgrade(url)
         app = create_app({"ENV": "development", "SECRET_KEY": "bench", "DATABASE_URL": url})
+        # What the answers import on first use, imported before the first answer as wsgi.py
+        # does: a cold answer times the answer, not scipy's import.
+        preload()
         # The collector as a server's worker has it (wsgi.py): without it, every few answers
         # paid a full collection of the whole heap (~90 ms), which no worker pays.
         server_gc.tune()

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 __all__ = ["Assignment", "assign_targets"]
+
+# scipy is imported where it is used: its import is most of the command line's start-up,
+# which no command but the statistics' needs (a server imports it up front: wsgi.py).
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ def assign_targets(
     assignment at once (a greedy nearest-first loop can strand a far target on a far unit).
     Each unit's targets are then ranked by priority, highest first.
     """
+    from scipy.optimize import linear_sum_assignment
+
     targets_xy = np.asarray(targets_xy, float).reshape(-1, 2)
     bases_xy = np.asarray(bases_xy, float).reshape(-1, 2)
     priority = np.asarray(priority, float)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
-from scipy import stats
 
 from patrol.vocabulary import HotspotClass, values
 
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
 __all__ = ["CLASSES", "CONSTANT_RTOL", "benjamini_hochberg", "classify", "gi_star", "queen_weights"]
+
+# scipy is imported where it is used: its import is most of the command line's start-up,
+# which no command but the statistics' needs (a server imports it up front: wsgi.py).
 
 # A spread this small relative to the mean is rounding, not variation: the mean of n equal
 # numbers need not be that number exactly, which leaves an sd of 1e-17 and, divided by it,
@@ -21,6 +27,8 @@ CLASSES = values(HotspotClass)
 
 def queen_weights(ix: np.ndarray, iy: np.ndarray, include_self: bool = True) -> sp.csr_matrix:
     """Binary queen contiguity among the given cells (the 8 around, and the cell itself)."""
+    import scipy.sparse as sp
+
     ix = np.asarray(ix, np.int64)
     iy = np.asarray(iy, np.int64)
     n = ix.size
@@ -54,6 +62,9 @@ def gi_star(y: np.ndarray, weights: sp.spmatrix) -> tuple[np.ndarray, np.ndarray
     number of cells in i's neighbourhood (itself included) and S the population sd of y.
     Constant y (S = 0) gives z = 0 and p = 1: no evidence of clustering.
     """
+    import scipy.sparse as sp
+    from scipy import stats
+
     y = np.asarray(y, float)
     n = y.size
     if n < 2:

@@ -10,16 +10,21 @@ predicts for the effort walked there, by an exact Poisson test; cold likewise wi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-from scipy import stats
 
 from patrol.analytics.gistar import CONSTANT_RTOL, benjamini_hochberg, gi_star, queen_weights
 from patrol.analytics.rates import eb_rates
 from patrol.vocabulary import HotspotClass
 
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
 __all__ = ["CellVerdicts", "bin_verdicts", "cell_verdicts", "eb_observed", "expected_by_period"]
+
+# scipy is imported where it is used: its import is most of the command line's start-up,
+# which no command but the statistics' needs (a server imports it up front: wsgi.py).
 
 LEVELS = ((90, 0.10), (95, 0.05), (99, 0.01))
 # Plain strings (the values): classes are compared, counted and written out as text.
@@ -123,6 +128,8 @@ def _neighbourhood_p(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact Poisson p of more (and of fewer) finds in each queen neighbourhood than the
     expected finds there."""
+    from scipy import stats
+
     observed = w @ finds
     expected = w @ expected_finds
     ph = np.where(expected > 0, stats.poisson.sf(observed - 1, expected), 1.0)
@@ -161,6 +168,9 @@ def bin_verdicts(
     space-time cube (z NaN outside ``tested``; hot is hot_95 or hot_99 there, since the
     levels' rejections nest), without a Python loop over ten years' 120 months.
     """
+    import scipy.sparse as sp
+    from scipy import stats
+
     snares = np.atleast_2d(np.asarray(snares, float))
     finds = np.atleast_2d(np.asarray(finds, float))
     effort = np.atleast_2d(np.asarray(effort_km, float))

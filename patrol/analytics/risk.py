@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
 
 from patrol.analytics.exposure import (
     OMEGA,
@@ -37,6 +36,9 @@ from patrol.analytics.exposure import (
 from patrol.analytics.risk_prior import nb_fit, neighbour_rate, season_fit
 
 __all__ = ["RiskModel", "RiskSettings", "estimate_detection", "fit_setting_rate"]
+
+# scipy is imported where it is used: its import is most of the command line's start-up,
+# which no command but the statistics' needs (a server imports it up front: wsgi.py).
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,8 @@ def _posterior(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each cell's posterior mean rate per day and its interval (the season's uncertainty
     over the horizon included)."""
+    from scipy import stats
+
     # The posterior of a discounted (dynamic) Gamma-Poisson model: the discount is the
     # evolution of the rate, so the interval is for the rate now, not for the past average.
     shape = prior.alpha_cell + c.fw / phi
@@ -313,6 +317,8 @@ def estimate_detection(
     is high (the first took most of them), as many when it is low. It needs cells visited
     repeatedly within a snare's life; with few such cells keep the area's setting.
     """
+    from scipy import optimize
+
     v = _up_to(visits, until_days)
     pass_km = pass_km or cell_km
 

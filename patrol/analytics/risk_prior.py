@@ -4,9 +4,11 @@ negative-binomial regression that gives each cell its prior mean and shape."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, optimize, special
 
 __all__ = ["nb_fit", "neighbour_rate", "season_fit"]
+
+# scipy is imported where it is used: its import is most of the command line's start-up,
+# which no command but the statistics' needs (a server imports it up front: wsgi.py).
 
 
 def season_fit(
@@ -20,6 +22,8 @@ def season_fit(
 ) -> tuple[float, float, np.ndarray]:
     """Season (a, b) maximising the profile likelihood with a free rate per cell:
     sum_k w y log m_k(a, b) - sum_c F_c log E_c(a, b)."""
+    from scipy import optimize
+
     f = np.bincount(cell, w * y, n_cells)
     used = f[cell] > 0
 
@@ -60,6 +64,8 @@ def neighbour_rate(
 ) -> np.ndarray:
     """Gaussian-kernel rate of the cells around each cell, the cell itself left out, with one
     pseudo-snare at the area's rate: the neighbourhood a sparse cell is shrunk towards."""
+    from scipy import ndimage
+
     ix = np.asarray(ix, np.int64)
     iy = np.asarray(iy, np.int64)
     if ix.size == 0:
@@ -83,6 +89,8 @@ def neighbour_rate(
 def nb_fit(f: np.ndarray, e: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """Negative-binomial (Poisson-Gamma) marginal likelihood of counts f over exposure e with
     prior mean exp(z beta) and shape alpha: beta, alpha by maximum likelihood."""
+    from scipy import optimize, special
+
     ok = e > 0
     f, e, z = f[ok], e[ok], z[ok]
     r0 = f.sum() / e.sum() if f.sum() > 0 else 1e-6

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from patrol.vocabulary import TrendCategory
 
 __all__ = ["emerging_categories", "emerging_category", "mann_kendall"]
+
+# scipy is imported where it is used: its import is most of the command line's start-up,
+# which no command but the statistics' needs (a server imports it up front: wsgi.py).
 
 NO_PATTERN = TrendCategory.NO_PATTERN.value  # a plain string: labels are counted and written
 
@@ -18,6 +20,8 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
     NaN values are not allowed; rows of fewer than 3 values give p = 1.
     """
+    from scipy import stats
+
     x = np.atleast_2d(np.asarray(series, float))
     m, n = x.shape
     if n < 3:

@@ -13,11 +13,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from patrol.analytics.hotspots import bin_verdicts
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp  # only named here: imported where it is used
 
 __all__ = ["BUDGET", "clear", "kept_bin_verdicts"]
 
