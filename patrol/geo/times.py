@@ -103,10 +103,10 @@ def parse_time(value: Any) -> datetime:
 
 
 # The layouts read as blocks of bytes: whole seconds, or fractions of 3 or 6 digits, then "Z"
-# or "+00:00"; "0" stands for any ASCII digit. Each width is one layout.
+# or "+00:00"; "#" stands for any ASCII digit. Each width is one layout.
 _LAYOUTS = {
     len(stamp + suffix): (stamp, suffix)
-    for stamp in ("0000-00-00T00:00:00", "0000-00-00T00:00:00.000", "0000-00-00T00:00:00.000000")
+    for stamp in ("####-##-##T##:##:##", "####-##-##T##:##:##.###", "####-##-##T##:##:##.######")
     for suffix in ("Z", "+00:00")
 }
 
@@ -120,9 +120,10 @@ def _row(width: int, before: bytes, after: bytes) -> tuple[np.ndarray, np.ndarra
     if width not in _LAYOUTS:
         return None
     stamp, suffix = _LAYOUTS[width]
-    expected = np.frombuffer(before + (stamp + suffix).encode("ascii") + after, np.uint8)
-    limit = np.where(expected == ord("0"), 9, 0).astype(np.uint8)
-    return expected, limit, len(before) + len(stamp)
+    layout = np.frombuffer(before + (stamp + suffix).encode("ascii") + after, np.uint8)
+    digit = layout == ord("#")
+    expected = np.where(digit, ord("0"), layout).astype(np.uint8)
+    return expected, np.where(digit, 9, 0).astype(np.uint8), len(before) + len(stamp)
 
 
 def read_time_block(block: bytes, n: int, before: bytes, after: bytes) -> np.ndarray | None:
