@@ -40,12 +40,20 @@ __all__ = ["load_report"]
 _LOCAL = threading.local()
 
 
-def _parser() -> simdjson.Parser:
-    """This thread's parser: it keeps its buffers from one report to the next."""
+def _parse(data: bytes) -> Any:
+    """``data`` parsed by this thread's parser, which keeps its buffers from one report to the
+    next; it refuses to parse while a proxy of its last document lives on (one held by a
+    traceback, say), and is then replaced."""
     parser = getattr(_LOCAL, "parser", None)
     if parser is None:
         parser = _LOCAL.parser = simdjson.Parser()
-    return parser
+    try:
+        return parser.parse(data)
+    except RuntimeError as exc:
+        if "re-use" not in str(exc):
+            raise
+    parser = _LOCAL.parser = simdjson.Parser()
+    return parser.parse(data)
 
 
 def load_report(data: bytes) -> Any:
@@ -53,13 +61,15 @@ def load_report(data: bytes) -> Any:
     LineString positions and times, arrays when regular; None when ``load_json`` must read
     it (simdjson refused it, or it is no object)."""
     try:
-        root = _parser().parse(data)
+        root = _parse(data)
     except (ValueError, TypeError, RuntimeError, MemoryError):  # UnicodeDecodeError too
         return None
     try:
         if not isinstance(root, simdjson.Object):
             return None
         return _members(root, {"features": lambda value, clean: _features(value, data, clean)})
+    except (KeyError, IndexError, TypeError, ValueError):  # not foreseen: the usual way decides
+        return None
     finally:
         del root  # the parser may parse again only when no proxy of this document is left
 
