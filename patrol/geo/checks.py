@@ -33,6 +33,8 @@ MAX_MEMBERS = 100
 
 
 _NUMBERS = frozenset((int, float))
+# |longitude| and |latitude| at most (NaN and infinities compare false).
+_LIMITS = np.array([180.0, 90.0])
 
 
 def _is_number(v: Any) -> bool:
@@ -86,22 +88,29 @@ def _slow_positions(coords: list, pointer: str, problems: Problems) -> np.ndarra
 def check_positions(coords: Any, pointer: str, problems: Problems) -> np.ndarray | None:
     """A list of GeoJSON positions as an (n, 2) lon/lat array, or None after adding problems.
 
+    ``coords`` may also be such an array already, read from the JSON text as numbers.
+
     >>> problems = Problems()
     >>> check_positions([[131.0, 43.0], [200.0, 43.0]], "/coordinates", problems) is None
     True
     >>> [(item.pointer, item.detail) for item in problems.items]
     [('/coordinates/1/0', 'longitude 200 is outside [-180, 180]')]
     """
-    if not isinstance(coords, list):
+    if isinstance(coords, np.ndarray):
+        arr = coords  # read as numbers already (geojson_report.fast), to be range checked
+    elif not isinstance(coords, list):
         problems.add(pointer, N_("must be an array of positions"))
         return None
-    if not coords:
+    elif not coords:
         return np.zeros((0, 2))
-    arr = _fast_positions(coords)
-    if arr is None:
-        arr = _slow_positions(coords, pointer, problems)
+    else:
+        arr = _fast_positions(coords)
         if arr is None:
-            return None
+            arr = _slow_positions(coords, pointer, problems)
+            if arr is None:
+                return None
+    if (np.abs(arr) <= _LIMITS).all():  # the common case in three numpy calls
+        return arr
     finite = np.isfinite(arr).all(axis=1)
     for i in np.flatnonzero(~finite)[:MAX_ERRORS]:
         problems.add(f"{pointer}/{i}", N_("coordinates must be finite numbers"))

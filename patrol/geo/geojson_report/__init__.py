@@ -12,6 +12,7 @@ from typing import Any
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo.checks import check_uuid
 from patrol.geo.documents import load_json
+from patrol.geo.geojson_report.fast import load_report
 from patrol.geo.geojson_report.finds import read_finds
 from patrol.geo.geojson_report.properties import read_properties
 from patrol.geo.geojson_report.route import read_route
@@ -82,7 +83,9 @@ def parse_geojson_report(
     """Read and validate a report FeatureCollection; ValidationFailed lists every problem."""
     defaults = defaults or ReportDefaults()
     limits = limits or Limits()
-    doc = data if isinstance(data, dict) else load_json(data)
+    doc = load_report(data) if isinstance(data, bytes) else None
+    if doc is None:
+        doc = data if isinstance(data, dict) else load_json(data)
     problems = Problems()
     features = _features(doc, problems)
     route_at, snare_at = _sort_features(features, problems)
