@@ -9,7 +9,7 @@ equals the route's geodesic length to rounding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -63,10 +63,11 @@ class ZoneEffort:
     hours: np.ndarray
 
 
-def _crossings(g0: np.ndarray, g1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Segment index and parameter t of every crossing of an integer grid line (one axis)."""
-    i0 = np.floor(g0)
-    i1 = np.floor(g1)
+def _crossings(
+    g0: np.ndarray, g1: np.ndarray, i0: np.ndarray, i1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Segment index and parameter t of every crossing of an integer grid line (one axis;
+    ``i0``, ``i1``: the floors of ``g0``, ``g1``)."""
     count = np.abs(i1 - i0).astype(np.int64)
     total = int(count.sum())
     if total == 0:
@@ -79,8 +80,42 @@ def _crossings(g0: np.ndarray, g1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return seg, np.clip(t, 0.0, 1.0)
 
 
+def _split(
+    ids: np.ndarray, g: list[np.ndarray], f: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pieces of the segments ``ids`` (indices in the route) cut at grid lines: each
+    piece's segment (a position in ``ids``), start t and dt, in route order and along each
+    segment. ``g``: the segments' gx0, gy0, gx1, gy1 in grid units, ``f``: their floors.
+
+    The breakpoints are ordered by ``index * 2 + t`` with the route's indices and laid out in
+    the same order whichever other segments are cut, so a segment's pieces never depend on
+    them (the key rounds t by the index's magnitude).
+    """
+    seg_x, t_x = _crossings(g[0], g[2], f[0], f[2])
+    seg_y, t_y = _crossings(g[1], g[3], f[1], f[3])
+    own = np.arange(ids.size)
+    seg = np.concatenate([own, own, seg_x, seg_y])
+    t = np.concatenate([np.zeros(ids.size), np.ones(ids.size), t_x, t_y])
+    # One sort by segment, then t: t lies in [0, 1], so seg * 2 + t orders both at once.
+    order = np.argsort(ids[seg] * 2.0 + t, kind="stable")
+    seg, t = seg[order], t[order]
+    # Consecutive breakpoints on the same segment bound one piece.
+    same = seg[:-1] == seg[1:]
+    t_a = t[:-1][same]
+    dt = t[1:][same] - t_a
+    # A zero-length segment (the GPS standing still) is one piece of dt == 1; a crossing at a
+    # cell corner yields a duplicate breakpoint and an empty piece, which carries nothing.
+    keep = dt > 0
+    return seg[:-1][same][keep], t_a[keep], dt[keep]
+
+
 def allocate_cells(segments: Segments, grid: Grid) -> CellEffort:
     """Effort of a route per grid cell (cells with no effort are left out).
+
+    Most segments of a GPS track cross no grid line: each is one piece (t from 0 to 1) that
+    goes straight to its cell; only the others are cut (``_split``). The pieces are laid out
+    in route order, so each cell adds up its pieces in the order it did when every segment
+    went through the cutting: the figures are the same to the bit.
 
     >>> g = Grid(0.0, 0.0, 1000.0)
     >>> s = Segments(*(np.array([v]) for v in (500.0, 500.0, 2500.0, 500.0, 2.0, 1.0)))
@@ -92,43 +127,52 @@ def allocate_cells(segments: Segments, grid: Grid) -> CellEffort:
     if n == 0:
         empty = np.zeros(0)
         return CellEffort(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
-    c = grid.cell_m
-    gx0 = (segments.x0 - grid.origin_x) / c
-    gy0 = (segments.y0 - grid.origin_y) / c
-    gx1 = (segments.x1 - grid.origin_x) / c
-    gy1 = (segments.y1 - grid.origin_y) / c
+    ox, oy, c = grid.origin_x, grid.origin_y, grid.cell_m
+    g = [(segments.x0 - ox) / c, (segments.y0 - oy) / c]
+    g += [(segments.x1 - ox) / c, (segments.y1 - oy) / c]
+    f = [np.floor(v) for v in g]
+    # A piece goes to the cell holding its middle, t_a + dt / 2: 0.5 for a whole segment.
+    ix = np.floor(g[0] + 0.5 * (g[2] - g[0])).astype(np.int64)
+    iy = np.floor(g[1] + 0.5 * (g[3] - g[1])).astype(np.int64)
+    km, hours = segments.km, segments.hours
+    cut = np.flatnonzero((f[0] != f[2]) | (f[1] != f[3]))
+    if cut.size:
+        seg, t_a, dt = _split(cut, [v[cut] for v in g], [v[cut] for v in f])
+        # Every segment's pieces in route order: one for a whole segment, its own for the rest
+        # (each piece of a cut segment written over the copies of its segment's values).
+        count = np.ones(n, np.int64)
+        count[cut] = np.bincount(seg, minlength=cut.size)
+        start = np.cumsum(count) - count
+        on = cut[seg]
+        at = start[on] + np.arange(seg.size) - np.searchsorted(seg, seg)
+        tm = t_a + dt / 2.0
+        ix, iy, km, hours = (np.repeat(v, count) for v in (ix, iy, km, hours))
+        ix[at] = np.floor(g[0][on] + tm * (g[2][on] - g[0][on]))
+        iy[at] = np.floor(g[1][on] + tm * (g[3][on] - g[1][on]))
+        km[at] = dt * segments.km[on]
+        hours[at] = dt * segments.hours[on]
+    return _sum_by_cell(ix, iy, km, hours)
 
-    seg_x, t_x = _crossings(gx0, gx1)
-    seg_y, t_y = _crossings(gy0, gy1)
-    own = np.arange(n)
-    seg = np.concatenate([own, own, seg_x, seg_y])
-    t = np.concatenate([np.zeros(n), np.ones(n), t_x, t_y])
-    # One sort by segment, then t: t lies in [0, 1], so seg * 2 + t orders both at once.
-    order = np.argsort(seg * 2.0 + t, kind="stable")
-    seg, t = seg[order], t[order]
 
-    # Consecutive breakpoints on the same segment bound one piece.
-    same = seg[:-1] == seg[1:]
-    p_seg = seg[:-1][same]
-    t_a = t[:-1][same]
-    t_b = t[1:][same]
-    dt = t_b - t_a
-    # A zero-length segment (the GPS standing still) is one piece of dt == 1; a crossing at a
-    # cell corner yields a duplicate breakpoint and an empty piece, which carries nothing.
-    keep = dt > 0
-    p_seg, t_a, dt = p_seg[keep], t_a[keep], dt[keep]
-    tm = t_a + dt / 2.0
-    mx = gx0[p_seg] + tm * (gx1[p_seg] - gx0[p_seg])
-    my = gy0[p_seg] + tm * (gy1[p_seg] - gy0[p_seg])
-    ix = np.floor(mx).astype(np.int64)
-    iy = np.floor(my).astype(np.int64)
+def _sum_by_cell(ix: np.ndarray, iy: np.ndarray, km: np.ndarray, hours: np.ndarray) -> CellEffort:
+    """The pieces' km and hours summed per cell, each cell adding its pieces in their order
+    (bincount), whichever way the cells are keyed.
 
-    # Group pieces by cell with one integer key (np.unique on rows sorts far slower).
+    One integer key per cell (np.unique on rows sorts far slower); a route's cells span a small
+    box, so the keys are counted over the box rather than sorted when it is small.
+    """
     x_min, y_min = ix.min(), iy.min()
     span = int(iy.max() - y_min) + 1
-    keys, inverse = np.unique((ix - x_min) * span + (iy - y_min), return_inverse=True)
-    km = np.bincount(inverse, weights=dt * segments.km[p_seg], minlength=len(keys))
-    hours = np.bincount(inverse, weights=dt * segments.hours[p_seg], minlength=len(keys))
+    key = (ix - x_min) * span + (iy - y_min)
+    bins = (int(ix.max() - x_min) + 1) * span
+    if bins <= max(1 << 12, 4 * key.size):
+        keys = np.flatnonzero(np.bincount(key, minlength=bins))
+        km = np.bincount(key, weights=km, minlength=bins)[keys]
+        hours = np.bincount(key, weights=hours, minlength=bins)[keys]
+    else:
+        keys, inverse = np.unique(key, return_inverse=True)
+        km = np.bincount(inverse, weights=km, minlength=len(keys))
+        hours = np.bincount(inverse, weights=hours, minlength=len(keys))
     return CellEffort(keys // span + x_min, keys % span + y_min, km, hours)
 
 
@@ -149,6 +193,20 @@ class ZoneRaster:
     origin_y: float
     size: float
     labels: np.ndarray  # (nx, ny) int32
+    # The label shared by the squares from (ix, iy) to (ix + dx, iy + dy), BORDER if they differ,
+    # for dx, dy in {0, 1}: flat, indexed by ((dx * 2 + dy) * (nx + 2) + ix + 1) * (ny + 2) + iy + 1
+    # (a ring of OUTSIDE squares around the raster stands for every square beyond it).
+    blocks: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        nx, ny = self.labels.shape
+        a = np.full((nx + 3, ny + 3), OUTSIDE, dtype=np.int32)
+        a[1 : nx + 1, 1 : ny + 1] = self.labels
+        here, up, right = a[:-1, :-1], a[:-1, 1:], a[1:, :-1]
+        column = np.where(here == up, here, BORDER)
+        row = np.where(here == right, here, BORDER)
+        block = np.where((row == a[:-1, 1:]) & (row == a[1:, 1:]), row, BORDER)
+        object.__setattr__(self, "blocks", np.stack([here, column, row, block]).ravel())
 
     @classmethod
     def of(cls, zones: np.ndarray, size: float, max_squares: int = 1 << 16) -> ZoneRaster:
@@ -176,29 +234,35 @@ class ZoneRaster:
         labels[box_i[inside]] = zone_i[inside]
         return cls(float(ox), float(oy), float(size), labels.reshape(nx, ny))
 
-    def _label(self, ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
+    def label_points(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The label of the square holding each point (``OUTSIDE`` beyond the raster)."""
         nx, ny = self.labels.shape
-        inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-        out = np.full(ix.shape, OUTSIDE, dtype=np.int32)
-        out[inside] = self.labels[ix[inside], iy[inside]]
-        return out
+        ix = np.fmax(np.minimum(np.floor((x - self.origin_x) / self.size), nx) + 1, 0)
+        iy = np.fmax(np.minimum(np.floor((y - self.origin_y) / self.size), ny) + 1, 0)
+        return self.blocks[ix.astype(np.int64) * (ny + 2) + iy.astype(np.int64)]
 
     def settle(self, segments: Segments) -> tuple[np.ndarray, np.ndarray]:
-        """Which segments the raster settles, and their zone (``OUTSIDE``: none)."""
+        """Which segments the raster settles, and their zone (``OUTSIDE``: none; ``BORDER``
+        where not settled): those whose ends' squares are one square or a 2 x 2 block (or
+        less) of one label, looked up at once in ``blocks``."""
         nx, ny = self.labels.shape
+        m = len(segments)
 
-        def index(v: np.ndarray, origin: float, n: int) -> np.ndarray:
-            return np.clip(np.floor((v - origin) / self.size), -1, n).astype(np.int64)
+        def index(v0: np.ndarray, v1: np.ndarray, origin: float, n: int) -> np.ndarray:
+            # Squares beyond the raster are OUTSIDE: clipped to the ring around it (-1 or n,
+            # shifted by one here), and so is a NaN (fmax ignores it), never a square inside.
+            i = np.minimum(np.floor((np.concatenate([v0, v1]) - origin) / self.size), n)
+            return np.fmax(i + 1, 0).astype(np.int64)
 
-        ax, bx = index(segments.x0, self.origin_x, nx), index(segments.x1, self.origin_x, nx)
-        ay, by = index(segments.y0, self.origin_y, ny), index(segments.y1, self.origin_y, ny)
-        lo_x, hi_x = np.minimum(ax, bx), np.maximum(ax, bx)
-        lo_y, hi_y = np.minimum(ay, by), np.maximum(ay, by)
-        label = self._label(lo_x, lo_y)
-        settled = (hi_x - lo_x <= 1) & (hi_y - lo_y <= 1) & (label != BORDER)
-        for cx, cy in ((lo_x, hi_y), (hi_x, lo_y), (hi_x, hi_y)):
-            settled &= self._label(cx, cy) == label
-        return settled, label
+        x = index(segments.x0, segments.x1, self.origin_x, nx)
+        y = index(segments.y0, segments.y1, self.origin_y, ny)
+        ax, bx, ay, by = x[:m], x[m:], y[:m], y[m:]
+        dx, dy = np.abs(bx - ax), np.abs(by - ay)
+        near = (dx <= 1) & (dy <= 1)
+        kind = np.minimum(dx, 1) * 2 + np.minimum(dy, 1)
+        at = (kind * (nx + 2) + np.minimum(ax, bx)) * (ny + 2) + np.minimum(ay, by)
+        label = np.where(near, self.blocks[at], BORDER)
+        return label != BORDER, label
 
 
 def _zone_pairs(
@@ -229,6 +293,24 @@ def _zone_pairs(
     return which[seg_i], zone_i, contained, inside
 
 
+def _pair_weights(
+    segments: Segments, seg_i: np.ndarray, contained: np.ndarray, inside: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The km and hours each pair of segment and zone counts: the segment's fraction inside
+    the zone, shared out where its fractions add up to more than the whole segment."""
+    proj_len = np.hypot(
+        segments.x1[seg_i] - segments.x0[seg_i], segments.y1[seg_i] - segments.y0[seg_i]
+    )
+    inside = np.where(contained, proj_len, inside)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(proj_len > 0, inside / proj_len, 1.0)
+    frac = np.clip(frac, 0.0, 1.0)
+    # Shared borders: a segment's shares never add up to more than the whole segment.
+    per_seg = np.bincount(seg_i, weights=frac)
+    frac = frac / np.maximum(per_seg[seg_i], 1.0)
+    return frac * segments.km[seg_i], frac * segments.hours[seg_i]
+
+
 def allocate_zones(
     segments: Segments, zones: np.ndarray, raster: ZoneRaster | None = None
 ) -> ZoneEffort:
@@ -245,30 +327,40 @@ def allocate_zones(
     empty = ZoneEffort(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
     if n == 0 or zones.size == 0:
         return empty
-    if raster is None:
-        seg_i, zone_i, contained, inside = _zone_pairs(segments, zones, np.arange(n))
-    else:
-        settled, label = raster.settle(segments)
-        seg_i, zone_i, contained, inside = _zone_pairs(segments, zones, np.flatnonzero(~settled))
-        own = np.flatnonzero(settled & (label >= 0))
-        seg_i = np.concatenate([seg_i, own])
+    settled, label = (
+        (np.zeros(n, bool), np.full(n, BORDER)) if raster is None else raster.settle(segments)
+    )
+    seg_i, zone_i, contained, inside = _zone_pairs(segments, zones, np.flatnonzero(~settled))
+    if raster is not None and np.any(
+        seg_i[1:] < seg_i[:-1]
+    ):  # (STRtree.query gives them in segment order)
         order = np.argsort(seg_i, kind="stable")
-        seg_i = seg_i[order]
-        zone_i = np.concatenate([zone_i, label[own].astype(np.int64)])[order]
-        contained = np.concatenate([contained, np.ones(own.size, bool)])[order]
-        inside = np.concatenate([inside, np.full(own.size, np.nan)])[order]
-    if seg_i.size == 0:
-        return empty
-    proj_len = np.hypot(segments.x1 - segments.x0, segments.y1 - segments.y0)
-    inside = np.where(contained, proj_len[seg_i], inside)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(proj_len[seg_i] > 0, inside / proj_len[seg_i], 1.0)
-    frac = np.clip(frac, 0.0, 1.0)
-    # Shared borders: a segment's shares never add up to more than the whole segment.
-    per_seg = np.bincount(seg_i, weights=frac, minlength=n)
-    frac = frac / np.maximum(per_seg[seg_i], 1.0)
-
-    zone_ids, inverse = np.unique(zone_i, return_inverse=True)
-    km = np.bincount(inverse, weights=frac * segments.km[seg_i])
-    hours = np.bincount(inverse, weights=frac * segments.hours[seg_i])
+        seg_i, zone_i, contained, inside = (
+            seg_i[order],
+            zone_i[order],
+            contained[order],
+            inside[order],
+        )
+    km, hours = _pair_weights(segments, seg_i, contained, inside)
+    if raster is not None:
+        # A settled segment is one pair of fraction exactly 1 (its km and hours as they are),
+        # in its label's zone or, outside every zone, in a bin past the zones that is dropped.
+        # Every pair goes in route order, as the summing needs.
+        settled_bin = np.where(label >= 0, label, zones.size).astype(np.int64)
+        if seg_i.size == 0 and settled.all():
+            zone_i, km, hours = settled_bin, segments.km, segments.hours
+        else:
+            count = settled.astype(np.int64)
+            count[: seg_i[-1] + 1 if seg_i.size else 0] += np.bincount(seg_i)
+            start = np.cumsum(count) - count
+            at = start[seg_i] + np.arange(seg_i.size) - np.searchsorted(seg_i, seg_i)
+            pairs = zone_i, km, hours
+            zone_i = np.repeat(settled_bin, count)
+            km, hours = np.repeat(segments.km, count), np.repeat(segments.hours, count)
+            zone_i[at], km[at], hours[at] = pairs
+    # Summed per zone in the pairs' order (bincount), as with np.unique's inverse.
+    bins = zones.size + 1
+    zone_ids = np.flatnonzero(np.bincount(zone_i, minlength=bins)[:-1])
+    km = np.bincount(zone_i, weights=km, minlength=bins)[zone_ids]
+    hours = np.bincount(zone_i, weights=hours, minlength=bins)[zone_ids]
     return ZoneEffort(zone_ids.astype(np.int64), km, hours)
