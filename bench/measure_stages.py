@@ -140,7 +140,9 @@ def main() -> None:
         reports = []
         for name in sorted(folder.glob("*.geojson")):
             data = name.read_bytes()
-            reports.append(importer_for(None, str(name), data[:4096]).parse(data, setup.defaults, setup.limits))
+            reports.append(
+                importer_for(None, str(name), data[:4096]).parse(data, setup.defaults, setup.limits)
+            )
         for report in reports[:20]:  # the raster is built after a few reports
             _, area_id, _, _ = setup.units[report.unit]
             ingest_steps.measure_report(report, contexts[area_id], setup.margin_km)
