@@ -68,10 +68,13 @@ def _crossings(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Segment index and parameter t of every crossing of an integer grid line (one axis;
     ``i0``, ``i1``: the floors of ``g0``, ``g1``)."""
-    count = np.abs(i1 - i0).astype(np.int64)
+    gap = np.abs(i1 - i0)
+    if gap.max() <= 1:  # (the common case) one line at most: the larger floor
+        seg = np.flatnonzero(gap)
+        t = (np.maximum(i0[seg], i1[seg]) - g0[seg]) / (g1[seg] - g0[seg])
+        return seg, np.clip(t, 0.0, 1.0)
+    count = gap.astype(np.int64)
     total = int(count.sum())
-    if total == 0:
-        return np.zeros(0, np.int64), np.zeros(0)
     seg = np.repeat(np.arange(g0.size), count)
     first = np.cumsum(count) - count
     step = np.arange(total) - np.repeat(first, count)
@@ -137,20 +140,21 @@ def allocate_cells(segments: Segments, grid: Grid) -> CellEffort:
     km, hours = segments.km, segments.hours
     cut = np.flatnonzero((f[0] != f[2]) | (f[1] != f[3]))
     if cut.size:
-        seg, t_a, dt = _split(cut, [v[cut] for v in g], [v[cut] for v in f])
+        gc, fc = [v[cut] for v in g], [v[cut] for v in f]
+        seg, t_a, dt = _split(cut, gc, fc)
         # Every segment's pieces in route order: one for a whole segment, its own for the rest
         # (each piece of a cut segment written over the copies of its segment's values).
+        pieces = np.bincount(seg, minlength=cut.size)
         count = np.ones(n, np.int64)
-        count[cut] = np.bincount(seg, minlength=cut.size)
-        start = np.cumsum(count) - count
-        on = cut[seg]
-        at = start[on] + np.arange(seg.size) - np.searchsorted(seg, seg)
+        count[cut] = pieces
+        first = cut + np.cumsum(pieces - 1) - (pieces - 1)  # where a cut segment's pieces start
+        at = first[seg] + np.arange(seg.size) - np.searchsorted(seg, seg)
         tm = t_a + dt / 2.0
         ix, iy, km, hours = (np.repeat(v, count) for v in (ix, iy, km, hours))
-        ix[at] = np.floor(g[0][on] + tm * (g[2][on] - g[0][on]))
-        iy[at] = np.floor(g[1][on] + tm * (g[3][on] - g[1][on]))
-        km[at] = dt * segments.km[on]
-        hours[at] = dt * segments.hours[on]
+        ix[at] = np.floor(gc[0][seg] + tm * (gc[2][seg] - gc[0][seg]))
+        iy[at] = np.floor(gc[1][seg] + tm * (gc[3][seg] - gc[1][seg]))
+        km[at] = dt * segments.km[cut[seg]]
+        hours[at] = dt * segments.hours[cut[seg]]
     return _sum_by_cell(ix, iy, km, hours)
 
 
@@ -311,6 +315,29 @@ def _pair_weights(
     return frac * segments.km[seg_i], frac * segments.hours[seg_i]
 
 
+def _in_route_order(
+    segments: Segments,
+    settled_bin: np.ndarray,
+    which: np.ndarray,
+    seg_i: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Zone, km and hours of every pair in route order: one for each settled segment (its bin,
+    km and hours), and ``pairs`` (zone, km, hours) of the segments ``which`` settled none,
+    in place of theirs. The sums per zone add the pairs in this order, as they always did."""
+    local = np.searchsorted(which, seg_i)
+    per = np.bincount(local, minlength=which.size)
+    # The first pair of which[k]: the settled segments before it, and the earlier pairs.
+    first = which - np.arange(which.size) + np.cumsum(per) - per
+    at = first[local] + np.arange(seg_i.size) - np.searchsorted(seg_i, seg_i)
+    count = np.ones(len(segments), np.int64)
+    count[which] = per
+    zone_i = np.repeat(settled_bin, count)
+    km, hours = np.repeat(segments.km, count), np.repeat(segments.hours, count)
+    zone_i[at], km[at], hours[at] = pairs
+    return zone_i, km, hours
+
+
 def allocate_zones(
     segments: Segments, zones: np.ndarray, raster: ZoneRaster | None = None
 ) -> ZoneEffort:
@@ -327,37 +354,28 @@ def allocate_zones(
     empty = ZoneEffort(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
     if n == 0 or zones.size == 0:
         return empty
-    settled, label = (
-        (np.zeros(n, bool), np.full(n, BORDER)) if raster is None else raster.settle(segments)
-    )
-    seg_i, zone_i, contained, inside = _zone_pairs(segments, zones, np.flatnonzero(~settled))
-    if raster is not None and np.any(
-        seg_i[1:] < seg_i[:-1]
-    ):  # (STRtree.query gives them in segment order)
-        order = np.argsort(seg_i, kind="stable")
-        seg_i, zone_i, contained, inside = (
-            seg_i[order],
-            zone_i[order],
-            contained[order],
-            inside[order],
-        )
-    km, hours = _pair_weights(segments, seg_i, contained, inside)
-    if raster is not None:
+    if raster is None:
+        seg_i, zone_i, contained, inside = _zone_pairs(segments, zones, np.arange(n))
+        km, hours = _pair_weights(segments, seg_i, contained, inside)
+    else:
+        settled, label = raster.settle(segments)
+        which = np.flatnonzero(~settled)
+        seg_i, zone_i, contained, inside = _zone_pairs(segments, zones, which)
+        if np.any(seg_i[1:] < seg_i[:-1]):  # (STRtree.query gives them in segment order)
+            order = np.argsort(seg_i, kind="stable")
+            seg_i, zone_i, contained, inside = (
+                v[order] for v in (seg_i, zone_i, contained, inside)
+            )
+        km, hours = _pair_weights(segments, seg_i, contained, inside)
         # A settled segment is one pair of fraction exactly 1 (its km and hours as they are),
         # in its label's zone or, outside every zone, in a bin past the zones that is dropped.
-        # Every pair goes in route order, as the summing needs.
         settled_bin = np.where(label >= 0, label, zones.size).astype(np.int64)
-        if seg_i.size == 0 and settled.all():
+        if which.size == 0:
             zone_i, km, hours = settled_bin, segments.km, segments.hours
         else:
-            count = settled.astype(np.int64)
-            count[: seg_i[-1] + 1 if seg_i.size else 0] += np.bincount(seg_i)
-            start = np.cumsum(count) - count
-            at = start[seg_i] + np.arange(seg_i.size) - np.searchsorted(seg_i, seg_i)
-            pairs = zone_i, km, hours
-            zone_i = np.repeat(settled_bin, count)
-            km, hours = np.repeat(segments.km, count), np.repeat(segments.hours, count)
-            zone_i[at], km[at], hours[at] = pairs
+            zone_i, km, hours = _in_route_order(
+                segments, settled_bin, which, seg_i, (zone_i, km, hours)
+            )
     # Summed per zone in the pairs' order (bincount), as with np.unique's inverse.
     bins = zones.size + 1
     zone_ids = np.flatnonzero(np.bincount(zone_i, minlength=bins)[:-1])
