@@ -276,9 +276,8 @@ def _zone_pairs(
     (NaN where contained: the whole segment), for the segments ``which`` touching a zone."""
     if which.size == 0:
         return which, which.copy(), np.zeros(0, bool), np.zeros(0)
-    start = np.stack([segments.x0[which], segments.y0[which]], axis=1)
-    end = np.stack([segments.x1[which], segments.y1[which]], axis=1)
-    lines = shapely.linestrings(np.stack([start, end], axis=1))
+    ends = np.column_stack([v[which] for v in (segments.x0, segments.y0, segments.x1, segments.y1)])
+    lines = shapely.linestrings(ends.reshape(-1, 2, 2))
     tree = shapely.STRtree(zones)
     # Bounding boxes first; then most segments lie wholly inside one zone, which a prepared
     # containment test settles, and only the rest need the (slower) intersects predicate.

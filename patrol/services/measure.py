@@ -33,9 +33,17 @@ from patrol.store.models import ConservationArea, Zone
 from patrol.store.types import json_text
 
 if TYPE_CHECKING:
+    from patrol.geo.report import PatrolReport
     from patrol.services.ingest_probe import AreaRow
 
-__all__ = ["AreaContext", "RouteFigures", "measure_route", "measure_segments", "route_segments"]
+__all__ = [
+    "AreaContext",
+    "RouteFigures",
+    "finds_metric",
+    "measure_route",
+    "measure_segments",
+    "route_segments",
+]
 
 # Contexts are shared by the threads of a process. GEOS builds a prepared geometry's indexes
 # lazily, on its first predicates, and that is not thread-safe: two requests testing one area's
@@ -214,6 +222,15 @@ class RouteFigures:
     segments: Segments
     cells: CellEffort
     zones: ZoneEffort
+    # The finds in the area's CRS when measuring projected them (``measure_report``).
+    finds_m: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def finds_metric(report: PatrolReport, epsg: int) -> tuple[np.ndarray, np.ndarray]:
+    """The report's finds in the metric CRS ``epsg``."""
+    lon = np.array([s.lon for s in report.snares])
+    lat = np.array([s.lat for s in report.snares])
+    return to_metric(lon, lat, epsg)
 
 
 def route_segments(
