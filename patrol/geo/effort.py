@@ -238,12 +238,19 @@ class ZoneRaster:
         labels[box_i[inside]] = zone_i[inside]
         return cls(float(ox), float(oy), float(size), labels.reshape(nx, ny))
 
+    def _squares(self, v: np.ndarray, origin: float, n: int) -> np.ndarray:
+        """The square of each coordinate along one axis of ``n`` squares: beyond the raster,
+        -1 or ``n`` (the ring of ``blocks``, OUTSIDE), and so for a NaN (fmax drops it)."""
+        i = np.floor((v - origin) / self.size)
+        if i.size and not (i.min() >= -1 and i.max() <= n):
+            i = np.fmax(np.minimum(i, n), -1)
+        return i.astype(np.int64)
+
     def label_points(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The label of the square holding each point (``OUTSIDE`` beyond the raster)."""
         nx, ny = self.labels.shape
-        ix = np.fmax(np.minimum(np.floor((x - self.origin_x) / self.size), nx) + 1, 0)
-        iy = np.fmax(np.minimum(np.floor((y - self.origin_y) / self.size), ny) + 1, 0)
-        return self.blocks[ix.astype(np.int64) * (ny + 2) + iy.astype(np.int64)]
+        ix, iy = self._squares(x, self.origin_x, nx), self._squares(y, self.origin_y, ny)
+        return self.blocks[ix * (ny + 2) + iy + (ny + 3)]
 
     def settle(self, segments: Segments) -> tuple[np.ndarray, np.ndarray]:
         """Which segments the raster settles, and their zone (``OUTSIDE``: none; ``BORDER``
@@ -251,20 +258,14 @@ class ZoneRaster:
         less) of one label, looked up at once in ``blocks``."""
         nx, ny = self.labels.shape
         m = len(segments)
-
-        def index(v0: np.ndarray, v1: np.ndarray, origin: float, n: int) -> np.ndarray:
-            # Squares beyond the raster are OUTSIDE: clipped to the ring around it (-1 or n,
-            # shifted by one here), and so is a NaN (fmax ignores it), never a square inside.
-            i = np.minimum(np.floor((np.concatenate([v0, v1]) - origin) / self.size), n)
-            return np.fmax(i + 1, 0).astype(np.int64)
-
-        x = index(segments.x0, segments.x1, self.origin_x, nx)
-        y = index(segments.y0, segments.y1, self.origin_y, ny)
+        x = self._squares(np.concatenate([segments.x0, segments.x1]), self.origin_x, nx)
+        y = self._squares(np.concatenate([segments.y0, segments.y1]), self.origin_y, ny)
         ax, bx, ay, by = x[:m], x[m:], y[:m], y[m:]
         dx, dy = np.abs(bx - ax), np.abs(by - ay)
         near = (dx <= 1) & (dy <= 1)
         kind = np.minimum(dx, 1) * 2 + np.minimum(dy, 1)
-        at = (kind * (nx + 2) + np.minimum(ax, bx)) * (ny + 2) + np.minimum(ay, by)
+        # (squares shifted by one into ``blocks``, past its ring)
+        at = (kind * (nx + 2) + np.minimum(ax, bx)) * (ny + 2) + np.minimum(ay, by) + (ny + 3)
         label = np.where(near, self.blocks[at], BORDER)
         return label != BORDER, label
 
@@ -358,22 +359,21 @@ def allocate_zones(
         km, hours = _pair_weights(segments, seg_i, contained, inside)
     else:
         settled, label = raster.settle(segments)
-        which = np.flatnonzero(~settled)
-        seg_i, zone_i, contained, inside = _zone_pairs(segments, zones, which)
-        if np.any(seg_i[1:] < seg_i[:-1]):  # (STRtree.query gives them in segment order)
-            order = np.argsort(seg_i, kind="stable")
-            seg_i, zone_i, contained, inside = (
-                v[order] for v in (seg_i, zone_i, contained, inside)
-            )
-        km, hours = _pair_weights(segments, seg_i, contained, inside)
         # A settled segment is one pair of fraction exactly 1 (its km and hours as they are),
         # in its label's zone or, outside every zone, in a bin past the zones that is dropped.
-        settled_bin = np.where(label >= 0, label, zones.size).astype(np.int64)
-        if which.size == 0:
-            zone_i, km, hours = settled_bin, segments.km, segments.hours
-        else:
+        zone_i = np.where(label >= 0, label, zones.size).astype(np.int64)
+        km, hours = segments.km, segments.hours
+        which = np.flatnonzero(~settled)
+        if which.size:
+            seg_i, pair_zone, contained, inside = _zone_pairs(segments, zones, which)
+            if np.any(seg_i[1:] < seg_i[:-1]):  # (STRtree.query gives them in segment order)
+                order = np.argsort(seg_i, kind="stable")
+                seg_i, pair_zone, contained, inside = (
+                    v[order] for v in (seg_i, pair_zone, contained, inside)
+                )
+            pair_km, pair_h = _pair_weights(segments, seg_i, contained, inside)
             zone_i, km, hours = _in_route_order(
-                segments, settled_bin, which, seg_i, (zone_i, km, hours)
+                segments, zone_i, which, seg_i, (pair_zone, pair_km, pair_h)
             )
     # Summed per zone in the pairs' order (bincount), as with np.unique's inverse.
     bins = zones.size + 1
