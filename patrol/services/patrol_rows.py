@@ -97,25 +97,14 @@ def patrol_columns(
         "vertex_count": report.vertex_count,
         "distance_km": figures.distance_km,
         "duration_h": figures.duration_h,
-        **route_bounds(route),
+        "min_lon": min(float(p[:, 0].min()) for p in route),
+        "min_lat": min(float(p[:, 1].min()) for p in route),
+        "max_lon": max(float(p[:, 0].max()) for p in route),
+        "max_lat": max(float(p[:, 1].max()) for p in route),
         "content_hash": report.content_hash(),
         "source_format": report.source_format,
         "submitted_by_id": submitted_by_id,
     }
-
-
-def route_bounds(route: list[np.ndarray]) -> dict[str, float]:
-    """The route's bounding box in degrees (min_lon, min_lat, max_lon, max_lat columns).
-
-    One reduction per part and side; a zero (or a NaN) among the results is found again column
-    by column as before, since which of 0.0 and -0.0 a reduction keeps depends on how it runs.
-    """
-    low = np.min([p.min(axis=0) for p in route], axis=0).tolist()
-    high = np.max([p.max(axis=0) for p in route], axis=0).tolist()
-    if not all(v != 0.0 and v == v for v in low + high):
-        low = [min(float(p[:, k].min()) for p in route) for k in (0, 1)]
-        high = [max(float(p[:, k].max()) for p in route) for k in (0, 1)]
-    return {"min_lon": low[0], "min_lat": low[1], "max_lon": high[0], "max_lat": high[1]}
 
 
 def effort_rows(
