@@ -113,12 +113,10 @@ def pack_route(parts: list[np.ndarray]) -> bytes:
     flat = np.concatenate([a.reshape(-1) for a in arrays]) if arrays else np.zeros(0)
     lengths = [len(a) for a in arrays]
     scaled = np.rint(flat * SCALE)
-    if (
-        dims == 2
-        and (len(flat) == 0 or (scaled.min() >= _I32.min and scaled.max() <= _I32.max))
-        and _same_bits(scaled.astype("<i4") / SCALE, flat)
-    ):
-        return _header(b"q", dims, lengths) + scaled.astype("<i4").tobytes()
+    if dims == 2 and (len(flat) == 0 or (scaled.min() >= _I32.min and scaled.max() <= _I32.max)):
+        ints = scaled.astype("<i4")
+        if _same_bits(ints / SCALE, flat):
+            return _header(b"q", dims, lengths) + ints.tobytes()
     return _header(b"d", dims, lengths) + flat.astype("<f8").tobytes()
 
 
@@ -167,11 +165,12 @@ def pack_times(parts: list[np.ndarray] | None) -> bytes | None:
         base = np.int64(flat[0])
         offsets = flat - float(base)
         fits = offsets.min() >= _I32.min and offsets.max() <= _I32.max
-        if fits and _same_bits(np.rint(offsets) + float(base), flat):
+        whole = np.rint(offsets)
+        if fits and _same_bits(whole + float(base), flat):
             return (
                 _header(b"i", 1, lengths)
                 + np.array([base], dtype="<i8").tobytes()
-                + np.rint(offsets).astype("<i4").tobytes()
+                + whole.astype("<i4").tobytes()
             )
     return _header(b"d", 1, lengths) + flat.astype("<f8").tobytes()
 

@@ -57,6 +57,29 @@ def cell_crossings(segments: Segments, grid: Grid) -> int:
     return int(np.abs(fx1 - fx0).sum() + np.abs(fy1 - fy0).sum())
 
 
+def crossings_bound(segments: Segments, grid: Grid) -> float:
+    """At most how many grid lines the route crosses: each segment crosses no more lines than
+    lie across the route's bounding box (floor is monotonic, so every end's cell is within
+    the box's cells). A few reductions instead of ``cell_crossings``' passes; NaN if a
+    coordinate is (never below a bound).
+
+    >>> s = Segments(*(np.array([v]) for v in (500.0, 500.0, 2500.0, 1500.0, 2.2, 1.0)))
+    >>> crossings_bound(s, Grid(0.0, 0.0, 1000.0))
+    3.0
+    """
+    if len(segments) == 0:
+        return 0.0
+    span = 0.0
+    for v0, v1, origin in (
+        (segments.x0, segments.x1, grid.origin_x),
+        (segments.y0, segments.y1, grid.origin_y),
+    ):
+        low = np.floor((np.minimum(v0.min(), v1.min()) - origin) / grid.cell_m)
+        high = np.floor((np.maximum(v0.max(), v1.max()) - origin) / grid.cell_m)
+        span += float(high - low)
+    return len(segments) * span
+
+
 def route_problems(
     segments: Segments, distance_km: float, duration_h: float, transport: str, grid: Grid
 ) -> list[str]:
@@ -90,7 +113,11 @@ def route_problems(
                 max_speed=f"{max_speed:g}",
             )
         )
-    if not problems and cell_crossings(segments, grid) > MAX_CELL_CROSSINGS:
+    if (
+        not problems
+        and not crossings_bound(segments, grid) <= MAX_CELL_CROSSINGS
+        and cell_crossings(segments, grid) > MAX_CELL_CROSSINGS
+    ):
         problems.append(
             N_(
                 "the route crosses more than {n} grid lines; split it into several reports",

@@ -28,6 +28,7 @@ from patrol.services.ingest_probe import AreaRow, UnitRow
 from patrol.services.measure import (
     AreaContext,
     RouteFigures,
+    finds_metric,
     measure_segments,
     route_segments,
 )
@@ -105,9 +106,10 @@ def _check_place(
     context: AreaContext,
     margin_km: float,
     metric: list[tuple[np.ndarray, np.ndarray]],
+    finds_m: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[FieldError]:
     """Every vertex and every find must lie in the unit's area, give or take ``margin_km``
-    (``metric``: the route's parts in the area's CRS)."""
+    (``metric``: the route's parts in the area's CRS; ``finds_m``: the finds', if known)."""
     problems: list[FieldError] = []
     margin_m = margin_km * 1000.0
     geometry = f"{report.route_pointer}/geometry"
@@ -134,9 +136,7 @@ def _check_place(
             )
             break
     if report.snares:
-        lon = np.array([s.lon for s in report.snares])
-        lat = np.array([s.lat for s in report.snares])
-        sx, sy = to_metric(lon, lat, context.epsg)
+        sx, sy = finds_m or finds_metric(report, context.epsg)
         far = context.beyond_margin(sx, sy, margin_m)
         for snare in np.array(report.snares, dtype=object)[far]:
             problems.append(
@@ -227,7 +227,9 @@ def measure_report(
     # The route as stored is projected once, for the place check and for measuring.
     route = [np.round(p, 7) for p in report.parts]
     metric = [to_metric(p[:, 0], p[:, 1], context.epsg) for p in route]
-    problems = _check_place(report, context, margin_km, metric)
+    # The finds too, once: for the place check and for their cells and zones (``find_rows``).
+    finds_m = finds_metric(report, context.epsg) if report.snares else None
+    problems = _check_place(report, context, margin_km, metric, finds_m)
     if problems:
         raise ValidationFailed(NOT_STORED, errors=problems)
     segments, distance_km, duration_h = route_segments(
@@ -240,7 +242,9 @@ def measure_report(
             N_("The route is not one a patrol can walk or drive; nothing was stored."),
             errors=[FieldError(where, why) for why in implausible],
         )
-    return route, measure_segments(segments, distance_km, duration_h, context)
+    figures = measure_segments(segments, distance_km, duration_h, context)
+    figures.finds_m = finds_m
+    return route, figures
 
 
 def current_zones(

@@ -16,10 +16,9 @@ from psycopg import sql
 
 from patrol.errors import FieldError, ValidationFailed
 from patrol.geo import packed_route
-from patrol.geo.projection import to_metric
 from patrol.geo.report import PatrolReport
 from patrol.geo.times import iso_utc
-from patrol.services.measure import AreaContext, RouteFigures
+from patrol.services.measure import AreaContext, RouteFigures, finds_metric
 from patrol.store.models import (
     AuditEvent,
     EffortCell,
@@ -136,14 +135,17 @@ def effort_rows(
 
 
 def find_rows(
-    report: PatrolReport, patrol_id: int | None, area_id: int, context: AreaContext
+    report: PatrolReport,
+    patrol_id: int | None,
+    area_id: int,
+    context: AreaContext,
+    finds_m: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[dict[str, Any]]:
-    """The snare_find rows of a report: each find with its grid cell and zone."""
+    """The snare_find rows of a report: each find with its grid cell and zone (``finds_m``:
+    the finds in the area's CRS, when measuring projected them already)."""
     if not report.snares:
         return []
-    lon = np.array([s.lon for s in report.snares])
-    lat = np.array([s.lat for s in report.snares])
-    x, y = to_metric(lon, lat, context.epsg)
+    x, y = finds_m or finds_metric(report, context.epsg)
     ix, iy = context.grid.cell_of(x, y)
     zone_ids = context.zone_of(x, y)
     return [
@@ -222,7 +224,7 @@ def patrol_rows(
         times_packed=packed_route.pack_times(report.times),
         cells=cells,
         zones=zones,
-        finds=find_rows(report, None, area_id, context),
+        finds=find_rows(report, None, area_id, context, figures.finds_m),
         audit_after=audit_after(report, unit_code, figures, columns["content_hash"]),
     )
 
