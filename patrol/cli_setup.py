@@ -84,5 +84,8 @@ def serve_command(host: str, port: int) -> None:
     """Serve with Werkzeug's development server (use gunicorn in production)."""
     from werkzeug.serving import run_simple
 
+    from patrol.app import preload
+
+    preload()  # as wsgi.py does: the first statistics answer does not pay scipy's import
     # app.run() refuses to start from inside the flask CLI; run_simple is what it would call.
     run_simple(host, port, current_app._get_current_object(), threaded=True)

@@ -6,6 +6,7 @@ creates its own database there with a unique name, migrates it, and drops it at 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import uuid
@@ -23,6 +24,20 @@ from patrol.store import upgrade
 from patrol.store.models import Base
 
 PG_URL = os.environ.get("PATROL_TEST_DATABASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_frozen():
+    """A test that runs a command in this process (``cli init`` with the environment's
+    settings) makes the process's own app, which ``create_app`` freezes out of collections
+    (patrol/app.py): unfrozen again after the test, or the suite would keep every cycle
+    alive at that moment for the rest of the session."""
+    frozen = gc.get_freeze_count()
+    yield
+    if gc.get_freeze_count() > frozen:
+        gc.unfreeze()
+
+
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 # The test area: a 20 km square in southern Primorsky Krai, four quadrant zones.

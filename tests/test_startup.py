@@ -50,6 +50,19 @@ def test_a_server_loads_what_the_answers_import_before_answering():
     assert done.returncode == 0, done.stderr
 
 
+def test_the_development_server_loads_them_before_serving_too():
+    """``patrol serve`` (what ``make run`` starts): Werkzeug's server in this process."""
+    done = _python(
+        "import sys, werkzeug.serving; from click.testing import CliRunner; "
+        "from patrol.cli import cli; seen = []; "
+        f"werkzeug.serving.run_simple = lambda *a, **k: seen.extend("
+        f"m for m in {ANSWER_MODULES!r} if m not in sys.modules) or seen.append('served'); "
+        "result = CliRunner().invoke(cli, ['serve']); "
+        "assert result.exit_code == 0, result.output; assert seen == ['served'], seen"
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def _scipy_imports(tree: ast.Module) -> list[tuple[str, bool]]:
     """Each scipy module a source imports, and whether at its top level (outside functions and
     outside ``if TYPE_CHECKING:``)."""

@@ -82,7 +82,19 @@ def _slow_positions(coords: list, pointer: str, problems: Problems) -> np.ndarra
         elif not all(_is_number(v) for v in p[:3]):
             problems.add(f"{pointer}/{i}", N_("coordinates must be numbers"))
             bad = True
+        elif not all(_is_float(v) for v in p[:3]):
+            problems.add(f"{pointer}/{i}", N_("coordinates must be finite numbers"))
+            bad = True
     return None if bad else np.array([p[:2] for p in coords], dtype=float)
+
+
+_FLOAT_MAX = float.fromhex("0x1.fffffffffffffp+1023")
+
+
+def _is_float(v: int | float) -> bool:
+    """Whether a number is one a float holds: an integer of hundreds of digits (JSON allows
+    it, and the standard parser reads it exactly) would make numpy raise OverflowError."""
+    return type(v) is float or -_FLOAT_MAX <= v <= _FLOAT_MAX
 
 
 def check_positions(coords: Any, pointer: str, problems: Problems) -> np.ndarray | None:

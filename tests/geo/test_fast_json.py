@@ -228,3 +228,33 @@ def test_a_repeated_key_keeps_its_last_value():
 def test_text_simdjson_refuses_goes_the_load_json_way():
     for text in (b'{"a": NaN}', b'{"a": "\\ud800"}', b'{"a": 1e400}', b'{"a": "\xff"}', b"[1]"):
         assert load_report(text) is None
+
+
+def test_a_large_text_gets_a_parser_of_its_own_and_reads_alike(monkeypatch):
+    """Above ``KEEP_PARSER_UP_TO`` a parser is made for the one text (and freed with it), so a
+    32 MiB upload does not leave ~100 MiB in the thread's kept parser: the same reading."""
+    from patrol.geo.geojson_report import fast
+
+    text = (
+        b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type":'
+        b' "LineString", "coordinates": [[131.0, 43.0], [131.1, 43.0]]}, "properties": {"kind":'
+        b' "route", "unit": "R1", "started_at": "2025-01-01T00:00:00Z", "ended_at":'
+        b' "2025-01-01T01:00:00Z", "coordTimes": ["2025-01-01T00:00:00Z",'
+        b' "2025-01-01T01:00:00Z"]}}]}'
+    )
+    same_as_load_json(text)  # the kept parser, made if need be
+    kept = fast._LOCAL.parser
+    made = []
+    real = simdjson.Parser
+
+    def parser() -> simdjson.Parser:
+        made.append(real())
+        return made[-1]
+
+    monkeypatch.setattr(simdjson, "Parser", parser)
+    monkeypatch.setattr(fast, "KEEP_PARSER_UP_TO", len(text) - 1)
+    same_as_load_json(text)
+    assert len(made) == 1 and fast._LOCAL.parser is kept
+    monkeypatch.setattr(fast, "KEEP_PARSER_UP_TO", len(text))
+    same_as_load_json(text)
+    assert len(made) == 1  # at the limit the kept one reads it

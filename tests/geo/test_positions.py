@@ -4,6 +4,7 @@ the same problems at the same pointers, the same array, on random good and bad c
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,3 +79,26 @@ def test_a_boolean_among_numbers_is_named():
     assert [(i.pointer, i.detail) for i in problems.items] == [
         ("/c/1", "coordinates must be numbers")
     ]
+
+
+def test_an_integer_no_float_holds_is_a_problem_not_a_crash():
+    """JSON allows an integer of any length and the standard parser (the way a text orjson
+    refuses goes) reads it exactly: numpy's float conversion raised OverflowError (a 500)."""
+    from patrol.errors import ValidationFailed
+    from patrol.geo.geojson_report import parse_geojson_report
+
+    problems = Problems()
+    assert checks.check_positions([[10**400, 43.0], [131.1, 43.1]], "/c", problems) is None
+    assert [(i.pointer, i.detail) for i in problems.items] == [
+        ("/c/0", "coordinates must be finite numbers")
+    ]
+    # A lone surrogate makes orjson refuse the text, so json.loads reads the 400 digits.
+    body = (
+        '{"name":"\\ud800","type":"FeatureCollection","features":[{"type":"Feature",'
+        '"id":"8d3e4c1a-9f0b-4b5e-8c1d-2a3b4c5d6e7f","geometry":{"type":"LineString",'
+        '"coordinates":[[1' + "0" * 400 + ',43.0],[131.1,43.1]]},"properties":{"kind":"route",'
+        '"unit":"U1","started_at":"2025-01-01T00:00:00Z","ended_at":"2025-01-01T01:00:00Z"}}]}'
+    ).encode()
+    with pytest.raises(ValidationFailed) as caught:
+        parse_geojson_report(body)
+    assert "/features/0/geometry/coordinates/0" in [e.pointer for e in caught.value.errors]

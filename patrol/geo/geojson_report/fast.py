@@ -38,12 +38,18 @@ from patrol.geo.times import read_time_block
 __all__ = ["load_report"]
 
 _LOCAL = threading.local()
+# A parser keeps buffers as large as the largest text it has read (~3 bytes a byte): kept per
+# thread for reports up to this size (a 2,000-vertex report is ~120 KB), a parser of its own
+# for a larger one, freed with it, so one 32 MiB upload does not pin ~100 MiB in a worker.
+KEEP_PARSER_UP_TO = 4 << 20
 
 
 def _parse(data: bytes) -> Any:
     """``data`` parsed by this thread's parser, which keeps its buffers from one report to the
     next; it refuses to parse while a proxy of its last document lives on (one held by a
     traceback, say), and is then replaced."""
+    if len(data) > KEEP_PARSER_UP_TO:
+        return simdjson.Parser().parse(data)
     parser = getattr(_LOCAL, "parser", None)
     if parser is None:
         parser = _LOCAL.parser = simdjson.Parser()
