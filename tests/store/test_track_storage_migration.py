@@ -4,6 +4,8 @@ later included; down gives ``EXTENDED`` back. On SQLite it changes nothing and s
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -13,6 +15,7 @@ from patrol.db import get_session
 from patrol.services.areas import create_area
 from patrol.store import partitioning
 from patrol.store.engine import alembic_config, make_engine
+from tests.conftest import PG_URL, _pg_database, _pg_drop
 
 COLUMNS = ("route_packed", "times_packed")
 BOUNDARY = {
@@ -63,9 +66,20 @@ def test_0016_stores_packed_routes_external(url):
     _walk(url)
 
 
-def test_0016_reaches_every_partition_and_later_ones(url, monkeypatch):
-    if url.startswith("sqlite"):
-        pytest.skip("partitioning is PostgreSQL's (SQLite has no storage setting)")
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database of its own (partitioning is PostgreSQL's)."""
+    if not PG_URL:
+        pytest.skip("partitioning is PostgreSQL's: set PATROL_TEST_DATABASE_URL (CI does)")
+    name = f"patrol_mig_{uuid.uuid4().hex[:12]}"
+    try:
+        yield _pg_database(name)
+    finally:
+        _pg_drop(name)
+
+
+def test_0016_reaches_every_partition_and_later_ones(pg_url, monkeypatch):
+    url = pg_url
     monkeypatch.setenv("PATROL_PG_PARTITIONED", "1")
     _walk(url)
     app = create_app({"ENV": "testing", "SECRET_KEY": "t", "DATABASE_URL": url})
