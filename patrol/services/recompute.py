@@ -238,7 +238,8 @@ def _write_batch(session: so.Session, job_id: int, batch: _Batch) -> RecomputeJo
         sa.select(ConservationArea.zones_version).where(ConservationArea.id == batch.area_id)
     )
     if (
-        job.state != JobState.RUNNING
+        job is None  # deleted meanwhile (its area was): nothing left to measure for
+        or job.state != JobState.RUNNING
         or job.last_patrol_id != batch.cursor
         or version != batch.context.zones_version
     ):
@@ -268,7 +269,7 @@ def fail_job(session: so.Session, job_id: int, error: str) -> None:
 def _finish(session: so.Session, job_id: int, state: str, error: str | None = None) -> None:
     with write(session):
         job = session.get(RecomputeJob, job_id, populate_existing=True)
-        if job.state == JobState.RUNNING:
+        if job is not None and job.state == JobState.RUNNING:
             job.state, job.error, job.finished_at = state, error, utcnow()
             if state == JobState.DONE:
                 job.total = job.done

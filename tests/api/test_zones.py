@@ -171,6 +171,43 @@ def test_jobs_run_in_batches_with_progress_and_a_newer_one_supersedes(app, clien
     assert set(_zone_effort(session)) == {"NE", "NW"}  # the routes run north of the centre
 
 
+def test_a_runner_whose_job_is_deleted_meanwhile_stops_quietly(
+    app, client, world, session, monkeypatch
+):
+    """A job deleted between a runner's read of a batch and its write (its area deleted, or a
+    test's database wiped under a runner thread) ends the runner without writing or raising
+    (it raised AttributeError in the runner's thread)."""
+    from patrol.services import areas, recompute
+    from patrol.store.models import ConservationArea
+
+    _post(client, world, make_report(xy_m=((-4000, 1000), (4000, 1000)), finds=()))
+    area = session.get(ConservationArea, world.area_id)
+    job_id = areas.replace_zones(session, area, halves()).job.id
+    before = sorted(
+        (e.patrol_id, e.zone_id, e.effort_km) for e in session.scalars(sa.select(EffortZone))
+    )
+    read = recompute._read_batch
+
+    def read_then_delete(session_, *args, **kwargs):
+        batch = read(session_, *args, **kwargs)
+        with app.app_context():
+            from patrol.db import get_session
+
+            other = get_session()
+            other.execute(sa.delete(RecomputeJob).where(RecomputeJob.id == job_id))
+            other.commit()
+        return batch
+
+    monkeypatch.setattr(recompute, "_read_batch", read_then_delete)
+    assert recompute.run_job(session, job_id) is None
+    recompute.fail_job(session, job_id, "a runner raised")  # nothing to mark: no error
+    session.rollback()
+    after = sorted(
+        (e.patrol_id, e.zone_id, e.effort_km) for e in session.scalars(sa.select(EffortZone))
+    )
+    assert after == before
+
+
 def _bad(doc_fn):
     doc = quadrant_zones()
     doc_fn(doc)
