@@ -215,3 +215,37 @@ def test_quiet_keeps_rejections_and_the_summary(runner, world, tmp_path):
     assert len(result.stdout.splitlines()) == 1
     assert "conflict.geojson: rejected" in result.stderr
     assert "importing" not in result.stderr  # no progress bar: --quiet, and not a terminal
+
+
+def test_a_batch_takes_its_ids_in_order_and_later_patrols_follow(
+    runner, client, world, tmp_path, session
+):
+    """A batch's patrols get consecutive ids in the files' order (on PostgreSQL taken from the
+    sequence before the rows go in: services/patrol_rows.py), each with its own rows, and a
+    patrol sent afterwards through the API gets a later id."""
+    good = _reports()
+    files = [_write(tmp_path, f"r{k}.geojson", doc) for k, doc in enumerate(good)]
+    result = runner.invoke(args=["patrols", "import", "--jobs", "1", "--batch", "5", *files])
+    assert result.exit_code == 0, result.output
+    id_of = dict(session.execute(sa.select(Patrol.uuid, Patrol.id)).all())
+    ids = [id_of[doc["features"][0]["id"]] for doc in good]
+    assert ids == list(range(ids[0], ids[0] + len(good)))
+    for doc in good:  # each patrol's track and cells are its own, not a neighbour's
+        pid = id_of[doc["features"][0]["id"]]
+        km = session.scalar(
+            sa.select(sa.func.sum(EffortCell.effort_km)).where(EffortCell.patrol_id == pid)
+        )
+        distance = session.scalar(sa.select(Patrol.distance_km).where(Patrol.id == pid))
+        assert km == pytest.approx(distance, rel=1e-9)
+        assert session.get(PatrolTrack, pid) is not None
+    session.rollback()  # what the API stores next is read in a new transaction
+    later = make_report(unit="T-02")
+    r = client.post(
+        "/api/v1/patrols",
+        data=json.dumps(later),
+        content_type="application/geo+json",
+        headers=world.auth("coord"),
+    )
+    assert r.status_code == 201, r.get_json()
+    later_id = session.scalar(sa.select(Patrol.id).where(Patrol.uuid == later["features"][0]["id"]))
+    assert later_id > ids[-1]
