@@ -240,8 +240,9 @@ def insert_patrols(
     conn: sa.Connection, new: list[tuple[PatrolRows, int, int | None]]
 ) -> dict[str, int]:
     """Insert measured reports, each given as (rows, area id, submitting user id): the patrols
-    with RETURNING, then tracks, effort cells and zones, finds and audit events with one
-    executemany each (insertmanyvalues, pipelined by psycopg). The patrols' ids, by uuid.
+    first (their ids: ``_insert_patrol_rows``), then tracks, effort cells and zones, finds and
+    audit events with one executemany each (pipelined by psycopg; the effort rows by COPY on
+    PostgreSQL). The patrols' ids, by uuid.
 
     Core, not the ORM's unit of work: for one 2,000-vertex report the ORM's flush of a patrol
     and its track cost more CPU than the inserts themselves, and the single-report path and
@@ -301,6 +302,8 @@ def _insert_patrol_rows(conn: sa.Connection, patrols: list[dict[str, Any]]) -> d
     ~0.15 ms of the writer's CPU a patrol, a third of all it did (docs/performance.md). The
     ids are the ones RETURNING gave, in the batch's order.
     """
+    if not patrols:
+        return {}
     if len(patrols) == 1 or conn.dialect.name != "postgresql":
         return {row.uuid: row.id for row in conn.execute(_PATROL_INSERT, patrols)}
     ids = sorted(conn.execute(_NEXT_PATROL_IDS, {"n": len(patrols)}).scalars())
