@@ -19,6 +19,7 @@ from patrol.geo import packed_route
 from patrol.geo.report import PatrolReport
 from patrol.geo.times import iso_utc
 from patrol.services.measure import AreaContext, RouteFigures, finds_metric
+from patrol.store import partitioning
 from patrol.store.models import (
     AuditEvent,
     EffortCell,
@@ -294,17 +295,20 @@ def insert_patrols(
 def _insert_patrol_rows(conn: sa.Connection, patrols: list[dict[str, Any]]) -> dict[str, int]:
     """Insert the patrol rows; their ids by uuid.
 
-    One row, or SQLite: one INSERT with RETURNING. Many rows on PostgreSQL: the ids are taken
-    from the sequence first and the rows sent with them as an executemany of one short INSERT,
-    which psycopg prepares once and pipelines. An INSERT with RETURNING of a batch is one
-    statement of ~650 bytes a row (132 KB for 200 patrols), longer than psycopg caches its
-    parsing of (4 KB), so it split that text with regular expressions again for every batch:
-    ~0.15 ms of the writer's CPU a patrol, a third of all it did (docs/performance.md). The
-    ids are the ones RETURNING gave, in the batch's order.
+    One row, SQLite, or a partitioned PostgreSQL database: one INSERT with RETURNING (on a
+    partitioned one the table's trigger gives a row without an id the next of its area-year's
+    block, store/partitioning.py, so the ids must be left to it). Many rows on a plain
+    PostgreSQL database: the ids are taken from the sequence first and the rows sent with them
+    as an executemany of one short INSERT, which psycopg prepares once and pipelines. An
+    INSERT with RETURNING of a batch is one statement of ~650 bytes a row (132 KB for 200
+    patrols), longer than psycopg caches its parsing of (4 KB), so it split that text with
+    regular expressions again for every batch: ~0.1 ms of the writer's CPU a patrol, a third
+    of all it did (docs/performance.md). The ids are the ones RETURNING gave, in the batch's
+    order.
     """
     if not patrols:
         return {}
-    if len(patrols) == 1 or conn.dialect.name != "postgresql":
+    if len(patrols) == 1 or conn.dialect.name != "postgresql" or partitioning.is_partitioned(conn):
         return {row.uuid: row.id for row in conn.execute(_PATROL_INSERT, patrols)}
     ids = sorted(conn.execute(_NEXT_PATROL_IDS, {"n": len(patrols)}).scalars())
     for row, patrol_id in zip(patrols, ids, strict=True):

@@ -220,7 +220,7 @@ def test_quiet_keeps_rejections_and_the_summary(runner, world, tmp_path):
 def test_a_batch_takes_its_ids_in_order_and_later_patrols_follow(
     runner, client, world, tmp_path, session
 ):
-    """A batch's patrols get consecutive ids in the files' order (on PostgreSQL taken from the
+    """A batch's patrols get consecutive ids in the files' order (on plain PostgreSQL taken from the
     sequence before the rows go in: services/patrol_rows.py), each with its own rows, and a
     patrol sent afterwards through the API gets a later id."""
     good = _reports()

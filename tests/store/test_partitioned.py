@@ -430,3 +430,51 @@ def test_the_window_hint_prunes_and_changes_no_figure(stores):
                 default = [line for line in plan.splitlines() if "effort_cell_default" in line]
                 assert default and all("never executed" in line for line in default), plan
     assert sums["plain"] == sums["partitioned"]
+
+
+@pg_only
+def test_a_bulk_batch_takes_the_ids_of_its_area_years_block(tmp_path, monkeypatch):
+    """A batch of `patrols import` on a partitioned database leaves the ids to the table's
+    trigger (services/patrol_rows.py: a plain database's batch takes them from the sequence
+    first): each patrol of an area-year with a block gets one of its ids and its rows land in
+    that area-year's partitions; a patrol of a year without a block goes to the defaults."""
+    name = f"patrol_part_bulk_{uuid.uuid4().hex[:10]}"
+    url = _pg_database(name)
+    app = None
+    try:
+        monkeypatch.setenv("PATROL_PG_PARTITIONED", "1")
+        upgrade(url)
+        app = _app(url)
+        world = make_world(app)
+        runner = app.test_cli_runner()
+        added = runner.invoke(args=["db", "add-partitions", "test-area", str(YEAR)])
+        assert added.exit_code == 0, added.output
+        starts = [datetime(YEAR, 3, 2 + k, 1, tzinfo=UTC) for k in range(3)]
+        starts.append(datetime(YEAR - 1, 11, 3, 1, tzinfo=UTC))
+        files = []
+        for k, start in enumerate(starts):
+            path = tmp_path / f"r{k}.geojson"
+            path.write_text(json.dumps(make_report(start=start, patrol_id=str(uuid.uuid4()))))
+            files.append(str(path))
+        result = runner.invoke(args=["patrols", "import", "--jobs", "1", "--batch", "10", *files])
+        assert result.exit_code == 0, result.output
+        assert "4 stored" in result.stdout
+        block = range(partitioning.BLOCK_BASE, partitioning.BLOCK_BASE + partitioning.BLOCK_SIZE)
+        suffix = f"a{world.area_id}_y{YEAR}"
+        with app.extensions["patrol.engine"].connect() as conn:
+            years = dict(conn.exec_driver_sql("SELECT id, start_date FROM patrol").all())
+            assert sorted(d.year for d in years.values()) == [YEAR - 1, YEAR, YEAR, YEAR]
+            for patrol_id, day in years.items():
+                assert (patrol_id in block) == (day.year == YEAR)
+            for table in partitioning.PARTITIONED_TABLES:
+                here = conn.exec_driver_sql(
+                    f"SELECT count(DISTINCT patrol_id) FROM {table}_{suffix}"
+                )
+                default = conn.exec_driver_sql(
+                    f"SELECT count(DISTINCT patrol_id) FROM {table}_default"
+                )
+                assert (here.scalar_one(), default.scalar_one()) == (3, 1), table
+    finally:
+        if app is not None:
+            app.extensions["patrol.engine"].dispose()
+        _pg_drop(name)
