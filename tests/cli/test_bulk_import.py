@@ -151,6 +151,17 @@ def _snapshot(session) -> dict:
     }
 
 
+def _post(client, world, doc: dict) -> None:
+    """Store a report through the API, as a coordinator."""
+    r = client.post(
+        "/api/v1/patrols",
+        data=json.dumps(doc),
+        content_type="application/geo+json",
+        headers=world.auth("coord"),
+    )
+    assert r.status_code == 201, r.get_json()
+
+
 def _forget_patrols(session) -> None:
     session.execute(sa.delete(AuditEvent).where(AuditEvent.entity == "patrol"))
     for model in (SnareFind, EffortCell, EffortZone, PatrolTrack, Patrol):
@@ -168,13 +179,7 @@ def test_bulk_rows_equal_the_api_rows(runner, client, world, tmp_path, session, 
     assert len(bulk_rows["patrols"]) == 5 and bulk_rows["cells"] and bulk_rows["zones"]
     _forget_patrols(session)
     for doc in good:
-        r = client.post(
-            "/api/v1/patrols",
-            data=json.dumps(doc),
-            content_type="application/geo+json",
-            headers=world.auth("coord"),
-        )
-        assert r.status_code == 201, r.get_json()
+        _post(client, world, doc)
     api_rows = _snapshot(session)
     assert bulk_rows == api_rows
     # and the figures add up: every patrol's cells sum to its distance
@@ -240,12 +245,6 @@ def test_a_batch_takes_its_ids_in_order_and_later_patrols_follow(
         assert session.get(PatrolTrack, pid) is not None
     session.rollback()  # what the API stores next is read in a new transaction
     later = make_report(unit="T-02")
-    r = client.post(
-        "/api/v1/patrols",
-        data=json.dumps(later),
-        content_type="application/geo+json",
-        headers=world.auth("coord"),
-    )
-    assert r.status_code == 201, r.get_json()
+    _post(client, world, later)
     later_id = session.scalar(sa.select(Patrol.id).where(Patrol.uuid == later["features"][0]["id"]))
     assert later_id > ids[-1]
